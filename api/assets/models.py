@@ -1,0 +1,94 @@
+"""Tables for assets, their facet terms, tags, linked questions and approved versions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from api.db import JSONType, UTCDateTime, new_id, utcnow
+
+
+class Status(StrEnum):
+    draft = "draft"
+    in_review = "in_review"
+    approved = "approved"
+    archived = "archived"
+
+
+class Asset(SQLModel, table=True):
+    __tablename__ = "assets"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    title: str = Field(max_length=300)
+    kind: str = Field(max_length=32, index=True)
+    summary: str = Field(default="", sa_type=sa.Text, nullable=False)
+    body: str = Field(default="", sa_type=sa.Text, nullable=False)
+    url: str | None = Field(default=None, max_length=2048)
+    status: str = Field(default=Status.draft.value, max_length=16, index=True)
+    version: int = Field(default=1)
+    fields: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType, nullable=False)
+    expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    approved_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    # Null owner: created with the master key.
+    owner_id: str | None = Field(
+        default=None, foreign_key="users.id", max_length=32, index=True, ondelete="SET NULL"
+    )
+    review_comment: str | None = Field(default=None, sa_type=sa.Text)
+    file_sha256: str | None = Field(default=None, max_length=64, unique=True)
+    file_name: str | None = Field(default=None, max_length=255)
+    file_content_type: str | None = Field(default=None, max_length=255)
+    file_size: int | None = Field(default=None, sa_type=sa.BigInteger)
+
+
+class AssetTerm(SQLModel, table=True):
+    __tablename__ = "asset_terms"
+
+    asset_id: str = Field(
+        foreign_key="assets.id", primary_key=True, max_length=32, ondelete="CASCADE"
+    )
+    term_id: int = Field(foreign_key="terms.id", primary_key=True, index=True)
+
+
+class AssetTag(SQLModel, table=True):
+    __tablename__ = "asset_tags"
+
+    asset_id: str = Field(
+        foreign_key="assets.id", primary_key=True, max_length=32, ondelete="CASCADE"
+    )
+    tag: str = Field(primary_key=True, max_length=100, index=True)
+
+
+class AssetQuestion(SQLModel, table=True):
+    __tablename__ = "asset_questions"
+
+    asset_id: str = Field(
+        foreign_key="assets.id", primary_key=True, max_length=32, ondelete="CASCADE"
+    )
+    question_id: str = Field(
+        foreign_key="questions.id", primary_key=True, max_length=32, index=True, ondelete="CASCADE"
+    )
+
+
+class AssetVersion(SQLModel, table=True):
+    """A snapshot of the content taken at each approval."""
+
+    __tablename__ = "asset_versions"
+
+    asset_id: str = Field(
+        foreign_key="assets.id", primary_key=True, max_length=32, ondelete="CASCADE"
+    )
+    version: int = Field(primary_key=True)
+    approved_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    # Null approver: approved with the master key.
+    approved_by_id: str | None = Field(
+        default=None, foreign_key="users.id", max_length=32, ondelete="SET NULL"
+    )
+    title: str = Field(max_length=300)
+    summary: str = Field(default="", sa_type=sa.Text, nullable=False)
+    body: str = Field(default="", sa_type=sa.Text, nullable=False)

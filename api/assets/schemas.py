@@ -1,0 +1,198 @@
+"""Asset requests and responses."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, Field, StringConstraints, field_validator
+
+from api.assets.kinds import Kind
+from api.assets.models import Status
+from api.schemas import CleanStr, RequestModel, ResponseModel, UTCTimestamp
+
+MAX_BODY_CHARS = 5_000_000
+MAX_FIELD_VALUE_CHARS = 10_000
+
+
+def _valid_url(value: str | None) -> str | None:
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise ValueError("must be an http(s) URL")
+    return value
+
+
+def _tag(value: str) -> str:
+    tag = " ".join(value.lower().split())
+    if not tag:
+        raise ValueError("a tag must not be blank")
+    return tag
+
+
+def _unique(values: list[str]) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+TermName = Annotated[
+    CleanStr, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)
+]
+TermList = Annotated[list[TermName], Field(max_length=50), AfterValidator(_unique)]
+Tag = Annotated[CleanStr, StringConstraints(max_length=100), AfterValidator(_tag)]
+TagList = Annotated[list[Tag], Field(max_length=50), AfterValidator(_unique)]
+QuestionIds = Annotated[
+    list[Annotated[str, StringConstraints(min_length=1, max_length=64)]],
+    Field(max_length=100),
+    AfterValidator(_unique),
+]
+Title = Annotated[CleanStr, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+Summary = Annotated[CleanStr, StringConstraints(max_length=10_000)]
+Body = Annotated[CleanStr, StringConstraints(max_length=MAX_BODY_CHARS)]
+Url = Annotated[CleanStr | None, StringConstraints(max_length=2048), AfterValidator(_valid_url)]
+FieldValue = str | int | float | bool | None
+Fields = Annotated[dict[str, FieldValue], Field(max_length=50)]
+
+
+class _FieldsValidation(RequestModel):
+    @field_validator("fields", check_fields=False)
+    @classmethod
+    def _check_fields(cls, value: dict[str, FieldValue] | None) -> dict[str, FieldValue] | None:
+        if value is None:
+            return value
+        cleaned: dict[str, FieldValue] = {}
+        for key, item in value.items():
+            if not key or len(key) > 64:
+                raise ValueError("field names are 1 to 64 characters")
+            if isinstance(item, str) and len(item) > MAX_FIELD_VALUE_CHARS:
+                raise ValueError(f"'{key}' is longer than {MAX_FIELD_VALUE_CHARS} characters")
+            cleaned[key.replace("\x00", "")] = (
+                item.replace("\x00", "") if isinstance(item, str) else item
+            )
+        return cleaned
+
+
+class AssetCreate(_FieldsValidation):
+    title: Title
+    kind: Kind
+    summary: Summary = ""
+    body: Body = ""
+    url: Url = None
+    stages: TermList = Field(default_factory=list)
+    industries: TermList = Field(default_factory=list)
+    personas: TermList = Field(default_factory=list)
+    products: TermList = Field(default_factory=list)
+    tags: TagList = Field(default_factory=list)
+    question_ids: QuestionIds = Field(default_factory=list)
+    fields: Fields = Field(default_factory=dict)
+    expires_at: UTCTimestamp | None = None
+
+
+class AssetUpdate(_FieldsValidation):
+    """Any subset of the create fields; a field sent as null is cleared where it may be."""
+
+    title: Title | None = None
+    kind: Kind | None = None
+    summary: Summary | None = None
+    body: Body | None = None
+    url: Url = None
+    stages: TermList | None = None
+    industries: TermList | None = None
+    personas: TermList | None = None
+    products: TermList | None = None
+    tags: TagList | None = None
+    question_ids: QuestionIds | None = None
+    fields: Fields | None = None
+    expires_at: UTCTimestamp | None = None
+
+
+# Content fields: changing one of these on an approved asset sends it back to draft.
+CONTENT_FIELDS = frozenset({"title", "summary", "body", "kind", "url", "fields"})
+# Fields that may not be set to null in a patch (they have no empty state but their default).
+NOT_NULLABLE = frozenset({"title", "kind"})
+
+
+class RejectIn(RequestModel):
+    comment: Annotated[
+        CleanStr, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)
+    ]
+
+
+class PersonRef(ResponseModel):
+    id: str
+    email: str | None = None
+
+
+class QuestionRef(ResponseModel):
+    id: str
+    text: str
+
+
+class FileInfo(ResponseModel):
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+class AssetBrief(ResponseModel):
+    """An asset as lists of hits show it: everything but the body."""
+
+    id: str
+    title: str
+    kind: Kind
+    summary: str
+    url: str | None
+    status: Status
+    live: bool = Field(description="approved and not expired: what reps can see")
+    version: int
+    stages: list[str]
+    industries: list[str]
+    personas: list[str]
+    products: list[str]
+    tags: list[str]
+    questions: list[QuestionRef]
+    fields: dict[str, Any]
+    expires_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    approved_at: datetime | None
+    owner: PersonRef
+    file: FileInfo | None
+    review_comment: str | None = Field(
+        default=None, description="the reviewer's comment when the asset was last rejected"
+    )
+
+
+class AssetOut(AssetBrief):
+    body: str
+
+
+class Finding(ResponseModel):
+    """One place where a text breaks a messaging rule."""
+
+    type: str
+    severity: str
+    phrase: str
+    message: str
+    start: int
+    end: int
+    replacement: str | None = None
+    field: str | None = Field(
+        default=None, description="which part of the asset the offsets point into"
+    )
+
+
+class SubmitOut(ResponseModel):
+    asset: AssetOut
+    findings: list[Finding]
+
+
+class VersionOut(ResponseModel):
+    version: int
+    approved_at: datetime
+    approved_by: PersonRef
+    title: str
+    summary: str
+    body: str

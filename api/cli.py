@@ -1,0 +1,173 @@
+"""The `baton` command: serve, migrate, manage users (and, as they arrive, ingest and reports).
+
+The CLI calls services, never routers; each command opens its own unit of work.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import typer
+import uvicorn
+from pydantic import ValidationError
+from rich.console import Console
+
+from api import migrations
+from api.db import make_engine, session_scope
+from api.errors import BatonError
+from api.main import create_app
+from api.settings import Settings, get_settings
+from api.users import service as users
+from api.users.models import Role
+from api.users.schemas import UserCreate
+
+app = typer.Typer(
+    name="baton",
+    help="Baton, the sales enablement content hub.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+db_app = typer.Typer(help="The catalogue database's schema.", no_args_is_help=True)
+users_app = typer.Typer(help="People and their API keys.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+DEMO_PEOPLE = (
+    ("admin@demo.baton.local", "Dana Admin", Role.admin),
+    ("marketer@demo.baton.local", "Mia Marketer", Role.marketer),
+    ("rep@demo.baton.local", "Raj Rep", Role.rep),
+)
+
+
+def _settings() -> Settings:
+    try:
+        return get_settings()
+    except Exception as exc:  # pydantic's ValidationError names the variable at fault
+        err.print(f"[red]Invalid BATON_ settings:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"[red]error:[/red] {message}")
+    return typer.Exit(code)
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    revision: Annotated[str, typer.Argument(help="target revision")] = "head",
+) -> None:
+    """Migrate the catalogue database to the latest schema (or to REVISION)."""
+    settings = _settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    migrations.upgrade(settings.catalogue_url, revision)
+    out.print(f"database at revision {migrations.current_revision(settings.catalogue_url)}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(
+    revision: Annotated[str, typer.Argument(help="target revision, e.g. base")],
+) -> None:
+    """Migrate the catalogue database back to REVISION (`base` empties it)."""
+    settings = _settings()
+    migrations.downgrade(settings.catalogue_url, revision)
+    out.print(f"database at revision {migrations.current_revision(settings.catalogue_url)}")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Print the database's schema revision and the newest one this release knows."""
+    settings = _settings()
+    current = migrations.current_revision(settings.catalogue_url)
+    out.print(f"current: {current or '(empty database)'}\nhead:    {migrations.head_revision()}")
+
+
+@users_app.command("add")
+def users_add(
+    email: Annotated[str, typer.Argument(help="the person's email")],
+    role: Annotated[Role, typer.Option("--role", help="rep, marketer or admin")],
+    name: Annotated[str | None, typer.Option("--name", help="display name")] = None,
+) -> None:
+    """Create a user and print their API key (shown this once only)."""
+    try:
+        data = UserCreate(email=email, role=role, name=name)
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        raise _fail(f"{problem['loc'][0]}: {problem['msg']}", 2) from exc
+    settings = _settings()
+    engine = make_engine(settings.catalogue_url)
+    try:
+        with session_scope(engine) as session:
+            user, key = users.create_user(session, email=data.email, role=data.role, name=data.name)
+    except BatonError as exc:
+        raise _fail(exc.detail) from exc
+    finally:
+        engine.dispose()
+    out.print(f"created {user.role} {user.email} (id {user.id})")
+    out.print("API key (shown once, store it now):")
+    print(key)
+
+
+def demo_keys(settings: Settings) -> list[tuple[str, Role, str]]:
+    """Give the demo admin, marketer and rep fresh keys (older demo keys stop working)."""
+    engine = make_engine(settings.catalogue_url)
+    keys = []
+    try:
+        with session_scope(engine) as session:
+            for email, name, role in DEMO_PEOPLE:
+                user = users.find_active_by_email(session, email)
+                if user is None:
+                    user, key = users.create_user(session, email=email, role=role, name=name)
+                else:
+                    users.revoke_keys(session, user.id)
+                    key = users.issue_key(session, user)
+                keys.append((email, role, key))
+    finally:
+        engine.dispose()
+    return keys
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="load the demo library and print demo API keys")
+    ] = False,
+) -> None:
+    """Migrate the database to the latest schema, then serve the API."""
+    settings = _settings()
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
+    )
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    migrations.upgrade(settings.catalogue_url)
+    base = f"http://{'127.0.0.1' if host in {'0.0.0.0', '::'} else host}:{port}"  # noqa: S104
+    if demo:
+        keys = demo_keys(settings)
+        out.print("\n[bold]Demo API keys[/bold] (new on every start):")
+        for email, role, key in keys:
+            out.print(f"  {role.value:<9} {email:<28} {key}")
+        rep_key = next(key for _, role, key in keys if role is Role.rep)
+        out.print("\nTry:")
+        out.print(f"  curl -H 'Authorization: Bearer {rep_key}' {base}/v1/assets")
+    out.print(f"\nAPI docs: {base}/docs   (OpenAPI: {base}/openapi.json)\n")
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level=settings.log_level,
+        proxy_headers=True,
+        access_log=False,
+    )
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,40 @@
+"""Usage and feedback events, and the outcomes of opportunities they fed into."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from api.db import JSONType, UTCDateTime, utcnow
+
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+class Event(SQLModel, table=True):
+    __tablename__ = "events"
+    __table_args__ = (sa.Index("ix_events_asset_id_type", "asset_id", "type"),)
+
+    id: int | None = Field(default=None, sa_column=sa.Column(BigId, primary_key=True))
+    asset_id: str = Field(foreign_key="assets.id", max_length=32, ondelete="CASCADE")
+    type: str = Field(max_length=32)
+    opportunity_id: str | None = Field(default=None, max_length=200, index=True)
+    user_id: str | None = Field(default=None, max_length=32)
+    role: str = Field(max_length=16)
+    meta: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType, nullable=False)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_type=UTCDateTime, nullable=False, index=True
+    )
+
+
+class OpportunityOutcome(SQLModel, table=True):
+    __tablename__ = "opportunity_outcomes"
+
+    opportunity_id: str = Field(primary_key=True, max_length=200)
+    outcome: str = Field(max_length=8)
+    amount: Decimal | None = Field(default=None, sa_type=sa.Numeric(16, 2))
+    recorded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    recorded_by: str | None = Field(default=None, max_length=32)

@@ -1,0 +1,80 @@
+"""The Baton application: `create_app(settings)`; `api.main:app` for ASGI servers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from functools import cache
+from typing import Any
+
+from fastapi import FastAPI
+
+from api.assets.routes import router as assets_router
+from api.db import make_engine, utcnow
+from api.metrics import Metrics, MetricsMiddleware
+from api.operations import router as operations_router
+from api.problems import install_problem_handlers
+from api.questions.routes import router as questions_router
+from api.settings import Settings, get_settings
+from api.taxonomy.routes import router as taxonomy_router
+from api.users.routes import router as users_router
+
+log = logging.getLogger("baton")
+
+DESCRIPTION = """
+Baton is the content hub between marketing and sales: marketers publish and approve
+collateral, reps find it, the CRM extension asks for suggestions, marketing sees the gaps.
+
+Every `/v1` call needs `Authorization: Bearer <api key>`. Errors are
+`application/problem+json`.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the application. Nothing touches the disk or the network until it starts."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            yield
+        finally:
+            app.state.engine.dispose()
+
+    app = FastAPI(
+        title="Baton",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = make_engine(settings.catalogue_url)
+    app.state.clock = utcnow
+    app.state.metrics = Metrics()
+
+    install_problem_handlers(app)
+    for router in (
+        operations_router,
+        users_router,
+        taxonomy_router,
+        assets_router,
+        questions_router,
+    ):
+        app.include_router(router)
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics, router=app.router)
+    return app
+
+
+@cache
+def _default_app() -> FastAPI:
+    return create_app()
+
+
+def __getattr__(name: str) -> Any:
+    # `api.main:app` for uvicorn and other ASGI servers, built on first access so that
+    # importing this module reads no settings (tests build their own apps).
+    if name == "app":
+        return _default_app()
+    raise AttributeError(name)

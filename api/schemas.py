@@ -1,0 +1,50 @@
+"""Request and response building blocks shared by every domain's schemas."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Generic, TypeVar
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+
+from api.db import strip_nul
+
+T = TypeVar("T")
+
+
+def _clean_text(value: object) -> object:
+    return strip_nul(value) if isinstance(value, str) else value
+
+
+def _as_utc(value: datetime) -> datetime:
+    # RFC 3339 asks for an offset; a bare timestamp is read as UTC rather than refused.
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# Text from a client: NUL characters removed (PostgreSQL refuses them, SQLite keeps them).
+CleanStr = Annotated[str, BeforeValidator(_clean_text)]
+UTCTimestamp = Annotated[datetime, AfterValidator(_as_utc)]
+
+
+class RequestModel(BaseModel):
+    """A request body: unknown fields are refused with 422."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+
+class ResponseModel(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class Page(ResponseModel, Generic[T]):
+    """The list envelope every collection answers with."""
+
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
+class PageParams(BaseModel):
+    limit: int = Field(default=20, ge=1, le=100)
+    offset: int = Field(default=0, ge=0)

@@ -1,0 +1,69 @@
+"""Baton's configuration: one Settings class read from the environment (prefix BATON_)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything Baton reads from its environment. See the table in README.md."""
+
+    model_config = SettingsConfigDict(env_prefix="BATON_", extra="forbid")
+
+    data_dir: Path = Path("./data")
+    database_url: str | None = Field(
+        default=None, description="Catalogue database; default sqlite:///{data_dir}/baton.db"
+    )
+    search_backend: Literal["sqlite", "meilisearch"] = "sqlite"
+    meili_url: str | None = None
+    meili_key: SecretStr | None = None
+    meili_index: str = "baton-assets"
+    admin_key: SecretStr | None = None
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    max_upload_mb: int = Field(default=50, ge=1, le=10_240)
+    talking_point_ttl_days: int = Field(default=90, ge=1)
+    log_level: str = "info"
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip().rstrip("/") for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _no_wildcard(cls, value: list[str]) -> list[str]:
+        if "*" in value:
+            raise ValueError("list the allowed origins; a wildcard is not accepted")
+        return value
+
+    @property
+    def catalogue_url(self) -> str:
+        """The database URL, defaulting to a SQLite file under data_dir."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'baton.db').resolve()}"
+
+    @property
+    def uses_sqlite(self) -> bool:
+        return self.catalogue_url.startswith("sqlite")
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.data_dir / "blobs"
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb * 1024 * 1024
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()

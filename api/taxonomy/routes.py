@@ -1,0 +1,37 @@
+"""/v1/taxonomy."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from api.assets.kinds import Kind
+from api.deps import CallerDep, MarketerDep, SessionDep
+from api.taxonomy import service
+from api.taxonomy.models import Facet
+from api.taxonomy.schemas import TaxonomyOut, TermCreate, TermOut
+
+router = APIRouter(prefix="/v1/taxonomy", tags=["taxonomy"])
+
+
+@router.get("", response_model=TaxonomyOut)
+def get_taxonomy(session: SessionDep, _: CallerDep) -> TaxonomyOut:
+    """Kinds, the ordered buyer stages, and the industries, personas and products in use."""
+    grouped = service.all_terms(session)
+
+    def terms(facet: Facet) -> list[TermOut]:
+        return [TermOut(slug=t.slug, label=t.label) for t in grouped[facet]]
+
+    return TaxonomyOut(
+        kinds=list(Kind),
+        stages=terms(Facet.stages),
+        industries=terms(Facet.industries),
+        personas=terms(Facet.personas),
+        products=terms(Facet.products),
+    )
+
+
+@router.post("/{facet}", status_code=status.HTTP_201_CREATED, response_model=TermOut)
+def create_term(facet: Facet, body: TermCreate, session: SessionDep, _: MarketerDep) -> TermOut:
+    """Add a term; stages are appended after the existing ones."""
+    term = service.create_term(session, facet, label=body.label, slug=body.slug)
+    return TermOut(slug=term.slug, label=term.label)

@@ -1,0 +1,230 @@
+"""Test set-up: a fresh, migrated database per test, on SQLite and (when asked) PostgreSQL.
+
+The SQLite leg always runs. The PostgreSQL leg runs when BATON_TEST_POSTGRES_URL names a
+server database (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test); each test then
+gets its own database, copied from a template migrated once per run, and dropped after.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import make_url
+
+from api import migrations
+from api.main import create_app
+from api.settings import Settings
+
+# Nothing from a developer's environment may leak into the app under test.
+for _name in list(os.environ):
+    if _name.startswith("BATON_") and not _name.startswith("BATON_TEST_"):
+        del os.environ[_name]
+
+ADMIN_KEY = "test-master-key-0123456789"
+POSTGRES_ENV = "BATON_TEST_POSTGRES_URL"
+
+
+def database_kinds() -> list[str]:
+    return ["sqlite", "postgresql"] if os.environ.get(POSTGRES_ENV) else ["sqlite"]
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    if os.environ.get(POSTGRES_ENV):
+        return f"database legs: sqlite, postgresql ({POSTGRES_ENV} is set)"
+    return f"database legs: sqlite only (set {POSTGRES_ENV} for the PostgreSQL leg)"
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "database_url" in metafunc.fixturenames:
+        metafunc.parametrize("database_url", database_kinds(), indirect=True)
+
+
+class PostgresDatabases:
+    """Creates a database per test from a template migrated once for the whole run."""
+
+    def __init__(self, url: str) -> None:
+        self.url = make_url(url)
+        self.prefix = f"baton_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+        self.template = f"{self.prefix}_template"
+        self.admin = sa.create_engine(self.url, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
+        self.counter = 0
+        try:
+            with self.admin.connect() as conn:
+                conn.execute(sa.text("SELECT 1"))
+        except Exception as exc:
+            raise RuntimeError(
+                f"{POSTGRES_ENV} is set but PostgreSQL at {self.url.render_as_string()} "
+                f"cannot be reached: {exc}"
+            ) from exc
+        self._drop_leftovers()
+        self._execute(f'CREATE DATABASE "{self.template}"')
+        migrations.upgrade(self.url_for(self.template))
+
+    def url_for(self, name: str) -> str:
+        return self.url.set(database=name).render_as_string(hide_password=False)
+
+    def _execute(self, statement: str) -> None:
+        with self.admin.connect() as conn:
+            conn.execute(sa.text(statement))
+
+    def _drop_leftovers(self) -> None:
+        """Drop databases left by earlier runs whose process is gone."""
+        with self.admin.connect() as conn:
+            names = conn.execute(
+                sa.text("SELECT datname FROM pg_database WHERE datname LIKE 'baton_test_%'")
+            ).scalars()
+            for name in list(names):
+                pid = name.split("_")[2]
+                if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+                    conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    def create(self) -> str:
+        self.counter += 1
+        name = f"{self.prefix}_{self.counter}"
+        self._execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+        return self.url_for(name)
+
+    def drop(self, url: str) -> None:
+        name = make_url(url).database
+        self._execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def close(self) -> None:
+        self._execute(f'DROP DATABASE IF EXISTS "{self.template}" WITH (FORCE)')
+        self.admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "baton.db"
+    migrations.upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_databases() -> Iterator[PostgresDatabases]:
+    url = os.environ.get(POSTGRES_ENV)
+    if not url:
+        pytest.skip(f"{POSTGRES_ENV} is not set")
+    databases = PostgresDatabases(url)
+    yield databases
+    databases.close()
+
+
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh catalogue at head, of the kind named by the test's parameter."""
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "catalogue" / "baton.db"
+        path.parent.mkdir()
+        shutil.copyfile(template, path)
+        yield f"sqlite:///{path}"
+        return
+    databases: PostgresDatabases = request.getfixturevalue("postgres_databases")
+    url = databases.create()
+    yield url
+    databases.drop(url)
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    """Tests override this to change the app's settings."""
+    return {}
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path, settings_overrides: dict[str, Any]) -> Settings:
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "data_dir": tmp_path / "data",
+        "admin_key": ADMIN_KEY,
+    }
+    values.update(settings_overrides)
+    return Settings(**values)
+
+
+@pytest.fixture
+def app(settings: Settings) -> FastAPI:
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+class Actor:
+    """A client that sends one API key with every call."""
+
+    def __init__(self, client: TestClient, key: str | None, *, role: str, user_id: str) -> None:
+        self.client = client
+        self.key = key
+        self.role = role
+        self.id = user_id
+
+    def _headers(self, extra: dict[str, str] | None) -> dict[str, str]:
+        headers = {"Authorization": f"Bearer {self.key}"} if self.key else {}
+        headers.update(extra or {})
+        return headers
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        headers = self._headers(kwargs.pop("headers", None))
+        return self.client.request(method, path, headers=headers, **kwargs)
+
+    def get(self, path: str, **kwargs: Any) -> Any:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> Any:
+        return self.request("POST", path, **kwargs)
+
+    def put(self, path: str, **kwargs: Any) -> Any:
+        return self.request("PUT", path, **kwargs)
+
+    def patch(self, path: str, **kwargs: Any) -> Any:
+        return self.request("PATCH", path, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> Any:
+        return self.request("DELETE", path, **kwargs)
+
+
+def new_actor(client: TestClient, role: str, email: str | None = None) -> Actor:
+    email = email or f"{role}-{uuid.uuid4().hex[:8]}@example.com"
+    response = client.post(
+        "/v1/users",
+        json={"email": email, "name": role.title(), "role": role},
+        headers={"Authorization": f"Bearer {ADMIN_KEY}"},
+    )
+    assert response.status_code == 201, response.text
+    body = response.json()
+    return Actor(client, body["api_key"], role=role, user_id=body["id"])
+
+
+@pytest.fixture
+def admin(client: TestClient) -> Actor:
+    """The master key."""
+    return Actor(client, ADMIN_KEY, role="admin", user_id="admin")
+
+
+@pytest.fixture
+def marketer(client: TestClient) -> Actor:
+    return new_actor(client, "marketer")
+
+
+@pytest.fixture
+def rep(client: TestClient) -> Actor:
+    return new_actor(client, "rep")
+
+
+@pytest.fixture
+def anonymous(client: TestClient) -> Actor:
+    return Actor(client, None, role="anonymous", user_id="")
