@@ -33,14 +33,9 @@ def problem_response(
     extra: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
-    body: dict[str, Any] = {
-        "type": problem_type(slug),
-        "title": title,
-        "status": status,
-        "detail": detail,
-    }
-    if extra:
-        body.update(extra)
+    # Extension members never override the standard ones.
+    body: dict[str, Any] = dict(extra or {})
+    body.update(type=problem_type(slug), title=title, status=status, detail=detail)
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 

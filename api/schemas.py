@@ -21,8 +21,9 @@ def _as_utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-# Text from a client: NUL characters removed (PostgreSQL refuses them, SQLite keeps them).
-CleanStr = Annotated[str, BeforeValidator(_clean_text)]
+# Put last in `Annotated[str, StringConstraints(...), NulFree]`: it runs first, removing NUL
+# characters (PostgreSQL refuses them, SQLite keeps them) before the length checks.
+NulFree = BeforeValidator(_clean_text)
 UTCTimestamp = Annotated[datetime, AfterValidator(_as_utc)]
 
 

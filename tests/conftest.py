@@ -44,8 +44,9 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "database_url" in metafunc.fixturenames:
-        metafunc.parametrize("database_url", database_kinds(), indirect=True)
+    for name in ("database_url", "empty_database_url"):
+        if name in metafunc.fixturenames:
+            metafunc.parametrize(name, database_kinds(), indirect=True)
 
 
 class PostgresDatabases:
@@ -87,10 +88,12 @@ class PostgresDatabases:
                 if pid.isdigit() and not Path(f"/proc/{pid}").exists():
                     conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
-    def create(self) -> str:
+    def create(self, *, empty: bool = False) -> str:
+        """A new database: migrated to head (a copy of the template), or empty."""
         self.counter += 1
         name = f"{self.prefix}_{self.counter}"
-        self._execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+        template = "template0" if empty else self.template
+        self._execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
         return self.url_for(name)
 
     def drop(self, url: str) -> None:
@@ -131,6 +134,18 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         return
     databases: PostgresDatabases = request.getfixturevalue("postgres_databases")
     url = databases.create()
+    yield url
+    databases.drop(url)
+
+
+@pytest.fixture
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database with no schema at all, of the kind named by the test's parameter."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    databases: PostgresDatabases = request.getfixturevalue("postgres_databases")
+    url = databases.create(empty=True)
     yield url
     databases.drop(url)
 

@@ -10,15 +10,13 @@ from pydantic import AfterValidator, Field, StringConstraints, field_validator
 
 from api.assets.kinds import Kind
 from api.assets.models import Status
-from api.schemas import CleanStr, RequestModel, ResponseModel, UTCTimestamp
+from api.schemas import NulFree, RequestModel, ResponseModel, UTCTimestamp
 
 MAX_BODY_CHARS = 5_000_000
 MAX_FIELD_VALUE_CHARS = 10_000
 
 
-def _valid_url(value: str | None) -> str | None:
-    if value is None:
-        return None
+def _valid_url(value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in {"http", "https"} or not parts.netloc:
         raise ValueError("must be an http(s) URL")
@@ -37,20 +35,22 @@ def _unique(values: list[str]) -> list[str]:
 
 
 TermName = Annotated[
-    CleanStr, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), NulFree
 ]
 TermList = Annotated[list[TermName], Field(max_length=50), AfterValidator(_unique)]
-Tag = Annotated[CleanStr, StringConstraints(max_length=100), AfterValidator(_tag)]
+Tag = Annotated[str, StringConstraints(max_length=100), NulFree, AfterValidator(_tag)]
 TagList = Annotated[list[Tag], Field(max_length=50), AfterValidator(_unique)]
 QuestionIds = Annotated[
     list[Annotated[str, StringConstraints(min_length=1, max_length=64)]],
     Field(max_length=100),
     AfterValidator(_unique),
 ]
-Title = Annotated[CleanStr, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
-Summary = Annotated[CleanStr, StringConstraints(max_length=10_000)]
-Body = Annotated[CleanStr, StringConstraints(max_length=MAX_BODY_CHARS)]
-Url = Annotated[CleanStr | None, StringConstraints(max_length=2048), AfterValidator(_valid_url)]
+Title = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300), NulFree
+]
+Summary = Annotated[str, StringConstraints(max_length=10_000), NulFree]
+Body = Annotated[str, StringConstraints(max_length=MAX_BODY_CHARS), NulFree]
+Url = Annotated[str, StringConstraints(max_length=2048), NulFree, AfterValidator(_valid_url)]
 FieldValue = str | int | float | bool | None
 Fields = Annotated[dict[str, FieldValue], Field(max_length=50)]
 
@@ -78,7 +78,7 @@ class AssetCreate(_FieldsValidation):
     kind: Kind
     summary: Summary = ""
     body: Body = ""
-    url: Url = None
+    url: Url | None = None
     stages: TermList = Field(default_factory=list)
     industries: TermList = Field(default_factory=list)
     personas: TermList = Field(default_factory=list)
@@ -96,7 +96,7 @@ class AssetUpdate(_FieldsValidation):
     kind: Kind | None = None
     summary: Summary | None = None
     body: Body | None = None
-    url: Url = None
+    url: Url | None = None
     stages: TermList | None = None
     industries: TermList | None = None
     personas: TermList | None = None
@@ -115,7 +115,7 @@ NOT_NULLABLE = frozenset({"title", "kind"})
 
 class RejectIn(RequestModel):
     comment: Annotated[
-        CleanStr, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000), NulFree
     ]
 
 

@@ -377,7 +377,7 @@ def update_asset(
         if changes[name] is None:
             raise Invalid(f"{name} cannot be null", loc=["body", name])
     if asset.status == Status.archived.value:
-        raise InvalidTransition("an archived asset cannot be edited", status=asset.status)
+        raise InvalidTransition("an archived asset cannot be edited", asset_status=asset.status)
 
     content_changed = _apply_content(asset, changes)
     metadata_changed = _apply_metadata(session, asset, changes, talking_point_ttl)
@@ -453,7 +453,7 @@ def _transition(asset: Asset, action: str, *, now: datetime) -> None:
         wanted = " or ".join(sorted(s.value for s in allowed))
         raise InvalidTransition(
             f"cannot {action} an asset that is {current.value}; it must be {wanted}",
-            status=current.value,
+            asset_status=current.value,
         )
     asset.status = target.value
     asset.updated_at = now

@@ -7,18 +7,18 @@ from typing import Annotated
 
 from pydantic import StringConstraints, field_validator
 
-from api.schemas import CleanStr, RequestModel, ResponseModel
+from api.schemas import NulFree, RequestModel, ResponseModel
 
 
 class QuestionCreate(RequestModel):
     text: Annotated[
-        CleanStr, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000), NulFree
     ]
-    stage: Annotated[CleanStr, StringConstraints(strip_whitespace=True, max_length=100)] | None = (
-        None
-    )
+    stage: (
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=100), NulFree] | None
+    ) = None
     industry: (
-        Annotated[CleanStr, StringConstraints(strip_whitespace=True, max_length=100)] | None
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=100), NulFree] | None
     ) = None
 
     @field_validator("text")

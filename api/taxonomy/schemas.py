@@ -7,15 +7,17 @@ from typing import Annotated
 from pydantic import StringConstraints
 
 from api.assets.kinds import Kind
-from api.schemas import CleanStr, RequestModel, ResponseModel
+from api.schemas import NulFree, RequestModel, ResponseModel
 
 
 class TermCreate(RequestModel):
     label: Annotated[
-        CleanStr, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), NulFree
     ]
     slug: (
-        Annotated[CleanStr, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+        Annotated[
+            str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), NulFree
+        ]
         | None
     ) = None
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, StringConstraints
 
-from api.schemas import CleanStr, RequestModel, ResponseModel
+from api.schemas import NulFree, RequestModel, ResponseModel
 from api.users.models import Role
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -20,14 +20,14 @@ def _email(value: str) -> str:
     return value
 
 
-Email = Annotated[CleanStr, StringConstraints(max_length=320), AfterValidator(_email)]
+Email = Annotated[str, StringConstraints(max_length=320), NulFree, AfterValidator(_email)]
 
 
 class UserCreate(RequestModel):
     email: Email
-    name: Annotated[CleanStr, StringConstraints(strip_whitespace=True, max_length=200)] | None = (
-        None
-    )
+    name: (
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), NulFree] | None
+    ) = None
     role: Role
 
 

@@ -1,0 +1,156 @@
+"""The `baton` command, run as a user runs it: in a separate process."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+import api.main
+from api.main import create_app
+from api.settings import Settings, get_settings
+
+KEY = re.compile(r"\bbk_[A-Za-z0-9_-]{20,}")
+
+
+def baton(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "api.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    values = {k: v for k, v in os.environ.items() if not k.startswith("BATON_")}
+    values["BATON_DATA_DIR"] = str(tmp_path / "data")
+    return values
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_db_upgrade_on_an_empty_database(empty_database_url: str, env: dict[str, str]) -> None:
+    env["BATON_DATABASE_URL"] = empty_database_url
+    result = baton("db", "upgrade", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "database at revision 20261124_initial" in result.stdout
+    current = baton("db", "current", env=env)
+    assert "current: 20261124_initial" in current.stdout
+
+
+def test_users_add_prints_a_working_key(database_url: str, env: dict[str, str]) -> None:
+    env["BATON_DATABASE_URL"] = database_url
+    result = baton(
+        "users", "add", "Ana@Example.com", "--role", "marketer", "--name", "Ana", env=env
+    )
+    assert result.returncode == 0, result.stderr
+    assert "created marketer ana@example.com" in result.stdout
+    keys = KEY.findall(result.stdout)
+    assert len(keys) == 1
+
+    app = create_app(Settings(database_url=database_url, data_dir=Path(env["BATON_DATA_DIR"])))
+    with TestClient(app) as client:
+        me = client.get("/v1/me", headers={"Authorization": f"Bearer {keys[0]}"})
+    assert me.json()["email"] == "ana@example.com"
+    assert me.json()["role"] == "marketer"
+
+
+def test_users_add_refuses_bad_input(database_url: str, env: dict[str, str]) -> None:
+    env["BATON_DATABASE_URL"] = database_url
+    assert baton("users", "add", "a@example.com", "--role", "rep", env=env).returncode == 0
+    duplicate = baton("users", "add", "A@example.com", "--role", "rep", env=env)
+    assert duplicate.returncode == 1
+    assert "already exists" in duplicate.stderr
+    assert not KEY.search(duplicate.stdout)
+    bad_email = baton("users", "add", "nobody", "--role", "rep", env=env)
+    assert bad_email.returncode == 2
+    assert "email" in bad_email.stderr
+    bad_role = baton("users", "add", "b@example.com", "--role", "boss", env=env)
+    assert bad_role.returncode == 2
+
+
+def test_invalid_settings_are_reported(env: dict[str, str]) -> None:
+    env["BATON_SEARCH_BACKEND"] = "elastic"
+    result = baton("db", "current", env=env)
+    assert result.returncode == 2
+    assert "search_backend" in result.stderr
+
+
+@pytest.fixture
+def served(tmp_path: Path, env: dict[str, str]) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """`baton serve --demo` on a fresh data directory, as `make run` starts it."""
+    port = free_port()
+    log = (tmp_path / "serve.log").open("w+")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "serve", "--demo", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+            assert process.poll() is None, Path(log.name).read_text()
+        log.flush()
+        yield base, process
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        log.close()
+
+
+def test_serve_demo_migrates_prints_keys_and_serves(
+    served: tuple[str, subprocess.Popen[str]], tmp_path: Path
+) -> None:
+    base, _ = served
+    output = (tmp_path / "serve.log").read_text()
+    assert f"{base}/docs" in output
+    keys = dict(re.findall(r"^\s+(admin|marketer|rep)\s+\S+\s+(bk_\S+)$", output, re.MULTILINE))
+    assert set(keys) == {"admin", "marketer", "rep"}
+    assert f"curl -H 'Authorization: Bearer {keys['rep']}' {base}/v1/assets" in output
+
+    listed = httpx.get(f"{base}/v1/assets", headers={"Authorization": f"Bearer {keys['rep']}"})
+    assert listed.status_code == 200
+    assert set(listed.json()) == {"items", "total", "limit", "offset"}
+    me = httpx.get(f"{base}/v1/me", headers={"Authorization": f"Bearer {keys['marketer']}"})
+    assert me.json()["role"] == "marketer"
+    assert httpx.get(f"{base}/readyz").json() == {"database": "ok", "search": "ok"}
+
+
+def test_asgi_app_attribute_builds_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("BATON_DATA_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    api.main._default_app.cache_clear()
+    try:
+        app = api.main.app
+        assert app is api.main.app
+        assert app.state.settings.data_dir == tmp_path
+    finally:
+        get_settings.cache_clear()
+        api.main._default_app.cache_clear()
