@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import sqlalchemy as sa
 
 from api import migrations
+from api.db import make_engine
 
 TABLES = {
     "users",
@@ -62,3 +65,14 @@ def test_models_match_migrations(empty_database_url: str) -> None:
     migrations.upgrade(empty_database_url)
     # Raises when autogenerate would find any difference between models and schema.
     migrations.check(empty_database_url)
+
+
+def test_sqlite_connections_use_wal_foreign_keys_and_busy_timeout(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path}/pragmas.db")
+    try:
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 10000
+    finally:
+        engine.dispose()
