@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from api.assets.routes import router as assets_router
 from api.db import make_engine, utcnow
+from api.messaging.routes import router as messaging_router
 from api.metrics import Metrics, MetricsMiddleware
 from api.operations import router as operations_router
 from api.problems import install_problem_handlers
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         taxonomy_router,
         assets_router,
         questions_router,
+        messaging_router,
     ):
         app.include_router(router)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics, router=app.router)
