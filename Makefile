@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test test-sqlite lint format install install-dev bench-search bench-ingest bench-suggest clean
+.PHONY: run test test-sqlite system-packages lint format install install-dev bench-search bench-ingest bench-suggest bench-messaging clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +25,12 @@ install-dev: $(VENV)/.installed-dev
 run: install
 	$(BIN)/baton serve --demo
 
-test: install-dev
+# System packages the tests use (Debian's chromium for the report page): installed when
+# missing, a quick check otherwise.
+system-packages:
+	./.ci/system-packages
+
+test: install-dev system-packages
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install-dev
@@ -43,6 +48,9 @@ bench-ingest: install-dev
 
 bench-suggest: install-dev
 	$(BIN)/python -m bench.suggest $(BENCH_ARGS)
+
+bench-messaging: install-dev
+	$(BIN)/python -m bench.messaging $(BENCH_ARGS)
 
 format: install-dev
 	$(BIN)/ruff format .

@@ -1,0 +1,30 @@
+"""/v1/messaging: the rules marketing approves collateral against, and checking a text."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.deps import MarketerDep, SessionDep
+from api.messaging import service
+from api.messaging.schemas import CheckIn, CheckOut, RulesIn, RulesOut
+
+router = APIRouter(prefix="/v1/messaging", tags=["messaging"])
+
+
+@router.get("/rules", response_model=RulesOut)
+def get_rules(session: SessionDep, _: MarketerDep) -> RulesOut:
+    """The rules in force, in their order."""
+    return RulesOut(rules=service.present(service.current_rules(session)))
+
+
+@router.put("/rules", response_model=RulesOut)
+def replace_rules(body: RulesIn, session: SessionDep, _: MarketerDep) -> RulesOut:
+    """Replace all the rules; 422 naming each rule at fault, and nothing changes."""
+    return RulesOut(rules=service.present(service.replace_rules(session, body.rules)))
+
+
+@router.post("/check", response_model=CheckOut)
+def check(body: CheckIn, session: SessionDep, _: MarketerDep) -> CheckOut:
+    """What the rules in force find in a text: offsets are into `text`."""
+    kind = body.kind.value if body.kind is not None else None
+    return CheckOut(findings=service.check_text(session, body.text, kind=kind))

@@ -1,0 +1,67 @@
+"""Messaging rule requests and responses."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, StringConstraints
+
+from api.assets.kinds import Kind
+from api.assets.schemas import MAX_BODY_CHARS, Finding
+from api.messaging.matching import RuleType, Severity
+from api.schemas import CleanStr, RequestModel, ResponseModel
+
+MAX_RULES = 2000
+
+Phrase = Annotated[CleanStr, StringConstraints(max_length=500)]
+Reason = Annotated[CleanStr, StringConstraints(strip_whitespace=True, max_length=1000)]
+
+
+class RuleIn(RequestModel):
+    """A messaging rule as a marketer writes it; see `api.messaging.service` for its rules."""
+
+    type: RuleType
+    phrase: Phrase = Field(
+        description="words to look for, ignoring case; `*` ends a word that may go on "
+        "(`guarantee*` matches `guaranteed`)"
+    )
+    replacement: Phrase | None = Field(
+        default=None, description="the current term (required for `deprecated`)"
+    )
+    kinds: list[Kind] | None = Field(
+        default=None,
+        max_length=len(Kind),
+        description="the kinds of asset the rule applies to; omitted: every kind",
+    )
+    severity: Severity = Field(description="an `error` blocks approval; a `warning` does not")
+    reason: Reason | None = None
+
+
+class RulesIn(RequestModel):
+    rules: list[RuleIn] = Field(max_length=MAX_RULES)
+
+
+class RuleOut(ResponseModel):
+    type: RuleType
+    phrase: str
+    replacement: str | None
+    kinds: list[Kind] | None
+    severity: Severity
+    reason: str | None
+
+
+class RulesOut(ResponseModel):
+    rules: list[RuleOut]
+
+
+class CheckIn(RequestModel):
+    text: Annotated[CleanStr, StringConstraints(max_length=MAX_BODY_CHARS)]
+    kind: Kind | None = Field(
+        default=None,
+        description="the kind of asset the text is for; rules limited to some kinds "
+        "apply only when it is one of them",
+    )
+
+
+class CheckOut(ResponseModel):
+    findings: list[Finding]

@@ -1,0 +1,86 @@
+"""The content-gaps report."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import Field
+
+from api.assets.schemas import AssetBrief
+from api.schemas import ResponseModel
+from api.taxonomy.schemas import TermOut
+
+
+class CoverageCell(ResponseModel):
+    stage: str
+    industry: str
+    live_count: int = Field(description="live assets tagged with both this stage and industry")
+
+
+class UnansweredQuestion(ResponseModel):
+    id: str
+    text: str
+    asked_count: int
+    stage: str | None
+    industry: str | None
+    last_asked_at: datetime
+
+
+class ZeroResultSearch(ResponseModel):
+    query: str = Field(description="the normalised query the searches share")
+    count: int
+    last_searched_at: datetime
+
+
+class ExpiringAsset(ResponseModel):
+    asset: AssetBrief
+    days_left: int = Field(description="whole days until it expires (0: within a day)")
+
+
+class ExpiredAsset(ResponseModel):
+    asset: AssetBrief
+
+
+class UnusedAsset(ResponseModel):
+    asset: AssetBrief
+    last_used_at: datetime | None = Field(
+        description="its latest event up to `until`; null when it never had one"
+    )
+
+
+class LowRatedAsset(ResponseModel):
+    asset: AssetBrief
+    helpful: int
+    not_helpful: int
+
+
+class ListTotals(ResponseModel):
+    """How many entries each list has in all, before `limit` cut it."""
+
+    unanswered_questions: int
+    zero_result_searches: int
+    expiring: int
+    expired: int
+    unused: int
+    low_rated: int
+
+
+class ContentGapsReport(ResponseModel):
+    generated_at: datetime
+    since: datetime | None = Field(
+        description="start of the activity read (searches, ratings); null: all history"
+    )
+    until: datetime = Field(description="end of the activity read")
+    unused_since: datetime = Field(
+        description="start of the window an asset must have had no events in to be unused"
+    )
+    stages: list[TermOut] = Field(description="the coverage rows, in stage order")
+    industries: list[TermOut] = Field(description="the coverage columns")
+    coverage: list[CoverageCell]
+    unanswered_questions: list[UnansweredQuestion]
+    zero_result_searches: list[ZeroResultSearch]
+    expiring: list[ExpiringAsset]
+    expired: list[ExpiredAsset]
+    unused: list[UnusedAsset]
+    low_rated: list[LowRatedAsset]
+    totals: ListTotals

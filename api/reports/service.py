@@ -1,0 +1,283 @@
+"""The content-gaps report: where reps are left without content.
+
+- coverage: live assets for every stage × industry pair, zeros included;
+- unanswered questions: customer questions no live asset answers, most asked first;
+- zero-result searches: what reps searched for and found nothing, by normalised query;
+- expiring (live, expiring within 30 days), expired (approved but past `expires_at`);
+- unused: live assets without any event in the last 90 days (or in `since`–`until`),
+  leaving out those first approved inside that window (they have not had the time);
+- low rated: assets, archived ones aside, with more `not_helpful` than `helpful` events.
+
+Everything is judged against `now` (the request's clock). `since`/`until` bound the
+activity read: searches, ratings and the unused window.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session, col, func, select
+
+from api.assets import service as assets
+from api.assets.models import Asset, AssetTerm, AssetVersion, Status
+from api.assets.schemas import AssetBrief
+from api.errors import Invalid
+from api.events.models import Event
+from api.questions import service as questions
+from api.reports.schemas import (
+    ContentGapsReport,
+    CoverageCell,
+    ExpiredAsset,
+    ExpiringAsset,
+    ListTotals,
+    LowRatedAsset,
+    UnansweredQuestion,
+    UnusedAsset,
+    ZeroResultSearch,
+)
+from api.searches.models import SearchLog
+from api.taxonomy.models import Facet, Term
+from api.taxonomy.schemas import TermOut
+from api.taxonomy.service import all_terms
+from api.users.models import Role
+
+EXPIRING_WITHIN = timedelta(days=30)
+UNUSED_FOR = timedelta(days=90)
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+HELPFUL, NOT_HELPFUL = "helpful", "not_helpful"
+
+
+def content_gaps(
+    session: Session,
+    *,
+    now: datetime,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> ContentGapsReport:
+    """The whole report; each list holds at most `limit` entries (`totals` has them all)."""
+    until = until or now
+    if since is not None and since >= until:
+        raise Invalid("since must be before until", loc=["query", "since"])
+    unused_since = since or until - UNUSED_FOR
+    terms = all_terms(session)
+    stages, industries = terms[Facet.stages], terms[Facet.industries]
+
+    unanswered, unanswered_total = _unanswered(session, now=now, limit=limit)
+    searches, searches_total = _zero_result_searches(session, since=since, until=until, limit=limit)
+    expiring = _expiring(session, now=now)
+    expired = _expired(session, now=now)
+    unused = _unused(session, now=now, since=unused_since, until=until)
+    low_rated = _low_rated(session, since=since, until=until)
+    briefs = _briefs(
+        session,
+        [row[0] for rows in (expiring, expired, unused, low_rated) for row in rows[:limit]],
+        now=now,
+    )
+    return ContentGapsReport(
+        generated_at=now,
+        since=since,
+        until=until,
+        unused_since=unused_since,
+        stages=[TermOut(slug=t.slug, label=t.label) for t in stages],
+        industries=[TermOut(slug=t.slug, label=t.label) for t in industries],
+        coverage=_coverage(session, now=now, stages=stages, industries=industries),
+        unanswered_questions=unanswered,
+        zero_result_searches=searches,
+        expiring=[
+            ExpiringAsset(asset=briefs[a.id], days_left=_days_left(a, now))
+            for (a,) in expiring[:limit]
+        ],
+        expired=[ExpiredAsset(asset=briefs[a.id]) for (a,) in expired[:limit]],
+        unused=[UnusedAsset(asset=briefs[a.id], last_used_at=last) for a, last in unused[:limit]],
+        low_rated=[
+            LowRatedAsset(asset=briefs[a.id], helpful=good, not_helpful=bad)
+            for a, good, bad in low_rated[:limit]
+        ],
+        totals=ListTotals(
+            unanswered_questions=unanswered_total,
+            zero_result_searches=searches_total,
+            expiring=len(expiring),
+            expired=len(expired),
+            unused=len(unused),
+            low_rated=len(low_rated),
+        ),
+    )
+
+
+def _briefs(session: Session, shown: Sequence[Asset], *, now: datetime) -> dict[str, AssetBrief]:
+    unique = list({asset.id: asset for asset in shown}.values())
+    return {brief.id: brief for brief in assets.present_brief(session, unique, now=now)}
+
+
+def _days_left(asset: Asset, now: datetime) -> int:
+    assert asset.expires_at is not None
+    return (asset.expires_at - now).days
+
+
+def _coverage(
+    session: Session, *, now: datetime, stages: Sequence[Term], industries: Sequence[Term]
+) -> list[CoverageCell]:
+    stage_link, industry_link = aliased(AssetTerm), aliased(AssetTerm)
+    stage_ids = [t.id for t in stages]
+    industry_ids = [t.id for t in industries]
+    counts: dict[tuple[int, int], int] = {}
+    if stage_ids and industry_ids:
+        rows = session.exec(
+            select(col(stage_link.term_id), col(industry_link.term_id), func.count())
+            .select_from(Asset)
+            .join(stage_link, col(stage_link.asset_id) == col(Asset.id))
+            .join(industry_link, col(industry_link.asset_id) == col(Asset.id))
+            .where(
+                assets.live_clause(now),
+                col(stage_link.term_id).in_(stage_ids),
+                col(industry_link.term_id).in_(industry_ids),
+            )
+            .group_by(col(stage_link.term_id), col(industry_link.term_id))
+        ).all()
+        counts = {(stage_id, industry_id): n for stage_id, industry_id, n in rows}
+    return [
+        CoverageCell(
+            stage=stage.slug,
+            industry=industry.slug,
+            live_count=counts.get((stage.id or 0, industry.id or 0), 0),
+        )
+        for stage in stages
+        for industry in industries
+    ]
+
+
+def _unanswered(
+    session: Session, *, now: datetime, limit: int
+) -> tuple[list[UnansweredQuestion], int]:
+    rows, total = questions.list_questions(session, now=now, unanswered=True, limit=limit, offset=0)
+    return [
+        UnansweredQuestion(
+            id=q.id,
+            text=q.text,
+            asked_count=q.asked_count,
+            stage=q.stage,
+            industry=q.industry,
+            last_asked_at=q.last_asked_at,
+        )
+        for q in questions.present(session, rows, now=now)
+    ], total
+
+
+def _window(column: Any, since: datetime | None, until: datetime) -> list[ColumnElement[bool]]:
+    clauses: list[ColumnElement[bool]] = [column <= until]
+    if since is not None:
+        clauses.append(column >= since)
+    return clauses
+
+
+def _zero_result_searches(
+    session: Session, *, since: datetime | None, until: datetime, limit: int
+) -> tuple[list[ZeroResultSearch], int]:
+    searches_count = func.count()
+    last_searched = func.max(col(SearchLog.created_at))
+    searches = (
+        select(col(SearchLog.normalized_query), searches_count, last_searched)
+        .where(
+            col(SearchLog.role) == Role.rep.value,
+            col(SearchLog.total) == 0,
+            col(SearchLog.normalized_query) != "",
+            *_window(col(SearchLog.created_at), since, until),
+        )
+        .group_by(col(SearchLog.normalized_query))
+    )
+    total = session.exec(select(func.count()).select_from(searches.subquery())).one()
+    rows = session.exec(
+        searches.order_by(
+            searches_count.desc(), last_searched.desc(), col(SearchLog.normalized_query)
+        ).limit(limit)
+    ).all()
+    return [
+        ZeroResultSearch(query=query, count=count, last_searched_at=last)
+        for query, count, last in rows
+    ], total
+
+
+def _expiring(session: Session, *, now: datetime) -> list[tuple[Asset]]:
+    rows = session.exec(
+        select(Asset)
+        .where(assets.live_clause(now), col(Asset.expires_at) <= now + EXPIRING_WITHIN)
+        .order_by(col(Asset.expires_at), col(Asset.id))
+    ).all()
+    return [(asset,) for asset in rows]
+
+
+def _expired(session: Session, *, now: datetime) -> list[tuple[Asset]]:
+    rows = session.exec(
+        select(Asset)
+        .where(col(Asset.status) == Status.approved.value, col(Asset.expires_at) <= now)
+        .order_by(col(Asset.expires_at).desc(), col(Asset.id))
+    ).all()
+    return [(asset,) for asset in rows]
+
+
+def _unused(
+    session: Session, *, now: datetime, since: datetime, until: datetime
+) -> list[tuple[Asset, datetime | None]]:
+    first_approved = (
+        select(func.min(AssetVersion.approved_at))
+        .where(col(AssetVersion.asset_id) == col(Asset.id))
+        .scalar_subquery()
+    )
+    used_in_window = sa.exists().where(
+        col(Event.asset_id) == col(Asset.id), *_window(col(Event.created_at), since, until)
+    )
+    last_used = (
+        select(func.max(Event.created_at))
+        .where(col(Event.asset_id) == col(Asset.id), col(Event.created_at) <= until)
+        .scalar_subquery()
+    )
+    rows = session.exec(
+        select(Asset, last_used)
+        .where(
+            assets.live_clause(now),
+            func.coalesce(first_approved, col(Asset.approved_at)) <= since,
+            sa.not_(used_in_window),
+        )
+        .order_by(sa.nulls_first(last_used.asc()), col(Asset.title), col(Asset.id))
+    ).all()
+    return [(asset, last) for asset, last in rows]
+
+
+def _low_rated(
+    session: Session, *, since: datetime | None, until: datetime
+) -> list[tuple[Asset, int, int]]:
+    helpful = func.sum(sa.case((col(Event.type) == HELPFUL, 1), else_=0))
+    not_helpful = func.sum(sa.case((col(Event.type) == NOT_HELPFUL, 1), else_=0))
+    ratings = (
+        select(
+            col(Event.asset_id).label("asset_id"),
+            helpful.label("helpful"),
+            not_helpful.label("not_helpful"),
+        )
+        .where(
+            col(Event.type).in_([HELPFUL, NOT_HELPFUL]),
+            *_window(col(Event.created_at), since, until),
+        )
+        .group_by(col(Event.asset_id))
+        .having(not_helpful > helpful)
+        .subquery()
+    )
+    rows = session.exec(
+        select(Asset, ratings.c.helpful, ratings.c.not_helpful)
+        .join(ratings, ratings.c.asset_id == col(Asset.id))
+        .where(col(Asset.status) != Status.archived.value)
+        .order_by(
+            (ratings.c.not_helpful - ratings.c.helpful).desc(),
+            ratings.c.not_helpful.desc(),
+            col(Asset.title),
+            col(Asset.id),
+        )
+    ).all()
+    return [(asset, int(good), int(bad)) for asset, good, bad in rows]
