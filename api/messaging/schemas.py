@@ -9,12 +9,12 @@ from pydantic import Field, StringConstraints
 from api.assets.kinds import Kind
 from api.assets.schemas import MAX_BODY_CHARS, Finding
 from api.messaging.matching import RuleType, Severity
-from api.schemas import CleanStr, RequestModel, ResponseModel
+from api.schemas import NulFree, RequestModel, ResponseModel
 
 MAX_RULES = 2000
 
-Phrase = Annotated[CleanStr, StringConstraints(max_length=500)]
-Reason = Annotated[CleanStr, StringConstraints(strip_whitespace=True, max_length=1000)]
+Phrase = Annotated[str, StringConstraints(max_length=500), NulFree]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000), NulFree]
 
 
 class RuleIn(RequestModel):
@@ -55,7 +55,7 @@ class RulesOut(ResponseModel):
 
 
 class CheckIn(RequestModel):
-    text: Annotated[CleanStr, StringConstraints(max_length=MAX_BODY_CHARS)]
+    text: Annotated[str, StringConstraints(max_length=MAX_BODY_CHARS), NulFree]
     kind: Kind | None = Field(
         default=None,
         description="the kind of asset the text is for; rules limited to some kinds "
