@@ -32,24 +32,21 @@ class ZeroResultSearch(ResponseModel):
     last_searched_at: datetime
 
 
-class ExpiringAsset(ResponseModel):
-    asset: AssetBrief
+class ExpiringAsset(AssetBrief):
     days_left: int = Field(description="whole days until it expires (0: within a day)")
 
 
-class ExpiredAsset(ResponseModel):
-    asset: AssetBrief
+class ExpiredAsset(AssetBrief):
+    """An approved asset past its `expires_at`."""
 
 
-class UnusedAsset(ResponseModel):
-    asset: AssetBrief
+class UnusedAsset(AssetBrief):
     last_used_at: datetime | None = Field(
         description="its latest event up to `until`; null when it never had one"
     )
 
 
-class LowRatedAsset(ResponseModel):
-    asset: AssetBrief
+class LowRatedAsset(AssetBrief):
     helpful: int
     not_helpful: int
 

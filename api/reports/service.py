@@ -5,7 +5,7 @@
 - zero-result searches: what reps searched for and found nothing, by normalised query;
 - expiring (live, expiring within 30 days), expired (approved but past `expires_at`);
 - unused: live assets without any event in the last 90 days (or in `since`–`until`),
-  leaving out those first approved inside that window (they have not had the time);
+  new ones included: an asset nobody has touched yet is unused, and says so ("never");
 - low rated: assets, archived ones aside, with more `not_helpful` than `helpful` events.
 
 Everything is judged against `now` (the request's clock). `since`/`until` bound the
@@ -24,7 +24,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, func, select
 
 from api.assets import service as assets
-from api.assets.models import Asset, AssetTerm, AssetVersion, Status
+from api.assets.models import Asset, AssetTerm, Status
 from api.assets.schemas import AssetBrief
 from api.errors import Invalid
 from api.events.models import Event
@@ -91,13 +91,13 @@ def content_gaps(
         unanswered_questions=unanswered,
         zero_result_searches=searches,
         expiring=[
-            ExpiringAsset(asset=briefs[a.id], days_left=_days_left(a, now))
+            ExpiringAsset(**dict(briefs[a.id]), days_left=_days_left(a, now))
             for (a,) in expiring[:limit]
         ],
-        expired=[ExpiredAsset(asset=briefs[a.id]) for (a,) in expired[:limit]],
-        unused=[UnusedAsset(asset=briefs[a.id], last_used_at=last) for a, last in unused[:limit]],
+        expired=[ExpiredAsset(**dict(briefs[a.id])) for (a,) in expired[:limit]],
+        unused=[UnusedAsset(**dict(briefs[a.id]), last_used_at=last) for a, last in unused[:limit]],
         low_rated=[
-            LowRatedAsset(asset=briefs[a.id], helpful=good, not_helpful=bad)
+            LowRatedAsset(**dict(briefs[a.id]), helpful=good, not_helpful=bad)
             for a, good, bad in low_rated[:limit]
         ],
         totals=ListTotals(
@@ -225,11 +225,6 @@ def _expired(session: Session, *, now: datetime) -> list[tuple[Asset]]:
 def _unused(
     session: Session, *, now: datetime, since: datetime, until: datetime
 ) -> list[tuple[Asset, datetime | None]]:
-    first_approved = (
-        select(func.min(AssetVersion.approved_at))
-        .where(col(AssetVersion.asset_id) == col(Asset.id))
-        .scalar_subquery()
-    )
     used_in_window = sa.exists().where(
         col(Event.asset_id) == col(Asset.id), *_window(col(Event.created_at), since, until)
     )
@@ -242,7 +237,6 @@ def _unused(
         select(Asset, last_used)
         .where(
             assets.live_clause(now),
-            func.coalesce(first_approved, col(Asset.approved_at)) <= since,
             sa.not_(used_in_window),
         )
         .order_by(sa.nulls_first(last_used.asc()), col(Asset.title), col(Asset.id))

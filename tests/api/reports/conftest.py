@@ -206,7 +206,7 @@ def gaps_corpus(
         industries=["Construction"],
         question_ids=[q["rollout"]],
     )["id"]
-    # New: first approved five days ago, so not yet judged unused.
+    # New: first approved five days ago, rated yesterday.
     ids["hospital"] = _publish(
         marketer,
         clock,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.api.reports.conftest import Corpus, days
+from tests.catalogue import publish
 from tests.conftest import Actor
 
 STAGES = ["awareness", "consideration", "decision", "onboarding", "expansion"]
@@ -18,7 +19,7 @@ def report(marketer: Actor, **params: Any) -> dict[str, Any]:
 
 
 def titles(entries: list[dict[str, Any]]) -> list[str]:
-    return [entry["asset"]["title"] for entry in entries]
+    return [entry["title"] for entry in entries]
 
 
 def test_coverage_counts_live_assets_for_every_pair(marketer: Actor, gaps_corpus: Corpus) -> None:
@@ -79,30 +80,38 @@ def test_zero_result_searches_of_reps_grouped_by_normalised_query(
 
 def test_expiring_and_expired_assets(marketer: Actor, gaps_corpus: Corpus) -> None:
     body = report(marketer)
-    assert [(e["asset"]["title"], e["days_left"]) for e in body["expiring"]] == [
+    assert [(e["title"], e["days_left"]) for e in body["expiring"]] == [
         ("Retail onboarding guide", 10),
         ("Construction buyer's guide", 30),
     ]
     assert titles(body["expired"]) == ["Old pricing sheet", "Lumber prices fall"]
-    assert body["expired"][1]["asset"]["expires_at"] == "2026-11-14T12:00:00Z"
-    assert all(e["asset"]["live"] is False for e in body["expired"])
-    assert "body" not in body["expired"][0]["asset"]
+    assert body["expired"][1]["expires_at"] == "2026-11-14T12:00:00Z"
+    assert all(e["live"] is False for e in body["expired"])
+    assert "body" not in body["expired"][0]
 
 
 def test_unused_live_assets_in_the_last_90_days(marketer: Actor, gaps_corpus: Corpus) -> None:
     body = report(marketer)
-    # Never used first, then longest unused. The hospital story is five days old.
-    assert [(u["asset"]["title"], u["last_used_at"]) for u in body["unused"]] == [
+    # Never used first, then the longest unused. The hospital story, approved five days ago,
+    # was rated yesterday.
+    assert [(u["title"], u["last_used_at"]) for u in body["unused"]] == [
         ("Retail onboarding guide", None),
         ("Field safety checklist", "2026-08-16T12:00:00Z"),
     ]
     assert body["unused_since"] == "2026-08-26T12:00:00Z"
 
 
+def test_a_new_asset_nobody_used_is_unused(marketer: Actor, gaps_corpus: Corpus) -> None:
+    fresh = publish(marketer, title="Brand new one-pager", stages=["awareness"])
+    unused = {u["id"]: u for u in report(marketer)["unused"]}
+    assert unused[fresh["id"]]["last_used_at"] is None
+    assert unused[fresh["id"]]["title"] == "Brand new one-pager"
+
+
 def test_low_rated_assets(marketer: Actor, gaps_corpus: Corpus) -> None:
     body = report(marketer)
     # The archived deck is left out; a tie is not low rated.
-    assert [(r["asset"]["title"], r["helpful"], r["not_helpful"]) for r in body["low_rated"]] == [
+    assert [(r["title"], r["helpful"], r["not_helpful"]) for r in body["low_rated"]] == [
         ("Construction ROI case study", 1, 3),
         ("Old pricing sheet", 1, 2),
     ]
@@ -145,9 +154,8 @@ def test_since_bounds_searches_ratings_and_the_unused_window(
         ("excel export", 1),
     ]
     assert body["low_rated"] == []
-    # The ROI study's last view was 10 days ago; the safety checklist was re-approved 3
-    # days ago but first approved long before; the hospital story is newer than `since`.
-    assert [(u["asset"]["title"], u["last_used_at"]) for u in body["unused"]] == [
+    # The ROI study's last view was 10 days ago.
+    assert [(u["title"], u["last_used_at"]) for u in body["unused"]] == [
         ("Retail onboarding guide", None),
         ("Field safety checklist", "2026-08-16T12:00:00Z"),
         ("Construction ROI case study", "2026-11-14T12:00:00Z"),
@@ -164,9 +172,7 @@ def test_until_ends_the_activity_read(marketer: Actor, gaps_corpus: Corpus) -> N
         ("hipaa", 1),
         ("mining safety", 1),
     ]
-    assert [(r["asset"]["title"], r["not_helpful"]) for r in body["low_rated"]] == [
-        ("Old pricing sheet", 2)
-    ]
+    assert [(r["title"], r["not_helpful"]) for r in body["low_rated"]] == [("Old pricing sheet", 2)]
     assert body["unused_since"] == "2026-08-01T12:00:00Z"
 
 
@@ -175,7 +181,7 @@ def test_the_report_follows_the_clock(marketer: Actor, gaps_corpus: Corpus, cloc
     body = report(marketer)
     # The retail guide has expired; the buyer's guide expires in 19 days, the ROI study
     # has come within 30 days.
-    assert [(e["asset"]["title"], e["days_left"]) for e in body["expiring"]] == [
+    assert [(e["title"], e["days_left"]) for e in body["expiring"]] == [
         ("Construction buyer's guide", 19),
         ("Construction ROI case study", 29),
     ]
