@@ -16,6 +16,7 @@ from api.metrics import Metrics, MetricsMiddleware
 from api.operations import router as operations_router
 from api.problems import install_problem_handlers
 from api.questions.routes import router as questions_router
+from api.request_guard import NulGuard
 from api.settings import Settings, get_settings
 from api.taxonomy.routes import router as taxonomy_router
 from api.users.routes import router as users_router
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         questions_router,
     ):
         app.include_router(router)
+    app.add_middleware(NulGuard)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics, router=app.router)
     return app
 
