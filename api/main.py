@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from api.assets.routes import router as assets_router
+from api.cors import install_cors
 from api.db import make_engine, utcnow
 from api.metrics import Metrics, MetricsMiddleware
 from api.operations import router as operations_router
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(router)
     app.add_middleware(NulGuard)
+    install_cors(app, settings.cors_origins)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics, router=app.router)
     return app
 
