@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 
 from api.assets import service
 from api.assets.kinds import Kind
@@ -31,12 +31,7 @@ def create_asset(
     return service.present_one(session, asset, now=now)
 
 
-@router.get("", response_model=Page[AssetOut])
-def list_assets(
-    session: SessionDep,
-    caller: CallerDep,
-    now: NowDep,
-    page: PageDep,
+def asset_filters(
     status: Annotated[list[Status] | None, Query(description="repeatable")] = None,
     kind: Annotated[list[Kind] | None, Query(description="repeatable")] = None,
     stage: Annotated[list[str] | None, Query(description="repeatable")] = None,
@@ -44,11 +39,9 @@ def list_assets(
     persona: Annotated[list[str] | None, Query(description="repeatable")] = None,
     product: Annotated[list[str] | None, Query(description="repeatable")] = None,
     tag: Annotated[list[str] | None, Query(description="repeatable")] = None,
-) -> Page[AssetOut]:
-    """Assets newest first. A filter repeated is OR; different filters are AND.
-    Reps see live assets only."""
-    limit, offset = page
-    filters = service.AssetFilters(
+) -> service.AssetFilters:
+    """The catalogue filters as query parameters: repeated is OR, different ones AND."""
+    return service.AssetFilters(
         status=status or (),
         kind=kind or (),
         stage=stage or (),
@@ -57,6 +50,18 @@ def list_assets(
         product=product or (),
         tag=tag or (),
     )
+
+
+AssetFiltersDep = Annotated[service.AssetFilters, Depends(asset_filters)]
+
+
+@router.get("", response_model=Page[AssetOut])
+def list_assets(
+    session: SessionDep, caller: CallerDep, now: NowDep, page: PageDep, filters: AssetFiltersDep
+) -> Page[AssetOut]:
+    """Assets newest first. A filter repeated is OR; different filters are AND.
+    Reps see live assets only."""
+    limit, offset = page
     assets, total = service.list_assets(
         session, caller, filters, now=now, limit=limit, offset=offset
     )
