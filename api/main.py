@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from api.assets.routes import router as assets_router
 from api.cors import install_cors
 from api.db import make_engine, utcnow
+from api.events.routes import router as events_router
 from api.metrics import Metrics, MetricsMiddleware
 from api.operations import router as operations_router
 from api.problems import install_problem_handlers
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         taxonomy_router,
         assets_router,
         questions_router,
+        events_router,
     ):
         app.include_router(router)
     app.add_middleware(NulGuard)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,6 +13,24 @@ from sqlmodel import Field, SQLModel
 from api.db import JSONType, UTCDateTime, utcnow
 
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+class EventType(StrEnum):
+    """What a rep (or their tools) did with an asset."""
+
+    view = "view"
+    download = "download"
+    copy = "copy"
+    share = "share"
+    send = "send"
+    used_in_deal = "used_in_deal"
+    helpful = "helpful"
+    not_helpful = "not_helpful"
+
+
+class Outcome(StrEnum):
+    won = "won"
+    lost = "lost"
 
 
 class Event(SQLModel, table=True):
