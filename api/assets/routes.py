@@ -7,10 +7,19 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
-from api.assets import service
+from api.assets import rendering, service
 from api.assets.kinds import Kind
 from api.assets.models import Status
-from api.assets.schemas import AssetCreate, AssetOut, AssetUpdate, RejectIn, SubmitOut, VersionOut
+from api.assets.schemas import (
+    AssetCreate,
+    AssetOut,
+    AssetUpdate,
+    RejectIn,
+    RenderedEmail,
+    RenderIn,
+    SubmitOut,
+    VersionOut,
+)
 from api.deps import AdminDep, CallerDep, MarketerDep, NowDep, PageDep, SessionDep, SettingsDep
 from api.schemas import Page
 from api.settings import Settings
@@ -118,6 +127,15 @@ def archive(asset_id: str, session: SessionDep, _: MarketerDep, now: NowDep) -> 
     """Any state → archived."""
     asset = service.archive(session, asset_id, now=now)
     return service.present_one(session, asset, now=now)
+
+
+@router.post("/{asset_id}/render", response_model=RenderedEmail)
+def render(
+    asset_id: str, body: RenderIn, session: SessionDep, caller: CallerDep, now: NowDep
+) -> RenderedEmail:
+    """Fill an email template's {{ name }} placeholders in `fields.subject` and the body.
+    422 with `missing` when a value is absent; 409 when the asset is not an email template."""
+    return rendering.render_asset(session, caller, asset_id, variables=body.variables, now=now)
 
 
 @router.get("/{asset_id}/versions", response_model=Page[VersionOut])
