@@ -35,7 +35,11 @@ class Outcome(StrEnum):
 
 class Event(SQLModel, table=True):
     __tablename__ = "events"
-    __table_args__ = (sa.Index("ix_events_asset_id_type", "asset_id", "type"),)
+    __table_args__ = (
+        # Covers the per-asset counts by type in a time window and the deals they name,
+        # so reports read this index alone (see migration 20261124_events_report_index).
+        sa.Index("ix_events_asset_report", "asset_id", "type", "created_at", "opportunity_id"),
+    )
 
     id: int | None = Field(default=None, sa_column=sa.Column(BigId, primary_key=True))
     asset_id: str = Field(foreign_key="assets.id", max_length=32, ondelete="CASCADE")
