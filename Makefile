@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test test-sqlite lint format install install-dev bench-search bench-ingest bench-suggest clean
+.PHONY: run test test-sqlite lint format install install-dev bench-search bench-ingest bench-suggest bench-events clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,9 @@ bench-ingest: install-dev
 
 bench-suggest: install-dev
 	$(BIN)/python -m bench.suggest $(BENCH_ARGS)
+
+bench-events: install-dev
+	$(BIN)/python -m bench.events $(BENCH_ARGS)
 
 format: install-dev
 	$(BIN)/ruff format .
