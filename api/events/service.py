@@ -254,7 +254,7 @@ def asset_performance(
     # A Core query wider than sqlmodel's select() overloads: plain SQLAlchemy execute.
     rows = session.execute(
         sa.select(
-            col(Asset.id),
+            col(Asset.id).label("asset_id"),
             col(Asset.title),
             col(Asset.kind),
             col(Asset.status),
@@ -273,21 +273,11 @@ def asset_performance(
 
 
 def _performance(row: Any) -> AssetPerformance:
-    win_rate = row["win_rate"]
-    return AssetPerformance(
-        asset_id=row["id"],
-        title=row["title"],
-        kind=row["kind"],
-        status=row["status"],
-        views=row["views"],
-        downloads=row["downloads"],
-        copies=row["copies"],
-        shares=row["shares"],
-        used_in_deals=row["used_in_deals"],
-        helpful=row["helpful"],
-        not_helpful=row["not_helpful"],
-        won=row["won"],
-        lost=row["lost"],
-        win_rate=None if win_rate is None else round(float(win_rate), 4),
-        influenced_amount=float(round(Decimal(row["influenced_amount"]), 2)),
+    win_rate, amount = row["win_rate"], row["influenced_amount"]
+    return AssetPerformance.model_validate(
+        {
+            **row,
+            "win_rate": None if win_rate is None else round(float(win_rate), 4),
+            "influenced_amount": float(round(Decimal(amount), 2)),
+        }
     )

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 
+from api.db import session_scope
+from api.errors import Invalid, NotFound
+from api.events.service import record_event, record_outcome
+from api.users.service import MASTER
 from tests.catalogue import create, publish, transition
 from tests.conftest import Actor
 
@@ -261,3 +266,49 @@ def test_invalid_opportunity_ids_in_the_path_are_422(rep: Actor) -> None:
 def test_outcomes_need_a_key(anonymous: Actor) -> None:
     response = anonymous.post("/v1/opportunities/opp-1/outcome", json={"outcome": "won"})
     assert_problem(response, 401)
+
+
+# --- the service functions, as the demo loader calls them ------------------------------
+
+
+def test_services_record_history_at_a_given_time(app: FastAPI, marketer: Actor) -> None:
+    asset = publish(marketer, title="Loader asset")
+    when = datetime(2026, 2, 3, 4, 5, tzinfo=UTC)
+    with session_scope(app.state.engine) as session:
+        event = record_event(
+            session, MASTER, asset_id=asset["id"], type="send", opportunity_id="opp-7", now=when
+        )
+        assert event.id is not None and event.created_at == when
+        outcome = record_outcome(
+            session, MASTER, opportunity_id="opp-7", outcome="won", amount=1200.5, now=when
+        )
+        assert (outcome.outcome, outcome.amount) == ("won", Decimal("1200.50"))
+    row = report_row(
+        marketer, asset["id"], since="2026-02-01T00:00:00Z", until="2026-03-01T00:00:00Z"
+    )
+    assert (row["shares"], row["used_in_deals"], row["won"], row["influenced_amount"]) == (
+        1,
+        1,
+        1,
+        1200.5,
+    )
+
+
+def test_services_apply_the_request_rules(app: FastAPI, marketer: Actor) -> None:
+    asset = publish(marketer)
+    now = datetime.now(UTC)
+    with session_scope(app.state.engine) as session:
+        with pytest.raises(Invalid) as bad_type:
+            record_event(session, MASTER, asset_id=asset["id"], type="liked", now=now)
+        assert bad_type.value.extra["errors"][0]["loc"] == ["body", "type"]
+        with pytest.raises(Invalid):
+            record_event(
+                session, MASTER, asset_id=asset["id"], type="view", meta={"a": [1]}, now=now
+            )
+        with pytest.raises(NotFound):
+            record_event(session, MASTER, asset_id="missing", type="view", now=now)
+        with pytest.raises(Invalid) as bad_id:
+            record_outcome(session, MASTER, opportunity_id="  ", outcome="won", now=now)
+        assert bad_id.value.extra["errors"][0]["loc"][:2] == ["path", "opportunity_id"]
+        with pytest.raises(Invalid):
+            record_outcome(session, MASTER, opportunity_id="opp", outcome="draw", now=now)
