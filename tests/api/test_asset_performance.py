@@ -245,6 +245,8 @@ def test_filters_as_on_the_asset_list(history: History) -> None:
 
 def test_time_window(history: History) -> None:
     march = by_asset(report(history.marketer, since="2026-03-01T00:00:00Z"))
+    # A plain date means midnight UTC.
+    assert by_asset(report(history.marketer, since="2026-03-01")) == march
     case_study = march[history.case_study["id"]]
     assert case_study["views"] == 2
     assert (case_study["used_in_deals"], case_study["won"], case_study["lost"]) == (2, 2, 0)
