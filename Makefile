@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test test-sqlite system-packages lint format install install-dev bench-search bench-ingest bench-suggest bench-messaging clean
+.PHONY: run test test-sqlite system-packages lint format install install-dev bench-search bench-ingest bench-suggest bench-messaging bench-events clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,9 @@ bench-suggest: install-dev
 
 bench-messaging: install-dev
 	$(BIN)/python -m bench.messaging $(BENCH_ARGS)
+
+bench-events: install-dev
+	$(BIN)/python -m bench.events $(BENCH_ARGS)
 
 format: install-dev
 	$(BIN)/ruff format .

@@ -11,13 +11,16 @@ from typing import Any
 from fastapi import FastAPI
 
 from api.assets.routes import router as assets_router
+from api.cors import install_cors
 from api.db import make_engine, utcnow
+from api.events.routes import router as events_router
 from api.messaging.routes import router as messaging_router
 from api.metrics import Metrics, MetricsMiddleware
 from api.operations import router as operations_router
 from api.problems import install_problem_handlers
 from api.questions.routes import router as questions_router
 from api.reports.routes import router as reports_router
+from api.request_guard import NulGuard
 from api.settings import Settings, get_settings
 from api.taxonomy.routes import router as taxonomy_router
 from api.users.routes import router as users_router
@@ -65,8 +68,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         questions_router,
         messaging_router,
         reports_router,
+        events_router,
     ):
         app.include_router(router)
+    app.add_middleware(NulGuard)
+    install_cors(app, settings.cors_origins)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics, router=app.router)
     return app
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class Settings(BaseSettings):
@@ -38,10 +41,8 @@ class Settings(BaseSettings):
 
     @field_validator("cors_origins")
     @classmethod
-    def _no_wildcard(cls, value: list[str]) -> list[str]:
-        if "*" in value:
-            raise ValueError("list the allowed origins; a wildcard is not accepted")
-        return value
+    def _valid_origins(cls, value: list[str]) -> list[str]:
+        return list(dict.fromkeys(normalize_origin(origin) for origin in value))
 
     @property
     def catalogue_url(self) -> str:
@@ -61,6 +62,42 @@ class Settings(BaseSettings):
     @property
     def max_upload_bytes(self) -> int:
         return self.max_upload_mb * 1024 * 1024
+
+
+def normalize_origin(origin: str) -> str:
+    """An origin as browsers send it in `Origin`: `scheme://host[:port]`, lower case, no
+    default port. Browser-extension origins (`chrome-extension://<id>`) are origins too.
+
+    A wildcard, `null` (sent by sandboxed frames and files) and anything with a path,
+    query or credentials are refused, since they would either never match or match
+    far more than intended.
+    """
+    value = origin.strip().rstrip("/").lower()
+    if value == "*" or "*" in value:
+        raise ValueError("list the allowed origins; a wildcard is not accepted")
+    if value == "null":
+        raise ValueError("the 'null' origin (sandboxed frames, files) cannot be allowed")
+    parts = urlsplit(value)
+    try:
+        port = parts.port
+    except ValueError as exc:
+        raise ValueError(f"{origin!r} has an invalid port") from exc
+    if (
+        not parts.scheme
+        or not parts.hostname
+        or parts.path
+        or parts.query
+        or parts.fragment
+        or "@" in parts.netloc
+    ):
+        raise ValueError(
+            f"{origin!r} is not an origin; write scheme://host[:port], "
+            "e.g. https://crm.example.com or chrome-extension://<extension id>"
+        )
+    netloc = parts.netloc
+    if port is not None and port == DEFAULT_PORTS.get(parts.scheme):
+        netloc = netloc.rsplit(":", 1)[0]
+    return f"{parts.scheme}://{netloc}"
 
 
 @lru_cache(maxsize=1)

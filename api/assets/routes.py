@@ -5,12 +5,21 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 
-from api.assets import service
+from api.assets import rendering, service
 from api.assets.kinds import Kind
 from api.assets.models import Status
-from api.assets.schemas import AssetCreate, AssetOut, AssetUpdate, RejectIn, SubmitOut, VersionOut
+from api.assets.schemas import (
+    AssetCreate,
+    AssetOut,
+    AssetUpdate,
+    RejectIn,
+    RenderedEmail,
+    RenderIn,
+    SubmitOut,
+    VersionOut,
+)
 from api.deps import AdminDep, CallerDep, MarketerDep, NowDep, PageDep, SessionDep, SettingsDep
 from api.schemas import Page
 from api.settings import Settings
@@ -31,12 +40,7 @@ def create_asset(
     return service.present_one(session, asset, now=now)
 
 
-@router.get("", response_model=Page[AssetOut])
-def list_assets(
-    session: SessionDep,
-    caller: CallerDep,
-    now: NowDep,
-    page: PageDep,
+def asset_filters(
     status: Annotated[list[Status] | None, Query(description="repeatable")] = None,
     kind: Annotated[list[Kind] | None, Query(description="repeatable")] = None,
     stage: Annotated[list[str] | None, Query(description="repeatable")] = None,
@@ -44,11 +48,9 @@ def list_assets(
     persona: Annotated[list[str] | None, Query(description="repeatable")] = None,
     product: Annotated[list[str] | None, Query(description="repeatable")] = None,
     tag: Annotated[list[str] | None, Query(description="repeatable")] = None,
-) -> Page[AssetOut]:
-    """Assets newest first. A filter repeated is OR; different filters are AND.
-    Reps see live assets only."""
-    limit, offset = page
-    filters = service.AssetFilters(
+) -> service.AssetFilters:
+    """The catalogue filters as query parameters: repeated is OR, different ones AND."""
+    return service.AssetFilters(
         status=status or (),
         kind=kind or (),
         stage=stage or (),
@@ -57,6 +59,18 @@ def list_assets(
         product=product or (),
         tag=tag or (),
     )
+
+
+AssetFiltersDep = Annotated[service.AssetFilters, Depends(asset_filters)]
+
+
+@router.get("", response_model=Page[AssetOut])
+def list_assets(
+    session: SessionDep, caller: CallerDep, now: NowDep, page: PageDep, filters: AssetFiltersDep
+) -> Page[AssetOut]:
+    """Assets newest first. A filter repeated is OR; different filters are AND.
+    Reps see live assets only."""
+    limit, offset = page
     assets, total = service.list_assets(
         session, caller, filters, now=now, limit=limit, offset=offset
     )
@@ -113,6 +127,15 @@ def archive(asset_id: str, session: SessionDep, _: MarketerDep, now: NowDep) -> 
     """Any state → archived."""
     asset = service.archive(session, asset_id, now=now)
     return service.present_one(session, asset, now=now)
+
+
+@router.post("/{asset_id}/render", response_model=RenderedEmail)
+def render(
+    asset_id: str, body: RenderIn, session: SessionDep, caller: CallerDep, now: NowDep
+) -> RenderedEmail:
+    """Fill an email template's {{ name }} placeholders in `fields.subject` and the body.
+    422 with `missing` when a value is absent; 409 when the asset is not an email template."""
+    return rendering.render_asset(session, caller, asset_id, variables=body.variables, now=now)
 
 
 @router.get("/{asset_id}/versions", response_model=Page[VersionOut])

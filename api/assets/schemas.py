@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from math import isfinite
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
@@ -195,4 +196,44 @@ class VersionOut(ResponseModel):
     approved_by: PersonRef
     title: str
     summary: str
+    body: str
+
+
+MAX_TEMPLATE_VARIABLES = 200
+MAX_VARIABLE_NAME_CHARS = 100
+MAX_VARIABLE_VALUE_CHARS = 10_000
+
+
+def _template_variables(value: dict[str, Any]) -> dict[str, Any]:
+    cleaned: dict[str, Any] = {}
+    for name, item in value.items():
+        if not name or len(name) > MAX_VARIABLE_NAME_CHARS:
+            raise ValueError(f"variable names are 1 to {MAX_VARIABLE_NAME_CHARS} characters")
+        if isinstance(item, str):
+            if len(item) > MAX_VARIABLE_VALUE_CHARS:
+                raise ValueError(f"'{name}' is longer than {MAX_VARIABLE_VALUE_CHARS} characters")
+        elif isinstance(item, bool) or not (
+            item is None or isinstance(item, int) or (isinstance(item, float) and isfinite(item))
+        ):
+            raise ValueError(f"'{name}' must be text, a number or null")
+        cleaned[name] = item
+    return cleaned
+
+
+class RenderIn(RequestModel):
+    variables: Annotated[
+        dict[str, Any],
+        Field(max_length=MAX_TEMPLATE_VARIABLES),
+        AfterValidator(_template_variables),
+    ] = Field(
+        default_factory=dict,
+        description=(
+            "values for the template's {{ name }} placeholders: text or numbers; "
+            "null counts as missing; names no placeholder uses are ignored"
+        ),
+    )
+
+
+class RenderedEmail(ResponseModel):
+    subject: str
     body: str

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,9 +15,31 @@ from api.db import JSONType, UTCDateTime, utcnow
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
+class EventType(StrEnum):
+    """What a rep (or their tools) did with an asset."""
+
+    view = "view"
+    download = "download"
+    copy = "copy"
+    share = "share"
+    send = "send"
+    used_in_deal = "used_in_deal"
+    helpful = "helpful"
+    not_helpful = "not_helpful"
+
+
+class Outcome(StrEnum):
+    won = "won"
+    lost = "lost"
+
+
 class Event(SQLModel, table=True):
     __tablename__ = "events"
-    __table_args__ = (sa.Index("ix_events_asset_id_type", "asset_id", "type"),)
+    __table_args__ = (
+        # Covers the per-asset counts by type in a time window and the deals they name,
+        # so reports read this index alone (see migration 20261124_events_report_index).
+        sa.Index("ix_events_asset_report", "asset_id", "type", "created_at", "opportunity_id"),
+    )
 
     id: int | None = Field(default=None, sa_column=sa.Column(BigId, primary_key=True))
     asset_id: str = Field(foreign_key="assets.id", max_length=32, ondelete="CASCADE")

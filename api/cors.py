@@ -1,0 +1,70 @@
+"""CORS for the browser clients named in BATON_CORS_ORIGINS (web CRMs, the extension).
+
+Starlette's CORSMiddleware does the work. It compares the `Origin` header with the
+allowed list as exact strings, whatever the scheme, so `chrome-extension://<id>` and
+`moz-extension://<id>` origins work like `https://` ones once settings have normalised
+the list (see `api.settings.normalize_origin`). No wildcard is ever configured, and no
+cookies are involved (clients send a bearer key), so credentials stay off.
+
+One change to its behaviour: Starlette answers a refused preflight with a text/plain
+400 that still carries `Access-Control-Allow-Methods` and friends. Baton answers it with
+a problem+json 403 and no CORS header at all, like every other error it returns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from fastapi import FastAPI
+from starlette.datastructures import Headers
+from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import Response
+
+from api.problems import problem_response
+
+ALLOWED_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+# Content-Type, Accept and the other CORS-safelisted headers are always allowed.
+ALLOWED_HEADERS = ("Authorization", "Content-Type")
+# How long a browser may cache a preflight answer (Chrome caps it at two hours).
+PREFLIGHT_MAX_AGE_SECONDS = 3600
+
+
+class RefusingCORSMiddleware(CORSMiddleware):
+    """CORSMiddleware whose refused preflights are problem+json without CORS headers."""
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        origin = request_headers["origin"]
+        if not self.is_allowed_origin(origin):
+            return _refused(f"the origin {origin} is not allowed (see BATON_CORS_ORIGINS)")
+        response = super().preflight_response(request_headers)
+        if response.status_code >= 400:
+            # Starlette names what failed: "Disallowed CORS method, headers".
+            failed = bytes(response.body).decode().removeprefix("Disallowed CORS ")
+            return _refused(
+                f"the preflight asks for a {failed} that is not allowed; allowed methods: "
+                f"{', '.join(ALLOWED_METHODS)}; allowed headers: {', '.join(ALLOWED_HEADERS)}"
+            )
+        return response
+
+
+def _refused(detail: str) -> Response:
+    return problem_response(
+        403,
+        slug="cors-refused",
+        title="CORS request refused",
+        detail=detail,
+        # The answer depends on these request headers: caches must not share it across them.
+        headers={"Vary": "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"},
+    )
+
+
+def install_cors(app: FastAPI, origins: Sequence[str]) -> None:
+    """Allow cross-origin calls from exactly `origins` (already normalised by Settings)."""
+    app.add_middleware(
+        RefusingCORSMiddleware,
+        allow_origins=list(origins),
+        allow_methods=ALLOWED_METHODS,
+        allow_headers=ALLOWED_HEADERS,
+        allow_credentials=False,
+        max_age=PREFLIGHT_MAX_AGE_SECONDS,
+    )

@@ -1,0 +1,163 @@
+"""Requests and responses for usage events, deal outcomes and the asset-performance report."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal, get_args
+
+from pydantic import AfterValidator, Field, StringConstraints
+
+from api.assets.kinds import Kind
+from api.assets.models import Status
+from api.events.models import EventType, Outcome
+from api.schemas import NulFree, RequestModel, ResponseModel
+
+MAX_OPPORTUNITY_ID = 200
+MAX_META_KEYS = 20
+MAX_META_KEY_CHARS = 64
+MAX_META_TEXT_CHARS = 500
+MAX_META_BYTES = 4096
+# Numbers in meta must survive JSON readers that use doubles (the browser, JSONB tools).
+MAX_META_INTEGER = 2**53
+MAX_AMOUNT = Decimal("1000000000000")  # a trillion: anything bigger is a typo
+
+
+def _opportunity_id(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise ValueError("an opportunity id must not be blank")
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        raise ValueError("an opportunity id must not contain control characters")
+    return value
+
+
+# The CRM's own identifier of the deal (Salesforce, HubSpot, ...): opaque text, kept as sent
+# apart from surrounding whitespace, so events and outcomes of one deal always meet.
+OpportunityId = Annotated[
+    str, StringConstraints(max_length=MAX_OPPORTUNITY_ID), AfterValidator(_opportunity_id)
+]
+
+
+def _meta_value_problem(value: object) -> str | None:
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        if len(value) > MAX_META_TEXT_CHARS:
+            return f"text values are at most {MAX_META_TEXT_CHARS} characters"
+        return None
+    if isinstance(value, int):
+        return None if abs(value) <= MAX_META_INTEGER else "integers are at most 2^53"
+    if isinstance(value, float):
+        return None if math.isfinite(value) else "numbers must be finite"
+    return "values are text, numbers, true/false or null (no nested objects or lists)"
+
+
+def _small_meta(value: dict[str, Any] | None) -> dict[str, Any]:
+    """A flat JSON object of a few scalars: context for the event, never a payload."""
+    if value is None:
+        return {}
+    if len(value) > MAX_META_KEYS:
+        raise ValueError(f"meta holds at most {MAX_META_KEYS} keys")
+    cleaned: dict[str, Any] = {}
+    for key, item in value.items():
+        name = key.replace("\x00", "")
+        if not name or len(name) > MAX_META_KEY_CHARS:
+            raise ValueError(f"meta keys are 1 to {MAX_META_KEY_CHARS} characters")
+        problem = _meta_value_problem(item)
+        if problem:
+            raise ValueError(f"meta.{name}: {problem}")
+        cleaned[name] = item.replace("\x00", "") if isinstance(item, str) else item
+    if len(json.dumps(cleaned, ensure_ascii=False).encode()) > MAX_META_BYTES:
+        raise ValueError(f"meta is at most {MAX_META_BYTES} bytes as JSON")
+    return cleaned
+
+
+Meta = Annotated[dict[str, Any] | None, AfterValidator(_small_meta)]
+
+
+class EventCreate(RequestModel):
+    asset_id: Annotated[str, StringConstraints(min_length=1, max_length=64), NulFree]
+    type: EventType
+    opportunity_id: OpportunityId | None = Field(
+        default=None, description="the CRM's id of the deal this happened in"
+    )
+    meta: Meta = Field(
+        default=None,
+        description=(
+            f"context, e.g. {{'source': 'extension'}}: a flat object of at most "
+            f"{MAX_META_KEYS} keys whose values are text (≤ {MAX_META_TEXT_CHARS} characters), "
+            f"numbers, true/false or null; at most {MAX_META_BYTES} bytes"
+        ),
+    )
+
+
+class EventOut(ResponseModel):
+    id: str
+    asset_id: str
+    type: EventType
+    opportunity_id: str | None
+    meta: dict[str, Any]
+    created_at: datetime
+
+
+Amount = Annotated[Decimal, Field(ge=0, le=MAX_AMOUNT, decimal_places=2)]
+
+
+class OutcomeIn(RequestModel):
+    outcome: Outcome
+    amount: Amount | None = Field(
+        default=None, description="the deal's value (≥ 0, at most 2 decimals); null when unknown"
+    )
+
+
+class OutcomeOut(ResponseModel):
+    opportunity_id: str
+    outcome: Outcome
+    amount: float | None
+    recorded_at: datetime
+
+
+# What the asset-performance report can be ordered by.
+PerformanceSort = Literal[
+    "title",
+    "views",
+    "downloads",
+    "copies",
+    "shares",
+    "used_in_deals",
+    "helpful",
+    "not_helpful",
+    "won",
+    "lost",
+    "win_rate",
+    "influenced_amount",
+]
+SORT_KEYS: tuple[str, ...] = get_args(PerformanceSort)
+
+
+class AssetPerformance(ResponseModel):
+    asset_id: str
+    title: str
+    kind: Kind
+    status: Status
+    views: int = Field(description="view events")
+    downloads: int = Field(description="download events")
+    copies: int = Field(description="copy events")
+    shares: int = Field(description="share and send events: the asset reached a customer")
+    used_in_deals: int = Field(
+        description=(
+            "deals the asset was used in: distinct opportunities named by its used_in_deal, "
+            "share or send events, plus each used_in_deal event that names no opportunity"
+        )
+    )
+    helpful: int
+    not_helpful: int
+    won: int = Field(description="deals it was used in whose latest outcome is won")
+    lost: int = Field(description="deals it was used in whose latest outcome is lost")
+    win_rate: float | None = Field(description="won / (won + lost); null before any outcome")
+    influenced_amount: float = Field(
+        description="sum of the amounts of the won deals it was used in, each deal once"
+    )

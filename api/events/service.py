@@ -1,0 +1,283 @@
+"""Usage events, deal outcomes, and the asset-performance report derived from them.
+
+Writing stays cheap under load: an event is one INSERT into an append-only table (after
+the primary-key read that checks the asset is visible), and no counter row is updated,
+so concurrent reps never contend on a hot row. Every figure of the report is computed
+from the events when it is read.
+
+What counts as a *use in a deal*: an event of type `used_in_deal`, `share` or `send`.
+`share` and `send` put the asset in front of a customer, so when they name an
+opportunity the asset took part in that deal. `view`, `download` and `copy` are a rep's
+preparation, and `helpful`/`not_helpful` are feedback: none of them is a use. Deals are
+counted per asset by distinct `opportunity_id`, so an asset used twice in one deal counts
+once (in `used_in_deals`, `won`/`lost` and `influenced_amount`); a `used_in_deal` event
+that names no opportunity is a deal nobody can identify and counts once on its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from pydantic import BaseModel, TypeAdapter, ValidationError
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session, col, func, select
+
+from api.assets.models import Asset
+from api.assets.service import AssetFilters, filter_clauses, get_visible
+from api.errors import Invalid
+from api.events.models import Event, EventType, OpportunityOutcome, Outcome
+from api.events.schemas import (
+    AssetPerformance,
+    EventCreate,
+    OpportunityId,
+    OutcomeIn,
+    PerformanceSort,
+)
+from api.users.service import Caller
+
+# Event types that mean "this asset took part in the deal named by opportunity_id".
+DEAL_USE_TYPES = (EventType.used_in_deal, EventType.share, EventType.send)
+
+Model = TypeVar("Model", bound=BaseModel)
+_opportunity_id = TypeAdapter(OpportunityId)
+
+
+def _validated(model: type[Model], values: dict[str, Any]) -> Model:
+    """Apply the request rules to values given by code (a loader) rather than by HTTP."""
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        raise _invalid(exc) from exc
+
+
+def _invalid(exc: ValidationError, *, prefix: Sequence[str] = ("body",)) -> Invalid:
+    errors = [{"loc": [*prefix, *map(str, e["loc"])], "msg": e["msg"]} for e in exc.errors()]
+    first = errors[0]
+    where = ".".join(first["loc"][len(prefix) :]) or "request"
+    return Invalid(f"{where}: {first['msg']}", errors=errors)
+
+
+# --- writing -------------------------------------------------------------------------
+
+
+def record_event(
+    session: Session,
+    caller: Caller,
+    *,
+    asset_id: str,
+    type: EventType | str,
+    opportunity_id: str | None = None,
+    meta: dict[str, Any] | None = None,
+    now: datetime,
+) -> Event:
+    """Record what `caller` did with an asset at `now`: one append-only row.
+
+    The asset must be visible to the caller (a rep: live), else 404; an unknown type or
+    oversized meta is 422.
+    """
+    data = _validated(
+        EventCreate,
+        {"asset_id": asset_id, "type": type, "opportunity_id": opportunity_id, "meta": meta},
+    )
+    get_visible(session, caller, data.asset_id, now=now)
+    event = Event(
+        asset_id=data.asset_id,
+        type=data.type.value,
+        opportunity_id=data.opportunity_id,
+        user_id=caller.user_id,
+        role=caller.role.value,
+        meta=data.meta or {},
+        created_at=now,
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def record_outcome(
+    session: Session,
+    caller: Caller,
+    *,
+    opportunity_id: str,
+    outcome: Outcome | str,
+    amount: Decimal | float | int | str | None = None,
+    now: datetime,
+) -> OpportunityOutcome:
+    """Record how a deal ended. Recording again replaces the outcome and the amount (an
+    omitted amount becomes null): the latest word from the CRM is the truth."""
+    try:
+        opportunity_id = _opportunity_id.validate_python(opportunity_id)
+    except ValidationError as exc:
+        raise _invalid(exc, prefix=("path", "opportunity_id")) from exc
+    data = _validated(OutcomeIn, {"outcome": outcome, "amount": amount})
+    values = {
+        "opportunity_id": opportunity_id,
+        "outcome": data.outcome.value,
+        "amount": data.amount,
+        "recorded_at": now,
+        "recorded_by": caller.user_id,
+    }
+    # One atomic upsert, so two recordings of the same deal at once cannot collide.
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    insert = dialect.insert(OpportunityOutcome).values(**values)
+    session.exec(
+        insert.on_conflict_do_update(
+            index_elements=["opportunity_id"],
+            set_={name: insert.excluded[name] for name in values if name != "opportunity_id"},
+        )
+    )
+    recorded = session.get(OpportunityOutcome, opportunity_id, populate_existing=True)
+    assert recorded is not None
+    return recorded
+
+
+# --- the asset-performance report ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PerformanceQuery:
+    """Which assets and which window of events the report covers, and its order."""
+
+    filters: AssetFilters = field(default_factory=AssetFilters)
+    since: datetime | None = None
+    until: datetime | None = None
+    sort: PerformanceSort = "influenced_amount"
+    descending: bool = True
+
+
+def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.count(sa.case((condition, 1)))
+
+
+def _window(query: PerformanceQuery) -> list[ColumnElement[bool]]:
+    clauses: list[ColumnElement[bool]] = []
+    if query.since is not None:
+        clauses.append(col(Event.created_at) >= query.since)
+    if query.until is not None:
+        clauses.append(col(Event.created_at) < query.until)
+    return clauses
+
+
+def asset_performance(
+    session: Session,
+    caller: Caller,
+    query: PerformanceQuery,
+    *,
+    now: datetime,
+    limit: int,
+    offset: int,
+) -> tuple[list[AssetPerformance], int]:
+    """How each asset matching the filters was used, rated and won with, from the events
+    in [since, until). Outcomes count whenever they were recorded: a deal worked in March
+    and won in May counts for March's uses. Every matching asset is listed, unused ones
+    with zeros."""
+    if query.since and query.until and query.since >= query.until:
+        raise Invalid("since must be before until", loc=["query", "since"])
+    window = _window(query)
+    event_type = col(Event.type)
+
+    counts = (
+        sa.select(
+            col(Event.asset_id).label("asset_id"),
+            _count(event_type == EventType.view.value).label("views"),
+            _count(event_type == EventType.download.value).label("downloads"),
+            _count(event_type == EventType.copy.value).label("copies"),
+            _count(event_type.in_([EventType.share.value, EventType.send.value])).label("shares"),
+            _count(event_type == EventType.helpful.value).label("helpful"),
+            _count(event_type == EventType.not_helpful.value).label("not_helpful"),
+            _count(
+                sa.and_(
+                    event_type == EventType.used_in_deal.value,
+                    col(Event.opportunity_id).is_(None),
+                )
+            ).label("unnamed_deals"),
+        )
+        .where(*window)
+        .group_by(col(Event.asset_id))
+        .subquery("counts")
+    )
+    # Each (asset, deal) pair once, however often the asset was used in that deal.
+    uses = (
+        select(col(Event.asset_id).label("asset_id"), col(Event.opportunity_id).label("opp"))
+        .where(
+            event_type.in_([t.value for t in DEAL_USE_TYPES]),
+            col(Event.opportunity_id).is_not(None),
+            *window,
+        )
+        .distinct()
+        .subquery("uses")
+    )
+    won = col(OpportunityOutcome.outcome) == Outcome.won.value
+    deals = (
+        sa.select(
+            uses.c.asset_id,
+            func.count().label("named_deals"),
+            _count(won).label("won"),
+            _count(col(OpportunityOutcome.outcome) == Outcome.lost.value).label("lost"),
+            func.sum(sa.case((won, col(OpportunityOutcome.amount)))).label("influenced"),
+        )
+        .select_from(uses)
+        .outerjoin(OpportunityOutcome, col(OpportunityOutcome.opportunity_id) == uses.c.opp)
+        .group_by(uses.c.asset_id)
+        .subquery("deals")
+    )
+
+    def zero(column: Any) -> ColumnElement[Any]:
+        return func.coalesce(column, 0)
+
+    won_count, lost_count = zero(deals.c.won), zero(deals.c.lost)
+    figures: dict[str, ColumnElement[Any]] = {
+        "title": func.lower(col(Asset.title)),
+        "views": zero(counts.c.views),
+        "downloads": zero(counts.c.downloads),
+        "copies": zero(counts.c.copies),
+        "shares": zero(counts.c.shares),
+        "used_in_deals": zero(counts.c.unnamed_deals) + zero(deals.c.named_deals),
+        "helpful": zero(counts.c.helpful),
+        "not_helpful": zero(counts.c.not_helpful),
+        "won": won_count,
+        "lost": lost_count,
+        "win_rate": sa.cast(won_count, sa.Float) / func.nullif(won_count + lost_count, 0),
+        "influenced_amount": zero(deals.c.influenced),
+    }
+    clauses = filter_clauses(session, caller, query.filters, now=now)
+    total = session.exec(select(func.count()).select_from(Asset).where(*clauses)).one()
+
+    key = figures[query.sort]
+    order = key.desc() if query.descending else key.asc()
+    # A Core query wider than sqlmodel's select() overloads: plain SQLAlchemy execute.
+    rows = session.execute(
+        sa.select(
+            col(Asset.id).label("asset_id"),
+            col(Asset.title),
+            col(Asset.kind),
+            col(Asset.status),
+            *(figure.label(name) for name, figure in figures.items() if name != "title"),
+        )
+        .select_from(Asset)
+        .outerjoin(counts, counts.c.asset_id == col(Asset.id))
+        .outerjoin(deals, deals.c.asset_id == col(Asset.id))
+        .where(*clauses)
+        # Ties (and the many unused assets) in a stable, readable order.
+        .order_by(order.nulls_last(), func.lower(col(Asset.title)), col(Asset.id))
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    return [_performance(row._mapping) for row in rows], total
+
+
+def _performance(row: Any) -> AssetPerformance:
+    win_rate, amount = row["win_rate"], row["influenced_amount"]
+    return AssetPerformance.model_validate(
+        {
+            **row,
+            "win_rate": None if win_rate is None else round(float(win_rate), 4),
+            "influenced_amount": float(round(Decimal(amount), 2)),
+        }
+    )
