@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from api.assets.routes import router as assets_router
 from api.db import make_engine, utcnow
+from api.files.routes import router as files_router
 from api.metrics import Metrics, MetricsMiddleware
 from api.operations import router as operations_router
 from api.problems import install_problem_handlers
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         operations_router,
         users_router,
         taxonomy_router,
+        files_router,
         assets_router,
         questions_router,
     ):

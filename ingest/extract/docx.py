@@ -1,0 +1,55 @@
+"""Word documents (python-docx): paragraphs and tables in document order."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+from docx import Document
+from docx.table import Table
+from docx.text.paragraph import Paragraph
+
+from ingest.extract.document import Parts
+from ingest.limits import Limits, check_zip
+
+HEADING_STYLES = ("Title", "Heading")
+
+
+def read(data: bytes, limits: Limits) -> Parts:
+    """Body text with each table row on one line; title from the properties or first heading."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        check_zip(archive, limits)
+    document = Document(io.BytesIO(data))
+    lines: list[str] = []
+    heading: str | None = None
+    size = 0
+    for block in document.iter_inner_content():
+        if isinstance(block, Paragraph):
+            text = block.text
+            style = block.style.name if block.style is not None else ""
+            if heading is None and text.strip() and style.startswith(HEADING_STYLES):
+                heading = text
+            new = [text]
+        else:
+            new = _table_lines(block)
+        lines.extend(new)
+        size += sum(len(line) + 1 for line in new)
+        if size > limits.max_text_chars:
+            break
+    title = document.core_properties.title or heading
+    return Parts(body="\n".join(lines), title=title)
+
+
+def _table_lines(table: Table) -> list[str]:
+    rows = []
+    for row in table.rows:
+        cells: list[str] = []
+        previous = None
+        for cell in row.cells:
+            # A merged cell appears once per grid column it spans: keep it once.
+            if previous is not None and cell._tc is previous:
+                continue
+            previous = cell._tc
+            cells.append(" ".join(cell.text.split()))
+        rows.append(" | ".join(c for c in cells if c))
+    return [*rows, ""]
