@@ -22,19 +22,15 @@ def decode(data: bytes) -> tuple[str, str] | None:
     """The text and its charset, or None when the bytes are not text in any charset."""
     for bom, charset in BOMS:
         if data.startswith(bom):
-            try:
-                return data.decode(charset), charset.removesuffix("-sig")
-            except UnicodeDecodeError:
-                return None
+            return _strict(data, charset)
     sample = data[:SAMPLE]
     if sample.count(0) > max(1, len(sample) // 100):
         # NUL bytes are no text charset's without a byte-order mark: binary. (A stray NUL
         # in a text file is tolerated and removed later.)
         return None
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
+    as_utf8 = _strict(data, "utf-8")
+    if as_utf8 is not None:
+        return as_utf8
     matches = from_bytes(data)
     best = matches.best()
     if best is None:
@@ -48,3 +44,10 @@ def decode(data: bytes) -> tuple[str, str] | None:
         ):
             return str(match), match.encoding
     return str(best), best.encoding
+
+
+def _strict(data: bytes, charset: str) -> tuple[str, str] | None:
+    try:
+        return data.decode(charset), charset.removesuffix("-sig")
+    except UnicodeDecodeError:
+        return None

@@ -25,8 +25,7 @@ from ingest.filenames import safe_filename
 from ingest.limits import MB
 
 FORM_FIELDS = {"file", "metadata"}
-# The metadata part may carry a body of up to 5 million characters.
-MAX_METADATA_BYTES = 24 * MB
+MAX_METADATA_BYTES = 1 * MB
 
 
 @dataclass(frozen=True)

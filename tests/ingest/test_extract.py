@@ -7,7 +7,9 @@ import pytest
 from api.demo import documents as d
 from ingest.errors import ExtractionFailed, Reason
 from ingest.extract import extract
+from ingest.filenames import safe_filename
 from ingest.formats import Format
+from ingest.limits import Limits
 from tests.ingest.files import SAMPLE, all_formats
 
 
@@ -181,8 +183,20 @@ def test_nul_and_control_characters_never_reach_the_body() -> None:
 
 
 def test_text_beyond_the_limit_is_cut() -> None:
-    from ingest.limits import Limits
-
     extracted = extract(b"word " * 10_000, "x.txt", Limits(max_text_chars=1000))
     assert len(extracted.body) == 1000
     assert extracted.truncated
+
+
+@pytest.mark.parametrize(
+    ("sent", "kept"),
+    [
+        ("../../etc/passwd", "passwd"),
+        ("a\x00b\r\nc\t.txt", "abc.txt"),
+        ('say "hi".txt', "say hi.txt"),
+        ("...", "file"),
+        ("x" * 300 + ".pdf", "x" * 251 + ".pdf"),
+    ],
+)
+def test_safe_filename(sent: str, kept: str) -> None:
+    assert safe_filename(sent) == kept

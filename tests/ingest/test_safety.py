@@ -10,7 +10,7 @@ import pytest
 
 from api.demo import documents as d
 from ingest.errors import ExtractionFailed, Reason
-from ingest.extract import extract
+from ingest.extract import extract, extract_file
 from ingest.limits import Limits
 from ingest.workers import Extractor, outcome
 from tests.ingest import files
@@ -116,8 +116,6 @@ def test_password_protected_office_file_is_refused_as_encrypted() -> None:
 
 
 def test_file_over_the_size_limit_is_refused_before_reading(tmp_path: Path) -> None:
-    from ingest.extract import extract_file
-
     path = tmp_path / "big.txt"
     path.write_bytes(b"a" * 2048)
     with pytest.raises(ExtractionFailed) as caught:
