@@ -9,6 +9,7 @@ are merged with the same precedence.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -50,7 +51,7 @@ def parse_metadata(
         name = ALIASES.get(str(key), str(key))
         value = item
         if name in LIST_FIELDS and isinstance(value, str):
-            value = [part.strip() for part in value.split(",") if part.strip()]
+            value = [part.strip() for part in re.split(r"[,;]", value) if part.strip()]
         if isinstance(value, datetime | date) and name != "expires_at":
             value = value.isoformat()
         if name in AssetMetadata.model_fields:
