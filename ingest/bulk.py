@@ -19,9 +19,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from api.assets import service as assets
+from api.assets.models import Asset
 from api.assets.schemas import FileInfo
 from api.db import utcnow
 from api.errors import BatonError
@@ -39,7 +40,7 @@ from ingest.manifests import (
     sidecar_for,
 )
 from ingest.metadata import AssetMetadata, asset_data, parse_metadata
-from ingest.workers import Extractor, outcome
+from ingest.workers import Extractor, Prepared, outcome
 
 Status = Literal["imported", "skipped", "failed"]
 
@@ -99,6 +100,8 @@ class _Job:
     sha256: str
     size: int
     given: AssetMetadata | None
+    # Where a worker copies the bytes, until they are moved into the blob store.
+    staged: Path | None = None
 
 
 def import_paths(
@@ -134,10 +137,9 @@ def import_paths(
     blobs.clean_stale()
     with Session(engine, expire_on_commit=False) as session:
         jobs = _prepare(session, files, manifest, options, record, report.timings)
-        _extract_and_store(session, blobs, caller, jobs, options, record, report.timings, clock)
-        tick = time.perf_counter()
-        session.commit()
-        report.timings["commit"] += time.perf_counter() - tick
+        writer = _Writer(session, blobs, caller, options, record, report.timings, clock)
+        writer.run(jobs)
+        writer.commit()
     report.seconds = time.perf_counter() - started
     return report
 
@@ -178,55 +180,60 @@ def _prepare(
     timings: defaultdict[str, float],
 ) -> list[_Job]:
     """Hash each file, skip known bytes, read its metadata; the files left to extract."""
-    jobs: list[_Job] = []
-    seen: dict[str, str] = {}
+    hashed: list[tuple[Path, int, str]] = []
+    tick = time.perf_counter()
     for path in files:
-        tick = time.perf_counter()
         try:
             size = path.stat().st_size
             if size > options.limits.max_file_bytes:
-                record(
-                    FileOutcome(
-                        str(path),
-                        "failed",
-                        size=size,
-                        reason=f"larger than {options.limits.max_file_bytes // MB} MB",
-                    )
-                )
+                reason = f"larger than {options.limits.max_file_bytes // MB} MB"
+                record(FileOutcome(str(path), "failed", size=size, reason=reason))
                 continue
-            sha = sha256_of(path)
+            hashed.append((path, size, sha256_of(path)))
         except OSError as exc:
             record(FileOutcome(str(path), "failed", reason=f"cannot be read: {exc.strerror}"))
-            continue
-        finally:
-            timings["hash"] += time.perf_counter() - tick
-        tick = time.perf_counter()
-        existing = assets.find_by_file(session, sha)
-        timings["skip check"] += time.perf_counter() - tick
-        if existing is not None:
+    timings["hash"] += time.perf_counter() - tick
+    tick = time.perf_counter()
+    known = _known(session, [sha for _, _, sha in hashed])
+    timings["skip check"] += time.perf_counter() - tick
+    jobs: list[_Job] = []
+    seen: dict[str, str] = {}
+    for path, size, sha in hashed:
+        if sha in known:
             record(
                 FileOutcome(
                     str(path),
                     "skipped",
                     size=size,
-                    asset_id=existing.id,
+                    asset_id=known[sha],
                     reason="already in the catalogue",
                 )
             )
-            continue
-        if sha in seen:
+        elif sha in seen:
             record(
                 FileOutcome(str(path), "skipped", size=size, reason=f"same bytes as {seen[sha]}")
             )
-            continue
-        seen[sha] = str(path)
-        try:
-            given = _given_metadata(path, manifest)
-        except (ManifestError, BatonError) as exc:
-            record(FileOutcome(str(path), "failed", size=size, reason=_why(exc)))
-            continue
-        jobs.append(_Job(path, sha, size, given))
+        else:
+            seen[sha] = str(path)
+            try:
+                given = _given_metadata(path, manifest)
+            except (ManifestError, BatonError) as exc:
+                record(FileOutcome(str(path), "failed", size=size, reason=_why(exc)))
+                continue
+            jobs.append(_Job(path, sha, size, given))
     return jobs
+
+
+def _known(session: Session, digests: list[str]) -> dict[str, str]:
+    """Which of these file digests the catalogue holds already, and in which asset."""
+    known: dict[str, str] = {}
+    for start in range(0, len(digests), 500):
+        chunk = digests[start : start + 500]
+        rows = session.exec(
+            select(Asset.file_sha256, Asset.id).where(col(Asset.file_sha256).in_(chunk))
+        )
+        known.update({sha: asset_id for sha, asset_id in rows if sha is not None})
+    return known
 
 
 def _given_metadata(path: Path, manifest: dict[Path, dict[str, Any]]) -> AssetMetadata | None:
@@ -242,97 +249,102 @@ def _given_metadata(path: Path, manifest: dict[Path, dict[str, Any]]) -> AssetMe
     return parse_metadata(raw, loc=where) if raw else None
 
 
-def _extract_and_store(
-    session: Session,
-    blobs: BlobStore,
-    caller: Caller,
-    jobs: list[_Job],
-    options: ImportOptions,
-    record: Callable[[FileOutcome], None],
-    timings: defaultdict[str, float],
-    clock: Callable[[], datetime],
-) -> None:
-    if not jobs:
-        return
-    extractor = Extractor(workers=options.jobs, memory_bytes=options.limits.worker_memory_bytes)
-    window: deque[tuple[_Job, Future[Extracted], float]] = deque()
-    stored = 0
-    try:
-        for job in jobs:
-            filename = safe_filename(job.path.name)
-            window.append(
-                (job, extractor.submit(job.path, filename, options.limits), time.perf_counter())
+class _Writer:
+    """Writes extracted files into the catalogue and the blob store, in batches."""
+
+    def __init__(
+        self,
+        session: Session,
+        blobs: BlobStore,
+        caller: Caller,
+        options: ImportOptions,
+        record: Callable[[FileOutcome], None],
+        timings: defaultdict[str, float],
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.session = session
+        self.blobs = blobs
+        self.caller = caller
+        self.options = options
+        self.record = record
+        self.timings = timings
+        self.clock = clock
+        # Blobs written since the last commit, flushed to disk just before it.
+        self.unsynced: list[str] = []
+
+    def run(self, jobs: list[_Job]) -> None:
+        if not jobs:
+            return
+        options = self.options
+        extractor = Extractor(workers=options.jobs, memory_bytes=options.limits.worker_memory_bytes)
+        window: deque[tuple[_Job, Future[Prepared]]] = deque()
+        folder = self.blobs.staging_folder()
+        try:
+            for job in jobs:
+                job.staged = folder / f"import-{os.getpid()}-{job.sha256}"
+                filename = safe_filename(job.path.name)
+                future = extractor.submit_staged(job.path, filename, options.limits, job.staged)
+                window.append((job, future))
+                # Keep the workers busy without holding every extracted text in memory.
+                while len(window) > options.jobs * 4:
+                    self.store(*window.popleft())
+            while window:
+                self.store(*window.popleft())
+        finally:
+            extractor.close()
+            for job in jobs:
+                if job.staged is not None:
+                    job.staged.unlink(missing_ok=True)
+
+    def commit(self) -> None:
+        tick = time.perf_counter()
+        self.blobs.sync(self.unsynced)
+        self.timings["blob flush to disk"] += time.perf_counter() - tick
+        tick = time.perf_counter()
+        self.session.commit()
+        self.timings["commit"] += time.perf_counter() - tick
+        self.unsynced.clear()
+
+    def store(self, job: _Job, future: Future[Prepared]) -> None:
+        """Wait for a file's extraction and write its asset, then move its blob in place."""
+        path = str(job.path)
+        tick = time.perf_counter()
+        try:
+            prepared = outcome(future, self.options.limits.timeout_seconds)
+        except ExtractionFailed as exc:
+            self.record(FileOutcome(path, "failed", size=job.size, reason=exc.detail))
+            return
+        finally:
+            self.timings["waiting for workers"] += time.perf_counter() - tick
+        extracted = prepared.extracted
+        fmt = extracted.format.value
+        if prepared.sha256 != job.sha256:
+            # The file changed while importing: no row may name other bytes.
+            reason = "the file changed while it was being imported"
+            self.record(FileOutcome(path, "failed", fmt, job.size, reason=reason))
+            return
+        tick = time.perf_counter()
+        try:
+            with self.session.begin_nested():
+                asset = _create(self.session, self.caller, job, extracted, self.options, self.clock)
+        except BatonError as exc:
+            self.record(FileOutcome(path, "failed", fmt, job.size, reason=_why(exc)))
+            return
+        finally:
+            self.timings["catalogue"] += time.perf_counter() - tick
+        tick = time.perf_counter()
+        assert job.staged is not None
+        self.blobs.keep_file(job.staged, job.sha256)
+        job.staged = None
+        self.timings["blob store"] += time.perf_counter() - tick
+        self.unsynced.append(job.sha256)
+        self.record(
+            FileOutcome(
+                path, "imported", fmt, job.size, asset.id, extract_seconds=extracted.seconds
             )
-            # Keep the workers busy without holding every extracted text in memory.
-            while len(window) > options.jobs * 4:
-                stored += _store_next(
-                    session, blobs, caller, window, options, record, timings, clock
-                )
-                if stored and stored % options.commit_every == 0:
-                    _commit(session, timings)
-        while window:
-            stored += _store_next(session, blobs, caller, window, options, record, timings, clock)
-            if stored and stored % options.commit_every == 0:
-                _commit(session, timings)
-    finally:
-        extractor.close()
-
-
-def _commit(session: Session, timings: defaultdict[str, float]) -> None:
-    tick = time.perf_counter()
-    session.commit()
-    timings["commit"] += time.perf_counter() - tick
-
-
-def _store_next(
-    session: Session,
-    blobs: BlobStore,
-    caller: Caller,
-    window: deque[tuple[_Job, Future[Extracted], float]],
-    options: ImportOptions,
-    record: Callable[[FileOutcome], None],
-    timings: defaultdict[str, float],
-    clock: Callable[[], datetime],
-) -> int:
-    """Wait for the oldest extraction and write its asset; 1 when one was stored."""
-    job, future, submitted = window.popleft()
-    path = str(job.path)
-    tick = time.perf_counter()
-    try:
-        extracted = outcome(future, options.limits.timeout_seconds)
-    except ExtractionFailed as exc:
-        record(FileOutcome(path, "failed", size=job.size, reason=exc.detail))
-        return 0
-    finally:
-        timings["waiting for workers"] += time.perf_counter() - tick
-    seconds = time.perf_counter() - submitted
-    fmt = extracted.format.value
-    tick = time.perf_counter()
-    try:
-        sha, created = blobs.add_file(job.path)
-    except OSError as exc:
-        sha, created = f"unreadable: {exc.strerror}", False
-    timings["blob store"] += time.perf_counter() - tick
-    if sha != job.sha256:
-        # The file changed or vanished while importing: no row may name other bytes.
-        if created:
-            blobs.remove(sha)
-        reason = "the file changed while it was being imported"
-        record(FileOutcome(path, "failed", fmt, job.size, reason=reason))
-        return 0
-    tick = time.perf_counter()
-    try:
-        with session.begin_nested():
-            asset = _create(session, caller, job, extracted, options, clock)
-    except BatonError as exc:
-        if created:
-            blobs.remove(sha)
-        record(FileOutcome(path, "failed", fmt, job.size, reason=_why(exc)))
-        return 0
-    finally:
-        timings["catalogue"] += time.perf_counter() - tick
-    record(FileOutcome(path, "imported", fmt, job.size, asset.id, extract_seconds=seconds))
-    return 1
+        )
+        if len(self.unsynced) >= self.options.commit_every:
+            self.commit()
 
 
 def _create(

@@ -10,18 +10,20 @@ Workers are forked from a clean forkserver process, never from the threaded API 
 from __future__ import annotations
 
 import atexit
+import hashlib
 import multiprocessing
 import resource
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, TimeoutError
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pebble import ProcessExpired, ProcessPool
 
 from ingest.errors import ExtractionFailed, Reason
-from ingest.extract import Extracted, extract_file
+from ingest.extract import Extracted, extract_file, read_file, timed_extract
 from ingest.limits import MB, Limits
 
 T = TypeVar("T")
@@ -56,6 +58,12 @@ class Extractor:
     ) -> Future[T]:
         return self._pool.schedule(function, args=args, timeout=timeout)
 
+    def submit_staged(
+        self, path: Path, filename: str, limits: Limits, staged: Path
+    ) -> Future[Prepared]:
+        """Start extracting a file and copying its bytes to `staged` (see `prepare`)."""
+        return self.run(prepare, (path, filename, limits, staged), timeout=limits.timeout_seconds)
+
     def extract(self, path: Path, filename: str, limits: Limits) -> Extracted:
         """Extract a file and wait for the outcome."""
         return outcome(self.submit(path, filename, limits), limits.timeout_seconds)
@@ -85,6 +93,29 @@ def outcome(future: Future[T], timeout: float) -> T:
             f"reading the file needed more than the {Limits().worker_memory_bytes // MB} MB "
             "allowed",
         ) from exc
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A file read once in a worker: its extraction, and a copy of its bytes ready to be
+    renamed into the blob store."""
+
+    extracted: Extracted
+    sha256: str
+
+
+def prepare(path: Path, filename: str, limits: Limits, staged: Path) -> Prepared:
+    """Read a file, write its bytes to `staged` (not flushed to disk: the importer does
+    that before it commits), and extract it. Bulk import runs this in its workers, so the
+    importing process itself only checks digests and writes rows."""
+    data = read_file(path, limits)
+    staged.write_bytes(data)
+    try:
+        extracted = timed_extract(data, filename, limits)
+    except BaseException:
+        staged.unlink(missing_ok=True)
+        raise
+    return Prepared(extracted, hashlib.sha256(data).hexdigest())
 
 
 _shared: Extractor | None = None

@@ -6,7 +6,9 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from ingest.errors import ExtractionFailed, Reason
@@ -24,13 +26,24 @@ IMPLIED_KIND = {Format.eml: "email_template", Format.pptx: "presentation"}
 
 def extract_file(path: Path, filename: str, limits: Limits = DEFAULT_LIMITS) -> Extracted:
     """Read the file at `path` (refusing it past the size limit) and extract it."""
+    return timed_extract(read_file(path, limits), filename, limits)
+
+
+def read_file(path: Path, limits: Limits) -> bytes:
+    """The file's bytes, refused before reading when it is larger than the limit."""
     size = path.stat().st_size
     if size > limits.max_file_bytes:
         raise ExtractionFailed(
             Reason.too_large,
             f"the file is {size / MB:.1f} MB; at most {limits.max_file_bytes // MB} MB is accepted",
         )
-    return extract(path.read_bytes(), filename, limits)
+    return path.read_bytes()
+
+
+def timed_extract(data: bytes, filename: str, limits: Limits) -> Extracted:
+    started = time.perf_counter()
+    extracted = extract(data, filename, limits)
+    return replace(extracted, seconds=time.perf_counter() - started)
 
 
 def extract(data: bytes, filename: str, limits: Limits = DEFAULT_LIMITS) -> Extracted:

@@ -40,6 +40,8 @@ class Extracted:
     front_matter: dict[str, Any] = field(default_factory=dict)
     # The text was cut at the limit on extracted characters.
     truncated: bool = False
+    # How long reading the file took (in the worker), for the import report.
+    seconds: float = 0.0
 
 
 def tidy(text: str) -> str:

@@ -21,13 +21,12 @@ def read(data: bytes, limits: Limits) -> Parts:
         check_zip(archive, limits)
     document = Document(io.BytesIO(data))
     lines: list[str] = []
-    heading: str | None = None
+    heading: str | None = document.core_properties.title or None
     size = 0
     for block in document.iter_inner_content():
         if isinstance(block, Paragraph):
             text = block.text
-            style = block.style.name if block.style is not None else ""
-            if heading is None and text.strip() and style.startswith(HEADING_STYLES):
+            if heading is None and text.strip() and _is_heading(block):
                 heading = text
             new = [text]
         else:
@@ -36,8 +35,16 @@ def read(data: bytes, limits: Limits) -> Parts:
         size += sum(len(line) + 1 for line in new)
         if size > limits.max_text_chars:
             break
-    title = document.core_properties.title or heading
-    return Parts(body="\n".join(lines), title=title)
+    return Parts(body="\n".join(lines), title=heading)
+
+
+def _is_heading(paragraph: Paragraph) -> bool:
+    # Resolving a paragraph's style is slow when it has none (python-docx then searches
+    # for the default style), and a paragraph without a style of its own is body text.
+    if paragraph._p.style is None:
+        return False
+    style = paragraph.style
+    return style is not None and style.name.startswith(HEADING_STYLES)
 
 
 def _table_lines(table: Table) -> list[str]:

@@ -7,13 +7,15 @@ from pathlib import Path
 
 import pytest
 from sqlmodel import Session, select
+from typer.testing import CliRunner
 
 from api.assets.kinds import Kind
 from api.assets.models import Asset
+from api.cli import app
 from api.db import make_engine
 from api.demo import corpus
 from api.demo.load import load_if_empty
-from api.settings import Settings
+from api.settings import Settings, get_settings
 from ingest.blobs import BlobStore, sha256_of
 from tests.conftest import Actor
 
@@ -141,11 +143,6 @@ def test_the_data_kept_for_later_services_is_well_formed() -> None:
 
 
 def test_baton_demo_command(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
-    from typer.testing import CliRunner
-
-    from api.cli import app
-    from api.settings import get_settings
-
     monkeypatch.setenv("BATON_DATABASE_URL", settings.catalogue_url)
     monkeypatch.setenv("BATON_DATA_DIR", str(settings.data_dir))
     get_settings.cache_clear()
