@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, status
 from fastapi.responses import FileResponse
 
 from api.assets import service as assets
@@ -14,7 +14,7 @@ from api.deps import BlobsDep, CallerDep, MarketerDep, NowDep, SessionDep, Setti
 from api.files import service
 from api.files.receive import UploadDep
 from ingest.limits import Limits
-from ingest.workers import Extractor, shared_extractor
+from ingest.workers import shared_extractor
 
 router = APIRouter(prefix="/v1/assets", tags=["assets"])
 
@@ -47,11 +47,6 @@ UPLOAD_BODY: dict[str, Any] = {
 }
 
 
-def extractor(request: Request) -> Extractor:
-    worker_pool: Extractor | None = getattr(request.app.state, "extractor", None)
-    return worker_pool or shared_extractor()
-
-
 @router.post(
     "/upload",
     status_code=status.HTTP_201_CREATED,
@@ -66,7 +61,6 @@ def extractor(request: Request) -> Extractor:
 )
 def upload_asset(
     received: UploadDep,
-    request: Request,
     session: SessionDep,
     caller: MarketerDep,
     now: NowDep,
@@ -81,7 +75,7 @@ def upload_asset(
         staged=received.staged,
         filename=received.filename,
         metadata=received.metadata,
-        extractor=extractor(request),
+        extractor=shared_extractor(),
         blobs=blobs,
         limits=Limits(max_file_bytes=settings.max_upload_bytes),
         now=now,
