@@ -15,6 +15,7 @@ from rich.console import Console
 
 from api import migrations
 from api.db import make_engine, session_scope
+from api.demo.commands import demo, load_demo, report
 from api.errors import BatonError
 from api.main import create_app
 from api.reports.commands import report_app
@@ -22,6 +23,7 @@ from api.settings import Settings, get_settings
 from api.users import service as users
 from api.users.models import Role
 from api.users.schemas import UserCreate
+from ingest.commands import ingest
 
 app = typer.Typer(
     name="baton",
@@ -34,6 +36,8 @@ users_app = typer.Typer(help="People and their API keys.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(report_app, name="report")
+app.command()(ingest)
+app.command()(demo)
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -149,6 +153,7 @@ def serve(
     migrations.upgrade(settings.catalogue_url)
     base = f"http://{'127.0.0.1' if host in {'0.0.0.0', '::'} else host}:{port}"  # noqa: S104
     if demo:
+        report(load_demo(settings))
         keys = demo_keys(settings)
         out.print("\n[bold]Demo API keys[/bold] (new on every start):")
         for email, role, key in keys:

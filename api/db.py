@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,7 +13,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, SQLModel
+
+log = logging.getLogger("baton.db")
 
 # Stable names for every index and constraint, so that Alembic's autogenerate
 # diffs cleanly on SQLite and PostgreSQL alike.
@@ -105,3 +109,42 @@ def session_scope(engine: Engine) -> Iterator[Session]:
 def strip_nul(value: str) -> str:
     """PostgreSQL refuses NUL in text while SQLite stores it: drop it everywhere."""
     return value.replace("\x00", "")
+
+
+# --- work that must wait for the unit of work's outcome --------------------------------
+# Files live outside the database: a blob is removed only once the row that named it is
+# gone for good (after the commit), and a blob written for a row that never commits is
+# removed after the rollback.
+
+_AFTER_COMMIT = "baton.after_commit"
+_AFTER_ROLLBACK = "baton.after_rollback"
+
+
+def after_commit(session: Session, action: Callable[[], None]) -> None:
+    """Run `action` once the session's transaction commits (dropped if it rolls back)."""
+    session.info.setdefault(_AFTER_COMMIT, []).append(action)
+
+
+def after_rollback(session: Session, action: Callable[[], None]) -> None:
+    """Run `action` if the session's transaction rolls back (dropped if it commits)."""
+    session.info.setdefault(_AFTER_ROLLBACK, []).append(action)
+
+
+def _run(actions: list[Callable[[], None]]) -> None:
+    for action in actions:
+        try:
+            action()
+        except Exception:
+            log.exception("an action after the end of a transaction failed")
+
+
+@sa.event.listens_for(OrmSession, "after_commit")
+def _committed(session: OrmSession) -> None:
+    session.info.pop(_AFTER_ROLLBACK, None)
+    _run(session.info.pop(_AFTER_COMMIT, []))
+
+
+@sa.event.listens_for(OrmSession, "after_rollback")
+def _rolled_back(session: OrmSession) -> None:
+    session.info.pop(_AFTER_COMMIT, None)
+    _run(session.info.pop(_AFTER_ROLLBACK, []))

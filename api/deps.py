@@ -14,6 +14,7 @@ from api.db import session_scope
 from api.settings import Settings
 from api.users.models import Role
 from api.users.service import Caller, authenticate
+from ingest.blobs import BlobStore
 
 
 def get_app_settings(request: Request) -> Settings:
@@ -33,6 +34,14 @@ def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Sess
 
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+
+
+def get_blobs(settings: SettingsDep) -> BlobStore:
+    """The content-addressed store of uploaded files under BATON_DATA_DIR/blobs."""
+    return BlobStore(settings.blob_dir)
+
+
+BlobsDep = Annotated[BlobStore, Depends(get_blobs)]
 # scope="function": commit before the response is sent, so a 2xx write is already durable
 # (and searchable) when the client sees it.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]

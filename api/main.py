@@ -14,6 +14,7 @@ from api.assets.routes import router as assets_router
 from api.cors import install_cors
 from api.db import make_engine, utcnow
 from api.events.routes import router as events_router
+from api.files.routes import router as files_router
 from api.messaging.routes import router as messaging_router
 from api.metrics import Metrics, MetricsMiddleware
 from api.operations import router as operations_router
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         operations_router,
         users_router,
         taxonomy_router,
+        files_router,
         assets_router,
         questions_router,
         messaging_router,

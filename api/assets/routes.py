@@ -20,7 +20,16 @@ from api.assets.schemas import (
     SubmitOut,
     VersionOut,
 )
-from api.deps import AdminDep, CallerDep, MarketerDep, NowDep, PageDep, SessionDep, SettingsDep
+from api.deps import (
+    AdminDep,
+    BlobsDep,
+    CallerDep,
+    MarketerDep,
+    NowDep,
+    PageDep,
+    SessionDep,
+    SettingsDep,
+)
 from api.schemas import Page
 from api.settings import Settings
 
@@ -149,7 +158,7 @@ def list_versions(
 
 
 @router.delete("/{asset_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_asset(asset_id: str, session: SessionDep, _: AdminDep) -> Response:
-    """Remove the asset from the catalogue and the search index for good."""
-    service.delete_asset(session, asset_id)
+def delete_asset(asset_id: str, session: SessionDep, _: AdminDep, blobs: BlobsDep) -> Response:
+    """Remove the asset, its file and its search index entry for good."""
+    service.delete_asset(session, asset_id, blobs=blobs)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -33,12 +33,14 @@ from api.assets.schemas import (
     VersionOut,
 )
 from api.errors import Conflict, Invalid, InvalidTransition, NotFound
+from api.files.store import remove_after_commit
 from api.messaging import service as messaging
 from api.questions.models import Question
 from api.searches import sync
 from api.taxonomy.models import Facet, Term
 from api.taxonomy.service import resolve_terms, term_ids_for_filter
 from api.users.service import MASTER_ID, Caller, people
+from ingest.blobs import BlobStore
 
 DEFAULT_TALKING_POINT_TTL = timedelta(days=90)
 TERM_FACETS = (Facet.stages, Facet.industries, Facet.personas, Facet.products)
@@ -219,7 +221,7 @@ def present(session: Session, assets: Sequence[Asset], *, now: datetime) -> list
                 updated_at=asset.updated_at,
                 approved_at=asset.approved_at,
                 owner=_person(asset.owner_id, owners),
-                file=_file(asset),
+                file=file_info(asset),
                 review_comment=asset.review_comment,
             )
         )
@@ -238,7 +240,8 @@ def present_one(session: Session, asset: Asset, *, now: datetime) -> AssetOut:
     return present(session, [asset], now=now)[0]
 
 
-def _file(asset: Asset) -> FileInfo | None:
+def file_info(asset: Asset) -> FileInfo | None:
+    """The asset's uploaded file as the API shows it; None when it has none."""
     if asset.file_sha256 is None:
         return None
     return FileInfo(
@@ -553,10 +556,14 @@ def list_versions(
     return versions, total
 
 
-def delete_asset(session: Session, asset_id: str) -> Asset:
-    """Remove the asset and everything that hangs off it; gone from the index too."""
+def delete_asset(session: Session, asset_id: str, *, blobs: BlobStore | None = None) -> Asset:
+    """Remove the asset and everything that hangs off it; gone from the index too.
+
+    Its file leaves the blob store only after the commit, so a rollback never loses it."""
     asset = get_asset(session, asset_id)
     session.delete(asset)
     session.flush()
+    if blobs is not None and asset.file_sha256 is not None:
+        remove_after_commit(session, blobs, asset.file_sha256)
     sync.asset_removed(session, asset_id)
     return asset

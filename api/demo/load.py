@@ -1,0 +1,245 @@
+"""Loading the demo library through the real ingest path.
+
+Each piece of collateral is written as a real file of its format, extracted by the same
+code that reads uploads, stored in the blob store and created with the asset service, then
+taken through review to its place in the lifecycle, all in one transaction: a failure
+leaves an empty catalogue. Synonyms, messaging rules and usage events are plain data
+in `api.demo.corpus`; each has its own loading step below.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, func, select
+
+from api.assets import service as assets
+from api.assets.models import Asset
+from api.assets.schemas import FileInfo
+from api.db import session_scope, utcnow
+from api.demo import corpus
+from api.demo import documents as d
+from api.files.store import remove_after_rollback
+from api.questions import service as questions
+from api.questions.schemas import QuestionCreate
+from api.taxonomy import service as taxonomy
+from api.taxonomy.models import Facet
+from api.users import service as users
+from api.users.models import Role
+from api.users.service import Caller
+from ingest.blobs import BlobStore
+from ingest.extract import extract_file
+from ingest.metadata import AssetMetadata, asset_data
+
+OWNER = ("marketer@demo.baton.local", "Mia Marketer")
+EXTENSIONS = {
+    "pdf": "pdf",
+    "docx": "docx",
+    "pptx": "pptx",
+    "html": "html",
+    "markdown": "md",
+    "text": "txt",
+    "eml": "eml",
+}
+
+WRITERS: dict[str, Callable[[d.Document], bytes]] = {
+    "pdf": d.pdf_bytes,
+    "docx": d.docx_bytes,
+    "pptx": d.pptx_bytes,
+    "html": d.html_bytes,
+    "markdown": d.markdown_bytes,
+    "text": d.text_bytes,
+}
+
+
+@dataclass
+class DemoSummary:
+    assets: int = 0
+    statuses: Counter[str] = field(default_factory=Counter)
+    formats: Counter[str] = field(default_factory=Counter)
+    questions: int = 0
+    # Sections kept as data until their service exists: how many entries wait in each.
+    pending: dict[str, int] = field(default_factory=dict)
+
+
+def load_if_empty(
+    engine: Engine, blobs: BlobStore, *, now: datetime | None = None
+) -> DemoSummary | None:
+    """Load the demo library unless the catalogue holds assets already (then None)."""
+    now = now or utcnow()
+    with session_scope(engine) as session:
+        if session.exec(select(func.count()).select_from(Asset)).one() > 0:
+            return None
+        summary = DemoSummary()
+        owner = _owner(session)
+        _taxonomy(session)
+        question_ids = _questions(session, now)
+        summary.questions = len(question_ids)
+        with tempfile.TemporaryDirectory(prefix="baton-demo-") as folder:
+            for spec in corpus.ASSETS:
+                asset = _add(session, blobs, owner, spec, Path(folder), question_ids, now)
+                _review(session, owner, spec, asset.id, now - timedelta(days=spec.age_days))
+                summary.assets += 1
+                summary.statuses[spec.status] += 1
+                summary.formats[spec.format] += 1
+        ids = {spec.key: a.id for spec, a in zip(corpus.ASSETS, _in_order(session), strict=True)}
+        summary.pending = {
+            "synonyms": load_synonyms(session, corpus.SYNONYMS),
+            "messaging rules": load_messaging_rules(session, corpus.MESSAGING_RULES),
+            "usage events and outcomes": load_usage(session, ids, now),
+        }
+        return summary
+
+
+def render(spec: corpus.Asset) -> tuple[str, bytes]:
+    """The asset's file: its name and bytes, written by the format's own library."""
+    filename = render_name(spec)
+    front = {"kind": spec.kind, "tags": list(spec.tags)} if spec.format == "markdown" else {}
+    doc = d.Document(
+        title=spec.title, sections=spec.sections, subject=spec.summary, front_matter=front
+    )
+    if spec.format == "eml":
+        body = "\n\n".join(p for s in spec.sections for p in s.paragraphs)
+        return filename, d.eml_bytes(spec.subject, body)
+    return filename, WRITERS[spec.format](doc)
+
+
+def _owner(session: Session) -> Caller:
+    email, name = OWNER
+    user = users.find_active_by_email(session, email)
+    if user is None:
+        user, _ = users.create_user(session, email=email, role=Role.marketer, name=name)
+    return Caller(id=user.id, role=Role(user.role), email=user.email, name=user.name)
+
+
+def _taxonomy(session: Session) -> None:
+    """Industries, personas and products with their proper labels."""
+    for facet, terms in (
+        (Facet.industries, corpus.INDUSTRIES),
+        (Facet.personas, corpus.PERSONAS),
+        (Facet.products, corpus.PRODUCTS),
+    ):
+        known = {t.slug for t in taxonomy.list_terms(session, facet)}
+        for slug, label in terms.items():
+            if slug not in known:
+                taxonomy.create_term(session, facet, label=label, slug=slug)
+
+
+def _questions(session: Session, now: datetime) -> dict[str, str]:
+    ids = {}
+    for number, q in enumerate(corpus.QUESTIONS):
+        data = QuestionCreate(text=q.text, stage=q.stage, industry=q.industry)
+        for times in range(q.asked):
+            asked_at = now - timedelta(days=60 - number - times * 5)
+            question, _ = questions.ask(session, data, now=asked_at)
+        ids[q.key] = question.id
+    return ids
+
+
+def _add(
+    session: Session,
+    blobs: BlobStore,
+    owner: Caller,
+    spec: corpus.Asset,
+    folder: Path,
+    question_ids: dict[str, str],
+    now: datetime,
+) -> Asset:
+    filename, data = render(spec)
+    path = folder / filename
+    path.write_bytes(data)
+    extracted = extract_file(path, filename)
+    expires = now + timedelta(days=spec.expires_in_days) if spec.expires_in_days else None
+    given = AssetMetadata(
+        title=spec.title,
+        kind=spec.kind,
+        summary=spec.summary,
+        stages=list(spec.stages),
+        industries=list(spec.industries),
+        personas=list(spec.personas),
+        products=list(spec.products),
+        tags=list(spec.tags),
+        question_ids=[question_ids[key] for key in spec.questions],
+        fields=dict(spec.fields),
+        expires_at=expires,
+    )
+    sha, created = blobs.add_file(path)
+    if created:
+        remove_after_rollback(session, blobs, sha)
+    info = FileInfo(
+        filename=filename, content_type=extracted.content_type, size=len(data), sha256=sha
+    )
+    return assets.create_asset(
+        session,
+        owner,
+        asset_data(extracted, filename=filename, given=given),
+        now=now - timedelta(days=spec.age_days),
+        file=info,
+    )
+
+
+def _review(
+    session: Session, owner: Caller, spec: corpus.Asset, asset_id: str, created: datetime
+) -> None:
+    """Take the asset to its place in the lifecycle, a few hours per step."""
+    if spec.status == "draft":
+        return
+    assets.submit(session, asset_id, now=created + timedelta(hours=2))
+    if spec.status == "rejected":
+        comment = spec.review_comment or "Needs another pass."
+        assets.reject(session, asset_id, comment=comment, now=created + timedelta(hours=20))
+    elif spec.status in {"approved", "archived"}:
+        assets.approve(session, owner, asset_id, now=created + timedelta(days=1))
+    if spec.status == "archived":
+        assets.archive(session, asset_id, now=created + timedelta(days=30))
+
+
+def _in_order(session: Session) -> list[Asset]:
+    """The demo's assets in the corpus's order (they were created oldest first)."""
+    by_name = {a.file_name: a for a in session.exec(select(Asset))}
+    return [by_name[render_name(spec)] for spec in corpus.ASSETS]
+
+
+def render_name(spec: corpus.Asset) -> str:
+    return f"{spec.key}.{EXTENSIONS[spec.format]}"
+
+
+# --- sections waiting for their services ----------------------------------------------
+# Each step below receives its section of the corpus in the shape its service takes.
+# Until the service exists on this branch, a step loads nothing and reports how many
+# entries wait. Wiring each one is a single call.
+
+
+def load_synonyms(session: Session, synonyms: dict[str, list[str]]) -> int:
+    """Search synonyms. To wire (issue 3):
+    `api.searches.synonyms.replace_synonyms(session, synonyms)`."""
+    del session
+    return len(synonyms)
+
+
+def load_messaging_rules(session: Session, rules: list[dict[str, object]]) -> int:
+    """Messaging rules, shaped as PUT /v1/messaging/rules items. To wire (issue 6):
+    `api.messaging.service.replace_rules(session, [Rule(**r) for r in rules])`, with the
+    request model of that endpoint."""
+    del session
+    return len(rules)
+
+
+def load_usage(session: Session, asset_ids: dict[str, str], now: datetime) -> int:
+    """Usage events and opportunity outcomes over the last quarter. To wire (issue 5):
+    for each `corpus.UsageEvent` call `api.events.service.record_event(...)` with
+    `asset_ids[event.asset]`, the event type, its opportunity and `now - days_ago`; for each
+    `corpus.Outcome` call `record_outcome(...)`."""
+    del session
+    events, outcomes = corpus.usage()
+    missing = {e.asset for e in events} - set(asset_ids)
+    if missing:
+        raise ValueError(f"usage names unknown demo assets: {sorted(missing)}")
+    del now
+    return len(events) + len(outcomes)

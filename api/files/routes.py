@@ -1,0 +1,104 @@
+"""/v1/assets/upload and /v1/assets/{id}/file: documents in and out."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from fastapi import APIRouter, status
+from fastapi.responses import FileResponse
+
+from api.assets import service as assets
+from api.assets.schemas import AssetOut
+from api.deps import BlobsDep, CallerDep, MarketerDep, NowDep, SessionDep, SettingsDep
+from api.files import service
+from api.files.receive import UploadDep
+from ingest.limits import Limits
+from ingest.workers import shared_extractor
+
+router = APIRouter(prefix="/v1/assets", tags=["assets"])
+
+UPLOAD_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "PDF, DOCX, PPTX, HTML, Markdown, plain text or EML; "
+                            "the type is sniffed from the bytes",
+                        },
+                        "metadata": {
+                            "type": "string",
+                            "description": "a JSON object with any of the asset create fields "
+                            "(title, kind, summary, stages, industries, personas, products, "
+                            "tags, question_ids, fields, url, expires_at); unknown names are 422",
+                        },
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+@router.post(
+    "/upload",
+    status_code=status.HTTP_201_CREATED,
+    response_model=AssetOut,
+    openapi_extra=UPLOAD_BODY,
+    responses={
+        409: {"description": "the same bytes were uploaded before: `asset_id` names it"},
+        413: {"description": "larger than BATON_MAX_UPLOAD_MB"},
+        415: {"description": "not a type Baton reads"},
+        422: {"description": "corrupt, encrypted or unsafe file, or bad metadata"},
+    },
+)
+def upload_asset(
+    received: UploadDep,
+    session: SessionDep,
+    caller: MarketerDep,
+    now: NowDep,
+    settings: SettingsDep,
+    blobs: BlobsDep,
+) -> AssetOut:
+    """Create a draft asset from a document: its text becomes the body, its own title the
+    title (else the file name); an email becomes an email template."""
+    asset = service.upload(
+        session,
+        caller,
+        staged=received.staged,
+        filename=received.filename,
+        metadata=received.metadata,
+        extractor=shared_extractor(),
+        blobs=blobs,
+        limits=Limits(max_file_bytes=settings.max_upload_bytes),
+        now=now,
+        talking_point_ttl=timedelta(days=settings.talking_point_ttl_days),
+    )
+    return assets.present_one(session, asset, now=now)
+
+
+@router.get(
+    "/{asset_id}/file",
+    response_class=FileResponse,
+    responses={200: {"description": "the original bytes", "content": {"*/*": {}}}},
+)
+def get_file(
+    asset_id: str, session: SessionDep, caller: CallerDep, now: NowDep, blobs: BlobsDep
+) -> FileResponse:
+    """The asset's original file, as an attachment with its content type and name."""
+    path, info = service.file_of(session, caller, asset_id, blobs=blobs, now=now)
+    return FileResponse(
+        path,
+        media_type=info.content_type,
+        filename=info.filename,
+        content_disposition_type="attachment",
+        # An uploaded web page must never run as a page of Baton's own origin.
+        headers={"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox"},
+    )

@@ -1,0 +1,1 @@
+"""Turning files into text and metadata: sniffing, extraction, the blob store, bulk import."""

@@ -1,0 +1,172 @@
+"""The content-addressed blob store: `<root>/ab/cd/<sha256>`, written atomically.
+
+A blob is first written under `<root>/tmp/`, flushed to disk, then renamed into place, so a
+reader never sees a half-written file and a crash leaves at most a stray temporary file
+under `tmp/` (`clean_stale` removes those; `baton ingest` calls it when it starts).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, BinaryIO
+
+from ingest.errors import ExtractionFailed, Reason
+from ingest.limits import MB
+
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
+CHUNK = 1024 * 1024
+STALE_SECONDS = 24 * 3600
+SYNC_ALL_ABOVE = 16
+
+
+class StagedBlob:
+    """Bytes being written to a temporary file while their digest and size are counted."""
+
+    def __init__(self, path: Path, handle: IO[bytes], max_bytes: int | None) -> None:
+        self.path = path
+        self._handle = handle
+        self._digest = hashlib.sha256()
+        self._max = max_bytes
+        self.size = 0
+
+    def write(self, chunk: bytes) -> None:
+        """Append a chunk; more than `max_bytes` in all raises ExtractionFailed(too_large)."""
+        self.size += len(chunk)
+        if self._max is not None and self.size > self._max:
+            raise ExtractionFailed(
+                Reason.too_large, f"the file is larger than {self._max // MB} MB, the upload limit"
+            )
+        self._digest.update(chunk)
+        self._handle.write(chunk)
+
+    def copy_from(self, source: IO[bytes]) -> None:
+        while chunk := source.read(CHUNK):
+            self.write(chunk)
+
+    def finish(self, *, durable: bool = True) -> str:
+        """Close the file, on disk for good unless `durable` is False (the caller then
+        calls `BlobStore.sync` before committing rows that name it)."""
+        self._handle.flush()
+        if durable:
+            os.fsync(self._handle.fileno())
+        self._handle.close()
+        return self.sha256
+
+    @property
+    def sha256(self) -> str:
+        return self._digest.hexdigest()
+
+
+class BlobStore:
+    """Files named by the SHA-256 of their bytes."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.tmp = root / "tmp"
+        # Folders known to exist: creating them again costs a system call per blob.
+        self._folders: set[Path] = set()
+
+    def _folder(self, path: Path) -> Path:
+        if path not in self._folders:
+            path.mkdir(parents=True, exist_ok=True)
+            self._folders.add(path)
+        return path
+
+    def path_for(self, sha256: str) -> Path:
+        if not SHA256.match(sha256):
+            raise ValueError(f"not a SHA-256 digest: {sha256!r}")
+        return self.root / sha256[:2] / sha256[2:4] / sha256
+
+    def exists(self, sha256: str) -> bool:
+        return self.path_for(sha256).is_file()
+
+    @contextlib.contextmanager
+    def staging(self, max_bytes: int | None = None) -> Iterator[StagedBlob]:
+        """A temporary file to write into; removed on leaving unless `keep` moved it."""
+        handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed in the finally below
+            dir=self._folder(self.tmp), prefix="staged-", delete=False
+        )
+        staged = StagedBlob(Path(handle.name), handle, max_bytes)
+        try:
+            yield staged
+        finally:
+            handle.close()
+            staged.path.unlink(missing_ok=True)
+
+    def keep(self, staged: StagedBlob) -> bool:
+        """Move a finished staged file into place. False when the blob was there already."""
+        return self.keep_file(staged.path, staged.sha256)
+
+    def keep_file(self, temporary: Path, sha256: str) -> bool:
+        """Move a finished file from `tmp/` into place under its digest (an atomic rename).
+        False, and the file removed, when the blob was there already."""
+        target = self.path_for(sha256)
+        if target.is_file():
+            temporary.unlink(missing_ok=True)
+            return False
+        os.replace(temporary, self._folder(target.parent) / target.name)
+        return True
+
+    def staging_folder(self) -> Path:
+        """Where other processes may write files to `keep_file` later."""
+        return self._folder(self.tmp)
+
+    def add_file(self, source: Path, *, durable: bool = True) -> tuple[str, bool]:
+        """Copy a file into the store; its digest and whether the blob is new."""
+        with self.staging() as staged:
+            with source.open("rb") as handle:
+                staged.copy_from(handle)
+            staged.finish(durable=durable)
+            return staged.sha256, self.keep(staged)
+
+    def sync(self, digests: list[str]) -> None:
+        """Flush blobs written with `durable=False` to disk before a commit names them.
+
+        A few are flushed one by one; for a batch one `sync()` of the file systems costs a
+        fraction of a flush per file (13 ms against 180 ms for 100 files on this machine).
+        """
+        if len(digests) > SYNC_ALL_ABOVE:
+            os.sync()
+            return
+        for sha256 in digests:
+            with contextlib.suppress(FileNotFoundError):
+                fd = os.open(self.path_for(sha256), os.O_RDONLY)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+
+    def open(self, sha256: str) -> BinaryIO:
+        return self.path_for(sha256).open("rb")
+
+    def remove(self, sha256: str) -> None:
+        self.path_for(sha256).unlink(missing_ok=True)
+
+    def clean_stale(self, older_than: float = STALE_SECONDS) -> int:
+        """Remove temporary files left by crashed writers; how many were removed."""
+        if not self.tmp.is_dir():
+            return 0
+        cutoff = time.time() - older_than
+        removed = 0
+        for path in self.tmp.iterdir():
+            with contextlib.suppress(FileNotFoundError):
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    removed += 1
+        return removed
+
+
+def sha256_of(path: Path) -> str:
+    """The SHA-256 of a file's bytes, read in chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()

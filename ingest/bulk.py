@@ -1,0 +1,383 @@
+"""Bulk import: folders of documents into the catalogue, extracted in parallel, idempotent.
+
+Files are hashed first; bytes the catalogue already holds are skipped, so an interrupted
+import can simply be run again. Extraction runs in worker processes (`--jobs`); the
+catalogue writes happen here, one savepoint per file (a file that fails leaves nothing)
+and a commit every `commit_every` files. A blob is stored only after its row is written.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from api.assets import service as assets
+from api.assets.models import Asset
+from api.assets.schemas import FileInfo
+from api.db import utcnow
+from api.errors import BatonError
+from api.users.service import Caller
+from ingest.blobs import BlobStore, sha256_of
+from ingest.errors import ExtractionFailed
+from ingest.extract import Extracted
+from ingest.filenames import safe_filename
+from ingest.limits import MB, Limits
+from ingest.manifests import (
+    ManifestError,
+    is_sidecar,
+    load_manifest,
+    read_sidecar,
+    sidecar_for,
+)
+from ingest.metadata import AssetMetadata, asset_data, parse_metadata
+from ingest.workers import Extractor, Prepared, outcome
+
+Status = Literal["imported", "skipped", "failed"]
+
+
+@dataclass
+class FileOutcome:
+    """What became of one file."""
+
+    path: str
+    status: Status
+    format: str | None = None
+    size: int = 0
+    asset_id: str | None = None
+    reason: str | None = None
+    extract_seconds: float = 0.0
+
+
+@dataclass
+class ImportReport:
+    outcomes: list[FileOutcome] = field(default_factory=list)
+    seconds: float = 0.0
+    # Where the importing process spent its time, by stage (extraction runs in workers).
+    timings: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
+
+    def count(self, status: Status) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+    @property
+    def failures(self) -> list[FileOutcome]:
+        return [o for o in self.outcomes if o.status == "failed"]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "seconds": round(self.seconds, 3),
+            "imported": self.count("imported"),
+            "skipped": self.count("skipped"),
+            "failed": self.count("failed"),
+            "timings": {k: round(v, 3) for k, v in self.timings.items()},
+            "files": [asdict(o) for o in self.outcomes],
+        }
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    defaults: AssetMetadata | None = None
+    manifest: Path | None = None
+    submit: bool = False
+    approve: bool = False
+    jobs: int = 2
+    limits: Limits = field(default_factory=Limits)
+    commit_every: int = 100
+
+
+@dataclass
+class _Job:
+    path: Path
+    sha256: str
+    size: int
+    given: AssetMetadata | None
+    # Where a worker copies the bytes, until they are moved into the blob store.
+    staged: Path | None = None
+
+
+def import_paths(
+    engine: Engine,
+    blobs: BlobStore,
+    caller: Caller,
+    paths: Sequence[Path],
+    options: ImportOptions,
+    *,
+    progress: Callable[[FileOutcome], None] | None = None,
+    total: Callable[[int], None] | None = None,
+    clock: Callable[[], datetime] = utcnow,
+) -> ImportReport:
+    """Import every document under `paths`; the report says what became of each file."""
+    started = time.perf_counter()
+    report = ImportReport()
+
+    def record(result: FileOutcome) -> None:
+        report.outcomes.append(result)
+        if progress is not None:
+            progress(result)
+
+    manifest = load_manifest(options.manifest) if options.manifest else {}
+    files, missing = discover(paths, skip={options.manifest} if options.manifest else set())
+    listed = set(manifest) - {f.resolve() for f in files}
+    if total is not None:
+        total(len(files) + len(missing) + len(listed))
+    for path in missing:
+        record(FileOutcome(str(path), "failed", reason="no such file or folder"))
+    for path in sorted(listed):
+        record(FileOutcome(str(path), "failed", reason="listed in the manifest but not found"))
+
+    blobs.clean_stale()
+    with Session(engine, expire_on_commit=False) as session:
+        jobs = _prepare(session, files, manifest, options, record, report.timings)
+        writer = _Writer(session, blobs, caller, options, record, report.timings, clock)
+        writer.run(jobs)
+        writer.commit()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def discover(paths: Iterable[Path], *, skip: set[Path]) -> tuple[list[Path], list[Path]]:
+    """The documents under `paths` (sorted, hidden files and sidecars left out), and the
+    paths that do not exist."""
+    found: list[Path] = []
+    missing: list[Path] = []
+    skipped = {p.resolve() for p in skip}
+    for root in paths:
+        if root.is_file():
+            found.append(root)
+        elif root.is_dir():
+            found.extend(_walk(root))
+        else:
+            missing.append(root)
+    unique = dict.fromkeys(p for p in found if p.resolve() not in skipped)
+    return list(unique), missing
+
+
+def _walk(root: Path) -> Iterator[Path]:
+    for folder, dirs, names in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        visible = {n for n in names if not n.startswith(".")}
+        for name in sorted(visible):
+            path = Path(folder) / name
+            if not is_sidecar(path, visible):
+                yield path
+
+
+def _prepare(
+    session: Session,
+    files: list[Path],
+    manifest: dict[Path, dict[str, Any]],
+    options: ImportOptions,
+    record: Callable[[FileOutcome], None],
+    timings: defaultdict[str, float],
+) -> list[_Job]:
+    """Hash each file, skip known bytes, read its metadata; the files left to extract."""
+    hashed: list[tuple[Path, int, str]] = []
+    tick = time.perf_counter()
+    for path in files:
+        try:
+            size = path.stat().st_size
+            if size > options.limits.max_file_bytes:
+                reason = f"larger than {options.limits.max_file_bytes // MB} MB"
+                record(FileOutcome(str(path), "failed", size=size, reason=reason))
+                continue
+            hashed.append((path, size, sha256_of(path)))
+        except OSError as exc:
+            record(FileOutcome(str(path), "failed", reason=f"cannot be read: {exc.strerror}"))
+    timings["hash"] += time.perf_counter() - tick
+    tick = time.perf_counter()
+    known = _known(session, [sha for _, _, sha in hashed])
+    timings["skip check"] += time.perf_counter() - tick
+    jobs: list[_Job] = []
+    seen: dict[str, str] = {}
+    for path, size, sha in hashed:
+        if sha in known:
+            record(
+                FileOutcome(
+                    str(path),
+                    "skipped",
+                    size=size,
+                    asset_id=known[sha],
+                    reason="already in the catalogue",
+                )
+            )
+        elif sha in seen:
+            record(
+                FileOutcome(str(path), "skipped", size=size, reason=f"same bytes as {seen[sha]}")
+            )
+        else:
+            seen[sha] = str(path)
+            try:
+                given = _given_metadata(path, manifest)
+            except (ManifestError, BatonError) as exc:
+                record(FileOutcome(str(path), "failed", size=size, reason=_why(exc)))
+                continue
+            jobs.append(_Job(path, sha, size, given))
+    return jobs
+
+
+def _known(session: Session, digests: list[str]) -> dict[str, str]:
+    """Which of these file digests the catalogue holds already, and in which asset."""
+    known: dict[str, str] = {}
+    for start in range(0, len(digests), 500):
+        chunk = digests[start : start + 500]
+        rows = session.exec(
+            select(Asset.file_sha256, Asset.id).where(col(Asset.file_sha256).in_(chunk))
+        )
+        known.update({sha: asset_id for sha, asset_id in rows if sha is not None})
+    return known
+
+
+def _given_metadata(path: Path, manifest: dict[Path, dict[str, Any]]) -> AssetMetadata | None:
+    raw = dict(manifest.get(path.resolve(), {}))
+    where: list[str | int] = ["manifest"]
+    sidecar = sidecar_for(path)
+    if sidecar is not None:
+        side = read_sidecar(sidecar)
+        if "fields" in raw and isinstance(side.get("fields"), dict):
+            side = {**side, "fields": {**raw["fields"], **side["fields"]}}
+        raw.update(side)
+        where = [sidecar.name]
+    return parse_metadata(raw, loc=where) if raw else None
+
+
+class _Writer:
+    """Writes extracted files into the catalogue and the blob store, in batches."""
+
+    def __init__(
+        self,
+        session: Session,
+        blobs: BlobStore,
+        caller: Caller,
+        options: ImportOptions,
+        record: Callable[[FileOutcome], None],
+        timings: defaultdict[str, float],
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.session = session
+        self.blobs = blobs
+        self.caller = caller
+        self.options = options
+        self.record = record
+        self.timings = timings
+        self.clock = clock
+        # Blobs written since the last commit, flushed to disk just before it.
+        self.unsynced: list[str] = []
+
+    def run(self, jobs: list[_Job]) -> None:
+        if not jobs:
+            return
+        options = self.options
+        extractor = Extractor(workers=options.jobs, memory_bytes=options.limits.worker_memory_bytes)
+        window: deque[tuple[_Job, Future[Prepared]]] = deque()
+        folder = self.blobs.staging_folder()
+        try:
+            for job in jobs:
+                job.staged = folder / f"import-{os.getpid()}-{job.sha256}"
+                filename = safe_filename(job.path.name)
+                future = extractor.submit_staged(job.path, filename, options.limits, job.staged)
+                window.append((job, future))
+                # Keep the workers busy without holding every extracted text in memory.
+                while len(window) > options.jobs * 4:
+                    self.store(*window.popleft())
+            while window:
+                self.store(*window.popleft())
+        finally:
+            extractor.close()
+            for job in jobs:
+                if job.staged is not None:
+                    job.staged.unlink(missing_ok=True)
+
+    def commit(self) -> None:
+        tick = time.perf_counter()
+        self.blobs.sync(self.unsynced)
+        self.timings["blob flush to disk"] += time.perf_counter() - tick
+        tick = time.perf_counter()
+        self.session.commit()
+        self.timings["commit"] += time.perf_counter() - tick
+        self.unsynced.clear()
+
+    def store(self, job: _Job, future: Future[Prepared]) -> None:
+        """Wait for a file's extraction and write its asset, then move its blob in place."""
+        path = str(job.path)
+        tick = time.perf_counter()
+        try:
+            prepared = outcome(future, self.options.limits.timeout_seconds)
+        except ExtractionFailed as exc:
+            self.record(FileOutcome(path, "failed", size=job.size, reason=exc.detail))
+            return
+        finally:
+            self.timings["waiting for workers"] += time.perf_counter() - tick
+        extracted = prepared.extracted
+        fmt = extracted.format.value
+        if prepared.sha256 != job.sha256:
+            # The file changed while importing: no row may name other bytes.
+            reason = "the file changed while it was being imported"
+            self.record(FileOutcome(path, "failed", fmt, job.size, reason=reason))
+            return
+        tick = time.perf_counter()
+        try:
+            with self.session.begin_nested():
+                asset = _create(self.session, self.caller, job, extracted, self.options, self.clock)
+        except BatonError as exc:
+            self.record(FileOutcome(path, "failed", fmt, job.size, reason=_why(exc)))
+            return
+        finally:
+            self.timings["catalogue"] += time.perf_counter() - tick
+        tick = time.perf_counter()
+        assert job.staged is not None
+        self.blobs.keep_file(job.staged, job.sha256)
+        job.staged = None
+        self.timings["blob store"] += time.perf_counter() - tick
+        self.unsynced.append(job.sha256)
+        self.record(
+            FileOutcome(
+                path, "imported", fmt, job.size, asset.id, extract_seconds=extracted.seconds
+            )
+        )
+        if len(self.unsynced) >= self.options.commit_every:
+            self.commit()
+
+
+def _create(
+    session: Session,
+    caller: Caller,
+    job: _Job,
+    extracted: Extracted,
+    options: ImportOptions,
+    clock: Callable[[], datetime],
+) -> Any:
+    filename = safe_filename(job.path.name)
+    data = asset_data(extracted, filename=filename, given=job.given, defaults=options.defaults)
+    info = FileInfo(
+        filename=filename, content_type=extracted.content_type, size=job.size, sha256=job.sha256
+    )
+    asset = assets.create_asset(session, caller, data, now=clock(), file=info)
+    if options.submit or options.approve:
+        assets.submit(session, asset.id, now=clock())
+    if options.approve:
+        assets.approve(session, caller, asset.id, now=clock())
+    return asset
+
+
+def _why(exc: Exception) -> str:
+    if isinstance(exc, BatonError):
+        errors = exc.extra.get("errors") or []
+        if len(errors) > 1:
+            return (
+                exc.detail
+                + "; "
+                + "; ".join(
+                    ".".join(str(p) for p in e["loc"]) + ": " + e["msg"] for e in errors[1:]
+                )
+            )
+        return exc.detail
+    return str(exc)

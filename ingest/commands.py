@@ -1,0 +1,190 @@
+"""`baton ingest`: bulk import from the command line, with a progress bar and a summary."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from api import migrations
+from api.assets.kinds import Kind
+from api.db import make_engine, session_scope
+from api.errors import BatonError
+from api.settings import Settings, get_settings
+from api.users.models import Role
+from api.users.service import MASTER, Caller, find_active_by_email
+from ingest.blobs import BlobStore
+from ingest.bulk import FileOutcome, ImportOptions, ImportReport, import_paths
+from ingest.limits import Limits
+from ingest.manifests import ManifestError
+from ingest.metadata import parse_metadata
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="files and folders to import")],
+    manifest: Annotated[
+        Path | None, typer.Option(help="per-file metadata: a .csv or .yaml naming files")
+    ] = None,
+    kind: Annotated[Kind | None, typer.Option(help="kind of the files that do not say")] = None,
+    stage: Annotated[list[str] | None, typer.Option(help="buyer stage (repeatable)")] = None,
+    industry: Annotated[list[str] | None, typer.Option(help="industry (repeatable)")] = None,
+    persona: Annotated[list[str] | None, typer.Option(help="persona (repeatable)")] = None,
+    product: Annotated[list[str] | None, typer.Option(help="product (repeatable)")] = None,
+    tag: Annotated[list[str] | None, typer.Option(help="tag (repeatable)")] = None,
+    submit: Annotated[bool, typer.Option("--submit", help="submit each asset for review")] = False,
+    approve: Annotated[
+        bool, typer.Option("--approve", help="submit and approve each asset (publish it)")
+    ] = False,
+    jobs: Annotated[int, typer.Option(min=1, max=64, help="extraction worker processes")] = 2,
+    owner: Annotated[
+        str | None, typer.Option(help="email of the marketer who owns the assets")
+    ] = None,
+    report: Annotated[
+        Path | None, typer.Option(help="write the outcome of every file to this JSON file")
+    ] = None,
+    progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
+) -> None:
+    """Import documents: known bytes are skipped, so an interrupted import can be re-run.
+
+    The command-line metadata applies to files whose manifest entry, sidecar or front
+    matter does not say otherwise. Exits 1 when any file failed, listing why.
+    """
+    settings = _settings()
+    defaults_raw: dict[str, Any] = {
+        "kind": kind.value if kind else None,
+        "stages": stage,
+        "industries": industry,
+        "personas": persona,
+        "products": product,
+        "tags": tag,
+    }
+    try:
+        defaults = parse_metadata({k: v for k, v in defaults_raw.items() if v}, loc=["options"])
+    except BatonError as exc:
+        err.print(f"[red]error:[/red] {exc.detail}")
+        raise typer.Exit(2) from exc
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    migrations.upgrade(settings.catalogue_url)
+    engine = make_engine(settings.catalogue_url)
+    try:
+        caller = _owner(engine, owner)
+        options = ImportOptions(
+            defaults=defaults,
+            manifest=manifest,
+            submit=submit,
+            approve=approve,
+            jobs=jobs,
+            limits=Limits(max_file_bytes=settings.max_upload_bytes),
+        )
+        result = _run(engine, BlobStore(settings.blob_dir), caller, paths, options, progress)
+    except ManifestError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    finally:
+        engine.dispose()
+    if report is not None:
+        report.write_text(json.dumps(result.as_json(), indent=2))
+    _summarise(result)
+    if result.failures:
+        raise typer.Exit(1)
+
+
+def _settings() -> Settings:
+    try:
+        return get_settings()
+    except Exception as exc:
+        err.print(f"[red]Invalid BATON_ settings:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
+def _owner(engine: Any, email: str | None) -> Caller:
+    if email is None:
+        return MASTER
+    with session_scope(engine) as session:
+        user = find_active_by_email(session, email)
+    if user is None or not Role(user.role).at_least(Role.marketer):
+        err.print(f"[red]error:[/red] {email} is not an active marketer or admin")
+        raise typer.Exit(2)
+    return Caller(id=user.id, role=Role(user.role), email=user.email, name=user.name)
+
+
+def _run(
+    engine: Any,
+    blobs: BlobStore,
+    caller: Caller,
+    paths: list[Path],
+    options: ImportOptions,
+    show: bool,
+) -> ImportReport:
+    columns = (
+        TextColumn("[bold]importing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]:>7.1f} files/s"),
+        TextColumn("[red]{task.fields[failed]} failed"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err, disable=not show, transient=False) as bar:
+        task = bar.add_task("import", total=None, rate=0.0, failed=0)
+        failed = 0
+
+        def advance(outcome: FileOutcome) -> None:
+            nonlocal failed
+            failed += outcome.status == "failed"
+            elapsed = bar.tasks[task].elapsed or 0
+            done = bar.tasks[task].completed + 1
+            bar.update(task, advance=1, failed=failed, rate=done / elapsed if elapsed else 0.0)
+
+        return import_paths(
+            engine,
+            blobs,
+            caller,
+            paths,
+            options,
+            progress=advance,
+            total=lambda n: bar.update(task, total=n),
+        )
+
+
+def _summarise(report: ImportReport) -> None:
+    by_format: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for o in report.outcomes:
+        row = by_format[o.format or "(not extracted)"]
+        row[o.status] += 1
+        row["bytes"] += o.size
+    table = Table(title="Import summary")
+    for column in ("type", "imported", "skipped", "failed", "MB"):
+        table.add_column(column, justify="left" if column == "type" else "right")
+    for name, row in sorted(by_format.items()):
+        table.add_row(
+            name,
+            *(str(int(row[s])) for s in ("imported", "skipped", "failed")),
+            f"{row['bytes'] / 1e6:.1f}",
+        )
+    table.add_row(
+        "[bold]all",
+        *(str(report.count(s)) for s in ("imported", "skipped", "failed")),
+        f"{sum(o.size for o in report.outcomes) / 1e6:.1f}",
+    )
+    out.print(table)
+    rate = len(report.outcomes) / report.seconds if report.seconds else 0.0
+    out.print(f"{len(report.outcomes)} files in {report.seconds:.1f} s ({rate:.1f} files/s)")
+    if report.failures:
+        out.print(f"\n[red]{len(report.failures)} file(s) failed:[/red]")
+        for failure in report.failures:
+            out.print(f"  {failure.path}: {failure.reason}")

@@ -1,0 +1,157 @@
+"""The demo library: realistic, complete, loaded through the real ingest path."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, select
+from typer.testing import CliRunner
+
+from api.assets.kinds import Kind
+from api.assets.models import Asset
+from api.cli import app
+from api.db import make_engine
+from api.demo import corpus
+from api.demo.load import load_if_empty
+from api.settings import Settings, get_settings
+from ingest.blobs import BlobStore, sha256_of
+from tests.conftest import Actor
+
+
+@pytest.fixture
+def loaded(settings: Settings) -> Settings:
+    engine = make_engine(settings.catalogue_url)
+    summary = load_if_empty(engine, BlobStore(settings.blob_dir))
+    assert summary is not None
+    assert summary.assets == len(corpus.ASSETS)
+    # A second load finds the catalogue full and adds nothing.
+    assert load_if_empty(engine, BlobStore(settings.blob_dir)) is None
+    engine.dispose()
+    return settings
+
+
+def all_assets(marketer: Actor) -> list[dict]:
+    items: list[dict] = []
+    while True:
+        page = marketer.get("/v1/assets", params={"limit": 100, "offset": len(items)}).json()
+        items += page["items"]
+        if len(items) >= page["total"]:
+            return items
+
+
+def test_the_demo_covers_every_kind_stage_and_status(loaded: Settings, marketer: Actor) -> None:
+    items = all_assets(marketer)
+    assert len(items) >= 40
+    assert {a["kind"] for a in items} == {k.value for k in Kind}
+    stages = [s["slug"] for s in marketer.get("/v1/taxonomy").json()["stages"]]
+    assert {s for a in items for s in a["stages"]} == set(stages)
+    assert {a["status"] for a in items} == {"draft", "in_review", "approved", "archived"}
+    assert len({i for a in items for i in a["industries"]}) >= 4
+    assert len({p for a in items for p in a["personas"]}) >= 4
+    assert len({p for a in items for p in a["products"]}) >= 3
+    # Every asset came from a real file, of every format Baton reads.
+    formats = Counter(a["file"]["content_type"].split(";")[0] for a in items)
+    assert set(formats) == {
+        "application/pdf",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        "text/html",
+        "text/markdown",
+        "text/plain",
+        "message/rfc822",
+    }
+    rejected = [a for a in items if a["review_comment"]]
+    assert len(rejected) == 1 and rejected[0]["status"] == "draft"
+
+
+def test_reps_see_live_pieces_only_and_expiry_is_realistic(
+    loaded: Settings, marketer: Actor, rep: Actor
+) -> None:
+    items = all_assets(marketer)
+    live = [a for a in items if a["live"]]
+    assert rep.get("/v1/assets", params={"limit": 100}).json()["total"] == len(live)
+    talking_points = [a for a in items if a["kind"] == "talking_point"]
+    assert any(not a["live"] and a["status"] == "approved" for a in talking_points)  # expired
+    assert all(a["expires_at"] for a in talking_points)
+
+
+def test_files_are_served_and_every_blob_is_whole(loaded: Settings, rep: Actor) -> None:
+    asset = rep.get("/v1/assets", params={"kind": "presentation"}).json()["items"][0]
+    got = rep.get(f"/v1/assets/{asset['id']}/file")
+    assert got.status_code == 200
+    assert got.content.startswith(b"PK")
+    blobs = [p for p in loaded.blob_dir.rglob("*") if p.is_file() and p.parent.name != "tmp"]
+    assert len(blobs) == len(corpus.ASSETS)
+    assert all(sha256_of(p) == p.name for p in blobs)
+
+
+def test_a_word_found_only_inside_a_pdf_is_in_that_assets_body(loaded: Settings) -> None:
+    word = corpus.PDF_ONLY_WORD
+    engine = make_engine(loaded.catalogue_url)
+    with Session(engine) as session:
+        rows = session.exec(select(Asset)).all()
+    engine.dispose()
+    holders = [a for a in rows if word in a.body.lower()]
+    assert len(holders) == 1
+    (pdf,) = holders
+    assert pdf.file_content_type == "application/pdf"
+    assert word not in (pdf.title + pdf.summary).lower()
+    assert all(word not in (a.title + a.summary + str(a.fields)).lower() for a in rows)
+
+
+def test_questions_some_answered_some_not(loaded: Settings, rep: Actor) -> None:
+    questions = rep.get("/v1/questions", params={"limit": 100}).json()["items"]
+    assert len(questions) == len(corpus.QUESTIONS)
+    assert questions[0]["asked_count"] == max(q.asked for q in corpus.QUESTIONS)
+    unanswered = rep.get("/v1/questions", params={"unanswered": "true"}).json()["items"]
+    assert {q["text"] for q in unanswered} >= {
+        "Can drivers log cold-chain temperatures on delivery?",
+        "Where is our data stored, and can it stay in the EU?",
+    }
+    assert any(q["answered"] for q in questions)
+
+
+def test_email_templates_keep_their_subject_and_placeholders(loaded: Settings, rep: Actor) -> None:
+    emails = rep.get("/v1/assets", params={"kind": "email_template"}).json()["items"]
+    assert emails
+    for email in emails:
+        assert email["fields"]["subject"]
+        assert "{{ first_name }}" in email["body"]
+
+
+def test_the_data_kept_for_later_services_is_well_formed() -> None:
+    keys = {a.key for a in corpus.ASSETS}
+    events, outcomes = corpus.usage()
+    assert {e.asset for e in events} <= keys
+    assert {e.type for e in events} <= {
+        "view",
+        "download",
+        "copy",
+        "share",
+        "send",
+        "used_in_deal",
+        "helpful",
+        "not_helpful",
+    }
+    assert {o.outcome for o in outcomes} == {"won", "lost"}
+    for rule in corpus.MESSAGING_RULES:
+        assert rule["type"] in {"banned", "deprecated", "required"}
+        assert rule["severity"] in {"error", "warning"}
+    assert all(isinstance(v, list) for v in corpus.SYNONYMS.values())
+
+
+def test_baton_demo_command(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BATON_DATABASE_URL", settings.catalogue_url)
+    monkeypatch.setenv("BATON_DATA_DIR", str(settings.data_dir))
+    get_settings.cache_clear()
+    try:
+        first = CliRunner().invoke(app, ["demo"])
+        second = CliRunner().invoke(app, ["demo"])
+    finally:
+        get_settings.cache_clear()
+    assert first.exit_code == 0, first.output
+    assert "Loaded the demo library: 42 assets" in " ".join(first.output.split())
+    assert "already holds assets" in second.output
+    assert Path(settings.blob_dir).is_dir()
