@@ -35,9 +35,9 @@ def report(summary: DemoSummary | None) -> None:
         f"Loaded the demo library: {summary.assets} assets ({statuses}) from real files "
         f"({formats}), {summary.questions} customer questions."
     )
-    waiting = [f"{n} {name}" for name, n in summary.pending.items() if n]
-    if waiting:
-        out.print(f"Kept as data until their services exist: {', '.join(waiting)}.")
+    extras = ", ".join(f"{n} {name}" for name, n in summary.extras.items() if n)
+    if extras:
+        out.print(f"Also loaded: {extras}.")
 
 
 def demo() -> None:

@@ -4,7 +4,7 @@ Each piece of collateral is written as a real file of its format, extracted by t
 code that reads uploads, stored in the blob store and created with the asset service, then
 taken through review to its place in the lifecycle, all in one transaction: a failure
 leaves an empty catalogue. Synonyms, messaging rules and usage events are plain data
-in `api.demo.corpus`; each has its own loading step below.
+in `api.demo.corpus`, loaded through the services their endpoints use.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
@@ -25,7 +26,10 @@ from api.assets.schemas import FileInfo
 from api.db import session_scope, utcnow
 from api.demo import corpus
 from api.demo import documents as d
+from api.events import service as usage
 from api.files.store import remove_after_rollback
+from api.messaging import service as messaging
+from api.messaging.schemas import RuleIn
 from api.questions import service as questions
 from api.questions.schemas import QuestionCreate
 from api.taxonomy import service as taxonomy
@@ -38,6 +42,7 @@ from ingest.extract import extract_file
 from ingest.metadata import AssetMetadata, asset_data
 
 OWNER = ("marketer@demo.baton.local", "Mia Marketer")
+REP = ("rep@demo.baton.local", "Raj Rep")
 EXTENSIONS = {
     "pdf": "pdf",
     "docx": "docx",
@@ -64,8 +69,8 @@ class DemoSummary:
     statuses: Counter[str] = field(default_factory=Counter)
     formats: Counter[str] = field(default_factory=Counter)
     questions: int = 0
-    # Sections kept as data until their service exists: how many entries wait in each.
-    pending: dict[str, int] = field(default_factory=dict)
+    # Synonyms, messaging rules, usage events and outcomes: how many entries each loaded.
+    extras: dict[str, int] = field(default_factory=dict)
 
 
 def load_if_empty(
@@ -77,7 +82,7 @@ def load_if_empty(
         if session.exec(select(func.count()).select_from(Asset)).one() > 0:
             return None
         summary = DemoSummary()
-        owner = _owner(session)
+        owner = _person(session, OWNER, Role.marketer)
         _taxonomy(session)
         question_ids = _questions(session, now)
         summary.questions = len(question_ids)
@@ -89,7 +94,7 @@ def load_if_empty(
                 summary.statuses[spec.status] += 1
                 summary.formats[spec.format] += 1
         ids = {spec.key: a.id for spec, a in zip(corpus.ASSETS, _in_order(session), strict=True)}
-        summary.pending = {
+        summary.extras = {
             "synonyms": load_synonyms(session, corpus.SYNONYMS),
             "messaging rules": load_messaging_rules(session, corpus.MESSAGING_RULES),
             "usage events and outcomes": load_usage(session, ids, now),
@@ -110,11 +115,11 @@ def render(spec: corpus.Asset) -> tuple[str, bytes]:
     return filename, WRITERS[spec.format](doc)
 
 
-def _owner(session: Session) -> Caller:
-    email, name = OWNER
+def _person(session: Session, who: tuple[str, str], role: Role) -> Caller:
+    email, name = who
     user = users.find_active_by_email(session, email)
     if user is None:
-        user, _ = users.create_user(session, email=email, role=Role.marketer, name=name)
+        user, _ = users.create_user(session, email=email, role=role, name=name)
     return Caller(id=user.id, role=Role(user.role), email=user.email, name=user.name)
 
 
@@ -210,10 +215,9 @@ def render_name(spec: corpus.Asset) -> str:
     return f"{spec.key}.{EXTENSIONS[spec.format]}"
 
 
-# --- sections waiting for their services ----------------------------------------------
-# Each step below receives its section of the corpus in the shape its service takes.
-# Until the service exists on this branch, a step loads nothing and reports how many
-# entries wait. Wiring each one is a single call.
+# --- synonyms, messaging rules, usage ---------------------------------------------------
+# Each section of the corpus goes through the service its HTTP endpoint uses, so the demo
+# obeys the same rules as a client.
 
 
 def load_synonyms(session: Session, synonyms: dict[str, list[str]]) -> int:
@@ -223,23 +227,34 @@ def load_synonyms(session: Session, synonyms: dict[str, list[str]]) -> int:
     return len(synonyms)
 
 
-def load_messaging_rules(session: Session, rules: list[dict[str, object]]) -> int:
-    """Messaging rules, shaped as PUT /v1/messaging/rules items. To wire (issue 6):
-    `api.messaging.service.replace_rules(session, [Rule(**r) for r in rules])`, with the
-    request model of that endpoint."""
-    del session
-    return len(rules)
+def load_messaging_rules(session: Session, rules: list[dict[str, Any]]) -> int:
+    """The company's messaging rules, as PUT /v1/messaging/rules would set them."""
+    return len(messaging.replace_rules(session, [RuleIn(**rule) for rule in rules]))
 
 
 def load_usage(session: Session, asset_ids: dict[str, str], now: datetime) -> int:
-    """Usage events and opportunity outcomes over the last quarter. To wire (issue 5):
-    for each `corpus.UsageEvent` call `api.events.service.record_event(...)` with
-    `asset_ids[event.asset]`, the event type, its opportunity and `now - days_ago`; for each
-    `corpus.Outcome` call `record_outcome(...)`."""
-    del session
+    """A quarter of usage by the demo rep, and how the deals it touched ended."""
     events, outcomes = corpus.usage()
     missing = {e.asset for e in events} - set(asset_ids)
     if missing:
         raise ValueError(f"usage names unknown demo assets: {sorted(missing)}")
-    del now
+    rep = _person(session, REP, Role.rep)
+    for event in sorted(events, key=lambda e: -e.days_ago):
+        usage.record_event(
+            session,
+            rep,
+            asset_id=asset_ids[event.asset],
+            type=event.type,
+            opportunity_id=event.opportunity_id,
+            now=now - timedelta(days=event.days_ago),
+        )
+    for outcome in outcomes:
+        usage.record_outcome(
+            session,
+            rep,
+            opportunity_id=outcome.opportunity_id,
+            outcome=outcome.outcome,
+            amount=outcome.amount,
+            now=now - timedelta(days=outcome.days_ago),
+        )
     return len(events) + len(outcomes)

@@ -121,25 +121,31 @@ def test_email_templates_keep_their_subject_and_placeholders(loaded: Settings, r
         assert "{{ first_name }}" in email["body"]
 
 
-def test_the_data_kept_for_later_services_is_well_formed() -> None:
-    keys = {a.key for a in corpus.ASSETS}
+def test_messaging_rules_are_in_force(loaded: Settings, marketer: Actor) -> None:
+    rules = marketer.get("/v1/messaging/rules").json()["rules"]
+    assert [(r["type"], r["phrase"]) for r in rules] == [
+        (r["type"], r["phrase"]) for r in corpus.MESSAGING_RULES
+    ]
+    check = marketer.post("/v1/messaging/check", json={"text": "Guaranteed savings for all!"})
+    assert [f["phrase"] for f in check.json()["findings"]] == ["guaranteed savings"]
+
+
+def test_usage_and_outcomes_feed_the_reports(loaded: Settings, marketer: Actor) -> None:
     events, outcomes = corpus.usage()
-    assert {e.asset for e in events} <= keys
-    assert {e.type for e in events} <= {
-        "view",
-        "download",
-        "copy",
-        "share",
-        "send",
-        "used_in_deal",
-        "helpful",
-        "not_helpful",
-    }
+    performance = marketer.get("/v1/reports/asset-performance", params={"limit": 100}).json()[
+        "items"
+    ]
+    assert sum(row["views"] for row in performance) == sum(e.type == "view" for e in events)
+    assert sum(row["helpful"] for row in performance) == sum(e.type == "helpful" for e in events)
+    assert any(row["won"] > 0 and row["influenced_amount"] > 0 for row in performance)
     assert {o.outcome for o in outcomes} == {"won", "lost"}
-    for rule in corpus.MESSAGING_RULES:
-        assert rule["type"] in {"banned", "deprecated", "required"}
-        assert rule["severity"] in {"error", "warning"}
-    assert all(isinstance(v, list) for v in corpus.SYNONYMS.values())
+
+    gaps = marketer.get("/v1/reports/content-gaps").json()
+    unused = {row["title"] for row in gaps["unused"]}
+    titles = {a.key: a.title for a in corpus.ASSETS}
+    assert {titles["reference-list"], titles["deck-qbr"], titles["op-insights"]} <= unused
+    assert titles["quote-northgrid"] in {row["title"] for row in gaps["low_rated"]}
+    assert gaps["unanswered_questions"]
 
 
 def test_baton_demo_command(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -153,5 +159,6 @@ def test_baton_demo_command(settings: Settings, monkeypatch: pytest.MonkeyPatch)
         get_settings.cache_clear()
     assert first.exit_code == 0, first.output
     assert "Loaded the demo library: 42 assets" in " ".join(first.output.split())
+    assert "messaging rules" in " ".join(first.output.split())
     assert "already holds assets" in second.output
     assert Path(settings.blob_dir).is_dir()
