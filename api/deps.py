@@ -81,9 +81,13 @@ MarketerDep = Annotated[Caller, require(Role.marketer)]
 AdminDep = Annotated[Caller, require(Role.admin)]
 
 
+# Far beyond any real catalogue, and within every database's integer range.
+MAX_OFFSET = 10_000_000
+
+
 def page_params(
     limit: Annotated[int, Query(ge=1, le=100, description="page size (1–100)")] = 20,
-    offset: Annotated[int, Query(ge=0, description="items to skip")] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="items to skip")] = 0,
 ) -> tuple[int, int]:
     return limit, offset
 

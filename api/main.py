@@ -75,7 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     app.add_middleware(NulGuard)
     install_cors(app, settings.cors_origins)
-    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics, router=app.router)
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     return app
 
 

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
@@ -44,24 +42,19 @@ class Metrics:
         )
 
 
-def _route_template(app: Any, scope: Scope) -> str:
+def _route_template(scope: Scope) -> str:
+    """The matched route's template; requests answered before routing share one label."""
     route = scope.get("route")
-    if route is not None and hasattr(route, "path"):
-        return str(route.path)
-    for candidate in getattr(app, "routes", []):
-        match, _ = candidate.matches(scope)
-        if match is Match.FULL:
-            return str(candidate.path)
-    return "<unmatched>"
+    path = getattr(route, "path", None)
+    return str(path) if path is not None else "<unmatched>"
 
 
 class MetricsMiddleware:
     """Counts and times every HTTP request by its route template (never the raw path)."""
 
-    def __init__(self, app: ASGIApp, metrics: Metrics, router: Any) -> None:
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
         self.metrics = metrics
-        self.router = router
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -79,7 +72,7 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            route = _route_template(self.router, scope)
+            route = _route_template(scope)
             method = scope.get("method", "GET")
             self.metrics.requests.labels(route, method, str(status_code)).inc()
             self.metrics.latency.labels(route, method).observe(time.perf_counter() - started)
