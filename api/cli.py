@@ -17,6 +17,7 @@ from api import migrations
 from api.db import make_engine, session_scope
 from api.errors import BatonError
 from api.main import create_app
+from api.searches.commands import reindex
 from api.settings import Settings, get_settings
 from api.users import service as users
 from api.users.models import Role
@@ -32,6 +33,7 @@ db_app = typer.Typer(help="The catalogue database's schema.", no_args_is_help=Tr
 users_app = typer.Typer(help="People and their API keys.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
+app.command("reindex")(reindex)
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)

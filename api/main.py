@@ -16,6 +16,8 @@ from api.metrics import Metrics, MetricsMiddleware
 from api.operations import router as operations_router
 from api.problems import install_problem_handlers
 from api.questions.routes import router as questions_router
+from api.searches.routes import router as search_router
+from api.searches.runtime import SearchRuntime
 from api.settings import Settings, get_settings
 from api.taxonomy.routes import router as taxonomy_router
 from api.users.routes import router as users_router
@@ -38,9 +40,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+        search = SearchRuntime.start(settings, app.state.engine, app.state.metrics)
+        app.state.search = search
+        app.state.search_health = search.backend.health
         try:
             yield
         finally:
+            search.stop()
             app.state.engine.dispose()
 
     app = FastAPI(
@@ -61,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         taxonomy_router,
         assets_router,
         questions_router,
+        search_router,
     ):
         app.include_router(router)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics, router=app.router)

@@ -1,0 +1,690 @@
+"""The embedded backend: SQLite FTS5, in the catalogue's own file or a file of its own.
+
+Tables (all named `fts_*`, which the catalogue's migrations ignore):
+
+- `fts_assets`: the FTS5 table. Columns title, questions, tags, summary, body (searched,
+  BM25 weights 10, 8, 5, 3, 1), `facets` (one opaque token per facet value, for filters),
+  and unindexed `asset_id` and `meta` (JSON: kind, status, facet lists, dates).
+  Porter stemming on unicode61 without diacritics; prefix indexes for 2 and 3 letters.
+- `fts_docs`: asset id -> rowid. AUTOINCREMENT: a changed document gets a new rowid, so
+  rowids are never reused and a larger rowid means more recently indexed.
+- `fts_words`: every indexed word and in how many documents (typo correction, prefixes).
+- `fts_synonyms`, `fts_meta`.
+
+Query path (see DESIGN.md's pitfalls on bm25() cost): user words become quoted FTS5
+string tokens only (never syntax); filters are matched as facet tokens inside the same
+MATCH, so FTS5 intersects them in C; the matching rowids come back in one
+`group_concat` and visibility at the query's instant, facet counts and browsing order
+are computed on the in-memory `Mirror`. BM25 is computed for at most `candidate_cap`
+rows: when more match, the most recently indexed rows whose title, questions or tags
+match are ranked first, then the most recently indexed of the others.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import sqlite3
+import threading
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from search.base import (
+    BODY_SNIPPET_CHARS,
+    MatchMode,
+    SearchDocument,
+    SearchFilters,
+    SearchHit,
+    SearchQuery,
+    SearchResult,
+    empty_facets,
+)
+from search.mirror import Mirror
+from search.text import (
+    MARK_CLOSE,
+    MARK_OPEN,
+    clip_marked,
+    marked_html,
+    phrase,
+    quote,
+    strip_markers,
+    words,
+)
+from search.vocabulary import Vocabulary
+
+SCHEMA_VERSION = "1"
+TEXT_COLUMNS = "{title questions tags summary body}"
+HEAVY_COLUMNS = "{title questions tags}"
+BM25 = "bm25(fts_assets, 10.0, 8.0, 5.0, 3.0, 1.0, 0.0, 0.0, 0.0)"
+EVERY_DOCUMENT = "zall0"
+MAX_QUERY_WORDS = 64
+MAX_SYNONYM_WORDS = 6
+EXACT_FALLBACK_GROUPS = 6
+# Above this many matching rows, incremental mirror loading is slower than a full load.
+FULL_RELOAD_ROWS = 2000
+WORD_MIN, WORD_MAX = 2, 40
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS fts_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS fts_docs (
+    rowid INTEGER PRIMARY KEY AUTOINCREMENT,
+    asset_id TEXT NOT NULL UNIQUE
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS fts_assets USING fts5(
+    title, questions, tags, summary, body, facets, asset_id UNINDEXED, meta UNINDEXED,
+    tokenize = 'porter unicode61 remove_diacritics 2',
+    prefix = '2 3'
+);
+CREATE TABLE IF NOT EXISTS fts_words (
+    word TEXT PRIMARY KEY,
+    docs INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS fts_synonyms (
+    term TEXT NOT NULL,
+    synonym TEXT NOT NULL,
+    PRIMARY KEY (term, synonym)
+) WITHOUT ROWID;
+"""
+DROP = """
+DROP TABLE IF EXISTS fts_assets;
+DROP TABLE IF EXISTS fts_docs;
+DROP TABLE IF EXISTS fts_words;
+DROP TABLE IF EXISTS fts_synonyms;
+DROP TABLE IF EXISTS fts_meta;
+"""
+
+FACET_CODES = {
+    "kind": "k",
+    "status": "s",
+    "stages": "g",
+    "industries": "i",
+    "personas": "p",
+    "products": "r",
+    "tags": "t",
+}
+
+
+def facet_token(field_name: str, value: str) -> str:
+    """An opaque word for one facet value. Hex keeps any value one token, and the trailing
+    digit keeps the Porter stemmer from touching it."""
+    return f"z{FACET_CODES[field_name]}{value.encode().hex()}0"
+
+
+def _seconds(value: datetime | None) -> float | None:
+    return None if value is None else value.timestamp()
+
+
+def _doc_words(doc: SearchDocument) -> set[str]:
+    text = " ".join([doc.title, *doc.questions, *doc.tags, doc.summary, doc.body])
+    return {w for w in words(text) if WORD_MIN <= len(w) <= WORD_MAX}
+
+
+def _row(doc: SearchDocument) -> tuple[str, ...]:
+    tokens = [EVERY_DOCUMENT, facet_token("kind", doc.kind), facet_token("status", doc.status)]
+    for name in ("stages", "industries", "personas", "products", "tags"):
+        tokens.extend(facet_token(name, value) for value in getattr(doc, name))
+    meta = {
+        "kind": doc.kind,
+        "status": doc.status,
+        "stages": list(doc.stages),
+        "industries": list(doc.industries),
+        "personas": list(doc.personas),
+        "products": list(doc.products),
+        "expires_at": _seconds(doc.expires_at),
+        "approved_at": _seconds(doc.approved_at),
+    }
+    return (
+        strip_markers(doc.title),
+        strip_markers("\n".join(doc.questions)),
+        strip_markers(" ; ".join(doc.tags)),
+        strip_markers(doc.summary),
+        strip_markers(doc.body),
+        " ".join(tokens),
+        doc.id,
+        json.dumps(meta, separators=(",", ":")),
+    )
+
+
+@dataclass
+class _Group:
+    """One query word (or synonym phrase) and what it may match."""
+
+    words: tuple[str, ...]
+    alternatives: list[str]
+    correction: str | None = None
+
+    def expression(self) -> str:
+        return "(" + " OR ".join(self.alternatives) + ")"
+
+
+@dataclass
+class _Plan:
+    groups: list[_Group] = field(default_factory=list)
+    corrected: str | None = None
+
+
+def _all_of(groups: Sequence[_Group]) -> str:
+    return " AND ".join(g.expression() for g in groups)
+
+
+class Fts5Backend:
+    """SQLite FTS5 search. `path` is the SQLite file (the catalogue's own, or its own)."""
+
+    name = "sqlite"
+
+    def __init__(self, path: str | Path, *, candidate_cap: int = 2000) -> None:
+        self.path = str(path)
+        self.candidate_cap = candidate_cap
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._connections_lock = threading.Lock()
+        self._write_lock = threading.Lock()
+        self._state_lock = threading.Lock()
+        self._mirror = Mirror()
+        self._vocabulary = Vocabulary()
+        self._synonyms: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
+        self._synonyms_version = ""
+        self._loaded = False
+
+    # --- connections -------------------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(
+            self.path, isolation_level=None, check_same_thread=False, timeout=10
+        )
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA busy_timeout=10000")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        with self._connections_lock:
+            self._connections.append(conn)
+        return conn
+
+    def _reader(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._connect()
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def _writing(self) -> Iterator[sqlite3.Connection]:
+        with self._write_lock:
+            conn = getattr(self, "_writer", None)
+            if conn is None:
+                conn = self._connect()
+                self._writer = conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[sqlite3.Connection]:
+        """One read transaction: every statement of a search sees the same index."""
+        conn = self._reader()
+        conn.execute("BEGIN")
+        try:
+            yield conn
+        finally:
+            conn.execute("COMMIT")
+
+    # --- lifecycle ---------------------------------------------------------------------
+
+    def open(self) -> None:
+        with self._writing() as conn:
+            self.install(conn)
+
+    def install(self, conn: sqlite3.Connection) -> None:
+        """Create the tables (on a connection inside a transaction); drop an older layout."""
+        exists = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE name = 'fts_meta'"
+        ).fetchone()
+        if exists:
+            row = conn.execute("SELECT value FROM fts_meta WHERE key = 'schema'").fetchone()
+            if row is not None and row[0] == SCHEMA_VERSION:
+                return
+            for statement in DROP.strip().split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+        for statement in SCHEMA.strip().split(";"):
+            if statement.strip():
+                conn.execute(statement)
+        conn.execute(
+            "INSERT OR REPLACE INTO fts_meta(key, value) VALUES ('schema', ?)", (SCHEMA_VERSION,)
+        )
+        conn.execute("INSERT OR REPLACE INTO fts_meta(key, value) VALUES ('synonyms', '0')")
+
+    def close(self) -> None:
+        with self._connections_lock:
+            for conn in self._connections:
+                conn.close()
+            self._connections.clear()
+        self._local = threading.local()
+        self._writer = None
+
+    def health(self) -> str:
+        try:
+            self._reader().execute("SELECT count(*) FROM fts_meta").fetchone()
+        except sqlite3.Error as exc:
+            return f"error: {exc}"
+        return "ok"
+
+    # --- writing (on any connection, inside the caller's transaction) ------------------
+
+    def write(self, conn: sqlite3.Connection, docs: Sequence[SearchDocument]) -> None:
+        """Add or replace documents within the transaction open on `conn`."""
+        for doc in docs:
+            self._remove(conn, doc.id)
+            rowid = conn.execute("INSERT INTO fts_docs(asset_id) VALUES (?)", (doc.id,)).lastrowid
+            conn.execute(
+                "INSERT INTO fts_assets(rowid, title, questions, tags, summary, body, facets,"
+                " asset_id, meta) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (rowid, *_row(doc)),
+            )
+            conn.executemany(
+                "INSERT INTO fts_words(word, docs) VALUES (?, 1)"
+                " ON CONFLICT(word) DO UPDATE SET docs = docs + 1",
+                [(w,) for w in _doc_words(doc)],
+            )
+
+    def remove(self, conn: sqlite3.Connection, ids: Sequence[str]) -> None:
+        """Remove documents within the transaction open on `conn`."""
+        for asset_id in ids:
+            self._remove(conn, asset_id)
+
+    def _remove(self, conn: sqlite3.Connection, asset_id: str) -> None:
+        row = conn.execute("SELECT rowid FROM fts_docs WHERE asset_id = ?", (asset_id,)).fetchone()
+        if row is None:
+            return
+        old = conn.execute(
+            "SELECT title, questions, tags, summary, body FROM fts_assets WHERE rowid = ?",
+            (row[0],),
+        ).fetchone()
+        if old is not None:
+            old_words = {w for w in words(" ".join(old)) if WORD_MIN <= len(w) <= WORD_MAX}
+            conn.executemany(
+                "UPDATE fts_words SET docs = docs - 1 WHERE word = ?", [(w,) for w in old_words]
+            )
+            conn.executemany(
+                "DELETE FROM fts_words WHERE word = ? AND docs <= 0", [(w,) for w in old_words]
+            )
+        conn.execute("DELETE FROM fts_assets WHERE rowid = ?", (row[0],))
+        conn.execute("DELETE FROM fts_docs WHERE rowid = ?", (row[0],))
+
+    def write_synonyms(
+        self, conn: sqlite3.Connection, synonyms: Mapping[str, Sequence[str]]
+    ) -> None:
+        """Replace the synonyms within the transaction open on `conn`."""
+        conn.execute("DELETE FROM fts_synonyms")
+        conn.executemany(
+            "INSERT OR IGNORE INTO fts_synonyms(term, synonym) VALUES (?, ?)",
+            [(term, synonym) for term, values in synonyms.items() for synonym in values],
+        )
+        conn.execute(
+            "UPDATE fts_meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)"
+            " WHERE key = 'synonyms'"
+        )
+
+    # --- the SearchBackend writing interface (own transactions) -----------------------
+
+    def index(self, docs: Sequence[SearchDocument]) -> None:
+        with self._writing() as conn:
+            self.write(conn, docs)
+
+    def delete(self, ids: Sequence[str]) -> None:
+        with self._writing() as conn:
+            self.remove(conn, ids)
+
+    def set_synonyms(self, synonyms: Mapping[str, Sequence[str]]) -> None:
+        with self._writing() as conn:
+            self.write_synonyms(conn, synonyms)
+
+    def clear(self) -> None:
+        with self._writing() as conn:
+            conn.execute("DELETE FROM fts_assets")
+            conn.execute("DELETE FROM fts_docs")
+            conn.execute("DELETE FROM fts_words")
+
+    def rebuild(
+        self, docs: Iterable[SearchDocument], synonyms: Mapping[str, Sequence[str]]
+    ) -> int:
+        """Replace everything in one transaction; give the oldest documents first so that
+        the newest get the largest rowids."""
+        counts: Counter[str] = Counter()
+        indexed = 0
+        with self._writing() as conn:
+            conn.execute("DELETE FROM fts_assets")
+            conn.execute("DELETE FROM fts_docs")
+            conn.execute("DELETE FROM fts_words")
+            for doc in docs:
+                rowid = conn.execute(
+                    "INSERT INTO fts_docs(asset_id) VALUES (?)", (doc.id,)
+                ).lastrowid
+                conn.execute(
+                    "INSERT INTO fts_assets(rowid, title, questions, tags, summary, body,"
+                    " facets, asset_id, meta) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (rowid, *_row(doc)),
+                )
+                counts.update(_doc_words(doc))
+                indexed += 1
+            conn.executemany(
+                "INSERT INTO fts_words(word, docs) VALUES (?, ?)", counts.items()
+            )
+            self.write_synonyms(conn, synonyms)
+            conn.execute("INSERT INTO fts_assets(fts_assets) VALUES ('optimize')")
+        return indexed
+
+    def count(self) -> int:
+        """How many documents the index holds."""
+        row = self._reader().execute("SELECT count(*) FROM fts_docs").fetchone()
+        return int(row[0])
+
+    # --- the in-memory state ------------------------------------------------------------
+
+    def _refresh(self, conn: sqlite3.Connection) -> None:
+        """Bring the mirror, vocabulary and synonyms up to the snapshot `conn` reads."""
+        highest, synonyms_version = conn.execute(
+            "SELECT (SELECT seq FROM sqlite_sequence WHERE name = 'fts_docs'),"
+            " (SELECT value FROM fts_meta WHERE key = 'synonyms')"
+        ).fetchone()
+        highest = highest or 0
+        if synonyms_version != self._synonyms_version:
+            self._load_synonyms(conn, synonyms_version)
+        if self._loaded and highest <= self._mirror.upto:
+            return
+        with self._state_lock:
+            if self._loaded and highest <= self._mirror.upto:
+                return
+            pending = conn.execute(
+                "SELECT count(*) FROM fts_docs WHERE rowid > ?", (self._mirror.upto,)
+            ).fetchone()[0]
+            if not self._loaded or pending > FULL_RELOAD_ROWS:
+                self._load_all(conn)
+                return
+            rows = conn.execute(
+                "SELECT rowid, asset_id, meta, title, questions, tags, summary, body"
+                " FROM fts_assets WHERE rowid > ?",
+                (self._mirror.upto,),
+            ).fetchall()
+            self._mirror.load((r[0], r[1], r[2]) for r in rows)
+            for r in rows:
+                self._vocabulary.add(
+                    {w for w in words(" ".join(r[3:])) if WORD_MIN <= len(w) <= WORD_MAX}
+                )
+            self._mirror.upto = max(self._mirror.upto, highest)
+
+    def _load_all(self, conn: sqlite3.Connection) -> None:
+        mirror = Mirror()
+        mirror.load(conn.execute("SELECT rowid, asset_id, meta FROM fts_assets"))
+        highest = conn.execute(
+            "SELECT seq FROM sqlite_sequence WHERE name = 'fts_docs'"
+        ).fetchone()
+        mirror.upto = max(mirror.upto, highest[0] if highest else 0)
+        vocabulary = Vocabulary(dict(conn.execute("SELECT word, docs FROM fts_words")))
+        self._mirror, self._vocabulary, self._loaded = mirror, vocabulary, True
+
+    def _load_synonyms(self, conn: sqlite3.Connection, version: str) -> None:
+        table: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
+        for term, synonym in conn.execute("SELECT term, synonym FROM fts_synonyms"):
+            left, right = tuple(words(term)), tuple(words(synonym))
+            if not left or not right or left == right:
+                continue
+            table.setdefault(left, []).append(right)
+            table.setdefault(right, []).append(left)
+        self._synonyms, self._synonyms_version = table, version
+
+    # --- searching ----------------------------------------------------------------------
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        with self._snapshot() as conn:
+            self._refresh(conn)
+            mirror = self._mirror
+            filters = self._filter_expression(query)
+            plan = self._plan(conn, query.text)
+            if not plan.groups:
+                return self._browse(conn, query, filters, mirror)
+            texts = self._text_expressions(conn, query, plan, filters, mirror)
+            if texts is None:
+                return SearchResult(
+                    hits=[], total=0, facets=empty_facets(), corrected_query=plan.corrected
+                )
+            text, hits = texts
+            ranked = self._rank(conn, query, text, filters, hits, mirror)
+            page = ranked[query.offset : query.offset + query.limit]
+            highlights = self._highlights(conn, text, [r for r, _ in page]) if (
+                query.highlights
+            ) else {}
+            return SearchResult(
+                hits=[
+                    SearchHit(
+                        id=mirror.asset_ids[rowid],
+                        score=round(score, 4),
+                        highlights=highlights.get(rowid, {}),
+                    )
+                    for rowid, score in page
+                ],
+                total=len(hits),
+                facets=mirror.facet_counts(hits) if query.facets else empty_facets(),
+                corrected_query=plan.corrected,
+            )
+
+    def _filter_expression(self, query: SearchQuery) -> str:
+        parts: list[str] = []
+        filters: SearchFilters = query.filters
+        for field_name, values in filters.by_field().items():
+            if values:
+                tokens = " OR ".join(quote(facet_token(field_name, v)) for v in values)
+                parts.append(f"({tokens})")
+        if query.live_at is not None:
+            parts.append(quote(facet_token("status", "approved")))
+        if not parts:
+            parts.append(quote(EVERY_DOCUMENT))
+        return "{facets} : (" + " AND ".join(parts) + ")"
+
+    def _matches(self, conn: sqlite3.Connection, expression: str) -> bool:
+        row = conn.execute(
+            "SELECT 1 FROM fts_assets WHERE fts_assets MATCH ? LIMIT 1", (expression,)
+        ).fetchone()
+        return row is not None
+
+    def _plan(self, conn: sqlite3.Connection, text: str) -> _Plan:
+        """Query words grouped with their synonyms, typo corrections and completions."""
+        query_words = words(text)[:MAX_QUERY_WORDS]
+        plan = _Plan()
+        i = 0
+        while i < len(query_words):
+            size = 1
+            for length in range(min(MAX_SYNONYM_WORDS, len(query_words) - i), 1, -1):
+                if tuple(query_words[i : i + length]) in self._synonyms:
+                    size = length
+                    break
+            group_words = tuple(query_words[i : i + size])
+            last = i + size == len(query_words)
+            plan.groups.append(self._group(conn, group_words, last=last))
+            i += size
+        if any(g.correction for g in plan.groups):
+            plan.corrected = " ".join(g.correction or " ".join(g.words) for g in plan.groups)
+        return plan
+
+    def _group(self, conn: sqlite3.Connection, group_words: tuple[str, ...], *, last: bool) -> _Group:
+        base = quote(group_words[0]) if len(group_words) == 1 else phrase(group_words)
+        group = _Group(words=group_words, alternatives=[base])
+        for synonym in self._synonyms.get(group_words, ()):
+            group.alternatives.append(quote(synonym[0]) if len(synonym) == 1 else phrase(synonym))
+        if len(group_words) > 1:
+            return group
+        word = group_words[0]
+        known = word in self._vocabulary or self._matches(conn, f"{TEXT_COLUMNS} : {base}")
+        if last and len(word) >= 2:
+            group.alternatives.append(f"{base} *")
+            completions = self._vocabulary.completions(word) if len(word) >= 3 else []
+            group.alternatives.extend(quote(w) for w in completions)
+            known = known or bool(completions) or self._matches(
+                conn, f"{TEXT_COLUMNS} : {base} *"
+            )
+        if not known:
+            corrections = self._vocabulary.corrections(word)
+            group.alternatives.extend(quote(w) for w in corrections)
+            if corrections:
+                group.correction = corrections[0]
+        return group
+
+    def _hits(
+        self, conn: sqlite3.Connection, expression: str, query: SearchQuery, mirror: Mirror
+    ) -> NDArray[np.int64]:
+        """Every visible rowid matching `expression`, ascending."""
+        row = conn.execute(
+            "SELECT group_concat(rowid) FROM fts_assets WHERE fts_assets MATCH ?", (expression,)
+        ).fetchone()
+        if not row or not row[0]:
+            return np.zeros(0, np.int64)
+        rowids = mirror.known(np.array(row[0].split(","), dtype=np.int64))
+        if query.live_at is not None:
+            rowids = mirror.live(rowids, query.live_at.timestamp())
+        return rowids
+
+    def _text_expressions(
+        self,
+        conn: sqlite3.Connection,
+        query: SearchQuery,
+        plan: _Plan,
+        filters: str,
+        mirror: Mirror,
+    ) -> tuple[str, NDArray[np.int64]] | None:
+        """The text expression to rank by and its visible hits; None when nothing matches.
+
+        ALL: every group; else the most groups any visible document matches. ANY: any group.
+        """
+        groups = plan.groups
+
+        def attempt(text: str) -> NDArray[np.int64]:
+            return self._hits(conn, f"{TEXT_COLUMNS} : ({text}) AND {filters}", query, mirror)
+
+        if query.match is MatchMode.ANY:
+            text = " OR ".join(g.expression() for g in groups)
+            hits = attempt(text)
+            return (text, hits) if len(hits) else None
+        text = _all_of(groups)
+        hits = attempt(text)
+        if len(hits) or len(groups) == 1:
+            return (text, hits) if len(hits) else None
+        # Fall back to the most words: groups matching nothing can never count.
+        sizes = {id(g): len(attempt(g.expression())) for g in groups}
+        alive = [g for g in groups if sizes[id(g)]]
+        if not alive:
+            return None
+        if len(alive) > EXACT_FALLBACK_GROUPS:
+            # Too many subsets to try: drop the rarest groups first until something matches.
+            alive.sort(key=lambda g: -sizes[id(g)])
+            while alive:
+                text = _all_of(alive)
+                hits = attempt(text)
+                if len(hits):
+                    return text, hits
+                alive.pop()
+            return None
+        for size in range(len(alive), 0, -1):
+            found = [
+                subset
+                for subset in itertools.combinations(alive, size)
+                if len(attempt(_all_of(subset)))
+            ]
+            if found:
+                text = " OR ".join(f"({_all_of(subset)})" for subset in found)
+                return text, attempt(text)
+        return None
+
+    def _rank(
+        self,
+        conn: sqlite3.Connection,
+        query: SearchQuery,
+        text: str,
+        filters: str,
+        hits: NDArray[np.int64],
+        mirror: Mirror,
+    ) -> list[tuple[int, float]]:
+        """(rowid, score) best first, at least as far as the requested page reaches."""
+        need = query.offset + query.limit
+        cap = query.candidate_limit or self.candidate_cap
+        visible = set(hits.tolist()) if len(hits) <= cap else None
+        full = f"{TEXT_COLUMNS} : ({text}) AND {filters}"
+        if visible is not None:
+            rows = conn.execute(
+                f"SELECT rowid, {BM25} FROM fts_assets WHERE fts_assets MATCH ?", (full,)
+            ).fetchall()
+            scored = [(r, -s) for r, s in rows if r in visible]
+            scored.sort(key=lambda pair: (-pair[1], -pair[0]))
+            return scored
+        allowed = np.zeros(len(mirror.present), bool)
+        allowed[hits] = True
+        ranked: list[tuple[int, float]] = []
+        seen: set[int] = set()
+        tiers = [f"{HEAVY_COLUMNS} : ({text}) AND {filters}", full]
+        if query.match is MatchMode.ANY:
+            tiers = [full]
+        for expression in tiers:
+            rows = conn.execute(
+                f"SELECT rowid, {BM25} FROM fts_assets WHERE fts_assets MATCH ?"
+                " ORDER BY rowid DESC LIMIT ?",
+                (expression, cap),
+            ).fetchall()
+            tier = [(r, -s) for r, s in rows if r not in seen and r < len(allowed) and allowed[r]]
+            tier.sort(key=lambda pair: (-pair[1], -pair[0]))
+            ranked.extend(tier)
+            seen.update(r for r, _ in tier)
+            if len(ranked) >= need:
+                return ranked
+        # A page deeper than the ranked candidates: the rest, most recently indexed first.
+        for rowid in hits[::-1].tolist():
+            if len(ranked) >= need:
+                break
+            if rowid not in seen:
+                ranked.append((rowid, 0.0))
+        return ranked
+
+    def _browse(
+        self, conn: sqlite3.Connection, query: SearchQuery, filters: str, mirror: Mirror
+    ) -> SearchResult:
+        """No words: the visible documents, most recently approved first."""
+        hits = self._hits(conn, filters, query, mirror)
+        page = mirror.newest_approved(hits, query.offset + query.limit)[query.offset :]
+        return SearchResult(
+            hits=[SearchHit(id=mirror.asset_ids[int(r)], score=0.0) for r in page],
+            total=len(hits),
+            facets=mirror.facet_counts(hits) if query.facets else empty_facets(),
+        )
+
+    def _highlights(
+        self, conn: sqlite3.Connection, text: str, rowids: Sequence[int]
+    ) -> dict[int, dict[str, str]]:
+        """Title and summary with `<mark>`ed words; a body snippet of at most 300 chars."""
+        found: dict[int, dict[str, str]] = {}
+        marks = (MARK_OPEN, MARK_CLOSE)
+        for rowid in rowids:
+            row = conn.execute(
+                "SELECT highlight(fts_assets, 0, ?, ?), highlight(fts_assets, 3, ?, ?),"
+                " snippet(fts_assets, 4, ?, ?, '…', 40)"
+                " FROM fts_assets WHERE fts_assets MATCH ? AND rowid = ?",
+                (*marks, *marks, *marks, f"{TEXT_COLUMNS} : ({text})", rowid),
+            ).fetchone()
+            if row is None:
+                continue
+            title, summary, body = row
+            found[rowid] = {
+                "title": marked_html(title or ""),
+                "summary": marked_html(summary or ""),
+                "body": clip_marked(marked_html(body or ""), BODY_SNIPPET_CHARS),
+            }
+        return found
+
