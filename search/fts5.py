@@ -27,7 +27,7 @@ import json
 import sqlite3
 import threading
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -62,7 +62,13 @@ from search.vocabulary import Vocabulary
 SCHEMA_VERSION = "1"
 TEXT_COLUMNS = "{title questions tags summary body}"
 HEAVY_COLUMNS = "{title questions tags}"
-BM25 = "bm25(fts_assets, 10.0, 8.0, 5.0, 3.0, 1.0, 0.0, 0.0, 0.0)"
+# Column weights: title 10, questions 8, tags 5, summary 3, body 1; facets and the
+# unindexed columns 0.
+RANK_ALL = (
+    "SELECT rowid, bm25(fts_assets, 10.0, 8.0, 5.0, 3.0, 1.0, 0.0, 0.0, 0.0)"
+    " FROM fts_assets WHERE fts_assets MATCH ?"
+)
+RANK_NEWEST = RANK_ALL + " ORDER BY rowid DESC LIMIT ?"
 EVERY_DOCUMENT = "zall0"
 MAX_QUERY_WORDS = 64
 MAX_SYNONYM_WORDS = 6
@@ -192,14 +198,13 @@ class Fts5Backend:
         self._synonyms: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
         self._synonyms_version = ""
         self._loaded = False
+        self._writer: sqlite3.Connection | None = None
 
     # --- connections -------------------------------------------------------------------
 
     def _connect(self) -> sqlite3.Connection:
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(
-            self.path, isolation_level=None, check_same_thread=False, timeout=10
-        )
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=10)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA busy_timeout=10000")
         conn.execute("PRAGMA synchronous=NORMAL")
@@ -217,7 +222,7 @@ class Fts5Backend:
     @contextmanager
     def _writing(self) -> Iterator[sqlite3.Connection]:
         with self._write_lock:
-            conn = getattr(self, "_writer", None)
+            conn = self._writer
             if conn is None:
                 conn = self._connect()
                 self._writer = conn
@@ -247,9 +252,7 @@ class Fts5Backend:
 
     def install(self, conn: sqlite3.Connection) -> None:
         """Create the tables (on a connection inside a transaction); drop an older layout."""
-        exists = conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE name = 'fts_meta'"
-        ).fetchone()
+        exists = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'fts_meta'").fetchone()
         if exists:
             row = conn.execute("SELECT value FROM fts_meta WHERE key = 'schema'").fetchone()
             if row is not None and row[0] == SCHEMA_VERSION:
@@ -356,9 +359,7 @@ class Fts5Backend:
             conn.execute("DELETE FROM fts_docs")
             conn.execute("DELETE FROM fts_words")
 
-    def rebuild(
-        self, docs: Iterable[SearchDocument], synonyms: Mapping[str, Sequence[str]]
-    ) -> int:
+    def rebuild(self, docs: Iterable[SearchDocument], synonyms: Mapping[str, Sequence[str]]) -> int:
         """Replace everything in one transaction; give the oldest documents first so that
         the newest get the largest rowids."""
         counts: Counter[str] = Counter()
@@ -378,9 +379,7 @@ class Fts5Backend:
                 )
                 counts.update(_doc_words(doc))
                 indexed += 1
-            conn.executemany(
-                "INSERT INTO fts_words(word, docs) VALUES (?, ?)", counts.items()
-            )
+            conn.executemany("INSERT INTO fts_words(word, docs) VALUES (?, ?)", counts.items())
             self.write_synonyms(conn, synonyms)
             conn.execute("INSERT INTO fts_assets(fts_assets) VALUES ('optimize')")
         return indexed
@@ -427,9 +426,7 @@ class Fts5Backend:
     def _load_all(self, conn: sqlite3.Connection) -> None:
         mirror = Mirror()
         mirror.load(conn.execute("SELECT rowid, asset_id, meta FROM fts_assets"))
-        highest = conn.execute(
-            "SELECT seq FROM sqlite_sequence WHERE name = 'fts_docs'"
-        ).fetchone()
+        highest = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'fts_docs'").fetchone()
         mirror.upto = max(mirror.upto, highest[0] if highest else 0)
         vocabulary = Vocabulary(dict(conn.execute("SELECT word, docs FROM fts_words")))
         self._mirror, self._vocabulary, self._loaded = mirror, vocabulary, True
@@ -462,9 +459,9 @@ class Fts5Backend:
             text, hits = texts
             ranked = self._rank(conn, query, text, filters, hits, mirror)
             page = ranked[query.offset : query.offset + query.limit]
-            highlights = self._highlights(conn, text, [r for r, _ in page]) if (
-                query.highlights
-            ) else {}
+            highlights = (
+                self._highlights(conn, text, [r for r, _ in page]) if (query.highlights) else {}
+            )
             return SearchResult(
                 hits=[
                     SearchHit(
@@ -517,7 +514,9 @@ class Fts5Backend:
             plan.corrected = " ".join(g.correction or " ".join(g.words) for g in plan.groups)
         return plan
 
-    def _group(self, conn: sqlite3.Connection, group_words: tuple[str, ...], *, last: bool) -> _Group:
+    def _group(
+        self, conn: sqlite3.Connection, group_words: tuple[str, ...], *, last: bool
+    ) -> _Group:
         base = quote(group_words[0]) if len(group_words) == 1 else phrase(group_words)
         group = _Group(words=group_words, alternatives=[base])
         for synonym in self._synonyms.get(group_words, ()):
@@ -530,9 +529,7 @@ class Fts5Backend:
             group.alternatives.append(f"{base} *")
             completions = self._vocabulary.completions(word) if len(word) >= 3 else []
             group.alternatives.extend(quote(w) for w in completions)
-            known = known or bool(completions) or self._matches(
-                conn, f"{TEXT_COLUMNS} : {base} *"
-            )
+            known = known or bool(completions) or self._matches(conn, f"{TEXT_COLUMNS} : {base} *")
         if not known:
             corrections = self._vocabulary.corrections(word)
             group.alternatives.extend(quote(w) for w in corrections)
@@ -579,6 +576,12 @@ class Fts5Backend:
         hits = attempt(text)
         if len(hits) or len(groups) == 1:
             return (text, hits) if len(hits) else None
+        return self._most_words(groups, attempt)
+
+    def _most_words(
+        self, groups: list[_Group], attempt: Callable[[str], NDArray[np.int64]]
+    ) -> tuple[str, NDArray[np.int64]] | None:
+        """The expression matching the most groups any visible document matches."""
         # Fall back to the most words: groups matching nothing can never count.
         sizes = {id(g): len(attempt(g.expression())) for g in groups}
         alive = [g for g in groups if sizes[id(g)]]
@@ -620,9 +623,7 @@ class Fts5Backend:
         visible = set(hits.tolist()) if len(hits) <= cap else None
         full = f"{TEXT_COLUMNS} : ({text}) AND {filters}"
         if visible is not None:
-            rows = conn.execute(
-                f"SELECT rowid, {BM25} FROM fts_assets WHERE fts_assets MATCH ?", (full,)
-            ).fetchall()
+            rows = conn.execute(RANK_ALL, (full,)).fetchall()
             scored = [(r, -s) for r, s in rows if r in visible]
             scored.sort(key=lambda pair: (-pair[1], -pair[0]))
             return scored
@@ -634,11 +635,7 @@ class Fts5Backend:
         if query.match is MatchMode.ANY:
             tiers = [full]
         for expression in tiers:
-            rows = conn.execute(
-                f"SELECT rowid, {BM25} FROM fts_assets WHERE fts_assets MATCH ?"
-                " ORDER BY rowid DESC LIMIT ?",
-                (expression, cap),
-            ).fetchall()
+            rows = conn.execute(RANK_NEWEST, (expression, cap)).fetchall()
             tier = [(r, -s) for r, s in rows if r not in seen and r < len(allowed) and allowed[r]]
             tier.sort(key=lambda pair: (-pair[1], -pair[0]))
             ranked.extend(tier)
@@ -687,4 +684,3 @@ class Fts5Backend:
                 "body": clip_marked(marked_html(body or ""), BODY_SNIPPET_CHARS),
             }
         return found
-

@@ -37,8 +37,17 @@ from search.text import MARK_CLOSE, MARK_OPEN, clip_marked, marked_html, strip_m
 
 log = logging.getLogger("baton.search.meili")
 
-FILTERABLE = ["kind", "status", "stages", "industries", "personas", "products", "tags",
-              "expires_at", "approved_at"]
+FILTERABLE = [
+    "kind",
+    "status",
+    "stages",
+    "industries",
+    "personas",
+    "products",
+    "tags",
+    "expires_at",
+    "approved_at",
+]
 MAX_TOTAL_HITS = 1_000_000
 TASK_TIMEOUT_MS = 30_000
 REBUILD_BATCH = 1000
@@ -250,9 +259,7 @@ class MeiliBackend:
         index = self.client.index(self.index_uid)
         self._call("clearing", lambda: self._wait(index.delete_all_documents().task_uid))
 
-    def rebuild(
-        self, docs: Iterable[SearchDocument], synonyms: Mapping[str, Sequence[str]]
-    ) -> int:
+    def rebuild(self, docs: Iterable[SearchDocument], synonyms: Mapping[str, Sequence[str]]) -> int:
         """Build a fresh index beside the live one, then swap them (searches never see a
         half-built index)."""
         self._ensure()

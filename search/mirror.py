@@ -105,9 +105,7 @@ class Mirror:
             if ids:
                 facet = self.multi[name]
                 facet.rowids = np.concatenate([facet.rowids, np.asarray(ids, np.int64)])
-                facet.value_codes = np.concatenate(
-                    [facet.value_codes, np.asarray(codes, np.int32)]
-                )
+                facet.value_codes = np.concatenate([facet.value_codes, np.asarray(codes, np.int32)])
 
     def known(self, rowids: NDArray[np.int64]) -> NDArray[np.int64]:
         """The rowids this copy holds (a concurrent rebuild may have dropped others)."""
@@ -134,14 +132,10 @@ class Mirror:
             if len(facet.rowids) == 0:
                 continue
             hit_codes = facet.value_codes[mask[facet.rowids]]
-            counts[name] = _named(
-                facet.values, np.bincount(hit_codes, minlength=len(facet.values))
-            )
+            counts[name] = _named(facet.values, np.bincount(hit_codes, minlength=len(facet.values)))
         return counts
 
-    def newest_approved(
-        self, rowids: NDArray[np.int64], count: int
-    ) -> NDArray[np.int64]:
+    def newest_approved(self, rowids: NDArray[np.int64], count: int) -> NDArray[np.int64]:
         """The first `count` of `rowids` by approval date, newest first (never approved
         last), then most recently indexed."""
         if len(rowids) == 0 or count <= 0:

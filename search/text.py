@@ -21,6 +21,8 @@ _WORD = re.compile(r"[^\W_]+")
 # that no document can forge one.
 MARK_OPEN = "\x02"
 MARK_CLOSE = "\x03"
+MARK_TAG = "<mark>"
+MARK_END_TAG = "</mark>"
 _MARKERS = str.maketrans({MARK_OPEN: " ", MARK_CLOSE: " "})
 
 
@@ -66,7 +68,13 @@ def typo_candidates(
     replaces a letter, or swaps two adjacent ones), nearest first, with their distance."""
     if budget <= 0:
         return []
-    found = extract(word, vocabulary, scorer=OSA.distance, score_cutoff=budget, limit=None)
+    found = extract(
+        word,
+        vocabulary,
+        scorer=OSA.distance,  # type: ignore[arg-type]
+        score_cutoff=budget,
+        limit=None,
+    )
     pairs = [(str(choice), int(distance)) for choice, distance, _ in found if choice != word]
     pairs.sort(key=lambda pair: pair[1])
     return pairs[:limit]
@@ -76,8 +84,8 @@ def marked_html(text: str) -> str:
     """Escape text for HTML, then turn the highlight markers into `<mark>` tags."""
     return (
         html.escape(text, quote=False)
-        .replace(MARK_OPEN, "<mark>")
-        .replace(MARK_CLOSE, "</mark>")
+        .replace(MARK_OPEN, MARK_TAG)
+        .replace(MARK_CLOSE, MARK_END_TAG)
     )
 
 
@@ -91,19 +99,17 @@ def clip_marked(text: str, limit: int) -> str:
     size = 0
     open_mark = False
     ellipsis = "…"
-    for token in tokens:
-        closing = len("</mark>") if (open_mark or token == "<mark>") else 0
-        if size + len(token) + closing + len(ellipsis) > limit:
+    for piece in tokens:
+        closing = len(MARK_END_TAG) if (open_mark or piece == MARK_TAG) else 0
+        if size + len(piece) + closing + len(ellipsis) > limit:
             break
-        out.append(token)
-        size += len(token)
-        if token == "<mark>":
+        out.append(piece)
+        size += len(piece)
+        if piece == MARK_TAG:
             open_mark = True
-        elif token == "</mark>":
+        elif piece == MARK_END_TAG:
             open_mark = False
     if open_mark:
-        out.append("</mark>")
-    if out and out[-1] == "<mark></mark>":
-        out.pop()
-    clipped = "".join(out).replace("<mark></mark>", "")
+        out.append(MARK_END_TAG)
+    clipped = "".join(out).replace(MARK_TAG + MARK_END_TAG, "")
     return clipped.rstrip() + ellipsis

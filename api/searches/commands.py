@@ -7,7 +7,14 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from api.db import make_engine, session_scope
 from api.searches.documents import count_assets
@@ -22,7 +29,7 @@ err = Console(stderr=True, soft_wrap=True)
 class _Counted:
     """Wraps a backend so that the documents handed to `rebuild` advance a progress bar."""
 
-    def __init__(self, backend: SearchBackend, progress: Progress, task: int) -> None:
+    def __init__(self, backend: SearchBackend, progress: Progress, task: TaskID) -> None:
         self.backend = backend
         self.progress = progress
         self.task = task
@@ -30,13 +37,11 @@ class _Counted:
     def __getattr__(self, name: str) -> object:
         return getattr(self.backend, name)
 
-    def rebuild(
-        self, docs: Iterable[SearchDocument], synonyms: Mapping[str, Sequence[str]]
-    ) -> int:
+    def rebuild(self, docs: Iterable[SearchDocument], synonyms: Mapping[str, Sequence[str]]) -> int:
         def counted() -> Iterator[SearchDocument]:
             for doc in docs:
                 yield doc
-                self.progress.advance(self.task)  # type: ignore[arg-type]
+                self.progress.advance(self.task)
 
         return self.backend.rebuild(counted(), synonyms)
 

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from datetime import datetime
 
-import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
 from api.assets.models import Asset
@@ -47,18 +45,19 @@ def _documents(session: Session, assets: list[Asset]) -> list[SearchDocument]:
     ]
 
 
-def _rebuild_order() -> tuple[sa.ColumnElement[datetime], sa.ColumnElement[str]]:
-    return func.coalesce(col(Asset.approved_at), col(Asset.created_at)), col(Asset.id)
-
-
 def count_assets(session: Session) -> int:
     return int(session.exec(select(func.count()).select_from(Asset)).one())
 
 
 def all_documents(session: Session, *, batch: int = REBUILD_BATCH) -> Iterator[SearchDocument]:
     """Every asset's document, least recently approved (or created) first, in batches."""
-    order = _rebuild_order()
-    ids = list(session.exec(select(Asset.id).order_by(*order)).all())
+    ids = list(
+        session.exec(
+            select(Asset.id).order_by(
+                func.coalesce(col(Asset.approved_at), col(Asset.created_at)), col(Asset.id)
+            )
+        ).all()
+    )
     for start in range(0, len(ids), batch):
         chunk = ids[start : start + batch]
         by_id = {d.id: d for d in documents_for(session, chunk)}

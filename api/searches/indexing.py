@@ -120,9 +120,7 @@ class Indexer:
             except Exception as exc:
                 self._postpone(session, rows, exc, now)
                 return 0
-            session.exec(
-                delete(SearchOutbox).where(col(SearchOutbox.id).in_([r.id for r in rows]))
-            )
+            session.exec(delete(SearchOutbox).where(col(SearchOutbox.id).in_([r.id for r in rows])))
             return len(rows)
 
     def _apply(self, session: Session, rows: list[SearchOutbox]) -> None:

@@ -101,9 +101,11 @@ def search(
     if metrics is not None:
         metrics.search_latency.labels(backend.name).observe(searched - started)
     ids = [hit.id for hit in result.hits]
-    assets = {
-        a.id: a for a in session.exec(select(Asset).where(col(Asset.id).in_(ids))).all()
-    } if ids else {}
+    assets = (
+        {a.id: a for a in session.exec(select(Asset).where(col(Asset.id).in_(ids))).all()}
+        if ids
+        else {}
+    )
     shown = [
         hit
         for hit in result.hits

@@ -42,9 +42,7 @@ def replace_synonyms(
         if not key or len(key) > MAX_CHARS:
             raise Invalid(f"a term is 1 to {MAX_CHARS} characters: {term!r}", loc=["body", term])
         if len(synonyms) > MAX_SYNONYMS_PER_TERM:
-            raise Invalid(
-                f"at most {MAX_SYNONYMS_PER_TERM} synonyms per term", loc=["body", term]
-            )
+            raise Invalid(f"at most {MAX_SYNONYMS_PER_TERM} synonyms per term", loc=["body", term])
         values = cleaned.setdefault(key, [])
         for index, synonym in enumerate(synonyms):
             value = _clean(synonym)
