@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from api.db import session_scope
+from api.db import session_scope, strip_nul
 from api.searches.models import SearchLog
 from search.text import words
 
@@ -52,6 +52,7 @@ class SearchLogWriter:
     ) -> None:
         """Queue one search; never raises, never blocks (a full queue drops the entry)."""
         try:
+            query = strip_nul(query)
             entry = SearchLog(
                 query=query[:512],
                 normalized_query=normalize_query(query),

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import meilisearch
 import pytest
 
 from tests.catalogue import create, publish, transition
@@ -41,8 +42,6 @@ def settings_overrides(search_backend: str) -> Iterator[dict[str, Any]]:
         "meili_key": os.environ.get(MEILI_KEY_ENV),
         "meili_index": index,
     }
-    import meilisearch
-
     client = meilisearch.Client(os.environ[MEILI_ENV], os.environ.get(MEILI_KEY_ENV))
     client.delete_index(index)
 

@@ -25,7 +25,7 @@ def top(result: dict[str, object], n: int = 3) -> list[str]:
     return ids(result)[:n]  # type: ignore[arg-type]
 
 
-# --- relevance -----------------------------------------------------------------------
+# --- relevance --------------------------------------------------------------------------
 
 
 def test_title_and_question_text_outrank_body(rep: Actor, library: Library) -> None:
@@ -63,7 +63,7 @@ def test_reps_find_the_piece_in_the_first_three(rep: Actor, library: Library) ->
         assert library[key]["id"] in top(search(rep, query)), query
 
 
-# --- words: stemming, typos, prefixes, synonyms ----------------------------------------
+# --- words: stemming, typos, prefixes, synonyms -----------------------------------------
 
 
 def test_stemming_matches_other_word_forms(rep: Actor, library: Library) -> None:
@@ -171,7 +171,7 @@ def test_falls_back_to_the_most_words(rep: Actor, library: Library) -> None:
     assert empty["hits"] == []
 
 
-# --- filters and facets ------------------------------------------------------------------
+# --- filters and facets -----------------------------------------------------------------
 
 
 def _expected(**filters: list[str]) -> set[str]:
@@ -227,7 +227,7 @@ def test_facets_count_every_hit_not_only_the_page(rep: Actor, library: Library) 
     assert facets["industries"]["logistics"] == sum("logistics" in p["industries"] for p in LIVE)
 
 
-# --- highlights and escaping ----------------------------------------------------------------
+# --- highlights and escaping ------------------------------------------------------------
 
 
 def test_highlights_mark_matched_words(rep: Actor, library: Library) -> None:
@@ -259,7 +259,7 @@ def test_body_snippet_is_at_most_300_characters(rep: Actor, library: Library) ->
     assert body.count("<mark>") == body.count("</mark>")
 
 
-# --- any text is a query ------------------------------------------------------------------------
+# --- any text is a query ----------------------------------------------------------------
 
 NASTY = [
     '"',
@@ -334,7 +334,7 @@ def test_search_needs_a_key(anonymous: Actor) -> None:
     assert anonymous.get("/v1/search", params={"q": "offline"}).status_code == 401
 
 
-# --- browsing, paging -------------------------------------------------------------------------
+# --- browsing, paging -------------------------------------------------------------------
 
 
 def test_empty_query_browses_most_recently_approved_first(rep: Actor, library: Library) -> None:
@@ -356,7 +356,7 @@ def test_pages_do_not_overlap(rep: Actor, library: Library) -> None:
     assert search(rep, "fieldline", offset=50)["hits"] == []
 
 
-# --- who sees what ----------------------------------------------------------------------------------
+# --- who sees what ----------------------------------------------------------------------
 
 
 def test_reps_see_live_assets_only(marketer: Actor, rep: Actor, library: Library) -> None:
@@ -389,7 +389,7 @@ def test_expiry_is_judged_at_query_time(
     assert ids(search(marketer, "cold chain")) == [news["id"]]
 
 
-# --- read your writes -------------------------------------------------------------------------------
+# --- read your writes -------------------------------------------------------------------
 
 
 def test_a_2xx_write_is_visible_to_the_next_search(
@@ -429,7 +429,7 @@ def test_new_words_are_corrected_at_once(marketer: Actor, rep: Actor, search_bac
         assert result["corrected_query"] == "geothermal"
 
 
-# --- the search log ----------------------------------------------------------------------------------
+# --- the search log ---------------------------------------------------------------------
 
 
 def test_every_search_is_logged(
