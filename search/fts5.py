@@ -46,12 +46,9 @@ from search.base import (
     SearchResult,
     empty_facets,
 )
+from search.highlight import Highlighter
 from search.mirror import Mirror
 from search.text import (
-    MARK_CLOSE,
-    MARK_OPEN,
-    clip_marked,
-    marked_html,
     phrase,
     quote,
     strip_markers,
@@ -165,6 +162,10 @@ class _Group:
     words: tuple[str, ...]
     alternatives: list[str]
     correction: str | None = None
+    # For highlighting: single words it matches by stem, its prefix, its phrases.
+    terms: list[str] = field(default_factory=list)
+    prefix: str | None = None
+    phrases: list[tuple[str, ...]] = field(default_factory=list)
 
     def expression(self) -> str:
         return "(" + " OR ".join(self.alternatives) + ")"
@@ -174,6 +175,13 @@ class _Group:
 class _Plan:
     groups: list[_Group] = field(default_factory=list)
     corrected: str | None = None
+
+    def highlighter(self) -> Highlighter:
+        return Highlighter(
+            words=[t for g in self.groups for t in g.terms],
+            prefixes=[g.prefix for g in self.groups if g.prefix],
+            phrases=[p for g in self.groups for p in g.phrases],
+        )
 
 
 def _all_of(groups: Sequence[_Group]) -> str:
@@ -460,7 +468,7 @@ class Fts5Backend:
             ranked = self._rank(conn, query, text, filters, hits, mirror)
             page = ranked[query.offset : query.offset + query.limit]
             highlights = (
-                self._highlights(conn, text, [r for r, _ in page]) if (query.highlights) else {}
+                self._highlights(conn, plan, [r for r, _ in page]) if query.highlights else {}
             )
             return SearchResult(
                 hits=[
@@ -519,8 +527,15 @@ class Fts5Backend:
     ) -> _Group:
         base = quote(group_words[0]) if len(group_words) == 1 else phrase(group_words)
         group = _Group(words=group_words, alternatives=[base])
-        for synonym in self._synonyms.get(group_words, ()):
-            group.alternatives.append(quote(synonym[0]) if len(synonym) == 1 else phrase(synonym))
+        for alternative in [group_words, *self._synonyms.get(group_words, ())]:
+            if len(alternative) == 1:
+                group.terms.append(alternative[0])
+            else:
+                group.phrases.append(alternative)
+            if alternative is not group_words:
+                group.alternatives.append(
+                    quote(alternative[0]) if len(alternative) == 1 else phrase(alternative)
+                )
         if len(group_words) > 1:
             return group
         word = group_words[0]
@@ -529,10 +544,13 @@ class Fts5Backend:
             group.alternatives.append(f"{base} *")
             completions = self._vocabulary.completions(word) if len(word) >= 3 else []
             group.alternatives.extend(quote(w) for w in completions)
+            group.terms.extend(completions)
+            group.prefix = word
             known = known or bool(completions) or self._matches(conn, f"{TEXT_COLUMNS} : {base} *")
         if not known:
             corrections = self._vocabulary.corrections(word)
             group.alternatives.extend(quote(w) for w in corrections)
+            group.terms.extend(corrections)
             if corrections:
                 group.correction = corrections[0]
         return group
@@ -663,24 +681,20 @@ class Fts5Backend:
         )
 
     def _highlights(
-        self, conn: sqlite3.Connection, text: str, rowids: Sequence[int]
+        self, conn: sqlite3.Connection, plan: _Plan, rowids: Sequence[int]
     ) -> dict[int, dict[str, str]]:
         """Title and summary with `<mark>`ed words; a body snippet of at most 300 chars."""
-        found: dict[int, dict[str, str]] = {}
-        marks = (MARK_OPEN, MARK_CLOSE)
-        for rowid in rowids:
-            row = conn.execute(
-                "SELECT highlight(fts_assets, 0, ?, ?), highlight(fts_assets, 3, ?, ?),"
-                " snippet(fts_assets, 4, ?, ?, '…', 40)"
-                " FROM fts_assets WHERE fts_assets MATCH ? AND rowid = ?",
-                (*marks, *marks, *marks, f"{TEXT_COLUMNS} : ({text})", rowid),
-            ).fetchone()
-            if row is None:
-                continue
-            title, summary, body = row
-            found[rowid] = {
-                "title": marked_html(title or ""),
-                "summary": marked_html(summary or ""),
-                "body": clip_marked(marked_html(body or ""), BODY_SNIPPET_CHARS),
+        if not rowids:
+            return {}
+        marks = plan.highlighter()
+        placeholders = ",".join("?" * len(rowids))
+        sql = f"SELECT rowid, title, summary, body FROM fts_assets WHERE rowid IN ({placeholders})"  # noqa: S608
+        rows = conn.execute(sql, list(rowids)).fetchall()
+        return {
+            rowid: {
+                "title": marks.mark(title or ""),
+                "summary": marks.mark(summary or ""),
+                "body": marks.snippet(body or "", BODY_SNIPPET_CHARS),
             }
-        return found
+            for rowid, title, summary, body in rows
+        }

@@ -23,6 +23,7 @@ MARK_OPEN = "\x02"
 MARK_CLOSE = "\x03"
 MARK_TAG = "<mark>"
 MARK_END_TAG = "</mark>"
+_PIECES = re.compile(r"<mark>|</mark>|&[a-zA-Z0-9#]+;|[^<&]+|[<&]")
 _MARKERS = str.maketrans({MARK_OPEN: " ", MARK_CLOSE: " "})
 
 
@@ -90,18 +91,21 @@ def marked_html(text: str) -> str:
 
 
 def clip_marked(text: str, limit: int) -> str:
-    """Marked HTML of at most `limit` characters, markup included, never cutting inside a
-    tag or an entity and keeping every opened `<mark>` closed."""
+    """Marked HTML of at most `limit` characters, markup included, ending with an
+    ellipsis when cut; never cuts inside a tag or an entity, and closes an open mark."""
     if len(text) <= limit:
         return text
-    tokens = re.findall(r"<mark>|</mark>|&[a-zA-Z0-9#]+;|.", text, flags=re.S)
+    ellipsis = "…"
     out: list[str] = []
     size = 0
     open_mark = False
-    ellipsis = "…"
-    for piece in tokens:
-        closing = len(MARK_END_TAG) if (open_mark or piece == MARK_TAG) else 0
-        if size + len(piece) + closing + len(ellipsis) > limit:
+    for piece in _PIECES.findall(text):
+        reserve = len(ellipsis) + (len(MARK_END_TAG) if open_mark or piece == MARK_TAG else 0)
+        room = limit - size - reserve
+        if len(piece) > room:
+            if piece[0] not in "<&" and room > 0:
+                cut = piece[:room]
+                out.append(cut[: cut.rfind(" ")] if " " in cut else cut)
             break
         out.append(piece)
         size += len(piece)
