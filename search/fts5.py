@@ -193,7 +193,7 @@ class Fts5Backend:
 
     name = "sqlite"
 
-    def __init__(self, path: str | Path, *, candidate_cap: int = 2000) -> None:
+    def __init__(self, path: str | Path, *, candidate_cap: int = 1000) -> None:
         self.path = str(path)
         self.candidate_cap = candidate_cap
         self._local = threading.local()

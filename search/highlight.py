@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 
 import snowballstemmer
@@ -38,22 +37,6 @@ def _folded_stem(token: str) -> tuple[str, str]:
     return folded, stem(folded)
 
 
-@dataclass(frozen=True)
-class _Token:
-    start: int
-    end: int
-    word: str
-    stem: str
-
-
-def _tokens(text: str) -> list[_Token]:
-    found = []
-    for match in _WORD.finditer(text):
-        word, word_stem = _folded_stem(match.group())
-        found.append(_Token(match.start(), match.end(), word, word_stem))
-    return found
-
-
 class Highlighter:
     """Marks the words of a text that the query matched."""
 
@@ -74,9 +57,6 @@ class Highlighter:
         pattern = "|".join(sorted((re.escape(x) for x in starts if x), key=len, reverse=True))
         self._locator = re.compile(rf"(?<![^\W_])(?:{pattern})", re.IGNORECASE) if pattern else None
 
-    def _single(self, token: _Token) -> bool:
-        return self._hit(token.word, token.stem)
-
     def _hit(self, word: str, word_stem: str) -> bool:
         known = self._seen.get(word)
         if known is None:
@@ -86,31 +66,43 @@ class Highlighter:
             self._seen[word] = known
         return known
 
-    def _marked(self, tokens: list[_Token]) -> list[bool]:
-        marked = [self._single(t) for t in tokens]
-        for phrase in self.phrases:
-            size = len(phrase)
-            for i in range(len(tokens) - size + 1):
-                if all(tokens[i + k].stem == phrase[k] for k in range(size)):
-                    for k in range(size):
-                        marked[i + k] = True
-        return marked
-
-    def _render(self, text: str, tokens: list[_Token], marked: list[bool]) -> str:
+    def mark(self, text: str) -> str:
+        """The whole text as HTML, matched words in `<mark>`."""
+        if self._locator is None:
+            return marked_html(text)
         out: list[str] = []
-        position = 0
-        for token, hit in zip(tokens, marked, strict=True):
-            if hit:
-                out.append(text[position : token.start])
-                out.append(MARK_OPEN + text[token.start : token.end] + MARK_CLOSE)
-                position = token.end
+        position = scan = 0
+        while (candidate := self._locator.search(text, scan)) is not None:
+            word = _WORD.match(text, candidate.start())
+            if word is None:
+                scan = candidate.end()
+                continue
+            folded, word_stem = _folded_stem(word.group())
+            spans = [word.span()] if self._hit(folded, word_stem) else self._phrase_at(text, word)
+            for start, end in spans:
+                out.append(text[position:start] + MARK_OPEN + text[start:end] + MARK_CLOSE)
+                position = end
+            scan = spans[-1][1] if spans else word.end()
         out.append(text[position:])
         return marked_html("".join(out))
 
-    def mark(self, text: str) -> str:
-        """The whole text as HTML, matched words in `<mark>`."""
-        tokens = _tokens(text)
-        return self._render(text, tokens, self._marked(tokens))
+    def _phrase_at(self, text: str, first: re.Match[str]) -> list[tuple[int, int]]:
+        """The spans of a multi-word phrase starting with `first`, or nothing."""
+        first_stem = _folded_stem(first.group())[1]
+        for phrase in self.phrases:
+            if phrase[0] != first_stem:
+                continue
+            spans = [first.span()]
+            end = first.end()
+            for wanted in phrase[1:]:
+                following = _WORD.search(text, end)
+                if following is None or _folded_stem(following.group())[1] != wanted:
+                    break
+                spans.append(following.span())
+                end = following.end()
+            else:
+                return spans
+        return []
 
     def _first_match(self, text: str) -> int:
         """Where the first matched word starts (0 when none is found)."""
