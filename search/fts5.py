@@ -26,12 +26,13 @@ import itertools
 import json
 import sqlite3
 import threading
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -46,7 +47,7 @@ from search.base import (
     SearchResult,
     empty_facets,
 )
-from search.highlight import Highlighter
+from search.highlight import Highlighter, stem
 from search.mirror import Mirror
 from search.text import (
     phrase,
@@ -56,7 +57,7 @@ from search.text import (
 )
 from search.vocabulary import Vocabulary
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 TEXT_COLUMNS = "{title questions tags summary body}"
 HEAVY_COLUMNS = "{title questions tags}"
 # Column weights: title 10, questions 8, tags 5, summary 3, body 1; facets and the
@@ -66,7 +67,7 @@ RANK_ALL = (
     " FROM fts_assets WHERE fts_assets MATCH ?"
 )
 RANK_NEWEST = RANK_ALL + " ORDER BY rowid DESC LIMIT ?"
-EVERY_DOCUMENT = "zall0"
+EVERY_DOCUMENT = "zall0"  # every document carries it (kept for ad-hoc queries)
 MAX_QUERY_WORDS = 64
 MAX_SYNONYM_WORDS = 6
 EXACT_FALLBACK_GROUPS = 6
@@ -184,8 +185,73 @@ class _Plan:
         )
 
 
+def _changed(conn: sqlite3.Connection) -> None:
+    """Count one more change of the index (searches drop what they remembered)."""
+    conn.execute(
+        "UPDATE fts_meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)"
+        " WHERE key = 'generation'"
+    )
+
+
+def _where(text: str | None, filters: str | None, columns: str = TEXT_COLUMNS) -> str | None:
+    """A MATCH expression: the words in `columns`, and the filters."""
+    parts = [f"{columns} : ({text})"] if text else []
+    if filters:
+        parts.append(filters)
+    return " AND ".join(parts) or None
+
+
+def _by_stem(candidates: Iterable[str], exclude: Iterable[str] = ()) -> list[str]:
+    """One word per Porter stem (FTS5 stems each quoted word, so one is enough)."""
+    seen = {stem(w) for w in exclude}
+    kept = []
+    for word in candidates:
+        word_stem = stem(word)
+        if word_stem not in seen:
+            seen.add(word_stem)
+            kept.append(word)
+    return kept
+
+
 def _all_of(groups: Sequence[_Group]) -> str:
     return " AND ".join(g.expression() for g in groups)
+
+
+class Memo:
+    """What searches found, until the index next changes: repeated queries (reps search
+    the same words) skip FTS5. Bounded by the rows it holds, least recently used first."""
+
+    def __init__(self, max_rows: int = 4_000_000) -> None:
+        self.max_rows = max_rows
+        self._entries: OrderedDict[tuple[object, ...], Any] = OrderedDict()
+        self._rows = 0
+        self._generation: str | None = None
+        self._lock = threading.Lock()
+
+    def forget_unless(self, generation: str) -> None:
+        """Drop everything when the index is at another generation."""
+        if generation != self._generation:
+            with self._lock:
+                self._entries.clear()
+                self._rows = 0
+                self._generation = generation
+
+    def get(self, key: tuple[object, ...], compute: Callable[[], Any]) -> Any:
+        with self._lock:
+            if key in self._entries:
+                self._entries.move_to_end(key)
+                return self._entries[key]
+            generation = self._generation
+        value = compute()
+        size = len(value) + 1
+        with self._lock:
+            if generation == self._generation and size <= self.max_rows:
+                self._entries[key] = value
+                self._rows += size
+                while self._rows > self.max_rows:
+                    _, dropped = self._entries.popitem(last=False)
+                    self._rows -= len(dropped) + 1
+        return value
 
 
 class Fts5Backend:
@@ -207,6 +273,7 @@ class Fts5Backend:
         self._synonyms_version = ""
         self._loaded = False
         self._writer: sqlite3.Connection | None = None
+        self._memo = Memo()
 
     # --- connections -------------------------------------------------------------------
 
@@ -275,6 +342,7 @@ class Fts5Backend:
             "INSERT OR REPLACE INTO fts_meta(key, value) VALUES ('schema', ?)", (SCHEMA_VERSION,)
         )
         conn.execute("INSERT OR REPLACE INTO fts_meta(key, value) VALUES ('synonyms', '0')")
+        conn.execute("INSERT OR REPLACE INTO fts_meta(key, value) VALUES ('generation', '0')")
 
     def close(self) -> None:
         with self._connections_lock:
@@ -295,6 +363,7 @@ class Fts5Backend:
 
     def write(self, conn: sqlite3.Connection, docs: Sequence[SearchDocument]) -> None:
         """Add or replace documents within the transaction open on `conn`."""
+        _changed(conn)
         for doc in docs:
             self._remove(conn, doc.id)
             rowid = conn.execute("INSERT INTO fts_docs(asset_id) VALUES (?)", (doc.id,)).lastrowid
@@ -311,6 +380,7 @@ class Fts5Backend:
 
     def remove(self, conn: sqlite3.Connection, ids: Sequence[str]) -> None:
         """Remove documents within the transaction open on `conn`."""
+        _changed(conn)
         for asset_id in ids:
             self._remove(conn, asset_id)
 
@@ -337,6 +407,7 @@ class Fts5Backend:
         self, conn: sqlite3.Connection, synonyms: Mapping[str, Sequence[str]]
     ) -> None:
         """Replace the synonyms within the transaction open on `conn`."""
+        _changed(conn)
         conn.execute("DELETE FROM fts_synonyms")
         conn.executemany(
             "INSERT OR IGNORE INTO fts_synonyms(term, synonym) VALUES (?, ?)",
@@ -363,6 +434,7 @@ class Fts5Backend:
 
     def clear(self) -> None:
         with self._writing() as conn:
+            _changed(conn)
             conn.execute("DELETE FROM fts_assets")
             conn.execute("DELETE FROM fts_docs")
             conn.execute("DELETE FROM fts_words")
@@ -401,11 +473,13 @@ class Fts5Backend:
 
     def _refresh(self, conn: sqlite3.Connection) -> None:
         """Bring the mirror, vocabulary and synonyms up to the snapshot `conn` reads."""
-        highest, synonyms_version = conn.execute(
+        highest, synonyms_version, generation = conn.execute(
             "SELECT (SELECT seq FROM sqlite_sequence WHERE name = 'fts_docs'),"
-            " (SELECT value FROM fts_meta WHERE key = 'synonyms')"
+            " (SELECT value FROM fts_meta WHERE key = 'synonyms'),"
+            " (SELECT value FROM fts_meta WHERE key = 'generation')"
         ).fetchone()
         highest = highest or 0
+        self._memo.forget_unless(generation)
         if synonyms_version != self._synonyms_version:
             self._load_synonyms(conn, synonyms_version)
         if self._loaded and highest <= self._mirror.upto:
@@ -484,17 +558,16 @@ class Fts5Backend:
                 corrected_query=plan.corrected,
             )
 
-    def _filter_expression(self, query: SearchQuery) -> str:
+    def _filter_expression(self, query: SearchQuery) -> str | None:
+        """Facet tokens for the filters (visibility is judged on the mirror, not here)."""
         parts: list[str] = []
         filters: SearchFilters = query.filters
         for field_name, values in filters.by_field().items():
             if values:
                 tokens = " OR ".join(quote(facet_token(field_name, v)) for v in values)
                 parts.append(f"({tokens})")
-        if query.live_at is not None:
-            parts.append(quote(facet_token("status", "approved")))
         if not parts:
-            parts.append(quote(EVERY_DOCUMENT))
+            return None
         return "{facets} : (" + " AND ".join(parts) + ")"
 
     def _matches(self, conn: sqlite3.Connection, expression: str) -> bool:
@@ -542,29 +615,66 @@ class Fts5Backend:
         known = word in self._vocabulary or self._matches(conn, f"{TEXT_COLUMNS} : {base}")
         if last and len(word) >= 2:
             group.alternatives.append(f"{base} *")
-            completions = self._vocabulary.completions(word) if len(word) >= 3 else []
+            # FTS5 matches a prefix against stems ("integrat" misses "integr"), so add
+            # the words it would miss, one per stem.
+            completions = [
+                w
+                for w in (self._vocabulary.completions(word) if len(word) >= 3 else [])
+                if not stem(w).startswith(word)
+            ]
+            completions = _by_stem(completions, exclude=[word])
             group.alternatives.extend(quote(w) for w in completions)
             group.terms.extend(completions)
             group.prefix = word
             known = known or bool(completions) or self._matches(conn, f"{TEXT_COLUMNS} : {base} *")
         if not known:
-            corrections = self._vocabulary.corrections(word)
+            corrections = _by_stem(self._vocabulary.corrections(word), exclude=[word])
             group.alternatives.extend(quote(w) for w in corrections)
             group.terms.extend(corrections)
             if corrections:
                 group.correction = corrections[0]
         return group
 
+    def _matching(self, conn: sqlite3.Connection, expression: str) -> NDArray[np.int64]:
+        """Every rowid matching `expression`, ascending (remembered until the next change)."""
+
+        def fetch() -> NDArray[np.int64]:
+            row = conn.execute(
+                "SELECT group_concat(rowid) FROM fts_assets WHERE fts_assets MATCH ?",
+                (expression,),
+            ).fetchone()
+            if not row or not row[0]:
+                return np.zeros(0, np.int64)
+            return np.array(row[0].split(","), dtype=np.int64)
+
+        found: NDArray[np.int64] = self._memo.get(("match", expression), fetch)
+        return found
+
+    def _scored(
+        self, conn: sqlite3.Connection, expression: str, cap: int | None
+    ) -> list[tuple[int, float]]:
+        """(rowid, BM25) of every match, or of the `cap` most recently indexed ones."""
+
+        def fetch() -> list[tuple[int, float]]:
+            if cap is None:
+                return conn.execute(RANK_ALL, (expression,)).fetchall()
+            return conn.execute(RANK_NEWEST, (expression, cap)).fetchall()
+
+        rows: list[tuple[int, float]] = self._memo.get(("rank", expression, cap), fetch)
+        return rows
+
     def _hits(
-        self, conn: sqlite3.Connection, expression: str, query: SearchQuery, mirror: Mirror
+        self,
+        conn: sqlite3.Connection,
+        expression: str | None,
+        query: SearchQuery,
+        mirror: Mirror,
     ) -> NDArray[np.int64]:
-        """Every visible rowid matching `expression`, ascending."""
-        row = conn.execute(
-            "SELECT group_concat(rowid) FROM fts_assets WHERE fts_assets MATCH ?", (expression,)
-        ).fetchone()
-        if not row or not row[0]:
-            return np.zeros(0, np.int64)
-        rowids = mirror.known(np.array(row[0].split(","), dtype=np.int64))
+        """Every visible rowid matching `expression` (every document when None), ascending."""
+        if expression is None:
+            rowids = np.flatnonzero(mirror.present).astype(np.int64)
+        else:
+            rowids = mirror.known(self._matching(conn, expression))
         if query.live_at is not None:
             rowids = mirror.live(rowids, query.live_at.timestamp())
         return rowids
@@ -574,7 +684,7 @@ class Fts5Backend:
         conn: sqlite3.Connection,
         query: SearchQuery,
         plan: _Plan,
-        filters: str,
+        filters: str | None,
         mirror: Mirror,
     ) -> tuple[str, NDArray[np.int64]] | None:
         """The text expression to rank by and its visible hits; None when nothing matches.
@@ -584,7 +694,7 @@ class Fts5Backend:
         groups = plan.groups
 
         def attempt(text: str) -> NDArray[np.int64]:
-            return self._hits(conn, f"{TEXT_COLUMNS} : ({text}) AND {filters}", query, mirror)
+            return self._hits(conn, _where(text, filters), query, mirror)
 
         if query.match is MatchMode.ANY:
             text = " OR ".join(g.expression() for g in groups)
@@ -631,30 +741,35 @@ class Fts5Backend:
         conn: sqlite3.Connection,
         query: SearchQuery,
         text: str,
-        filters: str,
+        filters: str | None,
         hits: NDArray[np.int64],
         mirror: Mirror,
     ) -> list[tuple[int, float]]:
         """(rowid, score) best first, at least as far as the requested page reaches."""
         need = query.offset + query.limit
         cap = query.candidate_limit or self.candidate_cap
-        visible = set(hits.tolist()) if len(hits) <= cap else None
-        full = f"{TEXT_COLUMNS} : ({text}) AND {filters}"
-        if visible is not None:
-            rows = conn.execute(RANK_ALL, (full,)).fetchall()
-            scored = [(r, -s) for r, s in rows if r in visible]
+        full = _where(text, filters)
+        assert full is not None
+        if len(hits) <= cap:
+            visible = set(hits.tolist())
+            scored = [(r, -s) for r, s in self._scored(conn, full, None) if r in visible]
             scored.sort(key=lambda pair: (-pair[1], -pair[0]))
             return scored
         allowed = np.zeros(len(mirror.present), bool)
         allowed[hits] = True
         ranked: list[tuple[int, float]] = []
         seen: set[int] = set()
-        tiers = [f"{HEAVY_COLUMNS} : ({text}) AND {filters}", full]
-        if query.match is MatchMode.ANY:
-            tiers = [full]
+        tiers = [full]
+        if query.match is MatchMode.ALL:
+            heavy = _where(text, filters, HEAVY_COLUMNS)
+            assert heavy is not None
+            tiers.insert(0, heavy)
         for expression in tiers:
-            rows = conn.execute(RANK_NEWEST, (expression, cap)).fetchall()
-            tier = [(r, -s) for r, s in rows if r not in seen and r < len(allowed) and allowed[r]]
+            tier = [
+                (r, -s)
+                for r, s in self._scored(conn, expression, cap)
+                if r not in seen and r < len(allowed) and allowed[r]
+            ]
             tier.sort(key=lambda pair: (-pair[1], -pair[0]))
             ranked.extend(tier)
             seen.update(r for r, _ in tier)
@@ -669,7 +784,7 @@ class Fts5Backend:
         return ranked
 
     def _browse(
-        self, conn: sqlite3.Connection, query: SearchQuery, filters: str, mirror: Mirror
+        self, conn: sqlite3.Connection, query: SearchQuery, filters: str | None, mirror: Mirror
     ) -> SearchResult:
         """No words: the visible documents, most recently approved first."""
         hits = self._hits(conn, filters, query, mirror)
