@@ -71,6 +71,8 @@ EVERY_DOCUMENT = "zall0"  # every document carries it (kept for ad-hoc queries)
 MAX_QUERY_WORDS = 64
 MAX_SYNONYM_WORDS = 6
 EXACT_FALLBACK_GROUPS = 6
+# A word in this share of the documents or more selects but does not rank (see _rank).
+COMMON_SHARE = 0.25
 # Above this many matching rows, incremental mirror loading is slower than a full load.
 FULL_RELOAD_ROWS = 2000
 WORD_MIN, WORD_MAX = 2, 40
@@ -167,6 +169,8 @@ class _Group:
     terms: list[str] = field(default_factory=list)
     prefix: str | None = None
     phrases: list[tuple[str, ...]] = field(default_factory=list)
+    # In how many documents its most common word appears (from the vocabulary).
+    frequency: int = 0
 
     def expression(self) -> str:
         return "(" + " OR ".join(self.alternatives) + ")"
@@ -538,8 +542,8 @@ class Fts5Backend:
                 return SearchResult(
                     hits=[], total=0, facets=empty_facets(), corrected_query=plan.corrected
                 )
-            text, hits = texts
-            ranked = self._rank(conn, query, text, filters, hits, mirror)
+            text, hits, required = texts
+            ranked = self._rank(conn, query, text, filters, hits, mirror, required)
             page = ranked[query.offset : query.offset + query.limit]
             highlights = (
                 self._highlights(conn, plan, [r for r, _ in page]) if query.highlights else {}
@@ -612,16 +616,16 @@ class Fts5Backend:
         if len(group_words) > 1:
             return group
         word = group_words[0]
+        group.frequency = self._vocabulary.docs(word)
         known = word in self._vocabulary or self._matches(conn, f"{TEXT_COLUMNS} : {base}")
         if last and len(word) >= 2:
             group.alternatives.append(f"{base} *")
             # FTS5 matches a prefix against stems ("integrat" misses "integr"), so add
             # the words it would miss, one per stem.
-            completions = [
-                w
-                for w in (self._vocabulary.completions(word) if len(word) >= 3 else [])
-                if not stem(w).startswith(word)
-            ]
+            candidates = self._vocabulary.completions(word) if len(word) >= 3 else []
+            if candidates:
+                group.frequency = max(group.frequency, self._vocabulary.docs(candidates[0]))
+            completions = [w for w in candidates if not stem(w).startswith(word)]
             completions = _by_stem(completions, exclude=[word])
             group.alternatives.extend(quote(w) for w in completions)
             group.terms.extend(completions)
@@ -631,6 +635,7 @@ class Fts5Backend:
             corrections = _by_stem(self._vocabulary.corrections(word), exclude=[word])
             group.alternatives.extend(quote(w) for w in corrections)
             group.terms.extend(corrections)
+            group.frequency = max([group.frequency, *map(self._vocabulary.docs, corrections)])
             if corrections:
                 group.correction = corrections[0]
         return group
@@ -686,8 +691,9 @@ class Fts5Backend:
         plan: _Plan,
         filters: str | None,
         mirror: Mirror,
-    ) -> tuple[str, NDArray[np.int64]] | None:
-        """The text expression to rank by and its visible hits; None when nothing matches.
+    ) -> tuple[str, NDArray[np.int64], list[_Group] | None] | None:
+        """The text expression, its visible hits, and its groups when it requires every one
+        of them (None after a fallback or for ANY); None when nothing matches.
 
         ALL: every group; else the most groups any visible document matches. ANY: any group.
         """
@@ -699,12 +705,13 @@ class Fts5Backend:
         if query.match is MatchMode.ANY:
             text = " OR ".join(g.expression() for g in groups)
             hits = attempt(text)
-            return (text, hits) if len(hits) else None
+            return (text, hits, None) if len(hits) else None
         text = _all_of(groups)
         hits = attempt(text)
         if len(hits) or len(groups) == 1:
-            return (text, hits) if len(hits) else None
-        return self._most_words(groups, attempt)
+            return (text, hits, groups) if len(hits) else None
+        fallback = self._most_words(groups, attempt)
+        return (*fallback, None) if fallback else None
 
     def _most_words(
         self, groups: list[_Group], attempt: Callable[[str], NDArray[np.int64]]
@@ -744,12 +751,25 @@ class Fts5Backend:
         filters: str | None,
         hits: NDArray[np.int64],
         mirror: Mirror,
+        required: list[_Group] | None = None,
     ) -> list[tuple[int, float]]:
-        """(rowid, score) best first, at least as far as the requested page reaches."""
+        """(rowid, score) best first, at least as far as the requested page reaches.
+
+        BM25 costs a pass over the whole list of every word it scores (for its IDF), and a
+        word in a quarter of the documents or more barely ranks (IDF < 1.1; none at half).
+        So such words only select: the ranking scores the rarer words among the hits, and
+        when every word is that common, title, question and tag matches come first, most
+        recently indexed first.
+        """
         need = query.offset + query.limit
         cap = query.candidate_limit or self.candidate_cap
         full = _where(text, filters)
         assert full is not None
+        if required is not None:
+            common = COMMON_SHARE * max(mirror.count, 1)
+            rare = [g for g in required if g.frequency < common]
+            if len(rare) < len(required):
+                return self._rank_rare(conn, query, text, filters, hits, mirror, rare)
         if len(hits) <= cap:
             visible = set(hits.tolist())
             scored = [(r, -s) for r, s in self._scored(conn, full, None) if r in visible]
@@ -782,6 +802,55 @@ class Fts5Backend:
             if rowid not in seen:
                 ranked.append((rowid, 0.0))
         return ranked
+
+    def _rank_rare(
+        self,
+        conn: sqlite3.Connection,
+        query: SearchQuery,
+        text: str,
+        filters: str | None,
+        hits: NDArray[np.int64],
+        mirror: Mirror,
+        rare: list[_Group],
+    ) -> list[tuple[int, float]]:
+        """Ranking when some words are common (see `_rank`)."""
+        need = query.offset + query.limit
+        cap = query.candidate_limit or self.candidate_cap
+        allowed = np.zeros(len(mirror.present), bool)
+        allowed[hits] = True
+        ranked: list[tuple[int, float]] = []
+        if rare:
+            expression = _where(_all_of(rare), filters)
+            assert expression is not None
+            ranked = [
+                (r, -s)
+                for r, s in self._scored(conn, expression, cap)
+                if r < len(allowed) and allowed[r]
+            ]
+            ranked.sort(key=lambda pair: (-pair[1], -pair[0]))
+        else:
+            heavy = _where(text, filters, HEAVY_COLUMNS)
+            assert heavy is not None
+            ranked = [
+                (r, 0.0)
+                for r in self._recent(conn, heavy, max(need, 1))
+                if r < len(allowed) and allowed[r]
+            ]
+        seen = {r for r, _ in ranked}
+        for rowid in hits[::-1].tolist():
+            if len(ranked) >= need:
+                break
+            if rowid not in seen:
+                ranked.append((rowid, 0.0))
+        return ranked
+
+    def _recent(self, conn: sqlite3.Connection, expression: str, count: int) -> list[int]:
+        """The `count` most recently indexed rowids matching `expression` (no scoring)."""
+        rows = conn.execute(
+            "SELECT rowid FROM fts_assets WHERE fts_assets MATCH ? ORDER BY rowid DESC LIMIT ?",
+            (expression, count),
+        ).fetchall()
+        return [r[0] for r in rows]
 
     def _browse(
         self, conn: sqlite3.Connection, query: SearchQuery, filters: str | None, mirror: Mirror

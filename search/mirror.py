@@ -56,6 +56,7 @@ class Mirror:
 
     def __init__(self) -> None:
         self.upto = 0
+        self.count = 0
         size = 1024
         self.present = np.zeros(size, bool)
         self.expires = np.full(size, -math.inf)
@@ -85,6 +86,7 @@ class Mirror:
         for rowid, asset_id, meta_json in rows:
             meta = json.loads(meta_json)
             self._grow(rowid)
+            self.count += not self.present[rowid]
             self.present[rowid] = True
             expires = epoch(meta.get("expires_at"))
             approved = epoch(meta.get("approved_at"))
