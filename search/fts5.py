@@ -650,7 +650,7 @@ class Fts5Backend:
             ).fetchone()
             if not row or not row[0]:
                 return np.zeros(0, np.int64)
-            return np.array(row[0].split(","), dtype=np.int64)
+            return np.fromstring(row[0], dtype=np.int64, sep=",")
 
         found: NDArray[np.int64] = self._memo.get(("match", expression), fetch)
         return found

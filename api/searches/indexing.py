@@ -52,7 +52,7 @@ class Indexer:
         *,
         transactional: bool,
         on_lag: Callable[[int], None] | None = None,
-        poll_seconds: float = 1.0,
+        poll_seconds: float = 2.0,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         if transactional and not isinstance(backend, Fts5Backend):

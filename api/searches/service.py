@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from api.assets.kinds import Kind
@@ -101,11 +102,9 @@ def search(
     if metrics is not None:
         metrics.search_latency.labels(backend.name).observe(searched - started)
     ids = [hit.id for hit in result.hits]
-    assets = (
-        {a.id: a for a in session.exec(select(Asset).where(col(Asset.id).in_(ids))).all()}
-        if ids
-        else {}
-    )
+    # Hits show no body: leave it in the database.
+    found = select(Asset).options(defer(Asset.body)).where(col(Asset.id).in_(ids))  # type: ignore[arg-type]
+    assets = {a.id: a for a in session.exec(found).all()} if ids else {}
     shown = [
         hit
         for hit in result.hits
