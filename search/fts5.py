@@ -326,8 +326,12 @@ class Fts5Backend:
     # --- lifecycle ---------------------------------------------------------------------
 
     def open(self) -> None:
+        """Create the tables if needed and load the in-memory state (so that the first
+        search is as fast as the others)."""
         with self._writing() as conn:
             self.install(conn)
+        with self._snapshot() as conn:
+            self._refresh(conn)
 
     def install(self, conn: sqlite3.Connection) -> None:
         """Create the tables (on a connection inside a transaction); drop an older layout."""
