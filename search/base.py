@@ -15,6 +15,13 @@ Matching (`SearchQuery.match`):
   of many common words stays fast at 100,000 documents; set `facets=False` and
   `highlights=False` when the caller needs neither.
 
+Cost (FTS5, 100,000 documents): a query costs about one pass over the lists of its words
+(to count hits and facets exactly), plus BM25 over at most `candidate_limit` (default
+1,000) rows of its rarer words; words found in a quarter of the documents or more only
+select (BM25 gives them almost no weight, and scoring them costs a pass over their whole
+list). For ANY over many words, pass the few salient ones (rarest first) rather than
+whole notes, and a small `candidate_limit`.
+
 Visibility: `live_at` restricts the result to documents that are approved and not
 expired at that instant. It is judged at query time against the given clock, never only
 when a document was indexed, so an asset disappears from search the moment it expires.

@@ -67,7 +67,6 @@ RANK_ALL = (
     " FROM fts_assets WHERE fts_assets MATCH ?"
 )
 RANK_NEWEST = RANK_ALL + " ORDER BY rowid DESC LIMIT ?"
-EVERY_DOCUMENT = "zall0"  # every document carries it (kept for ad-hoc queries)
 MAX_QUERY_WORDS = 64
 MAX_SYNONYM_WORDS = 6
 EXACT_FALLBACK_GROUPS = 6
@@ -133,7 +132,7 @@ def _doc_words(doc: SearchDocument) -> set[str]:
 
 
 def _row(doc: SearchDocument) -> tuple[str, ...]:
-    tokens = [EVERY_DOCUMENT, facet_token("kind", doc.kind), facet_token("status", doc.status)]
+    tokens = [facet_token("kind", doc.kind), facet_token("status", doc.status)]
     for name in ("stages", "industries", "personas", "products", "tags"):
         tokens.extend(facet_token(name, value) for value in getattr(doc, name))
     meta = {
@@ -225,7 +224,7 @@ class Memo:
     """What searches found, until the index next changes: repeated queries (reps search
     the same words) skip FTS5. Bounded by the rows it holds, least recently used first."""
 
-    def __init__(self, max_rows: int = 4_000_000) -> None:
+    def __init__(self, max_rows: int = 12_000_000) -> None:
         self.max_rows = max_rows
         self._entries: OrderedDict[tuple[object, ...], Any] = OrderedDict()
         self._rows = 0
@@ -644,20 +643,32 @@ class Fts5Backend:
                 group.correction = corrections[0]
         return group
 
-    def _matching(self, conn: sqlite3.Connection, expression: str) -> NDArray[np.int64]:
+    def _matching(self, conn: sqlite3.Connection, expression: str) -> NDArray[np.int32]:
         """Every rowid matching `expression`, ascending (remembered until the next change)."""
 
-        def fetch() -> NDArray[np.int64]:
+        def fetch() -> NDArray[np.int32]:
             row = conn.execute(
                 "SELECT group_concat(rowid) FROM fts_assets WHERE fts_assets MATCH ?",
                 (expression,),
             ).fetchone()
             if not row or not row[0]:
+                return np.zeros(0, np.int32)
+            return np.fromstring(row[0], dtype=np.int32, sep=",")
+
+        found: NDArray[np.int32] = self._memo.get(("match", expression), fetch)
+        return found
+
+    def _every_document(self, conn: sqlite3.Connection) -> NDArray[np.int64]:
+        """Every indexed rowid, ascending (the mirror also remembers replaced ones)."""
+
+        def fetch() -> NDArray[np.int64]:
+            row = conn.execute("SELECT group_concat(rowid) FROM fts_docs").fetchone()
+            if not row or not row[0]:
                 return np.zeros(0, np.int64)
             return np.fromstring(row[0], dtype=np.int64, sep=",")
 
-        found: NDArray[np.int64] = self._memo.get(("match", expression), fetch)
-        return found
+        found: NDArray[np.int64] = self._memo.get(("every",), fetch)
+        return np.sort(found)
 
     def _scored(
         self, conn: sqlite3.Connection, expression: str, cap: int | None
@@ -681,9 +692,9 @@ class Fts5Backend:
     ) -> NDArray[np.int64]:
         """Every visible rowid matching `expression` (every document when None), ascending."""
         if expression is None:
-            rowids = np.flatnonzero(mirror.present).astype(np.int64)
+            rowids = mirror.known(self._every_document(conn))
         else:
-            rowids = mirror.known(self._matching(conn, expression))
+            rowids = mirror.known(self._matching(conn, expression).astype(np.int64))
         if query.live_at is not None:
             rowids = mirror.live(rowids, query.live_at.timestamp())
         return rowids
@@ -711,11 +722,46 @@ class Fts5Backend:
             hits = attempt(text)
             return (text, hits, None) if len(hits) else None
         text = _all_of(groups)
-        hits = attempt(text)
+        hits = self._every_group(conn, query, groups, filters, mirror)
         if len(hits) or len(groups) == 1:
             return (text, hits, groups) if len(hits) else None
         fallback = self._most_words(groups, attempt)
         return (*fallback, None) if fallback else None
+
+    def _every_group(
+        self,
+        conn: sqlite3.Connection,
+        query: SearchQuery,
+        groups: list[_Group],
+        filters: str | None,
+        mirror: Mirror,
+    ) -> NDArray[np.int64]:
+        """Visible rowids matching every group and the filters.
+
+        The rarer groups and the filters go to FTS5 as one expression (it skips through
+        long lists when a short one leads); each common group's full list is fetched once
+        and remembered until the index changes (common words recur across searches), and
+        the lists are intersected here.
+        """
+        common_limit = COMMON_SHARE * max(mirror.count, 1)
+        common = [g for g in groups if g.frequency >= common_limit]
+        rare = [g for g in groups if g.frequency < common_limit]
+        selective = _where(_all_of(rare), filters) if rare else filters
+        parts = [self._matching(conn, selective)] if selective else []
+        parts += [self._matching(conn, _where(g.expression(), None) or "") for g in common]
+        parts.sort(key=len)
+        found = parts[0]
+        for other in parts[1:]:
+            if len(found) == 0:
+                break
+            mask = np.zeros(max(len(mirror.present), int(other[-1]) + 1 if len(other) else 0), bool)
+            mask[other] = True
+            found = found[found < len(mask)]
+            found = found[mask[found]]
+        rowids = mirror.known(found.astype(np.int64))
+        if query.live_at is not None:
+            rowids = mirror.live(rowids, query.live_at.timestamp())
+        return rowids
 
     def _most_words(
         self, groups: list[_Group], attempt: Callable[[str], NDArray[np.int64]]

@@ -111,7 +111,9 @@ class Indexer:
             else:
                 query = query.where(col(SearchOutbox.available_at) <= now)
             if session.get_bind().dialect.name == "postgresql":
-                query = query.with_for_update(skip_locked=True)
+                # The worker skips rows another worker holds; applying this request's own
+                # rows waits for them instead, so the next search sees the write.
+                query = query.with_for_update(skip_locked=asset_ids is None)
             rows = list(session.exec(query).all())
             if not rows:
                 return 0

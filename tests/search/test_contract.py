@@ -421,6 +421,19 @@ def test_a_2xx_write_is_visible_to_the_next_search(
     assert search(marketer, "facade")["total"] == 0
 
 
+def test_browsing_counts_each_asset_once_after_edits(
+    marketer: Actor, rep: Actor, library: Library
+) -> None:
+    assert search(marketer, "")["total"] == ALL_LIVE + len(HIDDEN)
+    for piece in ("roi_construction", "draft_robotics"):
+        asset_id = library[piece]["id"]
+        response = marketer.patch(f"/v1/assets/{asset_id}", json={"tags": ["edited"]})
+        assert response.status_code == 200
+    assert search(marketer, "")["total"] == ALL_LIVE + len(HIDDEN)
+    assert search(rep, "")["total"] == ALL_LIVE
+    assert search(marketer, "", tag=["edited"])["total"] == 2
+
+
 def test_new_words_are_corrected_at_once(marketer: Actor, rep: Actor, search_backend: str) -> None:
     asset = publish(marketer, title="Geothermal heat pump servicing", body="Fieldline.")
     result = search(rep, "geothermel")
