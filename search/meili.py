@@ -128,12 +128,15 @@ def filter_expression(query: SearchQuery) -> str | None:
 def search_parameters(query: SearchQuery) -> dict[str, Any]:
     """The body of a Meilisearch search request for `query`."""
     params: dict[str, Any] = {
-        "offset": query.offset,
-        "limit": query.limit,
         "attributesToRetrieve": ["id"],
         "showRankingScore": True,
         "matchingStrategy": "last",
     }
+    if query.offset % query.limit == 0:
+        # Page mode answers an exhaustive `totalHits` (offset/limit only an estimate).
+        params.update(page=query.offset // query.limit + 1, hitsPerPage=query.limit)
+    else:
+        params.update(offset=query.offset, limit=query.limit)
     expression = filter_expression(query)
     if expression:
         params["filter"] = expression

@@ -87,7 +87,10 @@ def test_filters_or_within_and_across_plus_visibility() -> None:
 
 def test_search_parameters() -> None:
     params = search_parameters(SearchQuery(text="roi", limit=5, offset=10))
-    assert params["limit"] == 5 and params["offset"] == 10
+    assert params["page"] == 3 and params["hitsPerPage"] == 5  # exact totals
+    assert "offset" not in params
+    odd = search_parameters(SearchQuery(text="roi", limit=5, offset=7))
+    assert odd["offset"] == 7 and odd["limit"] == 5
     assert params["facets"] == ["kind", "stages", "industries", "personas", "products"]
     assert params["highlightPreTag"] == MARK_OPEN
     assert params["attributesToCrop"] == ["body"]
