@@ -16,16 +16,52 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-KINDS = ["case_study", "testimonial", "email_template", "ebook", "white_paper",
-         "talking_point", "one_pager", "battlecard", "presentation", "other"]
+KINDS = [
+    "case_study",
+    "testimonial",
+    "email_template",
+    "ebook",
+    "white_paper",
+    "talking_point",
+    "one_pager",
+    "battlecard",
+    "presentation",
+    "other",
+]
 KIND_WEIGHTS = [18, 8, 10, 8, 8, 10, 16, 6, 12, 4]
 STAGES = ["awareness", "consideration", "decision", "onboarding", "expansion"]
-INDUSTRIES = ["construction", "healthcare", "manufacturing", "logistics", "retail", "utilities",
-              "telecom", "energy", "hospitality", "education", "government", "insurance",
-              "automotive", "food-service", "facilities", "property-management", "mining",
-              "agriculture", "transport", "security-services"]
-PERSONAS = ["cfo", "ceo", "coo", "it-director", "operations-manager", "dispatcher",
-            "field-technician", "procurement"]
+INDUSTRIES = [
+    "construction",
+    "healthcare",
+    "manufacturing",
+    "logistics",
+    "retail",
+    "utilities",
+    "telecom",
+    "energy",
+    "hospitality",
+    "education",
+    "government",
+    "insurance",
+    "automotive",
+    "food-service",
+    "facilities",
+    "property-management",
+    "mining",
+    "agriculture",
+    "transport",
+    "security-services",
+]
+PERSONAS = [
+    "cfo",
+    "ceo",
+    "coo",
+    "it-director",
+    "operations-manager",
+    "dispatcher",
+    "field-technician",
+    "procurement",
+]
 PRODUCTS = ["field-app", "scheduler", "analytics", "inventory", "billing", "platform"]
 
 DOMAIN = """
@@ -58,13 +94,70 @@ quarter year annual monthly weekly daily real-time live instant accurate reliabl
 easy scalable secure flexible configurable custom standardised centralised connected
 """.split()
 
-SYLLABLES = ["ka", "lo", "mi", "ne", "ro", "su", "ta", "vi", "pe", "an", "er", "in", "on",
-             "st", "tr", "pl", "gr", "co", "de", "ex", "al", "ur", "is", "ph", "qu", "ze"]
-COMPANY_PARTS = ["North", "Harbor", "Summit", "Blue", "Iron", "Cedar", "Pioneer", "Atlas",
-                 "Granite", "River", "Metro", "Prairie", "Beacon", "Evergreen", "Keystone",
-                 "Sterling", "Union", "Coastal", "Apex", "Liberty"]
-COMPANY_SUFFIX = ["Construction", "Health", "Manufacturing", "Logistics", "Foods", "Energy",
-                  "Services", "Facilities", "Telecom", "Properties", "Utilities", "Group"]
+SYLLABLES = [
+    "ka",
+    "lo",
+    "mi",
+    "ne",
+    "ro",
+    "su",
+    "ta",
+    "vi",
+    "pe",
+    "an",
+    "er",
+    "in",
+    "on",
+    "st",
+    "tr",
+    "pl",
+    "gr",
+    "co",
+    "de",
+    "ex",
+    "al",
+    "ur",
+    "is",
+    "ph",
+    "qu",
+    "ze",
+]
+COMPANY_PARTS = [
+    "North",
+    "Harbor",
+    "Summit",
+    "Blue",
+    "Iron",
+    "Cedar",
+    "Pioneer",
+    "Atlas",
+    "Granite",
+    "River",
+    "Metro",
+    "Prairie",
+    "Beacon",
+    "Evergreen",
+    "Keystone",
+    "Sterling",
+    "Union",
+    "Coastal",
+    "Apex",
+    "Liberty",
+]
+COMPANY_SUFFIX = [
+    "Construction",
+    "Health",
+    "Manufacturing",
+    "Logistics",
+    "Foods",
+    "Energy",
+    "Services",
+    "Facilities",
+    "Telecom",
+    "Properties",
+    "Utilities",
+    "Group",
+]
 TITLE_TEMPLATES = [
     "{company} cuts {noun} by {pct}% with {product}",
     "How {company} improved {noun} across {count} sites",
@@ -78,12 +171,18 @@ TITLE_TEMPLATES = [
     "Email: follow up on {noun} after the demo",
 ]
 QUESTIONS = [
-    "Does the app work offline?", "How long does implementation take?",
-    "Are you SOC 2 compliant?", "Does it integrate with Salesforce?",
-    "Can technicians capture signatures?", "How is pricing structured?",
-    "Can we migrate from spreadsheets?", "Does it support multiple languages?",
-    "How do you handle data privacy?", "What does onboarding look like?",
-    "Can dispatchers see technician locations?", "Does it work with our ERP?",
+    "Does the app work offline?",
+    "How long does implementation take?",
+    "Are you SOC 2 compliant?",
+    "Does it integrate with Salesforce?",
+    "Can technicians capture signatures?",
+    "How is pricing structured?",
+    "Can we migrate from spreadsheets?",
+    "Does it support multiple languages?",
+    "How do you handle data privacy?",
+    "What does onboarding look like?",
+    "Can dispatchers see technician locations?",
+    "Does it work with our ERP?",
 ]
 
 
@@ -118,7 +217,9 @@ class Vocabulary:
         self.domain = DOMAIN
         self.tail = sorted(tail)
         rng.shuffle(self.tail)
-        self._domain_cum = list(itertools.accumulate(1 / (i + 1) ** 0.8 for i in range(len(DOMAIN))))
+        self._domain_cum = list(
+            itertools.accumulate(1 / (i + 1) ** 0.8 for i in range(len(DOMAIN)))
+        )
         self._tail_cum = list(itertools.accumulate(1 / (i + 1) ** 1.05 for i in range(tail_size)))
 
     def words(self, rng: random.Random, n: int) -> list[str]:
@@ -152,17 +253,30 @@ def generate(n: int, *, seed: int = 7) -> Iterator[Piece]:
         noun, noun2 = rng.sample(DOMAIN[:200], 2)
         product = rng.choice(PRODUCTS)
         title = rng.choice(TITLE_TEMPLATES).format(
-            company=company, noun=noun, noun2=noun2, noun_cap=noun.capitalize(),
-            pct=rng.randint(5, 60), count=rng.randint(3, 400), product=product,
-            product_cap=product.replace("-", " ").capitalize(), industry=industry.replace("-", " "),
+            company=company,
+            noun=noun,
+            noun2=noun2,
+            noun_cap=noun.capitalize(),
+            pct=rng.randint(5, 60),
+            count=rng.randint(3, 400),
+            product=product,
+            product_cap=product.replace("-", " ").capitalize(),
+            industry=industry.replace("-", " "),
             persona=rng.choice(PERSONAS).replace("-", " "),
         )
+        second = rng.choice(INDUSTRIES) if rng.random() < 0.2 else industry
+        industries = list(dict.fromkeys([industry, second]))
         length = int(min(3000, max(40, rng.lognormvariate(5.3, 0.8))))
         body = _sentences(rng, vocabulary.words(rng, length) + company.lower().split())
         summary = _sentences(rng, vocabulary.words(rng, rng.randint(12, 40)))
         roll = rng.random()
-        status = "approved" if roll < 0.85 else "draft" if roll < 0.93 else (
-            "in_review" if roll < 0.96 else "archived")
+        status = (
+            "approved"
+            if roll < 0.85
+            else "draft"
+            if roll < 0.93
+            else ("in_review" if roll < 0.96 else "archived")
+        )
         created = now - timedelta(minutes=(n - i) * 5)
         approved = created + timedelta(hours=1) if status in {"approved", "archived"} else None
         expires = None
@@ -176,7 +290,7 @@ def generate(n: int, *, seed: int = 7) -> Iterator[Piece]:
             summary=summary,
             body=body,
             stages=rng.sample(STAGES, rng.choice([1, 1, 2])),
-            industries=list(dict.fromkeys([industry, rng.choice(INDUSTRIES)][: 1 + (rng.random() < 0.2)])),
+            industries=industries,
             personas=rng.sample(PERSONAS, rng.choice([1, 2])),
             products=rng.sample(PRODUCTS, rng.choice([1, 1, 2])),
             tags=rng.sample(tags, rng.randint(0, 4)),

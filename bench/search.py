@@ -85,8 +85,12 @@ def load_catalogue(url: str, pieces: list[Piece]) -> None:
                 qid = f"benchq{i:04d}"
                 conn.execute(
                     sa.insert(Question.__table__).values(  # type: ignore[attr-defined]
-                        id=qid, text=text, key=question_key(text), asked_count=1,
-                        created_at=datetime.now(UTC), last_asked_at=datetime.now(UTC),
+                        id=qid,
+                        text=text,
+                        key=question_key(text),
+                        asked_count=1,
+                        created_at=datetime.now(UTC),
+                        last_asked_at=datetime.now(UTC),
                     )
                 )
                 question_ids.append(qid)
@@ -96,9 +100,16 @@ def load_catalogue(url: str, pieces: list[Piece]) -> None:
                     sa.insert(Asset.__table__),  # type: ignore[attr-defined]
                     [
                         {
-                            "id": p.id, "title": p.title, "kind": p.kind, "summary": p.summary,
-                            "body": p.body, "status": p.status, "version": 1, "fields": {},
-                            "expires_at": p.expires_at, "created_at": p.created_at,
+                            "id": p.id,
+                            "title": p.title,
+                            "kind": p.kind,
+                            "summary": p.summary,
+                            "body": p.body,
+                            "status": p.status,
+                            "version": 1,
+                            "fields": {},
+                            "expires_at": p.expires_at,
+                            "created_at": p.created_at,
                             "updated_at": p.approved_at or p.created_at,
                             "approved_at": p.approved_at,
                         }
@@ -191,7 +202,7 @@ def percentiles(values: list[float]) -> dict[str, float]:
     ordered = sorted(values)
 
     def at(q: float) -> float:
-        return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+        return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
     return {
         "p50": round(at(0.50), 2),
@@ -247,8 +258,19 @@ class Server:
             BATON_LOG_LEVEL="warning",
         )
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1",
-             "--port", str(self.port), "--log-level", "warning", "--no-access-log"],
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "api.main:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
             env=env,
         )
         self.base = f"http://127.0.0.1:{self.port}"
@@ -294,7 +316,9 @@ def http_runner(base: str, key: str) -> tuple[httpx.Client, Callable[[dict[str, 
     return client, run
 
 
-def throughput(base: str, key: str, mix: list[dict[str, Any]], clients: int, seconds: float) -> dict[str, Any]:
+def throughput(
+    base: str, key: str, mix: list[dict[str, Any]], clients: int, seconds: float
+) -> dict[str, Any]:
     """Requests per second with `clients` concurrent clients for `seconds`."""
     stop = time.monotonic() + seconds
     latencies: list[float] = []
@@ -344,9 +368,7 @@ def engine_runner(path: Path) -> Callable[[dict[str, Any]], int]:
     facet_names = {"kind": "kinds", "stage": "stages", "industry": "industries"}
 
     def run(item: dict[str, Any]) -> int:
-        filters = SearchFilters(
-            **{facet_names[k]: tuple(v) for k, v in item["params"].items()}
-        )
+        filters = SearchFilters(**{facet_names[k]: tuple(v) for k, v in item["params"].items()})
         query = SearchQuery(text=item["q"], filters=filters, live_at=datetime.now(UTC))
         return backend.search(query).total
 
@@ -391,15 +413,29 @@ class PostgresPeer:
     def load(self, pieces: Iterable[Piece]) -> dict[str, float]:
         started = time.perf_counter()
         self.conn.execute(PG_SCHEMA)
-        with self.conn.cursor() as cur, cur.copy(
-            "COPY bench_docs (id, title, questions, tags, summary, body, kind, status, stages,"
-            " industries, expires_at, approved_at) FROM STDIN"
-        ) as copy:
+        with (
+            self.conn.cursor() as cur,
+            cur.copy(
+                "COPY bench_docs (id, title, questions, tags, summary, body, kind, status, stages,"
+                " industries, expires_at, approved_at) FROM STDIN"
+            ) as copy,
+        ):
             for p in pieces:
                 copy.write_row(
-                    (p.id, p.title, " ".join(QUESTIONS[q] for q in p.questions),
-                     " ; ".join(p.tags), p.summary, p.body, p.kind, p.status, p.stages,
-                     p.industries, p.expires_at, p.approved_at)
+                    (
+                        p.id,
+                        p.title,
+                        " ".join(QUESTIONS[q] for q in p.questions),
+                        " ; ".join(p.tags),
+                        p.summary,
+                        p.body,
+                        p.kind,
+                        p.status,
+                        p.stages,
+                        p.industries,
+                        p.expires_at,
+                        p.approved_at,
+                    )
                 )
         loaded = time.perf_counter()
         self.conn.execute("CREATE INDEX bench_docs_tsv ON bench_docs USING gin (tsv)")
@@ -448,7 +484,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=20.0, help="throughput run length")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument(
-        "--pg-url", default="postgresql://postgres@127.0.0.1:5432/postgres",
+        "--pg-url",
+        default="postgresql://postgres@127.0.0.1:5432/postgres",
         help="PostgreSQL server for the peer (a database is created and dropped)",
     )
     parser.add_argument("--no-pg", action="store_true", help="skip the PostgreSQL peer")
@@ -462,8 +499,12 @@ def main(argv: list[str] | None = None) -> None:
     result: dict[str, Any] = {
         "benchmark": "search",
         "n": args.n,
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "sqlite": sqlite3.sqlite_version, "platform": platform.platform()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "sqlite": sqlite3.sqlite_version,
+            "platform": platform.platform(),
+        },
         "goals_p95_ms": GOALS_MS,
         "started_at": datetime.now(UTC).isoformat(),
     }
@@ -487,8 +528,11 @@ def main(argv: list[str] | None = None) -> None:
     backend.open()
     started = time.perf_counter()
     indexed = rebuild(engine, backend)
-    result["index"] = {"documents": indexed, "build_s": round(time.perf_counter() - started, 1),
-                       "catalogue_mb": round(catalogue.stat().st_size / 2**20, 1)}
+    result["index"] = {
+        "documents": indexed,
+        "build_s": round(time.perf_counter() - started, 1),
+        "catalogue_mb": round(catalogue.stat().st_size / 2**20, 1),
+    }
     backend.close()
     engine.dispose()
     print(f"  {indexed} documents in {result['index']['build_s']} s", flush=True)
@@ -512,9 +556,11 @@ def main(argv: list[str] | None = None) -> None:
         _print_table("HTTP /v1/search, sequential, second pass, ms", result["http"])
         print(f"\nthroughput, {args.clients} clients for {args.seconds:.0f} s …", flush=True)
         result["throughput"] = throughput(server.base, key, mix, args.clients, args.seconds)
-        print(f"  {result['throughput']['requests_per_second']} requests/s, "
-              f"p95 {result['throughput']['latency_ms']['p95']} ms, "
-              f"errors {result['throughput']['errors']}")
+        print(
+            f"  {result['throughput']['requests_per_second']} requests/s, "
+            f"p95 {result['throughput']['latency_ms']['p95']} ms, "
+            f"errors {result['throughput']['errors']}"
+        )
     finally:
         rss = server.stop()
     result["server"]["peak_rss_mb"] = round(rss.get("VmHWM", 0) / 1024, 1)
@@ -534,13 +580,12 @@ def main(argv: list[str] | None = None) -> None:
             result["postgres"]["query"] = measure(peer.run, mix)
         finally:
             peer.close()
-        _print_table("PostgreSQL FTS in-process (SQL round trip, no HTTP), ms",
-                     result["postgres"]["query"])
+        _print_table(
+            "PostgreSQL FTS in-process (SQL round trip, no HTTP), ms", result["postgres"]["query"]
+        )
+        peer, engine = result["postgres"]["query"], result["engine"]
         ratios = {
-            c: {
-                "p50": round(result["postgres"]["query"][c]["p50"] / max(result["engine"][c]["p50"], 1e-6), 2),
-                "p95": round(result["postgres"]["query"][c]["p95"] / max(result["engine"][c]["p95"], 1e-6), 2),
-            }
+            c: {q: round(peer[c][q] / max(engine[c][q], 1e-6), 2) for q in ("p50", "p95")}
             for c in (*CATEGORIES, "all")
         }
         result["ratios_postgres_over_fts5_engine"] = ratios
@@ -550,8 +595,10 @@ def main(argv: list[str] | None = None) -> None:
         }
         print("\nratio PostgreSQL / FTS5 (>1: FTS5 faster)")
         for c in (*CATEGORIES, "all"):
-            print(f"  {c:<10} engine p50 x{ratios[c]['p50']:<7} engine p95 x{ratios[c]['p95']:<7}"
-                  f" vs HTTP p95 x{result['ratios_postgres_over_fts5_http'][c]}")
+            print(
+                f"  {c:<10} engine p50 x{ratios[c]['p50']:<7} engine p95 x{ratios[c]['p95']:<7}"
+                f" vs HTTP p95 x{result['ratios_postgres_over_fts5_http'][c]}"
+            )
 
     result["goals_met"] = {c: result["http"][c]["p95"] <= GOALS_MS[c] for c in CATEGORIES}
     RESULTS.mkdir(exist_ok=True)

@@ -224,10 +224,10 @@ class Memo:
     """What searches found, until the index next changes: repeated queries (reps search
     the same words) skip FTS5. Bounded by the rows it holds, least recently used first."""
 
-    def __init__(self, max_rows: int = 12_000_000) -> None:
-        self.max_rows = max_rows
+    def __init__(self, max_bytes: int = 64 * 2**20) -> None:
+        self.max_bytes = max_bytes
         self._entries: OrderedDict[tuple[object, ...], Any] = OrderedDict()
-        self._rows = 0
+        self._bytes = 0
         self._generation: str | None = None
         self._lock = threading.Lock()
 
@@ -236,7 +236,7 @@ class Memo:
         if generation != self._generation:
             with self._lock:
                 self._entries.clear()
-                self._rows = 0
+                self._bytes = 0
                 self._generation = generation
 
     def get(self, key: tuple[object, ...], compute: Callable[[], Any]) -> Any:
@@ -246,15 +246,22 @@ class Memo:
                 return self._entries[key]
             generation = self._generation
         value = compute()
-        size = len(value) + 1
+        size = _size(value)
         with self._lock:
-            if generation == self._generation and size <= self.max_rows:
+            if generation == self._generation and size <= self.max_bytes:
                 self._entries[key] = value
-                self._rows += size
-                while self._rows > self.max_rows:
+                self._bytes += size
+                while self._bytes > self.max_bytes:
                     _, dropped = self._entries.popitem(last=False)
-                    self._rows -= len(dropped) + 1
+                    self._bytes -= _size(dropped)
         return value
+
+
+def _size(value: Any) -> int:
+    """Bytes a remembered value holds, roughly."""
+    if isinstance(value, np.ndarray):
+        return int(value.nbytes) + 100
+    return 100 * (len(value) + 1)
 
 
 class Fts5Backend:
@@ -646,16 +653,30 @@ class Fts5Backend:
     def _matching(self, conn: sqlite3.Connection, expression: str) -> NDArray[np.int32]:
         """Every rowid matching `expression`, ascending (remembered until the next change)."""
 
-        def fetch() -> NDArray[np.int32]:
-            row = conn.execute(
-                "SELECT group_concat(rowid) FROM fts_assets WHERE fts_assets MATCH ?",
-                (expression,),
-            ).fetchone()
-            if not row or not row[0]:
-                return np.zeros(0, np.int32)
-            return np.fromstring(row[0], dtype=np.int32, sep=",")
+        found: NDArray[np.int32] = self._memo.get(
+            ("match", expression), lambda: self._matching_uncached(conn, expression)
+        )
+        return found
 
-        found: NDArray[np.int32] = self._memo.get(("match", expression), fetch)
+    def _matching_uncached(self, conn: sqlite3.Connection, expression: str) -> NDArray[np.int32]:
+        row = conn.execute(
+            "SELECT group_concat(rowid) FROM fts_assets WHERE fts_assets MATCH ?", (expression,)
+        ).fetchone()
+        if not row or not row[0]:
+            return np.zeros(0, np.int32)
+        return np.fromstring(row[0], dtype=np.int32, sep=",")
+
+    def _mask(self, conn: sqlite3.Connection, expression: str, mirror: Mirror) -> NDArray[np.bool_]:
+        """Which rowids match `expression`, as a mask (a common word's list is long, its
+        mask small: 100,000 documents take 100 kB)."""
+
+        def fetch() -> NDArray[np.bool_]:
+            mask = np.zeros(len(mirror.present), bool)
+            rowids = self._matching_uncached(conn, expression)
+            mask[rowids[rowids < len(mask)]] = True
+            return mask
+
+        found: NDArray[np.bool_] = self._memo.get(("mask", expression), fetch)
         return found
 
     def _every_document(self, conn: sqlite3.Connection) -> NDArray[np.int64]:
