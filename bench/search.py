@@ -589,18 +589,29 @@ def main(argv: list[str] | None = None) -> None:
             for c in (*CATEGORIES, "all")
         }
         result["ratios_postgres_over_fts5_engine"] = ratios
+        first = result["engine_first_pass"]
+        result["ratios_postgres_over_fts5_engine_first_pass"] = {
+            c: {q: round(peer[c][q] / max(first[c][q], 1e-6), 2) for q in ("p50", "p95")}
+            for c in (*CATEGORIES, "all")
+        }
         result["ratios_postgres_over_fts5_http"] = {
             c: round(result["postgres"]["query"][c]["p95"] / max(result["http"][c]["p95"], 1e-6), 2)
             for c in (*CATEGORIES, "all")
         }
-        print("\nratio PostgreSQL / FTS5 (>1: FTS5 faster)")
+        print("\nratio PostgreSQL / FTS5 (>1: FTS5 faster); PostgreSQL has no typo tolerance")
+        print("and no prefix matching: see its zero-result counts above")
         for c in (*CATEGORIES, "all"):
+            cold = result["ratios_postgres_over_fts5_engine_first_pass"][c]
             print(
                 f"  {c:<10} engine p50 x{ratios[c]['p50']:<7} engine p95 x{ratios[c]['p95']:<7}"
+                f" engine first pass p95 x{cold['p95']:<7}"
                 f" vs HTTP p95 x{result['ratios_postgres_over_fts5_http'][c]}"
             )
 
-    result["goals_met"] = {c: result["http"][c]["p95"] <= GOALS_MS[c] for c in CATEGORIES}
+    result["goals_met"] = {
+        pass_name: {c: result[pass_name][c]["p95"] <= GOALS_MS[c] for c in CATEGORIES}
+        for pass_name in ("http_first_pass", "http")
+    }
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / "search.json"
     out.write_text(json.dumps(result, indent=2, default=str))

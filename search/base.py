@@ -12,7 +12,9 @@ Matching (`SearchQuery.match`):
 - `MatchMode.ANY` (for candidate retrieval, e.g. suggestions from long deal notes): a
   document matching any word is a candidate, BM25-ranked. `candidate_limit` bounds how
   many matching documents are scored (the most recently indexed first), so a query made
-  of many common words stays fast at 100,000 documents; set `facets=False` and
+  of many common words stays fast at 100,000 documents; words found in a quarter of the
+  documents or more are ignored when rarer ones are given (they would make nearly every
+  document a candidate and BM25 gives them almost no weight). Set `facets=False` and
   `highlights=False` when the caller needs neither.
 
 Cost (FTS5, 100,000 documents): a query costs about one pass over the lists of its words

@@ -740,7 +740,11 @@ class Fts5Backend:
             return self._hits(conn, _where(text, filters), query, mirror)
 
         if query.match is MatchMode.ANY:
-            text = " OR ".join(g.expression() for g in groups)
+            # Words in a quarter of the documents or more would make nearly everything a
+            # candidate and weigh almost nothing: the rarer words choose, when there are any.
+            common_limit = COMMON_SHARE * max(mirror.count, 1)
+            chosen = [g for g in groups if g.frequency < common_limit] or groups
+            text = " OR ".join(g.expression() for g in chosen)
             hits = attempt(text)
             return (text, hits, None) if len(hits) else None
         text = _all_of(groups)

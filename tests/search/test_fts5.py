@@ -57,7 +57,7 @@ def test_any_mode_returns_documents_matching_any_word(tmp_path: Path) -> None:
     backend = _backend(tmp_path)
     backend.rebuild(_docs(20), {})
     query = SearchQuery(
-        text="telematics invoicing unrelatedword",
+        text="fieldline telematics invoicing unrelatedword",  # fieldline: in every document
         match=MatchMode.ANY,
         candidate_limit=5,
         facets=False,
