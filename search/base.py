@@ -70,6 +70,20 @@ class SearchDocument:
     expires_at: datetime | None = None
     approved_at: datetime | None = None
 
+    def attributes(self) -> dict[str, object]:
+        """Kind, status, facet lists and dates (seconds since 1970, or None): what filters,
+        visibility and browsing read, the same for every backend."""
+        return {
+            "kind": self.kind,
+            "status": self.status,
+            "stages": list(self.stages),
+            "industries": list(self.industries),
+            "personas": list(self.personas),
+            "products": list(self.products),
+            "expires_at": None if self.expires_at is None else self.expires_at.timestamp(),
+            "approved_at": None if self.approved_at is None else self.approved_at.timestamp(),
+        }
+
 
 @dataclass(frozen=True)
 class SearchFilters:

@@ -30,7 +30,6 @@ from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -122,10 +121,6 @@ def facet_token(field_name: str, value: str) -> str:
     return f"z{FACET_CODES[field_name]}{value.encode().hex()}0"
 
 
-def _seconds(value: datetime | None) -> float | None:
-    return None if value is None else value.timestamp()
-
-
 def _doc_words(doc: SearchDocument) -> set[str]:
     text = " ".join([doc.title, *doc.questions, *doc.tags, doc.summary, doc.body])
     return {w for w in words(text) if WORD_MIN <= len(w) <= WORD_MAX}
@@ -135,16 +130,7 @@ def _row(doc: SearchDocument) -> tuple[str, ...]:
     tokens = [facet_token("kind", doc.kind), facet_token("status", doc.status)]
     for name in ("stages", "industries", "personas", "products", "tags"):
         tokens.extend(facet_token(name, value) for value in getattr(doc, name))
-    meta = {
-        "kind": doc.kind,
-        "status": doc.status,
-        "stages": list(doc.stages),
-        "industries": list(doc.industries),
-        "personas": list(doc.personas),
-        "products": list(doc.products),
-        "expires_at": _seconds(doc.expires_at),
-        "approved_at": _seconds(doc.approved_at),
-    }
+    meta = doc.attributes()
     return (
         strip_markers(doc.title),
         strip_markers("\n".join(doc.questions)),
@@ -214,6 +200,19 @@ def _by_stem(candidates: Iterable[str], exclude: Iterable[str] = ()) -> list[str
             seen.add(word_stem)
             kept.append(word)
     return kept
+
+
+def _fill(
+    ranked: list[tuple[int, float]], seen: set[int], hits: NDArray[np.int64], need: int
+) -> list[tuple[int, float]]:
+    """A page deeper than the ranked candidates: add the other hits, most recently indexed
+    first, until the page is full."""
+    for rowid in hits[::-1].tolist():
+        if len(ranked) >= need:
+            break
+        if rowid not in seen:
+            ranked.append((rowid, 0.0))
+    return ranked
 
 
 def _all_of(groups: Sequence[_Group]) -> str:
@@ -871,13 +870,7 @@ class Fts5Backend:
             seen.update(r for r, _ in tier)
             if len(ranked) >= need:
                 return ranked
-        # A page deeper than the ranked candidates: the rest, most recently indexed first.
-        for rowid in hits[::-1].tolist():
-            if len(ranked) >= need:
-                break
-            if rowid not in seen:
-                ranked.append((rowid, 0.0))
-        return ranked
+        return _fill(ranked, seen, hits, need)
 
     def _rank_rare(
         self,
@@ -912,13 +905,7 @@ class Fts5Backend:
                 for r in self._recent(conn, heavy, max(need, 1))
                 if r < len(allowed) and allowed[r]
             ]
-        seen = {r for r, _ in ranked}
-        for rowid in hits[::-1].tolist():
-            if len(ranked) >= need:
-                break
-            if rowid not in seen:
-                ranked.append((rowid, 0.0))
-        return ranked
+        return _fill(ranked, {r for r, _ in ranked}, hits, need)
 
     def _recent(self, conn: sqlite3.Connection, expression: str, count: int) -> list[int]:
         """The `count` most recently indexed rowids matching `expression` (no scoring)."""

@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
 from typing import Any
 
 import meilisearch
@@ -82,10 +81,6 @@ def index_settings(synonyms: Mapping[str, Sequence[str]]) -> dict[str, Any]:
     }
 
 
-def _seconds(value: datetime | None) -> float | None:
-    return None if value is None else value.timestamp()
-
-
 def document_payload(doc: SearchDocument) -> dict[str, Any]:
     """One document as Meilisearch stores it (dates as seconds since 1970)."""
     return {
@@ -95,14 +90,7 @@ def document_payload(doc: SearchDocument) -> dict[str, Any]:
         "tags": list(doc.tags),
         "summary": strip_markers(doc.summary),
         "body": strip_markers(doc.body),
-        "kind": doc.kind,
-        "status": doc.status,
-        "stages": list(doc.stages),
-        "industries": list(doc.industries),
-        "personas": list(doc.personas),
-        "products": list(doc.products),
-        "expires_at": _seconds(doc.expires_at),
-        "approved_at": _seconds(doc.approved_at),
+        **doc.attributes(),
     }
 
 
