@@ -909,11 +909,16 @@ class Fts5Backend:
 
     def _recent(self, conn: sqlite3.Connection, expression: str, count: int) -> list[int]:
         """The `count` most recently indexed rowids matching `expression` (no scoring)."""
-        rows = conn.execute(
-            "SELECT rowid FROM fts_assets WHERE fts_assets MATCH ? ORDER BY rowid DESC LIMIT ?",
-            (expression, count),
-        ).fetchall()
-        return [r[0] for r in rows]
+
+        def fetch() -> list[int]:
+            rows = conn.execute(
+                "SELECT rowid FROM fts_assets WHERE fts_assets MATCH ? ORDER BY rowid DESC LIMIT ?",
+                (expression, count),
+            ).fetchall()
+            return [r[0] for r in rows]
+
+        found: list[int] = self._memo.get(("recent", expression, count), fetch)
+        return found
 
     def _browse(
         self, conn: sqlite3.Connection, query: SearchQuery, filters: str | None, mirror: Mirror
