@@ -12,12 +12,21 @@ Tables (all named `fts_*`, which the catalogue's migrations ignore):
 - `fts_synonyms`, `fts_meta`.
 
 Query path (see DESIGN.md's pitfalls on bm25() cost): user words become quoted FTS5
-string tokens only (never syntax); filters are matched as facet tokens inside the same
-MATCH, so FTS5 intersects them in C; the matching rowids come back in one
-`group_concat` and visibility at the query's instant, facet counts and browsing order
-are computed on the in-memory `Mirror`. BM25 is computed for at most `candidate_cap`
-rows: when more match, the most recently indexed rows whose title, questions or tags
-match are ranked first, then the most recently indexed of the others.
+string tokens only (never syntax). Each query word is a group of alternatives: the word
+(stemmed by FTS5), its synonyms (phrases too), typo corrections from the in-memory
+vocabulary when the index does not know the word, and for the last word a prefix plus
+the completions a stemmed prefix would miss. Filters are facet tokens in the same MATCH.
+
+- Hits: the rarer groups and the filters go to FTS5 as one expression; a group found in
+  a quarter of the documents or more is fetched once as a packed mask; the lists are
+  intersected with numpy. Visibility at the query's instant, facet counts and browse
+  order are computed on the in-memory `Mirror`. What a search fetched is remembered
+  (`Memo`) until the index next changes.
+- Ranking: BM25 (its IDF costs a pass over each scored word's whole list) over the rarer
+  groups only, for at most `candidate_cap` rows; with more hits the most recently
+  indexed title/question/tag matches are ranked first. When every word is common, title
+  matches come first, most recently indexed first.
+- Highlights: marked in Python on the page's hits (`search.highlight`).
 """
 
 from __future__ import annotations
