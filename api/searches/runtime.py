@@ -62,11 +62,13 @@ class SearchRuntime:
         """Open the backend, catch up, start the outbox worker."""
         backend, transactional = make_backend(settings)
         backend.open()
-        if isinstance(backend, Fts5Backend) and backend.count() == 0:
+        if isinstance(backend, Fts5Backend):
+            # The embedded index is derived data: when it does not hold one document per
+            # asset (new, or the catalogue was rebuilt or restored), build it again.
             with session_scope(engine) as session:
-                missing = count_assets(session)
-            if missing:
-                log.info("search index is empty; building it from %d assets", missing)
+                assets = count_assets(session)
+            if backend.count() != assets:
+                log.info("search index out of step; building it from %d assets", assets)
                 rebuild(engine, backend)
         if not transactional:
             # Synonyms may have changed while this backend was away: send them again.
