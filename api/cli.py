@@ -19,6 +19,7 @@ from api.demo.commands import demo, load_demo, report
 from api.errors import BatonError
 from api.main import create_app
 from api.reports.commands import report_app
+from api.searches.commands import reindex
 from api.settings import Settings, get_settings
 from api.users import service as users
 from api.users.models import Role
@@ -38,6 +39,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(report_app, name="report")
 app.command()(ingest)
 app.command()(demo)
+app.command("reindex")(reindex)
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)

@@ -22,6 +22,8 @@ from api.problems import install_problem_handlers
 from api.questions.routes import router as questions_router
 from api.reports.routes import router as reports_router
 from api.request_guard import NulGuard
+from api.searches.routes import router as search_router
+from api.searches.runtime import SearchRuntime
 from api.settings import Settings, get_settings
 from api.taxonomy.routes import router as taxonomy_router
 from api.users.routes import router as users_router
@@ -44,9 +46,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+        search = SearchRuntime.start(settings, app.state.engine, app.state.metrics)
+        app.state.search = search
+        app.state.search_health = search.backend.health
         try:
             yield
         finally:
+            search.stop()
             app.state.engine.dispose()
 
     app = FastAPI(
@@ -71,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         messaging_router,
         reports_router,
         events_router,
+        search_router,
     ):
         app.include_router(router)
     app.add_middleware(NulGuard)

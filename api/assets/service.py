@@ -190,50 +190,54 @@ def _person(user_id: str | None, users: dict[str, Any]) -> PersonRef:
     return PersonRef(id=user_id, email=user.email if user is not None else None)
 
 
-def present(session: Session, assets: Sequence[Asset], *, now: datetime) -> list[AssetOut]:
-    """Assets as the API shows them, with their terms, tags, questions and owner."""
-    ids = [a.id for a in assets]
-    links = _links(session, ids)
+def _shown(session: Session, assets: Sequence[Asset], *, now: datetime) -> list[dict[str, Any]]:
+    """What every view of an asset shows but its body: terms, tags, questions, owner."""
+    links = _links(session, [a.id for a in assets])
     owners = people(session, {a.owner_id for a in assets if a.owner_id})
-    out = []
+    shown = []
     for asset in assets:
         link = links[asset.id]
-        out.append(
-            AssetOut(
-                id=asset.id,
-                title=asset.title,
-                kind=Kind(asset.kind),
-                summary=asset.summary,
-                body=asset.body,
-                url=asset.url,
-                status=Status(asset.status),
-                live=is_live(asset, now),
-                version=asset.version,
-                stages=link.terms[Facet.stages],
-                industries=link.terms[Facet.industries],
-                personas=link.terms[Facet.personas],
-                products=link.terms[Facet.products],
-                tags=link.tags,
-                questions=link.questions,
-                fields=dict(asset.fields or {}),
-                expires_at=asset.expires_at,
-                created_at=asset.created_at,
-                updated_at=asset.updated_at,
-                approved_at=asset.approved_at,
-                owner=_person(asset.owner_id, owners),
-                file=file_info(asset),
-                review_comment=asset.review_comment,
-            )
+        shown.append(
+            {
+                "id": asset.id,
+                "title": asset.title,
+                "kind": Kind(asset.kind),
+                "summary": asset.summary,
+                "url": asset.url,
+                "status": Status(asset.status),
+                "live": is_live(asset, now),
+                "version": asset.version,
+                "stages": link.terms[Facet.stages],
+                "industries": link.terms[Facet.industries],
+                "personas": link.terms[Facet.personas],
+                "products": link.terms[Facet.products],
+                "tags": link.tags,
+                "questions": link.questions,
+                "fields": dict(asset.fields or {}),
+                "expires_at": asset.expires_at,
+                "created_at": asset.created_at,
+                "updated_at": asset.updated_at,
+                "approved_at": asset.approved_at,
+                "owner": _person(asset.owner_id, owners),
+                "file": file_info(asset),
+                "review_comment": asset.review_comment,
+            }
         )
-    return out
+    return shown
+
+
+def present(session: Session, assets: Sequence[Asset], *, now: datetime) -> list[AssetOut]:
+    """Assets as the API shows them, with their terms, tags, questions and owner."""
+    return [
+        AssetOut(**fields, body=asset.body)
+        for asset, fields in zip(assets, _shown(session, assets, now=now), strict=True)
+    ]
 
 
 def present_brief(session: Session, assets: Sequence[Asset], *, now: datetime) -> list[AssetBrief]:
-    """Assets without their body, as hits and suggestions show them."""
-    return [
-        AssetBrief.model_validate(a.model_dump(exclude={"body"}))
-        for a in present(session, assets, now=now)
-    ]
+    """Assets without their body, as hits and suggestions show them (the body is never
+    read, so callers may load assets with the body deferred)."""
+    return [AssetBrief(**fields) for fields in _shown(session, assets, now=now)]
 
 
 def present_one(session: Session, asset: Asset, *, now: datetime) -> AssetOut:

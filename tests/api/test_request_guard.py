@@ -21,11 +21,13 @@ def test_nul_in_the_path_is_404(marketer: Actor, path: str) -> None:
 @pytest.mark.parametrize(
     "path", ["/v1/assets?tag=a%00b", "/v1/assets?industry=a%00b", "/v1/questions?stage=%00"]
 )
-def test_nul_in_the_query_is_422(marketer: Actor, path: str) -> None:
-    publish(marketer, tags=["ab"])
+def test_nul_in_the_query_is_removed(marketer: Actor, path: str) -> None:
+    publish(marketer, tags=["ab"], industries=["ab"])
     response = marketer.get(path)
-    assert response.status_code == 422, response.text
-    assert response.json()["type"] == "/problems/invalid"
+    assert response.status_code == 200, response.text
+    # `a%00b` is read as `ab`, the way NUL is dropped from request bodies.
+    expected = 0 if "questions" in path else 1
+    assert response.json()["total"] == expected
 
 
 def test_nul_in_a_patch_path_is_404(marketer: Actor) -> None:

@@ -1,0 +1,67 @@
+"""One asset -> one search document, the same for every backend."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from sqlmodel import Session, col, func, select
+
+from api.assets.models import Asset
+from api.assets.service import present
+from api.db import utcnow
+from search.base import SearchDocument
+
+REBUILD_BATCH = 500
+
+
+def documents_for(session: Session, asset_ids: Sequence[str]) -> list[SearchDocument]:
+    """Search documents of the assets that exist (a removed asset simply has none)."""
+    if not asset_ids:
+        return []
+    assets = session.exec(select(Asset).where(col(Asset.id).in_(list(asset_ids)))).all()
+    return _documents(session, list(assets))
+
+
+def _documents(session: Session, assets: list[Asset]) -> list[SearchDocument]:
+    shown = present(session, assets, now=utcnow())
+    return [
+        SearchDocument(
+            id=asset.id,
+            title=asset.title,
+            kind=asset.kind,
+            status=asset.status,
+            summary=asset.summary,
+            body=asset.body,
+            tags=tuple(out.tags),
+            questions=tuple(q.text for q in out.questions),
+            stages=tuple(out.stages),
+            industries=tuple(out.industries),
+            personas=tuple(out.personas),
+            products=tuple(out.products),
+            expires_at=asset.expires_at,
+            approved_at=asset.approved_at,
+        )
+        for asset, out in zip(assets, shown, strict=True)
+    ]
+
+
+def count_assets(session: Session) -> int:
+    return int(session.exec(select(func.count()).select_from(Asset)).one())
+
+
+def all_documents(session: Session, *, batch: int = REBUILD_BATCH) -> Iterator[SearchDocument]:
+    """Every asset's document, least recently approved (or created) first, in batches."""
+    ids = list(
+        session.exec(
+            select(Asset.id).order_by(
+                func.coalesce(col(Asset.approved_at), col(Asset.created_at)), col(Asset.id)
+            )
+        ).all()
+    )
+    for start in range(0, len(ids), batch):
+        chunk = ids[start : start + batch]
+        by_id = {d.id: d for d in documents_for(session, chunk)}
+        for asset_id in chunk:
+            if asset_id in by_id:
+                yield by_id[asset_id]
+        session.expunge_all()

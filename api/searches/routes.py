@@ -1,0 +1,91 @@
+"""/v1/search and /v1/search/synonyms."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Query, Request, Response
+
+from api.assets.kinds import Kind
+from api.assets.models import Status
+from api.deps import CallerDep, MarketerDep, NowDep, PageDep, SessionDep
+from api.searches import service, synonyms
+from api.searches.runtime import SearchRuntime
+from api.searches.schemas import SearchOut
+from search.base import MAX_QUERY_CHARS
+
+router = APIRouter(prefix="/v1/search", tags=["search"])
+
+Repeatable = Query(description="repeatable; values of one filter are OR'ed")
+
+
+def _runtime(request: Request) -> SearchRuntime:
+    runtime: SearchRuntime = request.app.state.search
+    return runtime
+
+
+@router.get("", response_model=SearchOut)
+def search(
+    request: Request,
+    session: SessionDep,
+    caller: CallerDep,
+    now: NowDep,
+    page: PageDep,
+    q: Annotated[str, Query(max_length=MAX_QUERY_CHARS, description="any text")] = "",
+    kind: Annotated[list[Kind] | None, Repeatable] = None,
+    stage: Annotated[list[str] | None, Repeatable] = None,
+    industry: Annotated[list[str] | None, Repeatable] = None,
+    persona: Annotated[list[str] | None, Repeatable] = None,
+    product: Annotated[list[str] | None, Repeatable] = None,
+    tag: Annotated[list[str] | None, Repeatable] = None,
+    status: Annotated[
+        list[Status] | None, Query(description="marketers only; reps always get live assets")
+    ] = None,
+) -> Response:
+    """Relevance-ranked search with typo tolerance, stemming, prefix matching on the last
+    word, synonyms, filters and facet counts. Empty `q` browses, most recently approved
+    first. Reps see live assets only."""
+    limit, offset = page
+    runtime = _runtime(request)
+    found = service.search(
+        session,
+        caller,
+        service.SearchRequest(
+            q=q,
+            kind=tuple(kind or ()),
+            stage=tuple(stage or ()),
+            industry=tuple(industry or ()),
+            persona=tuple(persona or ()),
+            product=tuple(product or ()),
+            tag=tuple(tag or ()),
+            status=tuple(status or ()),
+            limit=limit,
+            offset=offset,
+        ),
+        now=now,
+        backend=runtime.backend,
+        search_log=runtime.log,
+        metrics=request.app.state.metrics,
+    )
+    # Built and validated by the service already: serialise once, skip FastAPI's second
+    # validation of every hit (response_model still documents the shape).
+    return Response(found.model_dump_json(), media_type="application/json")
+
+
+@router.get("/synonyms", response_model=dict[str, list[str]])
+def get_synonyms(session: SessionDep, _: CallerDep) -> dict[str, list[str]]:
+    """The synonyms by term; each applies both ways."""
+    return synonyms.get_synonyms(session)
+
+
+@router.put("/synonyms", response_model=dict[str, list[str]])
+def put_synonyms(
+    session: SessionDep,
+    _: MarketerDep,
+    body: Annotated[
+        dict[str, list[str]],
+        Body(examples=[{"roi": ["return on investment"], "deck": ["presentation"]}]),
+    ],
+) -> dict[str, list[str]]:
+    """Replace every synonym. Terms and synonyms are lower-cased; they apply both ways."""
+    return synonyms.replace_synonyms(session, body)

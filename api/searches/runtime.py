@@ -1,0 +1,96 @@
+"""The search side of a running app: the backend, its indexer (outbox worker) and the log."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import OperationalError
+from sqlmodel import col, delete, func, select
+
+from api.db import session_scope
+from api.metrics import Metrics
+from api.searches import sync
+from api.searches.documents import all_documents, count_assets
+from api.searches.indexing import Indexer
+from api.searches.log import SearchLogWriter
+from api.searches.models import SearchOutbox
+from api.searches.synonyms import get_synonyms
+from api.settings import Settings
+from search.base import SearchBackend
+from search.fts5 import Fts5Backend
+from search.meili import MeiliBackend
+
+log = logging.getLogger("baton.search")
+
+SEARCH_FILE = "search.db"
+
+
+def make_backend(settings: Settings) -> tuple[SearchBackend, bool]:
+    """The configured backend, and whether it writes in the catalogue's own transaction."""
+    if settings.search_backend == "meilisearch":
+        if not settings.meili_url:
+            raise ValueError("BATON_SEARCH_BACKEND=meilisearch needs BATON_MEILI_URL")
+        key = settings.meili_key.get_secret_value() if settings.meili_key else None
+        return MeiliBackend(settings.meili_url, key, settings.meili_index), False
+    if settings.uses_sqlite:
+        database = make_url(settings.catalogue_url).database
+        if database and database != ":memory:":
+            return Fts5Backend(Path(database)), True
+    return Fts5Backend(settings.data_dir / SEARCH_FILE), False
+
+
+def rebuild(engine: Engine, backend: SearchBackend) -> int:
+    """Rebuild the backend from the catalogue; the outbox rows it covers are dropped."""
+    with session_scope(engine) as session:
+        covered = session.exec(select(func.max(SearchOutbox.id))).one()
+        indexed = backend.rebuild(all_documents(session), get_synonyms(session))
+        if covered is not None:
+            session.exec(delete(SearchOutbox).where(col(SearchOutbox.id) <= covered))
+    return indexed
+
+
+@dataclass
+class SearchRuntime:
+    backend: SearchBackend
+    indexer: Indexer
+    log: SearchLogWriter
+
+    @classmethod
+    def start(cls, settings: Settings, engine: Engine, metrics: Metrics) -> SearchRuntime:
+        """Open the backend, catch up, start the outbox worker."""
+        backend, transactional = make_backend(settings)
+        backend.open()
+        try:
+            cls._catch_up(engine, backend, transactional=transactional)
+        except OperationalError as exc:
+            # The catalogue does not answer: serve anyway, so /readyz can say so (503);
+            # the next start or `baton reindex` catches the index up.
+            log.error("search index not caught up at start, the catalogue does not answer: %s", exc)
+        indexer = Indexer(
+            engine, backend, transactional=transactional, on_lag=metrics.index_lag.set
+        )
+        indexer.start()
+        return cls(backend=backend, indexer=indexer, log=SearchLogWriter(engine))
+
+    @staticmethod
+    def _catch_up(engine: Engine, backend: SearchBackend, *, transactional: bool) -> None:
+        if isinstance(backend, Fts5Backend):
+            # The embedded index is derived data: when it does not hold one document per
+            # asset (new, or the catalogue was rebuilt or restored), build it again.
+            with session_scope(engine) as session:
+                assets = count_assets(session)
+            if backend.count() != assets:
+                log.info("search index out of step; building it from %d assets", assets)
+                rebuild(engine, backend)
+        if not transactional:
+            # Synonyms may have changed while this backend was away: send them again.
+            with session_scope(engine) as session:
+                session.add(SearchOutbox(asset_id="", op=sync.SYNONYMS_OP))
+
+    def stop(self) -> None:
+        self.indexer.stop()
+        self.log.close()
+        self.backend.close()

@@ -1,0 +1,180 @@
+"""The SearchBackend protocol and its frozen value types.
+
+One asset becomes one `SearchDocument` (built by `api.searches.documents`, the same for
+every backend). A backend answers a `SearchQuery` with a `SearchResult`.
+
+Matching (`SearchQuery.match`):
+
+- `MatchMode.ALL` (what `/v1/search` uses): every query word must match, after typo,
+  prefix (last word) and synonym expansion. When no visible document matches them all,
+  the result holds the documents that match the most of them, best first; a result is
+  empty only when no word matches at all.
+- `MatchMode.ANY` (for candidate retrieval, e.g. suggestions from long deal notes): a
+  document matching any word is a candidate, BM25-ranked. `candidate_limit` bounds how
+  many matching documents are scored (the most recently indexed first), so a query made
+  of many common words stays fast at 100,000 documents; words found in a quarter of the
+  documents or more are ignored when rarer ones are given (they would make nearly every
+  document a candidate and BM25 gives them almost no weight). Set `facets=False` and
+  `highlights=False` when the caller needs neither.
+
+Cost (FTS5, 100,000 documents): a query costs about one pass over the lists of its words
+(to count hits and facets exactly), plus BM25 over at most `candidate_limit` (default
+1,000) rows of its rarer words; words found in a quarter of the documents or more only
+select (BM25 gives them almost no weight, and scoring them costs a pass over their whole
+list). For ANY over many words, pass the few salient ones (rarest first) rather than
+whole notes, and a small `candidate_limit`.
+
+Visibility: `live_at` restricts the result to documents that are approved and not
+expired at that instant. It is judged at query time against the given clock, never only
+when a document was indexed, so an asset disappears from search the moment it expires.
+Filters are OR within one facet and AND across facets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol, runtime_checkable
+
+# The facets a result counts, by their API names.
+FACETS = ("kind", "stages", "industries", "personas", "products")
+# Searchable fields, most important first (title and question text weigh most).
+FIELDS = ("title", "questions", "tags", "summary", "body")
+BODY_SNIPPET_CHARS = 300
+MAX_QUERY_CHARS = 512
+
+
+class MatchMode(StrEnum):
+    ALL = "all"
+    ANY = "any"
+
+
+@dataclass(frozen=True)
+class SearchDocument:
+    """What the index knows of one asset."""
+
+    id: str
+    title: str
+    kind: str
+    status: str
+    summary: str = ""
+    body: str = ""
+    tags: tuple[str, ...] = ()
+    questions: tuple[str, ...] = ()
+    stages: tuple[str, ...] = ()
+    industries: tuple[str, ...] = ()
+    personas: tuple[str, ...] = ()
+    products: tuple[str, ...] = ()
+    expires_at: datetime | None = None
+    approved_at: datetime | None = None
+
+    def attributes(self) -> dict[str, object]:
+        """Kind, status, facet lists and dates (seconds since 1970, or None): what filters,
+        visibility and browsing read, the same for every backend."""
+        return {
+            "kind": self.kind,
+            "status": self.status,
+            "stages": list(self.stages),
+            "industries": list(self.industries),
+            "personas": list(self.personas),
+            "products": list(self.products),
+            "expires_at": None if self.expires_at is None else self.expires_at.timestamp(),
+            "approved_at": None if self.approved_at is None else self.approved_at.timestamp(),
+        }
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    """Values within one filter are OR'ed; filters are AND'ed. Empty means no filter."""
+
+    kinds: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+    stages: tuple[str, ...] = ()
+    industries: tuple[str, ...] = ()
+    personas: tuple[str, ...] = ()
+    products: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+
+    def by_field(self) -> dict[str, tuple[str, ...]]:
+        """The filters keyed by the document field they constrain."""
+        return {
+            "kind": self.kinds,
+            "status": self.statuses,
+            "stages": self.stages,
+            "industries": self.industries,
+            "personas": self.personas,
+            "products": self.products,
+            "tags": self.tags,
+        }
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    text: str = ""
+    filters: SearchFilters = field(default_factory=SearchFilters)
+    live_at: datetime | None = None
+    match: MatchMode = MatchMode.ALL
+    limit: int = 20
+    offset: int = 0
+    candidate_limit: int | None = None
+    facets: bool = True
+    highlights: bool = True
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    id: str
+    score: float
+    highlights: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    hits: Sequence[SearchHit]
+    total: int
+    facets: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    corrected_query: str | None = None
+
+
+def empty_facets() -> dict[str, dict[str, int]]:
+    return {name: {} for name in FACETS}
+
+
+class SearchUnavailable(Exception):
+    """The backend cannot answer now (e.g. Meilisearch is down); retry later."""
+
+
+@runtime_checkable
+class SearchBackend(Protocol):
+    """A search index derived from the catalogue; always rebuildable with `rebuild`."""
+
+    name: str
+
+    def open(self) -> None:
+        """Connect and prepare the index (create it, apply settings)."""
+
+    def close(self) -> None:
+        """Release connections and threads."""
+
+    def index(self, docs: Sequence[SearchDocument]) -> None:
+        """Add or replace documents; visible to the next search when this returns."""
+
+    def delete(self, ids: Sequence[str]) -> None:
+        """Remove documents (unknown ids are ignored)."""
+
+    def set_synonyms(self, synonyms: Mapping[str, Sequence[str]]) -> None:
+        """Replace the synonyms; each applies both ways."""
+
+    def rebuild(self, docs: Iterable[SearchDocument], synonyms: Mapping[str, Sequence[str]]) -> int:
+        """Replace the whole index by these documents; returns how many were indexed."""
+
+    def clear(self) -> None:
+        """Remove every document."""
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        """Answer a query. Raises SearchUnavailable when the backend does not answer."""
+
+    def health(self) -> str:
+        """`"ok"` or what is wrong."""

@@ -1,0 +1,292 @@
+"""The Meilisearch backend, with the official `meilisearch` client.
+
+The pure parts (index settings, document payloads, filter strings, search parameters,
+response mapping) are module functions, unit-tested without a server. The backend class
+only sends them. Every write waits for its task and checks that it *succeeded*
+(`wait_for_task` also returns for failed tasks), so a write that returned is visible to
+the next search.
+
+Differences from the FTS5 backend, by Meilisearch's own design: the fallback when not
+every word matches is Meilisearch's `matchingStrategy: "last"` (drop words from the end,
+rank by words matched), and `corrected_query` is always null (Meilisearch does not say
+which typo it forgave).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import meilisearch
+from meilisearch.errors import MeilisearchError
+
+from search.base import (
+    BODY_SNIPPET_CHARS,
+    FACETS,
+    FIELDS,
+    SearchDocument,
+    SearchHit,
+    SearchQuery,
+    SearchResult,
+    SearchUnavailable,
+)
+from search.text import MARK_CLOSE, MARK_OPEN, clip_marked, marked_html, strip_markers
+
+log = logging.getLogger("baton.search.meili")
+
+FILTERABLE = [
+    "kind",
+    "status",
+    "stages",
+    "industries",
+    "personas",
+    "products",
+    "tags",
+    "expires_at",
+    "approved_at",
+]
+MAX_TOTAL_HITS = 1_000_000
+TASK_TIMEOUT_MS = 30_000
+REBUILD_BATCH = 1000
+CROP_WORDS = 40
+
+
+def both_ways(synonyms: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
+    """Meilisearch synonyms are one-way: add each pair the other way too."""
+    table: dict[str, list[str]] = {}
+    for term, values in synonyms.items():
+        for value in values:
+            for left, right in ((term, value), (value, term)):
+                if left != right and right not in table.setdefault(left, []):
+                    table[left].append(right)
+    return table
+
+
+def index_settings(synonyms: Mapping[str, Sequence[str]]) -> dict[str, Any]:
+    """The index settings Baton needs (applied before the first document)."""
+    return {
+        "searchableAttributes": list(FIELDS),
+        "filterableAttributes": FILTERABLE,
+        "sortableAttributes": ["approved_at"],
+        "rankingRules": ["words", "typo", "proximity", "attribute", "sort", "exactness"],
+        "typoTolerance": {
+            "enabled": True,
+            "minWordSizeForTypos": {"oneTypo": 5, "twoTypos": 9},
+        },
+        "synonyms": both_ways(synonyms),
+        "pagination": {"maxTotalHits": MAX_TOTAL_HITS},
+        "faceting": {"maxValuesPerFacet": 1000},
+    }
+
+
+def document_payload(doc: SearchDocument) -> dict[str, Any]:
+    """One document as Meilisearch stores it (dates as seconds since 1970)."""
+    return {
+        "id": doc.id,
+        "title": strip_markers(doc.title),
+        "questions": [strip_markers(q) for q in doc.questions],
+        "tags": list(doc.tags),
+        "summary": strip_markers(doc.summary),
+        "body": strip_markers(doc.body),
+        **doc.attributes(),
+    }
+
+
+def filter_value(value: str) -> str:
+    """A value quoted for a Meilisearch filter expression."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def filter_expression(query: SearchQuery) -> str | None:
+    """Filters (OR within a facet, AND across) and visibility at the query's instant."""
+    parts: list[str] = []
+    for name, values in query.filters.by_field().items():
+        if values:
+            alternatives = " OR ".join(f"{name} = {filter_value(v)}" for v in values)
+            parts.append(f"({alternatives})")
+    if query.live_at is not None:
+        at = query.live_at.timestamp()
+        parts.append('status = "approved"')
+        parts.append(f"(expires_at IS NULL OR expires_at > {at!r})")
+    return " AND ".join(parts) or None
+
+
+def search_parameters(query: SearchQuery) -> dict[str, Any]:
+    """The body of a Meilisearch search request for `query`."""
+    params: dict[str, Any] = {
+        "attributesToRetrieve": ["id"],
+        "showRankingScore": True,
+        "matchingStrategy": "last",
+    }
+    if query.offset % query.limit == 0:
+        # Page mode answers an exhaustive `totalHits` (offset/limit only an estimate).
+        params.update(page=query.offset // query.limit + 1, hitsPerPage=query.limit)
+    else:
+        params.update(offset=query.offset, limit=query.limit)
+    expression = filter_expression(query)
+    if expression:
+        params["filter"] = expression
+    if query.facets:
+        params["facets"] = list(FACETS)
+    if not query.text.strip():
+        params["sort"] = ["approved_at:desc"]
+    if query.highlights:
+        params.update(
+            {
+                "attributesToHighlight": ["title", "summary"],
+                "attributesToCrop": ["body"],
+                "cropLength": CROP_WORDS,
+                "cropMarker": "…",
+                "highlightPreTag": MARK_OPEN,
+                "highlightPostTag": MARK_CLOSE,
+            }
+        )
+    return params
+
+
+def result_from_response(response: Mapping[str, Any], *, highlights: bool = True) -> SearchResult:
+    """A Meilisearch search response as a SearchResult (highlights escaped and marked)."""
+    hits = []
+    for hit in response.get("hits", []):
+        marked: dict[str, str] = {}
+        formatted = hit.get("_formatted") or {}
+        if highlights and formatted:
+            marked = {
+                "title": marked_html(str(formatted.get("title") or "")),
+                "summary": marked_html(str(formatted.get("summary") or "")),
+                "body": clip_marked(
+                    marked_html(str(formatted.get("body") or "")), BODY_SNIPPET_CHARS
+                ),
+            }
+        hits.append(
+            SearchHit(
+                id=str(hit["id"]),
+                score=round(float(hit.get("_rankingScore") or 0.0), 4),
+                highlights=marked,
+            )
+        )
+    distribution = response.get("facetDistribution") or {}
+    facets = {
+        name: dict(sorted(distribution.get(name, {}).items(), key=lambda kv: (-kv[1], kv[0])))
+        for name in FACETS
+    }
+    total = response.get("totalHits", response.get("estimatedTotalHits", len(hits)))
+    return SearchResult(hits=hits, total=int(total), facets=facets, corrected_query=None)
+
+
+class MeiliBackend:
+    """Meilisearch over HTTP."""
+
+    name = "meilisearch"
+
+    def __init__(self, url: str, key: str | None, index_uid: str, *, timeout: int = 10) -> None:
+        self.url = url
+        self.index_uid = index_uid
+        self.client = meilisearch.Client(url, key, timeout=timeout)
+        self._ready = False
+
+    def _wait(self, task_uid: int) -> None:
+        task = self.client.wait_for_task(task_uid, timeout_in_ms=TASK_TIMEOUT_MS)
+        if task.status != "succeeded":
+            raise SearchUnavailable(f"Meilisearch task {task_uid} {task.status}: {task.error}")
+
+    def _call(self, what: str, action: Any) -> Any:
+        try:
+            return action()
+        except MeilisearchError as exc:
+            raise SearchUnavailable(f"Meilisearch {what} failed: {exc}") from exc
+
+    def _ensure(self, synonyms: Mapping[str, Sequence[str]] | None = None) -> None:
+        """Create the index and apply its settings once (or again with new synonyms)."""
+        if self._ready and synonyms is None:
+            return
+        uid = self.index_uid
+
+        def apply() -> None:
+            try:
+                self.client.get_index(uid)
+            except meilisearch.errors.MeilisearchApiError:
+                self._wait(self.client.create_index(uid, {"primaryKey": "id"}).task_uid)
+            index = self.client.index(uid)
+            current = synonyms
+            if current is None:
+                current = index.get_synonyms() or {}
+            self._wait(index.update_settings(index_settings(current)).task_uid)
+
+        self._call("settings", apply)
+        self._ready = True
+
+    def open(self) -> None:
+        try:
+            self._ensure()
+        except SearchUnavailable as exc:
+            log.warning("Meilisearch is not ready yet (%s); will retry on first use", exc)
+
+    def close(self) -> None:
+        self._ready = False
+
+    def index(self, docs: Sequence[SearchDocument]) -> None:
+        if not docs:
+            return
+        self._ensure()
+        payload = [document_payload(d) for d in docs]
+        index = self.client.index(self.index_uid)
+        self._call("indexing", lambda: self._wait(index.add_documents(payload, "id").task_uid))
+
+    def delete(self, ids: Sequence[str]) -> None:
+        if not ids:
+            return
+        self._ensure()
+        index = self.client.index(self.index_uid)
+        self._call("deleting", lambda: self._wait(index.delete_documents(list(ids)).task_uid))
+
+    def set_synonyms(self, synonyms: Mapping[str, Sequence[str]]) -> None:
+        self._ensure(synonyms)
+
+    def clear(self) -> None:
+        self._ensure()
+        index = self.client.index(self.index_uid)
+        self._call("clearing", lambda: self._wait(index.delete_all_documents().task_uid))
+
+    def rebuild(self, docs: Iterable[SearchDocument], synonyms: Mapping[str, Sequence[str]]) -> int:
+        """Build a fresh index beside the live one, then swap them (searches never see a
+        half-built index)."""
+        self._ensure()
+        fresh = f"{self.index_uid}-rebuild-{int(time.time())}"
+        indexed = 0
+
+        def build() -> None:
+            nonlocal indexed
+            self._wait(self.client.create_index(fresh, {"primaryKey": "id"}).task_uid)
+            index = self.client.index(fresh)
+            self._wait(index.update_settings(index_settings(synonyms)).task_uid)
+            batch: list[dict[str, Any]] = []
+            for doc in docs:
+                batch.append(document_payload(doc))
+                if len(batch) >= REBUILD_BATCH:
+                    self._wait(index.add_documents(batch, "id").task_uid)
+                    indexed += len(batch)
+                    batch = []
+            if batch:
+                self._wait(index.add_documents(batch, "id").task_uid)
+                indexed += len(batch)
+            self._wait(self.client.swap_indexes([{"indexes": [self.index_uid, fresh]}]).task_uid)
+            self._wait(self.client.delete_index(fresh).task_uid)
+
+        self._call("rebuild", build)
+        return indexed
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        self._ensure()
+        index = self.client.index(self.index_uid)
+        response = self._call("search", lambda: index.search(query.text, search_parameters(query)))
+        return result_from_response(response, highlights=query.highlights)
+
+    def health(self) -> str:
+        try:
+            status = self.client.health().get("status")
+        except Exception as exc:
+            return f"error: Meilisearch at {self.url} does not answer ({type(exc).__name__})"
+        return "ok" if status == "available" else f"error: Meilisearch status {status}"

@@ -1,0 +1,157 @@
+"""An in-memory copy of each indexed document's facets, visibility and dates, by rowid.
+
+FTS5 finds the matching rowids fast; judging visibility at the query's instant, counting
+facets over every hit and browsing by approval date are then array operations here
+instead of a join per matching row (which costs ~1 µs a row, 100 ms at 100,000 hits).
+
+Rowids are never reused: a changed document is indexed under a new rowid, so what is
+stored for a rowid never changes and the copy only ever grows (`load` appends).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from search.base import FACETS
+
+MULTI_FACETS = ("stages", "industries", "personas", "products")
+STATUSES = ("draft", "in_review", "approved", "archived")
+
+
+@dataclass
+class _Facet:
+    values: list[str]
+    codes: dict[str, int]
+    rowids: NDArray[np.int64]
+    value_codes: NDArray[np.int32]
+
+    def code(self, value: str) -> int:
+        code = self.codes.get(value)
+        if code is None:
+            code = len(self.values)
+            self.codes[value] = code
+            self.values.append(value)
+        return code
+
+
+def _new_facet() -> _Facet:
+    return _Facet([], {}, np.zeros(0, np.int64), np.zeros(0, np.int32))
+
+
+def epoch(value: str | float | None) -> float | None:
+    """Seconds since 1970 from what `meta` stores (already seconds) or None."""
+    if value is None:
+        return None
+    return float(value)
+
+
+class Mirror:
+    """Per-rowid columns: present, expires_at, approved_at, kind, status and multi facets."""
+
+    def __init__(self) -> None:
+        self.upto = 0
+        self.count = 0
+        size = 1024
+        self.present = np.zeros(size, bool)
+        self.expires = np.full(size, -math.inf)
+        self.approved = np.full(size, -math.inf)
+        self.kind = np.zeros(size, np.int32)
+        self.status = np.zeros(size, np.int8)
+        self.kinds = _new_facet()
+        self.multi = {name: _new_facet() for name in MULTI_FACETS}
+        self.asset_ids: dict[int, str] = {}
+
+    def _grow(self, highest: int) -> None:
+        size = len(self.present)
+        if highest < size:
+            return
+        while size <= highest:
+            size *= 2
+        extra = size - len(self.present)
+        self.present = np.concatenate([self.present, np.zeros(extra, bool)])
+        self.expires = np.concatenate([self.expires, np.full(extra, -math.inf)])
+        self.approved = np.concatenate([self.approved, np.full(extra, -math.inf)])
+        self.kind = np.concatenate([self.kind, np.zeros(extra, np.int32)])
+        self.status = np.concatenate([self.status, np.zeros(extra, np.int8)])
+
+    def load(self, rows: Iterable[tuple[int, str, str]]) -> None:
+        """Append documents given as (rowid, asset_id, meta JSON); rowids above `upto`."""
+        pairs: dict[str, tuple[list[int], list[int]]] = {n: ([], []) for n in MULTI_FACETS}
+        for rowid, asset_id, meta_json in rows:
+            meta = json.loads(meta_json)
+            self._grow(rowid)
+            self.count += not self.present[rowid]
+            self.present[rowid] = True
+            expires = epoch(meta.get("expires_at"))
+            approved = epoch(meta.get("approved_at"))
+            self.expires[rowid] = math.inf if expires is None else expires
+            self.approved[rowid] = -math.inf if approved is None else approved
+            self.kind[rowid] = self.kinds.code(meta["kind"])
+            status = meta["status"]
+            self.status[rowid] = STATUSES.index(status) if status in STATUSES else -1
+            self.asset_ids[rowid] = asset_id
+            for name in MULTI_FACETS:
+                facet = self.multi[name]
+                ids, codes = pairs[name]
+                for value in meta.get(name, ()):
+                    ids.append(rowid)
+                    codes.append(facet.code(value))
+            self.upto = max(self.upto, rowid)
+        for name, (ids, codes) in pairs.items():
+            if ids:
+                facet = self.multi[name]
+                facet.rowids = np.concatenate([facet.rowids, np.asarray(ids, np.int64)])
+                facet.value_codes = np.concatenate([facet.value_codes, np.asarray(codes, np.int32)])
+
+    def known(self, rowids: NDArray[np.int64]) -> NDArray[np.int64]:
+        """The rowids this copy holds (a concurrent rebuild may have dropped others)."""
+        rowids = rowids[rowids < len(self.present)]
+        return rowids[self.present[rowids]]
+
+    def live(self, rowids: NDArray[np.int64], at: float) -> NDArray[np.int64]:
+        """The rowids approved and not expired at `at` (seconds since 1970)."""
+        approved = STATUSES.index("approved")
+        keep = (self.status[rowids] == approved) & (self.expires[rowids] > at)
+        return rowids[keep]
+
+    def facet_counts(self, rowids: NDArray[np.int64]) -> dict[str, dict[str, int]]:
+        """How many of `rowids` carry each facet value (zero counts left out)."""
+        counts: dict[str, dict[str, int]] = {name: {} for name in FACETS}
+        if len(rowids) == 0:
+            return counts
+        kind_counts = np.bincount(self.kind[rowids], minlength=len(self.kinds.values))
+        counts["kind"] = _named(self.kinds.values, kind_counts)
+        mask = np.zeros(len(self.present), bool)
+        mask[rowids] = True
+        for name in MULTI_FACETS:
+            facet = self.multi[name]
+            if len(facet.rowids) == 0:
+                continue
+            hit_codes = facet.value_codes[mask[facet.rowids]]
+            counts[name] = _named(facet.values, np.bincount(hit_codes, minlength=len(facet.values)))
+        return counts
+
+    def newest_approved(self, rowids: NDArray[np.int64], count: int) -> NDArray[np.int64]:
+        """The first `count` of `rowids` by approval date, newest first (never approved
+        last), then most recently indexed."""
+        if len(rowids) == 0 or count <= 0:
+            return rowids[:0]
+        keys = self.approved[rowids]
+        if len(rowids) > 4 * count:
+            threshold = np.partition(keys, len(keys) - count)[len(keys) - count]
+            chosen = keys >= threshold
+            rowids, keys = rowids[chosen], keys[chosen]
+        order = np.lexsort((-rowids, -keys))
+        result: NDArray[np.int64] = rowids[order][:count]
+        return result
+
+
+def _named(values: list[str], counts: NDArray[np.int64]) -> dict[str, int]:
+    order = np.argsort(-counts, kind="stable")
+    return {values[i]: int(counts[i]) for i in order if counts[i] > 0}

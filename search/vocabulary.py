@@ -1,0 +1,74 @@
+"""The index's own vocabulary, in memory: typo correction and prefix completion.
+
+Scanning an `fts5vocab` table per request is slow and it holds stems, not words, so the
+FTS5 backend keeps the words it indexed (and in how many documents) in an ordinary table
+and mirrors them here. Counts may run high after deletions until the next load; they only
+order candidates, the index itself decides what matches.
+"""
+
+from __future__ import annotations
+
+import bisect
+import threading
+from collections.abc import Iterable
+
+from search.text import typo_budget, typo_candidates
+
+MAX_COMPLETIONS = 12
+COMPLETION_SCAN = 5000
+
+
+class Vocabulary:
+    """Words with their document counts, by length and in sorted order."""
+
+    def __init__(self, counts: dict[str, int] | None = None) -> None:
+        self._lock = threading.Lock()
+        self._counts: dict[str, int] = dict(counts or {})
+        self._sorted: list[str] = sorted(self._counts)
+        self._by_length: dict[int, list[str]] = {}
+        for word in self._sorted:
+            self._by_length.setdefault(len(word), []).append(word)
+
+    def __len__(self) -> int:
+        return len(self._counts)
+
+    def __contains__(self, word: object) -> bool:
+        return word in self._counts
+
+    def docs(self, word: str) -> int:
+        return self._counts.get(word, 0)
+
+    def add(self, words: Iterable[str]) -> None:
+        """Count each word once more (a document containing them was indexed)."""
+        with self._lock:
+            for word in words:
+                if word in self._counts:
+                    self._counts[word] += 1
+                    continue
+                self._counts[word] = 1
+                bisect.insort(self._sorted, word)
+                self._by_length.setdefault(len(word), []).append(word)
+
+    def corrections(self, word: str) -> list[str]:
+        """Indexed words within the typo budget of `word`: nearest, then most common, first."""
+        budget = typo_budget(word)
+        if budget == 0:
+            return []
+        choices: list[str] = []
+        for length in range(len(word) - budget, len(word) + budget + 1):
+            choices.extend(self._by_length.get(length, ()))
+        found = typo_candidates(word, choices, budget=budget, limit=50)
+        found.sort(key=lambda pair: (pair[1], -self._counts.get(pair[0], 0), pair[0]))
+        return [candidate for candidate, _ in found[:8]]
+
+    def completions(self, prefix: str) -> list[str]:
+        """The most common indexed words that start with `prefix` (not `prefix` itself)."""
+        start = bisect.bisect_left(self._sorted, prefix)
+        found: list[str] = []
+        for word in self._sorted[start : start + COMPLETION_SCAN]:
+            if not word.startswith(prefix):
+                break
+            if word != prefix:
+                found.append(word)
+        found.sort(key=lambda w: -self._counts.get(w, 0))
+        return found[:MAX_COMPLETIONS]

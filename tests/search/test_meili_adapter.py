@@ -1,0 +1,134 @@
+"""The Meilisearch adapter's translation, without a server."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from search.base import MatchMode, SearchDocument, SearchFilters, SearchQuery
+from search.meili import (
+    MAX_TOTAL_HITS,
+    both_ways,
+    document_payload,
+    filter_expression,
+    filter_value,
+    index_settings,
+    result_from_response,
+    search_parameters,
+)
+from search.text import MARK_CLOSE, MARK_OPEN
+
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+
+
+def test_synonyms_are_sent_both_ways() -> None:
+    assert both_ways({"roi": ["return on investment", "payback"]}) == {
+        "roi": ["return on investment", "payback"],
+        "return on investment": ["roi"],
+        "payback": ["roi"],
+    }
+
+
+def test_index_settings() -> None:
+    settings = index_settings({"roi": ["return on investment"]})
+    assert settings["searchableAttributes"] == ["title", "questions", "tags", "summary", "body"]
+    assert set(settings["filterableAttributes"]) >= {
+        "kind",
+        "status",
+        "stages",
+        "industries",
+        "personas",
+        "products",
+        "tags",
+        "expires_at",
+    }
+    assert settings["sortableAttributes"] == ["approved_at"]
+    assert settings["typoTolerance"]["minWordSizeForTypos"] == {"oneTypo": 5, "twoTypos": 9}
+    assert settings["synonyms"]["return on investment"] == ["roi"]
+    assert settings["pagination"]["maxTotalHits"] == MAX_TOTAL_HITS
+
+
+def test_document_payload() -> None:
+    doc = SearchDocument(
+        id="a1",
+        title=f"ROI {MARK_OPEN}guide",
+        kind="case_study",
+        status="approved",
+        questions=("Does it work offline?",),
+        stages=("decision",),
+        expires_at=NOW,
+    )
+    payload = document_payload(doc)
+    assert payload["id"] == "a1"
+    assert payload["title"] == "ROI  guide"  # a document cannot forge a highlight marker
+    assert payload["questions"] == ["Does it work offline?"]
+    assert payload["stages"] == ["decision"]
+    assert payload["expires_at"] == NOW.timestamp()
+    assert payload["approved_at"] is None
+
+
+def test_filter_values_are_quoted_and_escaped() -> None:
+    assert filter_value('say "hi" \\ bye') == '"say \\"hi\\" \\\\ bye"'
+
+
+def test_filters_or_within_and_across_plus_visibility() -> None:
+    query = SearchQuery(
+        filters=SearchFilters(kinds=("case_study", "ebook"), industries=("construction",)),
+        live_at=NOW,
+    )
+    assert filter_expression(query) == (
+        '(kind = "case_study" OR kind = "ebook") AND (industries = "construction")'
+        ' AND status = "approved"'
+        f" AND (expires_at IS NULL OR expires_at > {NOW.timestamp()!r})"
+    )
+    assert filter_expression(SearchQuery()) is None
+    marketer = SearchQuery(filters=SearchFilters(statuses=("draft",)))
+    assert filter_expression(marketer) == '(status = "draft")'
+
+
+def test_search_parameters() -> None:
+    params = search_parameters(SearchQuery(text="roi", limit=5, offset=10))
+    assert params["page"] == 3 and params["hitsPerPage"] == 5  # exact totals
+    assert "offset" not in params
+    odd = search_parameters(SearchQuery(text="roi", limit=5, offset=7))
+    assert odd["offset"] == 7 and odd["limit"] == 5
+    assert params["facets"] == ["kind", "stages", "industries", "personas", "products"]
+    assert params["highlightPreTag"] == MARK_OPEN
+    assert params["attributesToCrop"] == ["body"]
+    assert params["matchingStrategy"] == "last"
+    assert "sort" not in params
+    browse = search_parameters(SearchQuery(text="  ", match=MatchMode.ANY, highlights=False))
+    assert browse["sort"] == ["approved_at:desc"]
+    assert "attributesToHighlight" not in browse
+
+
+def test_response_mapping() -> None:
+    long_body = "word " * 100 + f"{MARK_OPEN}telematics{MARK_CLOSE} <b>" + " more" * 100
+    response = {
+        "hits": [
+            {
+                "id": "a1",
+                "_rankingScore": 0.91234567,
+                "_formatted": {
+                    "title": f"{MARK_OPEN}AT&T{MARK_CLOSE} battlecard",
+                    "summary": "<i>",
+                    "body": long_body,
+                },
+            },
+            {"id": "a2", "_rankingScore": 0.5},
+        ],
+        "totalHits": 42,
+        "facetDistribution": {"kind": {"ebook": 1, "case_study": 3}, "stages": {}},
+    }
+    result = result_from_response(response)
+    assert result.total == 42
+    first = result.hits[0]
+    assert first.id == "a1" and first.score == 0.9123
+    assert first.highlights["title"] == "<mark>AT&amp;T</mark> battlecard"
+    assert first.highlights["summary"] == "&lt;i&gt;"
+    assert len(first.highlights["body"]) <= 300
+    assert result.hits[1].highlights == {}
+    assert list(result.facets["kind"]) == ["case_study", "ebook"]
+    assert result.facets["personas"] == {}
+    assert result.corrected_query is None
+    estimated = result_from_response({"hits": [], "estimatedTotalHits": 7})
+    assert estimated.total == 7
