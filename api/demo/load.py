@@ -32,6 +32,7 @@ from api.messaging import service as messaging
 from api.messaging.schemas import RuleIn
 from api.questions import service as questions
 from api.questions.schemas import QuestionCreate
+from api.searches import synonyms as search_synonyms
 from api.taxonomy import service as taxonomy
 from api.taxonomy.models import Facet
 from api.users import service as users
@@ -221,10 +222,8 @@ def render_name(spec: corpus.Asset) -> str:
 
 
 def load_synonyms(session: Session, synonyms: dict[str, list[str]]) -> int:
-    """Search synonyms. To wire (issue 3):
-    `api.searches.synonyms.replace_synonyms(session, synonyms)`."""
-    del session
-    return len(synonyms)
+    """The search synonyms the company's reps use, as PUT /v1/search/synonyms sets them."""
+    return len(search_synonyms.replace_synonyms(session, synonyms))
 
 
 def load_messaging_rules(session: Session, rules: list[dict[str, Any]]) -> int:

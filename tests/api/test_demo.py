@@ -101,6 +101,32 @@ def test_a_word_found_only_inside_a_pdf_is_in_that_assets_body(loaded: Settings)
     assert all(word not in (a.title + a.summary + str(a.fields)).lower() for a in rows)
 
 
+def test_reps_find_the_pdf_only_word_by_search(loaded: Settings, rep: Actor) -> None:
+    word = corpus.PDF_ONLY_WORD
+    result = rep.get("/v1/search", params={"q": word}).json()
+    assert result["total"] == 1
+    hit = result["hits"][0]
+    assert hit["asset"]["file"]["content_type"] == "application/pdf"
+    assert "<mark>" in hit["highlights"]["body"]
+    # Half-typed and misspelt, it is still found.
+    assert rep.get("/v1/search", params={"q": word[:5]}).json()["total"] >= 1
+    misspelt = word[:3] + word[4] + word[3] + word[5:]
+    typo = rep.get("/v1/search", params={"q": misspelt}).json()
+    assert typo["hits"][0]["asset"]["id"] == hit["asset"]["id"]
+    assert typo["corrected_query"] == word
+
+
+def test_synonyms_are_in_force(loaded: Settings, rep: Actor) -> None:
+    assert rep.get("/v1/search/synonyms").json() == {
+        term: sorted(synonyms) for term, synonyms in corpus.SYNONYMS.items()
+    }
+    by_acronym = {
+        h["asset"]["id"] for h in rep.get("/v1/search", params={"q": "roi"}).json()["hits"]
+    }
+    spelled_out = rep.get("/v1/search", params={"q": "return on investment"}).json()["hits"]
+    assert by_acronym & {h["asset"]["id"] for h in spelled_out}
+
+
 def test_questions_some_answered_some_not(loaded: Settings, rep: Actor) -> None:
     questions = rep.get("/v1/questions", params={"limit": 100}).json()["items"]
     assert len(questions) == len(corpus.QUESTIONS)
@@ -160,5 +186,6 @@ def test_baton_demo_command(settings: Settings, monkeypatch: pytest.MonkeyPatch)
     assert first.exit_code == 0, first.output
     assert "Loaded the demo library: 42 assets" in " ".join(first.output.split())
     assert "messaging rules" in " ".join(first.output.split())
+    assert "synonyms" in " ".join(first.output.split())
     assert "already holds assets" in second.output
     assert Path(settings.blob_dir).is_dir()

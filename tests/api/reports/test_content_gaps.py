@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from fastapi import FastAPI
+
 from tests.api.reports.conftest import Corpus, days
 from tests.catalogue import publish
 from tests.conftest import Actor
@@ -234,3 +236,36 @@ def test_csv_is_the_coverage_matrix(marketer: Actor, gaps_corpus: Corpus) -> Non
         "expansion,0,0,0,0",
         "",
     ]
+
+
+def test_reps_searches_that_found_nothing_reach_the_report(
+    app: FastAPI, marketer: Actor, rep: Actor
+) -> None:
+    """End to end: real searches through /v1/search, then the report."""
+    publish(marketer, title="Offline mode for field crews", body="Works without signal.")
+    for query in ("Drone inspections!", "drone   INSPECTIONS", "offline mode", "zzqx"):
+        assert rep.get("/v1/search", params={"q": query}).status_code == 200
+    # A marketer's empty search is not a rep left without content.
+    marketer.get("/v1/search", params={"q": "warehouse robots"})
+    app.state.search.log.flush()
+    searches = report(marketer)["zero_result_searches"]
+    assert [(s["query"], s["count"]) for s in searches] == [("drone inspections", 2), ("zzqx", 1)]
+    assert all(s["last_searched_at"] for s in searches)
+
+
+def test_reps_events_reach_the_report(marketer: Actor, rep: Actor) -> None:
+    """End to end: feedback and usage through POST /v1/events, then the report."""
+    disliked = publish(marketer, title="Dated pricing one-pager")
+    viewed = publish(marketer, title="Rollout checklist")
+    untouched = publish(marketer, title="Partner overview")
+    for kind in ("not_helpful", "not_helpful", "helpful"):
+        assert (
+            rep.post("/v1/events", json={"asset_id": disliked["id"], "type": kind}).status_code
+            == 202
+        )
+    rep.post("/v1/events", json={"asset_id": viewed["id"], "type": "view"})
+    body = report(marketer)
+    assert [(r["id"], r["helpful"], r["not_helpful"]) for r in body["low_rated"]] == [
+        (disliked["id"], 1, 2)
+    ]
+    assert [u["id"] for u in body["unused"]] == [untouched["id"]]
