@@ -31,7 +31,7 @@ system-packages:
 	./.ci/system-packages
 
 test: install-dev system-packages
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check .
