@@ -25,6 +25,8 @@ from api.request_guard import NulGuard
 from api.searches.routes import router as search_router
 from api.searches.runtime import SearchRuntime
 from api.settings import Settings, get_settings
+from api.suggestions.memory import SuggestionMemory
+from api.suggestions.routes import router as suggestions_router
 from api.taxonomy.routes import router as taxonomy_router
 from api.users.routes import router as users_router
 
@@ -65,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = make_engine(settings.catalogue_url)
     app.state.clock = utcnow
     app.state.metrics = Metrics()
+    app.state.suggestions = SuggestionMemory()
 
     install_problem_handlers(app)
     for router in (
@@ -78,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         reports_router,
         events_router,
         search_router,
+        suggestions_router,
     ):
         app.include_router(router)
     app.add_middleware(NulGuard)

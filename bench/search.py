@@ -213,7 +213,11 @@ def percentiles(values: list[float]) -> dict[str, float]:
     }
 
 
-def measure(run: Callable[[dict[str, Any]], int], mix: list[dict[str, Any]]) -> dict[str, Any]:
+def measure(
+    run: Callable[[dict[str, Any]], int],
+    mix: list[dict[str, Any]],
+    categories: tuple[str, ...] = CATEGORIES,
+) -> dict[str, Any]:
     """Latency by category (ms) for one pass over the mix, and the hits found."""
     latencies: dict[str, list[float]] = defaultdict(list)
     zero = defaultdict(int)
@@ -223,10 +227,10 @@ def measure(run: Callable[[dict[str, Any]], int], mix: list[dict[str, Any]]) -> 
         latencies[item["category"]].append((time.perf_counter() - started) * 1000)
         if total == 0:
             zero[item["category"]] += 1
-    report = {c: percentiles(latencies[c]) for c in CATEGORIES}
-    for c in CATEGORIES:
+    report = {c: percentiles(latencies[c]) for c in categories}
+    for c in categories:
         report[c]["zero_results"] = zero[c]
-    report["all"] = percentiles([v for c in CATEGORIES for v in latencies[c]])
+    report["all"] = percentiles([v for c in categories for v in latencies[c]])
     return report
 
 
@@ -316,10 +320,19 @@ def http_runner(base: str, key: str) -> tuple[httpx.Client, Callable[[dict[str, 
     return client, run
 
 
+Runner = Callable[[str, str], tuple[httpx.Client, Callable[[dict[str, Any]], int]]]
+
+
 def throughput(
-    base: str, key: str, mix: list[dict[str, Any]], clients: int, seconds: float
+    base: str,
+    key: str,
+    mix: list[dict[str, Any]],
+    clients: int,
+    seconds: float,
+    runner: Runner | None = None,
 ) -> dict[str, Any]:
-    """Requests per second with `clients` concurrent clients for `seconds`."""
+    """Requests per second with `clients` concurrent clients for `seconds` (each client
+    sends the mix's requests through `runner`, by default searches)."""
     stop = time.monotonic() + seconds
     latencies: list[float] = []
     errors = 0
@@ -327,7 +340,7 @@ def throughput(
 
     def worker(offset: int) -> None:
         nonlocal errors
-        client, run = http_runner(base, key)
+        client, run = (runner or http_runner)(base, key)
         i = offset
         mine: list[float] = []
         failed = 0

@@ -39,31 +39,53 @@ class KindRules:
     known_fields: tuple[str, ...] = ()
     # Known fields that hold text searched and checked with the body (an email's subject).
     text_fields: tuple[str, ...] = field(default=())
+    # How reps ask for this kind in their notes ("send a customer story"); suggestions
+    # prefer the kind a deal asks for.
+    cues: tuple[str, ...] = ()
 
 
 KINDS: dict[Kind, KindRules] = {
     rules.kind: rules
     for rules in (
-        KindRules(Kind.case_study, "Case study", known_fields=("customer",)),
-        KindRules(Kind.testimonial, "Testimonial", known_fields=("customer", "quote_author")),
+        KindRules(
+            Kind.case_study,
+            "Case study",
+            known_fields=("customer",),
+            cues=("case study", "case studies", "customer story", "success story", "references"),
+        ),
+        KindRules(
+            Kind.testimonial,
+            "Testimonial",
+            known_fields=("customer", "quote_author"),
+            cues=("testimonial", "testimonials", "customer quote"),
+        ),
         KindRules(
             Kind.email_template,
             "Email template",
             renders=True,
             known_fields=("subject",),
             text_fields=("subject",),
+            cues=("email template", "follow-up email", "follow up email", "template"),
         ),
-        KindRules(Kind.ebook, "eBook"),
-        KindRules(Kind.white_paper, "White paper"),
+        KindRules(Kind.ebook, "eBook", cues=("ebook", "e-book")),
+        KindRules(Kind.white_paper, "White paper", cues=("white paper", "whitepaper")),
         KindRules(
             Kind.talking_point,
             "Industry-news talking point",
             expires_by_default=True,
             known_fields=("source_url", "published_at"),
+            cues=("talking point", "talking points", "industry news"),
         ),
-        KindRules(Kind.one_pager, "One-pager"),
-        KindRules(Kind.battlecard, "Battlecard", known_fields=("competitor",)),
-        KindRules(Kind.presentation, "Presentation"),
+        KindRules(
+            Kind.one_pager, "One-pager", cues=("one-pager", "one pager", "datasheet", "data sheet")
+        ),
+        KindRules(
+            Kind.battlecard,
+            "Battlecard",
+            known_fields=("competitor",),
+            cues=("battlecard", "battle card", "competitive intel"),
+        ),
+        KindRules(Kind.presentation, "Presentation", cues=("deck", "slides", "presentation")),
         KindRules(Kind.other, "Other"),
     )
 }

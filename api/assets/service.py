@@ -55,9 +55,12 @@ def live_clause(now: datetime) -> ColumnElement[bool]:
 
 
 def is_live(asset: Asset, now: datetime) -> bool:
-    return asset.status == Status.approved.value and (
-        asset.expires_at is None or asset.expires_at > now
-    )
+    return live_state(asset.status, asset.expires_at, now)
+
+
+def live_state(status: str, expires_at: datetime | None, now: datetime) -> bool:
+    """The visibility rule of `live_clause` on an asset's status and expiry as read."""
+    return status == Status.approved.value and (expires_at is None or expires_at > now)
 
 
 # --- reading -------------------------------------------------------------------------

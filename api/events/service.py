@@ -164,6 +164,20 @@ def _window(query: PerformanceQuery) -> list[ColumnElement[bool]]:
     return clauses
 
 
+def _deal_uses(*clauses: ColumnElement[bool]) -> Any:
+    """Each (asset, named deal) pair once, however often the asset was used in that deal."""
+    return (
+        select(col(Event.asset_id).label("asset_id"), col(Event.opportunity_id).label("opp"))
+        .where(
+            col(Event.type).in_([t.value for t in DEAL_USE_TYPES]),
+            col(Event.opportunity_id).is_not(None),
+            *clauses,
+        )
+        .distinct()
+        .subquery("uses")
+    )
+
+
 def asset_performance(
     session: Session,
     caller: Caller,
@@ -202,17 +216,7 @@ def asset_performance(
         .group_by(col(Event.asset_id))
         .subquery("counts")
     )
-    # Each (asset, deal) pair once, however often the asset was used in that deal.
-    uses = (
-        select(col(Event.asset_id).label("asset_id"), col(Event.opportunity_id).label("opp"))
-        .where(
-            event_type.in_([t.value for t in DEAL_USE_TYPES]),
-            col(Event.opportunity_id).is_not(None),
-            *window,
-        )
-        .distinct()
-        .subquery("uses")
-    )
+    uses = _deal_uses(*window)
     won = col(OpportunityOutcome.outcome) == Outcome.won.value
     deals = (
         sa.select(
@@ -281,3 +285,93 @@ def _performance(row: Any) -> AssetPerformance:
             "influenced_amount": float(round(Decimal(amount), 2)),
         }
     )
+
+
+# --- track records (what suggestions weigh) ------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrackRecord:
+    """How an asset fared, all time, by the report's definitions: helpful and not helpful
+    ratings, and the named deals it was used in that were won or lost."""
+
+    helpful: int = 0
+    not_helpful: int = 0
+    won: int = 0
+    lost: int = 0
+
+
+def _track_statements() -> tuple[Any, Any]:
+    """The two queries of `track_records`, built once (for the ids in `:ids`)."""
+    ids: sa.BindParameter[list[str]] = sa.bindparam("ids", expanding=True)
+    event_type = col(Event.type)
+    ratings = (
+        sa.select(
+            col(Event.asset_id),
+            _count(event_type == EventType.helpful.value),
+            _count(event_type == EventType.not_helpful.value),
+        )
+        .where(
+            col(Event.asset_id).in_(ids),
+            event_type.in_([EventType.helpful.value, EventType.not_helpful.value]),
+        )
+        .group_by(col(Event.asset_id))
+    )
+    uses = _deal_uses(col(Event.asset_id).in_(ids))
+    outcome = col(OpportunityOutcome.outcome)
+    deals = (
+        sa.select(
+            uses.c.asset_id,
+            _count(outcome == Outcome.won.value),
+            _count(outcome == Outcome.lost.value),
+        )
+        .select_from(uses)
+        .join(OpportunityOutcome, col(OpportunityOutcome.opportunity_id) == uses.c.opp)
+        .group_by(uses.c.asset_id)
+    )
+    return ratings, deals
+
+
+_RATINGS, _DEALS = _track_statements()
+
+
+def track_records(session: Session, asset_ids: Sequence[str]) -> dict[str, TrackRecord]:
+    """The track record of each given asset that has one (others are absent)."""
+    if not asset_ids:
+        return {}
+    ids = {"ids": list(dict.fromkeys(asset_ids))}
+    figures: dict[str, dict[str, int]] = {}
+    for asset_id, helpful, not_helpful in session.execute(_RATINGS, ids):
+        figures.setdefault(asset_id, {}).update(helpful=helpful, not_helpful=not_helpful)
+    for asset_id, won, lost in session.execute(_DEALS, ids):
+        figures.setdefault(asset_id, {}).update(won=won, lost=lost)
+    return {asset_id: TrackRecord(**values) for asset_id, values in figures.items()}
+
+
+def proven_assets(session: Session, *, limit: int) -> list[str]:
+    """Ids of the assets with the best track record, best first: won deals count twice a
+    net helpful rating; assets rated more unhelpful than helpful and without wins are
+    left out. Visibility is the caller's to judge."""
+    event_type = col(Event.type)
+    net_ratings = session.execute(
+        sa.select(
+            col(Event.asset_id),
+            _count(event_type == EventType.helpful.value)
+            - _count(event_type == EventType.not_helpful.value),
+        )
+        .where(event_type.in_([EventType.helpful.value, EventType.not_helpful.value]))
+        .group_by(col(Event.asset_id))
+    ).all()
+    uses = _deal_uses()
+    wins = session.execute(
+        sa.select(uses.c.asset_id, func.count())
+        .select_from(uses)
+        .join(OpportunityOutcome, col(OpportunityOutcome.opportunity_id) == uses.c.opp)
+        .where(col(OpportunityOutcome.outcome) == Outcome.won.value)
+        .group_by(uses.c.asset_id)
+    ).all()
+    merit: dict[str, float] = {asset_id: 0.5 * net for asset_id, net in net_ratings}
+    for asset_id, won in wins:
+        merit[asset_id] = merit.get(asset_id, 0.0) + won
+    ranked = sorted((item for item in merit.items() if item[1] > 0), key=lambda i: (-i[1], i[0]))
+    return [asset_id for asset_id, _ in ranked[:limit]]

@@ -12,7 +12,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, func, select, update
 
 from api.assets.models import Asset, AssetQuestion
-from api.assets.service import live_clause
+from api.assets.service import live_clause, live_state
 from api.errors import NotFound
 from api.questions.models import Question
 from api.questions.schemas import QuestionCreate, QuestionOut
@@ -131,14 +131,24 @@ def live_answers(
     answers: dict[str, list[str]] = defaultdict(list)
     if not question_ids:
         return answers
-    rows = session.exec(
-        select(AssetQuestion.question_id, Asset.id)
+    # Visibility is judged on the rows read: with `status = 'approved'` in the WHERE
+    # clause SQLite walks every approved asset (its status index) instead of following
+    # these questions' links (23 ms instead of well under 1 ms at 20,000 assets).
+    rows = session.execute(
+        sa.select(
+            col(AssetQuestion.question_id),
+            col(Asset.id),
+            col(Asset.status),
+            col(Asset.expires_at),
+            col(Asset.approved_at),
+        )
         .join(Asset, col(Asset.id) == col(AssetQuestion.asset_id))
-        .where(col(AssetQuestion.question_id).in_(question_ids), live_clause(now))
-        .order_by(col(Asset.approved_at).desc(), col(Asset.id))
+        .where(col(AssetQuestion.question_id).in_(question_ids))
     ).all()
-    for question_id, asset_id in rows:
-        answers[question_id].append(asset_id)
+    live = [row for row in rows if live_state(row.status, row.expires_at, now)]
+    live.sort(key=lambda row: (-(row.approved_at.timestamp() if row.approved_at else 0.0), row.id))
+    for row in live:
+        answers[row.question_id].append(row.id)
     return answers
 
 

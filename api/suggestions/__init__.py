@@ -1,0 +1,1 @@
+"""Suggestions for the open deal: the few live assets that fit it, each with its reasons."""
