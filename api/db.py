@@ -76,6 +76,22 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _sqlite_begin_before_savepoint(conn: sa.Connection, _name: str) -> None:
+    """Open a real transaction before a savepoint when none is open yet.
+
+    Python's sqlite3 module begins a transaction only just before an INSERT, UPDATE or
+    DELETE, so a `session.begin_nested()` at the start of a unit of work sends SAVEPOINT
+    with no transaction open; SQLite then makes the savepoint the transaction itself, and
+    releasing it COMMITS. Work meant to commit together (an imported row and its blob, an
+    asset and the terms it created) would commit piecemeal. A savepoint is taken only
+    around writes, so the transaction begins IMMEDIATE: it waits its turn for the write
+    lock (busy_timeout) instead of failing when another writer got there first.
+    """
+    dbapi_connection = conn.connection.dbapi_connection
+    if dbapi_connection is not None and not dbapi_connection.in_transaction:
+        dbapi_connection.execute("BEGIN IMMEDIATE")
+
+
 def make_engine(url: str) -> Engine:
     """An engine for the catalogue; SQLite gets WAL, foreign keys and a busy timeout."""
     parsed = make_url(url)
@@ -90,6 +106,7 @@ def make_engine(url: str) -> Engine:
             pool_pre_ping=False,
         )
         sa.event.listen(engine, "connect", _sqlite_pragmas)
+        sa.event.listen(engine, "savepoint", _sqlite_begin_before_savepoint)
         return engine
     return sa.create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
 

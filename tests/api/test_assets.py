@@ -277,3 +277,33 @@ def test_failed_patch_changes_nothing(marketer: Actor) -> None:
 def test_naive_timestamps_are_read_as_utc(marketer: Actor) -> None:
     asset = create(marketer, expires_at="2035-06-01T12:00:00")
     assert datetime.fromisoformat(asset["expires_at"]) == datetime(2035, 6, 1, 12, tzinfo=UTC)
+
+
+def test_a_refused_create_leaves_nothing_behind(marketer: Actor) -> None:
+    # The asset row and its new industry are written before the unknown question is found;
+    # the 422 must undo all of it, on SQLite as on PostgreSQL.
+    response = marketer.post(
+        "/v1/assets",
+        json={
+            "title": "Half-made",
+            "kind": "one_pager",
+            "industries": ["aquaculture"],
+            "question_ids": ["no-such-question"],
+        },
+    )
+    assert_problem(response, 422)
+    assert marketer.get("/v1/assets").json()["total"] == 0
+    industries = marketer.get("/v1/taxonomy").json()["industries"]
+    assert "aquaculture" not in [term["slug"] for term in industries]
+
+
+def test_a_refused_patch_leaves_nothing_behind(marketer: Actor) -> None:
+    asset = create(marketer, title="Whole", kind="one_pager")
+    response = marketer.patch(
+        f"/v1/assets/{asset['id']}",
+        json={"industries": ["aquaculture"], "question_ids": ["no-such-question"]},
+    )
+    assert_problem(response, 422)
+    industries = marketer.get("/v1/taxonomy").json()["industries"]
+    assert "aquaculture" not in [term["slug"] for term in industries]
+    assert marketer.get(f"/v1/assets/{asset['id']}").json()["industries"] == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -223,7 +224,9 @@ def test_an_import_killed_midway_completes_when_run_again(
 ) -> None:
     source = tmp_path / "many"
     source.mkdir()
-    total = 300
+    # Enough files that the import is still running when the first commit (100 files)
+    # shows, even on a loaded machine.
+    total = 1000
     for number in range(total):
         (source / f"note-{number:03}.md").write_text(
             f"# Note {number}\n\nWords about item {number}.\n"
@@ -245,20 +248,22 @@ def test_an_import_killed_midway_completes_when_run_again(
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
+    watcher = sa.create_engine(settings.catalogue_url)
     try:
         while process.poll() is None:
-            done = (
-                rows(settings, "SELECT count(*) FROM assets")[0][0]
-                if (settings.data_dir.exists())
-                else 0
-            )
+            done = 0
+            with contextlib.suppress(sa.exc.OperationalError, sa.exc.ProgrammingError):
+                if settings.data_dir.exists():
+                    with watcher.connect() as conn:
+                        done = conn.execute(sa.text("SELECT count(*) FROM assets")).scalar_one()
             if done >= 100:
                 break
-            time.sleep(0.02)
+            time.sleep(0.01)
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
         process.wait()
+        watcher.dispose()
     before = rows(settings, "SELECT count(*) FROM assets")[0][0]
     assert 0 < before < total, "the import was not stopped midway"
 
