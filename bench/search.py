@@ -478,14 +478,27 @@ class PostgresPeer:
 # --- the run ------------------------------------------------------------------------------------
 
 
-def _print_table(title: str, report: dict[str, Any]) -> None:
+def machine() -> dict[str, Any]:
+    """What the figures were measured on."""
+    return {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "platform": platform.platform(),
+    }
+
+
+def print_table(
+    title: str, report: dict[str, Any], categories: tuple[str, ...], heading: str = "category"
+) -> None:
+    """Latency percentiles per category, and over all of them, in ms."""
     print(f"\n{title}")
-    print(f"  {'category':<10}{'p50':>9}{'p95':>9}{'p99':>9}{'mean':>9}{'n':>6}{'zero':>6}")
-    for c in (*CATEGORIES, "all"):
+    print(f"  {heading:<10}{'p50':>9}{'p95':>9}{'p99':>9}{'mean':>9}{'n':>6}{'zero':>7}")
+    for c in (*categories, "all"):
         r = report[c]
         print(
             f"  {c:<10}{r['p50']:>9.2f}{r['p95']:>9.2f}{r['p99']:>9.2f}{r['mean']:>9.2f}"
-            f"{r['count']:>6}{r.get('zero_results', ''):>6}"
+            f"{r['count']:>6}{r.get('zero_results', ''):>7}"
         )
 
 
@@ -512,12 +525,7 @@ def main(argv: list[str] | None = None) -> None:
     result: dict[str, Any] = {
         "benchmark": "search",
         "n": args.n,
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "sqlite": sqlite3.sqlite_version,
-            "platform": platform.platform(),
-        },
+        "machine": machine(),
         "goals_p95_ms": GOALS_MS,
         "started_at": datetime.now(UTC).isoformat(),
     }
@@ -563,10 +571,12 @@ def main(argv: list[str] | None = None) -> None:
         # First pass: every query new to the server (nothing remembered yet); the second
         # pass is the steady state of a server whose reps repeat searches.
         result["http_first_pass"] = measure(run, mix)
-        _print_table("HTTP /v1/search, sequential, first pass, ms", result["http_first_pass"])
+        print_table(
+            "HTTP /v1/search, sequential, first pass, ms", result["http_first_pass"], CATEGORIES
+        )
         result["http"] = measure(run, mix)
         client.close()
-        _print_table("HTTP /v1/search, sequential, second pass, ms", result["http"])
+        print_table("HTTP /v1/search, sequential, second pass, ms", result["http"], CATEGORIES)
         print(f"\nthroughput, {args.clients} clients for {args.seconds:.0f} s …", flush=True)
         result["throughput"] = throughput(server.base, key, mix, args.clients, args.seconds)
         print(
@@ -582,7 +592,7 @@ def main(argv: list[str] | None = None) -> None:
     engine_run = engine_runner(catalogue)
     result["engine_first_pass"] = measure(engine_run, mix)
     result["engine"] = measure(engine_run, mix)
-    _print_table("FTS5 backend in-process (no HTTP), ms", result["engine"])
+    print_table("FTS5 backend in-process (no HTTP), ms", result["engine"], CATEGORIES)
 
     if not args.no_pg:
         print("\nPostgreSQL peer: loading and indexing …", flush=True)
@@ -593,8 +603,10 @@ def main(argv: list[str] | None = None) -> None:
             result["postgres"]["query"] = measure(peer.run, mix)
         finally:
             peer.close()
-        _print_table(
-            "PostgreSQL FTS in-process (SQL round trip, no HTTP), ms", result["postgres"]["query"]
+        print_table(
+            "PostgreSQL FTS in-process (SQL round trip, no HTTP), ms",
+            result["postgres"]["query"],
+            CATEGORIES,
         )
         peer, engine = result["postgres"]["query"], result["engine"]
         ratios = {

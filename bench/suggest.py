@@ -19,11 +19,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import random
 import shutil
 import signal
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -44,7 +42,7 @@ from api.questions.models import Question
 from api.questions.wording import question_key
 from api.searches.runtime import rebuild
 from bench.corpus import DOMAIN, INDUSTRIES, PERSONAS, PRODUCTS, QUESTIONS, STAGES, Piece, generate
-from bench.search import Server, load_catalogue, measure, throughput
+from bench.search import Server, load_catalogue, machine, measure, print_table, throughput
 from search.fts5 import Fts5Backend
 
 ROOT = Path(__file__).resolve().parent
@@ -288,17 +286,6 @@ def http_runner(base: str, key: str) -> tuple[httpx.Client, Callable[[dict[str, 
     return client, run
 
 
-def _print_table(title: str, report: dict[str, Any]) -> None:
-    print(f"\n{title}")
-    print(f"  {'context':<10}{'p50':>9}{'p95':>9}{'p99':>9}{'mean':>9}{'n':>6}{'empty':>7}")
-    for c in (*CATEGORIES, "all"):
-        r = report[c]
-        print(
-            f"  {c:<10}{r['p50']:>9.2f}{r['p95']:>9.2f}{r['p99']:>9.2f}{r['mean']:>9.2f}"
-            f"{r['count']:>6}{r.get('zero_results', ''):>7}"
-        )
-
-
 # Where a request's time goes, by the file a py-spy sample is in (innermost match wins).
 PROFILE_PARTS = {
     "search backend: FTS5 / Meilisearch": ("search/fts5.py", "search/meili.py", "search/mirror"),
@@ -375,12 +362,7 @@ def main(argv: list[str] | None = None) -> None:
     result: dict[str, Any] = {
         "benchmark": "suggest",
         "n": args.n,
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "sqlite": sqlite3.sqlite_version,
-            "platform": platform.platform(),
-        },
+        "machine": machine(),
         "goal_p95_ms": GOAL_P95_MS,
         "started_at": datetime.now(UTC).isoformat(),
         "load_average_at_start": _load(),
@@ -440,12 +422,20 @@ def main(argv: list[str] | None = None) -> None:
             spy.send_signal(signal.SIGINT)
             spy.wait(timeout=60)
             result["profile_first_pass_percent"] = profile_summary(work / "profile.txt")
-        _print_table(
-            "HTTP POST /v1/suggestions, sequential, first pass, ms", result["http_first_pass"]
+        print_table(
+            "HTTP POST /v1/suggestions, sequential, first pass, ms",
+            result["http_first_pass"],
+            CATEGORIES,
+            "context",
         )
         result["http"] = measure(run, mix, CATEGORIES)
         client.close()
-        _print_table("HTTP POST /v1/suggestions, sequential, second pass, ms", result["http"])
+        print_table(
+            "HTTP POST /v1/suggestions, sequential, second pass, ms",
+            result["http"],
+            CATEGORIES,
+            "context",
+        )
         print(f"\nthroughput, {args.clients} clients for {args.seconds:.0f} s …", flush=True)
         result["throughput"] = throughput(
             server.base, key, mix, args.clients, args.seconds, runner=http_runner
