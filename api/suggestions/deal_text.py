@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from mailparser_reply.parser import EmailMessage
+from mailparser_reply.parser import EmailMessage, EmailReply
 from wordfreq import zipf_frequency
 
 from api.assets.kinds import KINDS, Kind
@@ -72,6 +72,7 @@ _SIGN_OFF = re.compile(
 )
 SIGN_OFF_LINES = 6
 SIGNATURE_WORDS = 5
+_DELIMITER = re.compile(r"[-_]{2,}")
 _QUOTE_MARKS = re.compile(r"^[ \t]*(?:>[ \t]?)+", re.MULTILINE)
 # Links, email addresses and phone numbers. Each alternative starts only where its run of
 # characters starts and never backtracks (possessive), so a long run is read once.
@@ -91,8 +92,9 @@ _SHELF = re.compile("\ue000(\\d+)\ue001")
 _SUBJECT = re.compile(r"^[ \t>*]*Subject:[ \t*]*(.+)$", re.IGNORECASE | re.MULTILINE)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 _WORD = re.compile(r"[^\W_]+")
-# "Send them a customer story": the kinds of collateral a rep asks for, by their cues.
-_CUES = {cue: rules.kind for rules in KINDS.values() for cue in rules.cues}
+# "Send them a customer story": the kinds of collateral a rep asks for, by their cues
+# (keys folded: the pattern ignores case, so "SLİDES" or "caſe study" match it too).
+_CUES = {fold(cue): rules.kind for rules in KINDS.values() for cue in rules.cues}
 _CUE = re.compile(
     r"(?<![^\W_])(?:" + "|".join(re.escape(c) for c in sorted(_CUES, key=len, reverse=True)) + r")"
     r"(?![^\W_])",
@@ -148,9 +150,33 @@ def _passages(text: str) -> list[tuple[str, float]]:
     for index, reply in enumerate(mail.replies):
         weight = 1.0 if index == 0 else QUOTED_WEIGHT
         passages.extend((subject, weight) for subject in _SUBJECT.findall(reply.headers or ""))
-        body = _GREETING.sub("", _QUOTE_MARKS.sub("", unshelve(reply.body or "")), count=1)
+        body = _GREETING.sub("", _QUOTE_MARKS.sub("", unshelve(_own_words(reply))), count=1)
         passages.append((_NOISE.sub(" ", _without_sign_off(body)), weight))
     return [(p, w) for p, w in passages if p.strip()]
+
+
+def _own_words(reply: EmailReply) -> str:
+    """A reply without its headers, signature and disclaimers.
+
+    The parser takes any line that starts with "Thanks," or "Best," for the start of a
+    signature, and everything after it ("Hi Sam,\nThanks, the pilot went well…"); the
+    signature is taken to start at its first line that is a closing alone ("Best
+    regards,") or a `--` line, and when it has none, at none (`_without_sign_off` then
+    looks at what follows a closing before it drops anything)."""
+    body = reply.full_body
+    signature = reply.signatures or ""
+    at = body.rfind(signature) if signature else -1
+    if at >= 0:
+        offset = 0
+        for line in signature.splitlines(keepends=True):
+            own = line.lstrip("> \t").rstrip()
+            if _DELIMITER.fullmatch(own) or _SIGN_OFF.fullmatch(own):
+                body = body[: at + offset]
+                break
+            offset += len(line)
+    for disclaimer in reply.disclaimers or []:
+        body = body.replace(disclaimer, "")
+    return body.strip()
 
 
 def _without_sign_off(body: str) -> str:
@@ -204,12 +230,12 @@ def _keywords(
 def _kinds(passages: Iterable[tuple[str, float]]) -> tuple[Kind, ...]:
     """The kinds the newest message (not a quoted one) asks for, in order of mention."""
     found = [
-        _CUES[m.group().lower()]
+        _CUES.get(fold(m.group()))
         for passage, weight in passages
         if weight == 1.0
         for m in _CUE.finditer(passage)
     ]
-    return tuple(dict.fromkeys(found))
+    return tuple(dict.fromkeys(kind for kind in found if kind is not None))
 
 
 def read_deal(

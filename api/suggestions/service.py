@@ -28,7 +28,7 @@ from sqlmodel import Session, col, select
 
 from api.assets.kinds import Kind, field_text
 from api.assets.models import Asset, AssetTerm
-from api.assets.service import live_state, present_brief
+from api.assets.service import is_live, live_state, present_brief
 from api.errors import Invalid, Unavailable
 from api.events.service import TrackRecord, track_records
 from api.questions.models import Question
@@ -327,8 +327,13 @@ def _present(
     if not best:
         return []
     ids = [s.candidate.id for s in best]
-    assets = {a.id: a for a in session.exec(select(Asset).where(col(Asset.id).in_(ids))).all()}
-    briefs = {b.id: b for b in present_brief(session, [assets[i] for i in ids], now=now)}
+    found = session.exec(select(Asset).where(col(Asset.id).in_(ids))).all()
+    # An asset deleted or retired since the candidates were read is left out.
+    assets = {a.id: a for a in found if is_live(a, now)}
+    best = [s for s in best if s.candidate.id in assets]
+    briefs = {
+        b.id: b for b in present_brief(session, [assets[s.candidate.id] for s in best], now=now)
+    }
     out = []
     for scored in best:
         asset, brief = assets[scored.candidate.id], briefs[scored.candidate.id]

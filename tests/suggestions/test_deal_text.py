@@ -122,3 +122,26 @@ def test_long_lines_are_prose_and_read_in_full() -> None:
     assert "lee" not in words
     assert any(s.text.endswith("Does it work offline?") for s in reading.sentences)
     assert not any("\ue000" in s.text for s in reading.sentences)
+
+
+def test_kind_cues_in_any_case_and_odd_letters() -> None:
+    # Case-insensitive matching lets İ, ı and ſ match i and s: still a cue, never an error.
+    reading = read_deal("Please send the SLİDES and a caſe ſtudy; the slıdes too")
+    assert [k.value for k in reading.kinds] == ["presentation", "case_study"]
+
+
+def test_a_line_opening_with_thanks_is_the_message_not_its_signature() -> None:
+    reading = read_deal(
+        "Hi Sam,\nThanks, the pilot went well. They need union overtime rules and offline sync."
+    )
+    assert {"overtime", "offline", "pilot"} <= {k.word for k in reading.keywords}
+
+
+def test_a_signature_set_off_by_dashes_is_dropped() -> None:
+    reading = read_deal(
+        "Can you show the overtime dashboard to our payroll team?\n"
+        "--\nJordan Kowalczyk\nHead of Infrastructure, Northwind Quarries\n"
+    )
+    words = {k.word for k in reading.keywords}
+    assert {"overtime", "payroll", "dashboard"} <= words
+    assert not words & {"jordan", "kowalczyk", "northwind", "quarries", "infrastructure"}

@@ -7,8 +7,11 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from fastapi import FastAPI
 
+from api.settings import Settings
+from api.suggestions import service
 from tests.catalogue import publish
 from tests.conftest import Actor
 from tests.suggestions.conftest import (
@@ -337,6 +340,7 @@ def test_odd_but_valid_text_is_never_an_error(rep: Actor, library: Library) -> N
         "",
         "   ",
         "\u0000offline\u0000",
+        "Please send the SLİDES and a caſe ſtudy",
         "😀 零件 维护",
         "NEAR(offline, 2) OR -sso *",
         "?" * 500,
@@ -365,3 +369,26 @@ def test_a_word_most_pieces_use_is_no_reason(rep: Actor, library: Library) -> No
     reasons = [r for s in result["suggestions"] for r in s["reasons"]]
     assert any("overtime" in r for r in reasons)
     assert not any("fieldline" in r for r in reasons)
+
+
+def test_an_asset_deleted_while_suggesting_is_left_out(
+    rep: Actor, settings: Settings, library: Library, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    top = suggested_ids(suggest(rep, **CFO_DEAL))[0]
+    read_candidates = service._live_candidates
+
+    def then_delete(*args: Any, **kwargs: Any) -> Any:
+        candidates = read_candidates(*args, **kwargs)
+        # Another request removes the best candidate between the two reads.
+        engine = sa.create_engine(settings.catalogue_url)
+        with engine.begin() as conn:
+            for table in ("asset_terms", "asset_tags", "asset_questions", "asset_versions"):
+                conn.execute(sa.text(f"DELETE FROM {table} WHERE asset_id = :id"), {"id": top})
+            conn.execute(sa.text("DELETE FROM events WHERE asset_id = :id"), {"id": top})
+            conn.execute(sa.text("DELETE FROM assets WHERE id = :id"), {"id": top})
+        engine.dispose()
+        return candidates
+
+    monkeypatch.setattr(service, "_live_candidates", then_delete)
+    shown = suggested_ids(suggest(rep, **CFO_DEAL))
+    assert shown and top not in shown
