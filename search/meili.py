@@ -9,7 +9,9 @@ the next search.
 Differences from the FTS5 backend, by Meilisearch's own design: the fallback when not
 every word matches is Meilisearch's `matchingStrategy: "last"` (drop words from the end,
 rank by words matched), and `corrected_query` is always null (Meilisearch does not say
-which typo it forgave).
+which typo it forgave). Meilisearch has no "any of these words": `MatchMode.ANY` (the
+salient words of a deal, for suggestions) is one federated multi-search of the whole
+text and of each word alone, merged by weighted ranking score, without facet counts.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from search.base import (
     BODY_SNIPPET_CHARS,
     FACETS,
     FIELDS,
+    MatchMode,
     SearchDocument,
     SearchHit,
     SearchQuery,
@@ -51,6 +54,10 @@ MAX_TOTAL_HITS = 1_000_000
 TASK_TIMEOUT_MS = 30_000
 REBUILD_BATCH = 1000
 CROP_WORDS = 40
+# MatchMode.ANY: how many words are searched alone, and what a one-word match weighs
+# against one of the whole text.
+ANY_WORDS_AT_MOST = 12
+ONE_WORD_WEIGHT = 0.8
 
 
 def both_ways(synonyms: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
@@ -146,6 +153,34 @@ def search_parameters(query: SearchQuery) -> dict[str, Any]:
     return params
 
 
+def any_word_search(
+    index_uid: str, query: SearchQuery
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The queries and federation of a federated multi-search for `MatchMode.ANY`.
+
+    The whole text ("last" strategy: the documents with the most words first) weighs 1;
+    each of its first `ANY_WORDS_AT_MOST` distinct words alone weighs `ONE_WORD_WEIGHT`,
+    so a document with only one word still comes back, below those with more. Federated
+    queries take no paging (the federation pages) and no facets."""
+    params = search_parameters(query)
+    for name in ("page", "hitsPerPage", "offset", "limit", "facets"):
+        params.pop(name, None)
+    texts = [query.text]
+    distinct = list(dict.fromkeys(query.text.split()))
+    if len(distinct) > 1:
+        texts += distinct[:ANY_WORDS_AT_MOST]
+    queries = [
+        {
+            "indexUid": index_uid,
+            "q": text,
+            **params,
+            "federationOptions": {"weight": 1.0 if position == 0 else ONE_WORD_WEIGHT},
+        }
+        for position, text in enumerate(texts)
+    ]
+    return queries, {"offset": query.offset, "limit": query.limit}
+
+
 def result_from_response(response: Mapping[str, Any], *, highlights: bool = True) -> SearchResult:
     """A Meilisearch search response as a SearchResult (highlights escaped and marked)."""
     hits = []
@@ -163,7 +198,7 @@ def result_from_response(response: Mapping[str, Any], *, highlights: bool = True
         hits.append(
             SearchHit(
                 id=str(hit["id"]),
-                score=round(float(hit.get("_rankingScore") or 0.0), 4),
+                score=round(float(_score(hit)), 4),
                 highlights=marked,
             )
         )
@@ -174,6 +209,12 @@ def result_from_response(response: Mapping[str, Any], *, highlights: bool = True
     }
     total = response.get("totalHits", response.get("estimatedTotalHits", len(hits)))
     return SearchResult(hits=hits, total=int(total), facets=facets, corrected_query=None)
+
+
+def _score(hit: Mapping[str, Any]) -> float:
+    """A federated hit's weighted score, else its ranking score."""
+    federation = hit.get("_federation") or {}
+    return float(federation.get("weightedRankingScore", hit.get("_rankingScore")) or 0.0)
 
 
 class MeiliBackend:
@@ -280,8 +321,16 @@ class MeiliBackend:
 
     def search(self, query: SearchQuery) -> SearchResult:
         self._ensure()
-        index = self.client.index(self.index_uid)
-        response = self._call("search", lambda: index.search(query.text, search_parameters(query)))
+        if query.match is MatchMode.ANY and query.text.strip():
+            queries, federation = any_word_search(self.index_uid, query)
+            response = self._call(
+                "search", lambda: self.client.multi_search(queries, federation=federation)
+            )
+        else:
+            index = self.client.index(self.index_uid)
+            response = self._call(
+                "search", lambda: index.search(query.text, search_parameters(query))
+            )
         return result_from_response(response, highlights=query.highlights)
 
     def health(self) -> str:

@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from search.base import MatchMode, SearchDocument, SearchFilters, SearchQuery
 from search.meili import (
     MAX_TOTAL_HITS,
+    ONE_WORD_WEIGHT,
+    any_word_search,
     both_ways,
     document_payload,
     filter_expression,
@@ -132,3 +134,46 @@ def test_response_mapping() -> None:
     assert result.corrected_query is None
     estimated = result_from_response({"hits": [], "estimatedTotalHits": 7})
     assert estimated.total == 7
+
+
+def test_any_word_is_a_federated_search_of_the_text_and_each_word() -> None:
+    # Meilisearch's "last" strategy never drops the first word: a deal whose first
+    # salient word is in no asset (a customer's name) would find nothing.
+    query = SearchQuery(
+        text="acmecorp overtime overtime payroll",
+        match=MatchMode.ANY,
+        live_at=NOW,
+        limit=7,
+        offset=0,
+        facets=False,
+        highlights=False,
+    )
+    queries, federation = any_word_search("assets", query)
+    assert federation == {"offset": 0, "limit": 7}
+    assert [q["q"] for q in queries] == [
+        "acmecorp overtime overtime payroll",
+        "acmecorp",
+        "overtime",
+        "payroll",
+    ]
+    assert [q["federationOptions"]["weight"] for q in queries] == [1.0] + [ONE_WORD_WEIGHT] * 3
+    for q in queries:
+        assert q["indexUid"] == "assets"
+        assert q["filter"] == filter_expression(query)  # live pieces only, in every query
+        # Federated queries take no paging of their own and no facets.
+        assert not {"page", "hitsPerPage", "offset", "limit", "facets"} & set(q)
+    one = any_word_search("assets", SearchQuery(text="overtime", match=MatchMode.ANY))[0]
+    assert [q["q"] for q in one] == ["overtime"]
+
+
+def test_federated_hits_rank_by_their_weighted_score() -> None:
+    response = {
+        "hits": [
+            {"id": "a1", "_rankingScore": 0.9, "_federation": {"weightedRankingScore": 0.72}},
+            {"id": "a2", "_rankingScore": 0.6},
+        ],
+        "estimatedTotalHits": 2,
+    }
+    result = result_from_response(response, highlights=False)
+    assert [(h.id, h.score) for h in result.hits] == [("a1", 0.72), ("a2", 0.6)]
+    assert result.total == 2
