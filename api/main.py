@@ -18,7 +18,7 @@ from api.files.routes import router as files_router
 from api.messaging.routes import router as messaging_router
 from api.metrics import Metrics, MetricsMiddleware
 from api.operations import router as operations_router
-from api.problems import install_problem_handlers
+from api.problems import UnexpectedErrors, install_problem_handlers
 from api.questions.routes import router as questions_router
 from api.reports.routes import router as reports_router
 from api.request_guard import NulGuard
@@ -84,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         suggestions_router,
     ):
         app.include_router(router)
+    app.add_middleware(UnexpectedErrors)
     app.add_middleware(NulGuard)
     install_cors(app, settings.cors_origins)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)

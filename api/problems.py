@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import BatonError, Invalid
 
@@ -115,6 +116,35 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         title="Internal server error",
         detail="An unexpected error occurred; it has been logged.",
     )
+
+
+class UnexpectedErrors:
+    """ASGI middleware: an unhandled exception becomes the 500 problem right here, inside
+    the CORS and metrics middleware. Starlette's own last-resort handler sits outside every
+    middleware, so its 500 carried no CORS headers (a browser extension saw only "CORS
+    error", not the problem) and was not counted by route."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        except Exception as exc:
+            if started:  # too late for another answer: the server closes the connection
+                raise
+            response = await _unexpected(Request(scope), exc)
+            await response(scope, receive, send)
 
 
 def install_problem_handlers(app: FastAPI) -> None:

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
@@ -168,3 +169,20 @@ def test_origins_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> N
 def test_origins_that_are_not_origins_are_refused_at_start(value: str) -> None:
     with pytest.raises(ValidationError):
         Settings(cors_origins=f"{CRM},{value}")
+
+
+def test_an_unexpected_error_is_a_problem_the_extension_can_read(
+    app: FastAPI, client: TestClient, admin: Actor, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken() -> None:
+        raise RuntimeError("a bug")
+
+    app.add_api_route("/v1/broken-for-test", broken)
+    response = admin.get("/v1/broken-for-test", headers={"Origin": EXTENSION})
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["type"] == "/problems/internal-error"
+    assert "a bug" not in response.text
+    # Without CORS headers the browser hides the answer from the extension altogether.
+    assert response.headers["access-control-allow-origin"] == EXTENSION
+    assert "a bug" in caplog.text  # logged with its traceback
