@@ -47,6 +47,10 @@ def _error_location(loc: Sequence[Any]) -> list[str | int]:
 def _validation_message(error: dict[str, Any]) -> str:
     if error.get("type") == "extra_forbidden":
         return "unknown field"
+    cause = (error.get("ctx") or {}).get("error")
+    if error.get("type") == "value_error" and cause is not None:
+        # Our own validators' words, without pydantic's "Value error, " in front.
+        return str(cause)
     return str(error.get("msg", "invalid value"))
 
 

@@ -33,7 +33,13 @@ def test_duplicate_email_is_409_ignoring_case(admin: Actor) -> None:
 
 
 def test_user_validation(admin: Actor) -> None:
-    assert_problem(admin.post("/v1/users", json={"email": "not-an-email", "role": "rep"}), 422)
+    refused = assert_problem(
+        admin.post("/v1/users", json={"email": "not-an-email", "role": "rep"}), 422
+    )
+    assert refused["errors"] == [
+        {"loc": ["body", "email"], "msg": "must be an email address like ana@example.com"}
+    ]
+    assert refused["detail"] == "email: must be an email address like ana@example.com"
     assert_problem(admin.post("/v1/users", json={"email": "a@example.com", "role": "boss"}), 422)
     assert_problem(admin.post("/v1/users", json={"email": "a@example.com"}), 422)
     assert_problem(
