@@ -20,10 +20,7 @@ import os
 import platform
 import random
 import shutil
-import socket
 import statistics
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -43,19 +40,12 @@ from api.events.models import Event, EventType, OpportunityOutcome
 from api.events.service import record_event
 from api.users.models import Role
 from api.users.service import MASTER, create_user
+from bench.search import ADMIN_KEY, Server
 
 ROOT = Path(__file__).resolve().parent
 WORK = ROOT / ".work" / "events"
 RESULTS = ROOT / "results" / "events.json"
-ADMIN_KEY = "bench-master-key-0123456789"
 TYPES = [t.value for t in EventType]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def seed(url: str, *, assets: int, events: int, deals: int) -> tuple[list[str], str]:
@@ -117,36 +107,6 @@ def seed(url: str, *, assets: int, events: int, deals: int) -> tuple[list[str], 
         session.commit()
     engine.dispose()
     return ids, rep_key
-
-
-def start_server(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "api.main:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
-        env=env,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    process.kill()
-    raise SystemExit(f"the server did not start; see {log}")
 
 
 def load(
@@ -287,17 +247,8 @@ def main() -> None:
         service = in_process(url, ids, 2_000)
         print(f"record_event in process, a commit each: {service}")
 
-        port = free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("BATON_")}
-        env.update(
-            {
-                "BATON_DATABASE_URL": url,
-                "BATON_DATA_DIR": str(WORK / "data"),
-                "BATON_ADMIN_KEY": ADMIN_KEY,
-            }
-        )
-        server = start_server(env, port, WORK / "server.log")
-        base = f"http://127.0.0.1:{port}"
+        server = Server(WORK / "data", url)
+        base = server.base
         try:
             rng = random.Random(11)
             spread = [
@@ -336,8 +287,7 @@ def main() -> None:
             for name, figure in reports.items():
                 print(f"GET /v1/reports/asset-performance {name}: {figure}")
         finally:
-            server.terminate()
-            server.wait(timeout=30)
+            server.stop()
 
         result = {
             "benchmark": "events",
