@@ -6,8 +6,10 @@ They know nothing of HTTP beyond the status and problem type each one maps to;
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
+
+from pydantic import ValidationError
 
 
 class BatonError(Exception):
@@ -67,6 +69,44 @@ class Invalid(BatonError):
         if errors is None:
             errors = [{"loc": list(loc or []), "msg": detail}]
         super().__init__(detail, errors=errors, **extra)
+
+
+def validation_errors(
+    raw: Iterable[Mapping[str, Any]], prefix: Sequence[str | int] = ()
+) -> list[dict[str, Any]]:
+    """Pydantic's error list as the API's `errors`: `loc` under `prefix`, and our own
+    validators' words without pydantic's "Value error, " in front."""
+    return [
+        {
+            "loc": [*prefix, *(part if isinstance(part, int) else str(part) for part in e["loc"])],
+            "msg": _message(e),
+        }
+        for e in raw
+    ]
+
+
+def _message(error: Mapping[str, Any]) -> str:
+    if error.get("type") == "extra_forbidden":
+        return "unknown field"
+    cause = (error.get("ctx") or {}).get("error")
+    if error.get("type") == "value_error" and cause is not None:
+        return str(cause)
+    return str(error.get("msg", "invalid value"))
+
+
+def describe_validation(errors: list[dict[str, Any]]) -> str:
+    """The `detail` of a 422: where the first problem is (without `body`) and what."""
+    first = errors[0]
+    where = ".".join(str(p) for p in first["loc"] if p != "body") or "request"
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return f"{where}: {first['msg']}{more}"
+
+
+def invalid_from(exc: ValidationError, prefix: Sequence[str | int] = ()) -> Invalid:
+    """A pydantic ValidationError raised outside a request (a loader, an upload's
+    metadata) as the same 422 a request body would get, located under `prefix`."""
+    errors = validation_errors(exc.errors(), prefix)
+    return Invalid(describe_validation(errors), errors=errors)
 
 
 class Unavailable(BatonError):

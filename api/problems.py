@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -13,7 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import BatonError, Invalid
+from api.errors import BatonError, Invalid, describe_validation, validation_errors
 
 log = logging.getLogger("baton.errors")
 
@@ -40,27 +39,6 @@ def problem_response(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-def _error_location(loc: Sequence[Any]) -> list[str | int]:
-    return [part if isinstance(part, int) else str(part) for part in loc]
-
-
-def _validation_message(error: dict[str, Any]) -> str:
-    if error.get("type") == "extra_forbidden":
-        return "unknown field"
-    cause = (error.get("ctx") or {}).get("error")
-    if error.get("type") == "value_error" and cause is not None:
-        # Our own validators' words, without pydantic's "Value error, " in front.
-        return str(cause)
-    return str(error.get("msg", "invalid value"))
-
-
-def _describe_validation(errors: list[dict[str, Any]]) -> str:
-    first = errors[0]
-    where = ".".join(str(p) for p in first["loc"] if p != "body") or "request"
-    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    return f"{where}: {first['msg']}{more}"
-
-
 async def _baton_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, BatonError)
     headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
@@ -84,14 +62,12 @@ async def _request_validation_error(_: Request, exc: Exception) -> JSONResponse:
             title="Malformed JSON",
             detail="The request body is not valid JSON.",
         )
-    errors = [
-        {"loc": _error_location(e.get("loc", ())), "msg": _validation_message(e)} for e in raw
-    ]
+    errors = validation_errors(raw)
     return problem_response(
         422,
         slug=Invalid.slug,
         title=Invalid.title,
-        detail=_describe_validation(errors),
+        detail=describe_validation(errors),
         extra={"errors": errors},
     )
 

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from api.assets.kinds import Kind
 from api.assets.schemas import AssetCreate, Title
-from api.errors import Invalid
+from api.errors import invalid_from
 from ingest.extract.document import Extracted
 from ingest.filenames import title_from_filename
 
@@ -67,21 +67,7 @@ def parse_metadata(
     try:
         return AssetMetadata.model_validate(values)
     except ValidationError as exc:
-        raise invalid(exc, loc) from exc
-
-
-def invalid(exc: ValidationError, loc: Sequence[str | int]) -> Invalid:
-    """A pydantic error as the API's 422, located under `loc`."""
-    errors = [
-        {
-            "loc": [*loc, *e["loc"]],
-            "msg": "unknown field" if e["type"] == "extra_forbidden" else e["msg"],
-        }
-        for e in exc.errors()
-    ]
-    first = errors[0]
-    where = ".".join(str(part) for part in first["loc"])
-    return Invalid(f"{where}: {first['msg']}", errors=errors)
+        raise invalid_from(exc, loc) from exc
 
 
 def asset_data(
@@ -110,4 +96,4 @@ def asset_data(
     try:
         return AssetCreate.model_validate(values)
     except ValidationError as exc:
-        raise invalid(exc, ["metadata"]) from exc
+        raise invalid_from(exc, ["metadata"]) from exc

@@ -30,7 +30,7 @@ from sqlmodel import Session, col, func, select
 
 from api.assets.models import Asset
 from api.assets.service import AssetFilters, filter_clauses, get_visible
-from api.errors import Invalid
+from api.errors import Invalid, invalid_from
 from api.events.models import Event, EventType, OpportunityOutcome, Outcome
 from api.events.schemas import (
     AssetPerformance,
@@ -53,14 +53,7 @@ def _validated(model: type[Model], values: dict[str, Any]) -> Model:
     try:
         return model.model_validate(values)
     except ValidationError as exc:
-        raise _invalid(exc) from exc
-
-
-def _invalid(exc: ValidationError, *, prefix: Sequence[str] = ("body",)) -> Invalid:
-    errors = [{"loc": [*prefix, *map(str, e["loc"])], "msg": e["msg"]} for e in exc.errors()]
-    first = errors[0]
-    where = ".".join(first["loc"][len(prefix) :]) or "request"
-    return Invalid(f"{where}: {first['msg']}", errors=errors)
+        raise invalid_from(exc, ["body"]) from exc
 
 
 # --- writing -------------------------------------------------------------------------
@@ -114,7 +107,7 @@ def record_outcome(
     try:
         opportunity_id = _opportunity_id.validate_python(opportunity_id)
     except ValidationError as exc:
-        raise _invalid(exc, prefix=("path", "opportunity_id")) from exc
+        raise invalid_from(exc, ["path", "opportunity_id"]) from exc
     data = _validated(OutcomeIn, {"outcome": outcome, "amount": amount})
     values = {
         "opportunity_id": opportunity_id,
