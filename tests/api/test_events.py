@@ -169,6 +169,16 @@ def test_invalid_event_fields_are_422(marketer: Actor, rep: Actor, fields: dict[
     assert report_row(marketer, asset["id"])["views"] == 0
 
 
+@pytest.mark.parametrize("missing", ["asset_id", "type"])
+def test_asset_id_and_type_are_required(marketer: Actor, rep: Actor, missing: str) -> None:
+    asset = publish(marketer)
+    body = {"asset_id": asset["id"], "type": "view"}
+    del body[missing]
+    problem = assert_problem(rep.post("/v1/events", json=body), 422)
+    assert problem["errors"][0]["loc"] == ["body", missing]
+    assert report_row(marketer, asset["id"])["views"] == 0
+
+
 def test_non_finite_numbers_in_meta_are_422(marketer: Actor, rep: Actor) -> None:
     asset = publish(marketer)
     for literal in ("NaN", "Infinity", "-Infinity"):

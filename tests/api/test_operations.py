@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -39,10 +40,18 @@ def test_metrics_count_requests_by_route_template(marketer: Actor, anonymous: Ac
     asset = create(marketer)
     marketer.get(f"/v1/assets/{asset['id']}")
     marketer.get("/v1/assets/does-not-exist")
-    text = anonymous.get("/metrics").text
+    response = anonymous.get("/metrics")
+    # Prometheus text exposition (prometheus-client says which version of it).
+    assert response.headers["content-type"].startswith("text/plain; version=")
+    text = response.text
     assert (
         'baton_http_requests_total{method="GET",route="/v1/assets/{asset_id}",status="200"} 1.0'
         in text
+    )
+    assert re.search(
+        r'baton_http_request_duration_seconds_bucket\{[^}]*method="GET"'
+        r'[^}]*route="/v1/assets/\{asset_id\}"',
+        text,
     )
     assert (
         'baton_http_requests_total{method="GET",route="/v1/assets/{asset_id}",status="404"} 1.0'

@@ -175,7 +175,13 @@ def test_falls_back_to_the_most_words(rep: Actor, library: Library) -> None:
 
 
 def _expected(**filters: list[str]) -> set[str]:
-    fields = {"kind": "kind", "industry": "industries", "stage": "stages", "persona": "personas"}
+    fields = {
+        "kind": "kind",
+        "industry": "industries",
+        "stage": "stages",
+        "persona": "personas",
+        "product": "products",
+    }
     keys = set()
     for piece in LIVE:
         ok = True
@@ -198,6 +204,43 @@ def test_filters_or_within_and_across(rep: Actor, library: Library) -> None:
     for hit in result["hits"]:
         assert hit["asset"]["kind"] in params["kind"]
         assert set(hit["asset"]["industries"]) & set(params["industry"])
+
+
+def test_product_filter(rep: Actor, library: Library) -> None:
+    params = {"product": ["scheduler", "analytics"]}
+    result = search(rep, "fieldline", **params)
+    expected = {library[k]["id"] for k in _expected(**params)}
+    assert expected and set(ids(result)) == expected
+    assert result["total"] == len(expected)
+
+
+def test_the_response_envelope(rep: Actor, library: Library) -> None:
+    first = search(rep, "fieldline")
+    assert set(first) == {
+        "query",
+        "corrected_query",
+        "total",
+        "limit",
+        "offset",
+        "took_ms",
+        "hits",
+        "facets",
+    }
+    assert first["query"] == "fieldline"
+    assert (first["limit"], first["offset"]) == (20, 0)
+    assert isinstance(first["took_ms"], int | float) and first["took_ms"] >= 0
+    page = search(rep, "fieldline", limit=5, offset=5)
+    assert (page["limit"], page["offset"]) == (5, 5)
+    assert ids(page) == ids(search(rep, "fieldline", limit=20))[5:10]
+
+
+def test_tags_outrank_body(marketer: Actor, rep: Actor, library: Library) -> None:
+    tagged = publish(marketer, title="Crew map", body="A map of crews.", tags=["geofencing"])
+    mentioned = publish(
+        marketer, title="Crew list", body="A list of crews, with geofencing for each site."
+    )
+    found = ids(search(rep, "geofencing"))
+    assert found.index(tagged["id"]) < found.index(mentioned["id"])
 
 
 def test_filters_apply_to_browsing_and_take_labels(rep: Actor, library: Library) -> None:

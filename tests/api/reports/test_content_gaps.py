@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from tests.api.reports.conftest import Corpus, days
-from tests.catalogue import publish
+from tests.catalogue import create, publish, transition
 from tests.conftest import Actor
 
 STAGES = ["awareness", "consideration", "decision", "onboarding", "expansion"]
@@ -90,6 +90,17 @@ def test_expiring_and_expired_assets(marketer: Actor, gaps_corpus: Corpus) -> No
     assert body["expired"][1]["expires_at"] == "2026-11-14T12:00:00Z"
     assert all(e["live"] is False for e in body["expired"])
     assert "body" not in body["expired"][0]
+
+
+def test_only_live_assets_are_expiring(marketer: Actor, gaps_corpus: Corpus) -> None:
+    # A draft, and an approved piece then archived, both due to expire in 5 days: reps
+    # cannot send either, so neither is "expiring".
+    create(marketer, title="Draft due soon", expires_at=days(5).isoformat())
+    archived = publish(marketer, title="Archived due soon", expires_at=days(5).isoformat())
+    transition(marketer, archived["id"], "archive")
+    body = report(marketer)
+    assert titles(body["expiring"]) == ["Retail onboarding guide", "Construction buyer's guide"]
+    assert body["totals"]["expiring"] == 2
 
 
 def test_unused_live_assets_in_the_last_90_days(marketer: Actor, gaps_corpus: Corpus) -> None:
