@@ -16,6 +16,7 @@ from rich.console import Console
 from api import migrations
 from api.db import make_engine, session_scope
 from api.demo.commands import demo, load_demo, report
+from api.demo.load import DEMO_PEOPLE
 from api.errors import BatonError
 from api.main import create_app
 from api.reports.commands import report_app
@@ -43,12 +44,6 @@ app.command("reindex")(reindex)
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
-
-DEMO_PEOPLE = (
-    ("admin@demo.baton.local", "Dana Admin", Role.admin),
-    ("marketer@demo.baton.local", "Mia Marketer", Role.marketer),
-    ("rep@demo.baton.local", "Raj Rep", Role.rep),
-)
 
 
 def _settings() -> Settings:

@@ -36,9 +36,11 @@ def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Sess
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 
 
-def get_blobs(settings: SettingsDep) -> BlobStore:
-    """The content-addressed store of uploaded files under BATON_DATA_DIR/blobs."""
-    return BlobStore(settings.blob_dir)
+def get_blobs(request: Request) -> BlobStore:
+    """The content-addressed store of uploaded files under BATON_DATA_DIR/blobs (one per
+    app: it remembers which of its folders exist)."""
+    blobs: BlobStore = request.app.state.blobs
+    return blobs
 
 
 BlobsDep = Annotated[BlobStore, Depends(get_blobs)]

@@ -29,6 +29,7 @@ from api.suggestions.memory import SuggestionMemory
 from api.suggestions.routes import router as suggestions_router
 from api.taxonomy.routes import router as taxonomy_router
 from api.users.routes import router as users_router
+from ingest.blobs import BlobStore
 
 log = logging.getLogger("baton")
 
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = make_engine(settings.catalogue_url)
+    app.state.blobs = BlobStore(settings.blob_dir)
     app.state.clock = utcnow
     app.state.metrics = Metrics()
     app.state.suggestions = SuggestionMemory()

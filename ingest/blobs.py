@@ -15,7 +15,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, BinaryIO
+from typing import IO
 
 from ingest.errors import ExtractionFailed, Reason
 from ingest.limits import MB
@@ -118,14 +118,6 @@ class BlobStore:
         """Where other processes may write files to `keep_file` later."""
         return self._folder(self.tmp)
 
-    def add_file(self, source: Path, *, durable: bool = True) -> tuple[str, bool]:
-        """Copy a file into the store; its digest and whether the blob is new."""
-        with self.staging() as staged:
-            with source.open("rb") as handle:
-                staged.copy_from(handle)
-            staged.finish(durable=durable)
-            return staged.sha256, self.keep(staged)
-
     def sync(self, digests: list[str]) -> None:
         """Flush blobs written with `durable=False` to disk before a commit names them.
 
@@ -142,9 +134,6 @@ class BlobStore:
                     os.fsync(fd)
                 finally:
                     os.close(fd)
-
-    def open(self, sha256: str) -> BinaryIO:
-        return self.path_for(sha256).open("rb")
 
     def remove(self, sha256: str) -> None:
         self.path_for(sha256).unlink(missing_ok=True)

@@ -24,7 +24,7 @@ from api.db import make_engine, session_scope
 from api.errors import BatonError
 from api.settings import Settings, get_settings
 from api.users.models import Role
-from api.users.service import MASTER, Caller, find_active_by_email
+from api.users.service import MASTER, Caller, caller_for, find_active_by_email
 from ingest.blobs import BlobStore
 from ingest.bulk import FileOutcome, ImportOptions, ImportReport, import_paths
 from ingest.limits import Limits
@@ -120,7 +120,7 @@ def _owner(engine: Any, email: str | None) -> Caller:
     if user is None or not Role(user.role).at_least(Role.marketer):
         err.print(f"[red]error:[/red] {email} is not an active marketer or admin")
         raise typer.Exit(2)
-    return Caller(id=user.id, role=Role(user.role), email=user.email, name=user.name)
+    return caller_for(user)
 
 
 def _run(

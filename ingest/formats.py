@@ -22,11 +22,6 @@ class Format(StrEnum):
     def label(self) -> str:
         return LABELS[self]
 
-    @property
-    def is_text(self) -> bool:
-        """Stored as characters in some charset (served with `; charset=`)."""
-        return self in {Format.html, Format.markdown, Format.text, Format.eml}
-
 
 MEDIA_TYPES = {
     Format.pdf: "application/pdf",

@@ -41,7 +41,6 @@ class Extractor:
     def __init__(self, workers: int = 1, *, memory_bytes: int = Limits().worker_memory_bytes):
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(PRELOAD)
-        self.workers = workers
         self._pool = ProcessPool(
             max_workers=workers,
             initializer=_start_worker,

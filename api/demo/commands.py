@@ -15,9 +15,8 @@ out = Console(soft_wrap=True)
 
 
 def load_demo(settings: Settings) -> DemoSummary | None:
-    """Load the demo library into an empty catalogue; None when it holds assets already."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    migrations.upgrade(settings.catalogue_url)
+    """Load the demo library into an empty, migrated catalogue; None when it holds assets
+    already."""
     engine = make_engine(settings.catalogue_url)
     try:
         return load_if_empty(engine, BlobStore(settings.blob_dir))
@@ -47,4 +46,6 @@ def demo() -> None:
     except Exception as exc:
         Console(stderr=True).print(f"[red]Invalid BATON_ settings:[/red] {exc}")
         raise typer.Exit(2) from exc
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    migrations.upgrade(settings.catalogue_url)
     report(load_demo(settings))

@@ -17,8 +17,6 @@ from typing import Any
 
 from api.demo.documents import Section
 
-COMPANY = "Fieldline"
-
 INDUSTRIES = {
     "construction": "Construction",
     "utilities": "Utilities",

@@ -9,12 +9,10 @@ in `api.demo.corpus`, loaded through the services their endpoints use.
 
 from __future__ import annotations
 
-import tempfile
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -39,11 +37,18 @@ from api.users import service as users
 from api.users.models import Role
 from api.users.service import Caller
 from ingest.blobs import BlobStore
-from ingest.extract import extract_file
+from ingest.extract import extract
 from ingest.metadata import AssetMetadata, asset_data
 
-OWNER = ("marketer@demo.baton.local", "Mia Marketer")
-REP = ("rep@demo.baton.local", "Raj Rep")
+# The demo's people: `baton serve --demo` prints a key for each. The marketer owns the
+# library and the rep uses it.
+DEMO_PEOPLE = (
+    ("admin@demo.baton.local", "Dana Admin", Role.admin),
+    ("marketer@demo.baton.local", "Mia Marketer", Role.marketer),
+    ("rep@demo.baton.local", "Raj Rep", Role.rep),
+)
+OWNER = DEMO_PEOPLE[1]
+REP = DEMO_PEOPLE[2]
 EXTENSIONS = {
     "pdf": "pdf",
     "docx": "docx",
@@ -83,18 +88,22 @@ def load_if_empty(
         if session.exec(select(func.count()).select_from(Asset)).one() > 0:
             return None
         summary = DemoSummary()
-        owner = _person(session, OWNER, Role.marketer)
+        owner = _person(session, OWNER)
         _taxonomy(session)
         question_ids = _questions(session, now)
         summary.questions = len(question_ids)
-        with tempfile.TemporaryDirectory(prefix="baton-demo-") as folder:
-            for spec in corpus.ASSETS:
-                asset = _add(session, blobs, owner, spec, Path(folder), question_ids, now)
-                _review(session, owner, spec, asset.id, now - timedelta(days=spec.age_days))
-                summary.assets += 1
-                summary.statuses[spec.status] += 1
-                summary.formats[spec.format] += 1
-        ids = {spec.key: a.id for spec, a in zip(corpus.ASSETS, _in_order(session), strict=True)}
+        ids: dict[str, str] = {}
+        written: list[Asset] = []
+        for spec in corpus.ASSETS:
+            asset = _add(session, blobs, owner, spec, question_ids, now)
+            _review(session, owner, spec, asset.id, now - timedelta(days=spec.age_days))
+            ids[spec.key] = asset.id
+            written.append(asset)
+            summary.assets += 1
+            summary.statuses[spec.status] += 1
+            summary.formats[spec.format] += 1
+        # The blobs were written without a flush each: one for all, before the commit.
+        blobs.sync([a.file_sha256 for a in written if a.file_sha256])
         summary.extras = {
             "synonyms": load_synonyms(session, corpus.SYNONYMS),
             "messaging rules": load_messaging_rules(session, corpus.MESSAGING_RULES),
@@ -116,12 +125,12 @@ def render(spec: corpus.Asset) -> tuple[str, bytes]:
     return filename, WRITERS[spec.format](doc)
 
 
-def _person(session: Session, who: tuple[str, str], role: Role) -> Caller:
-    email, name = who
+def _person(session: Session, who: tuple[str, str, Role]) -> Caller:
+    email, name, role = who
     user = users.find_active_by_email(session, email)
     if user is None:
         user, _ = users.create_user(session, email=email, role=role, name=name)
-    return Caller(id=user.id, role=Role(user.role), email=user.email, name=user.name)
+    return users.caller_for(user)
 
 
 def _taxonomy(session: Session) -> None:
@@ -153,14 +162,11 @@ def _add(
     blobs: BlobStore,
     owner: Caller,
     spec: corpus.Asset,
-    folder: Path,
     question_ids: dict[str, str],
     now: datetime,
 ) -> Asset:
     filename, data = render(spec)
-    path = folder / filename
-    path.write_bytes(data)
-    extracted = extract_file(path, filename)
+    extracted = extract(data, filename)
     expires = now + timedelta(days=spec.expires_in_days) if spec.expires_in_days else None
     given = AssetMetadata(
         title=spec.title,
@@ -175,7 +181,10 @@ def _add(
         fields=dict(spec.fields),
         expires_at=expires,
     )
-    sha, created = blobs.add_file(path)
+    with blobs.staging() as staged:
+        staged.write(data)
+        sha = staged.finish(durable=False)
+        created = blobs.keep(staged)
     if created:
         remove_after_rollback(session, blobs, sha)
     info = FileInfo(
@@ -206,12 +215,6 @@ def _review(
         assets.archive(session, asset_id, now=created + timedelta(days=30))
 
 
-def _in_order(session: Session) -> list[Asset]:
-    """The demo's assets in the corpus's order (they were created oldest first)."""
-    by_name = {a.file_name: a for a in session.exec(select(Asset))}
-    return [by_name[render_name(spec)] for spec in corpus.ASSETS]
-
-
 def render_name(spec: corpus.Asset) -> str:
     return f"{spec.key}.{EXTENSIONS[spec.format]}"
 
@@ -237,7 +240,7 @@ def load_usage(session: Session, asset_ids: dict[str, str], now: datetime) -> in
     missing = {e.asset for e in events} - set(asset_ids)
     if missing:
         raise ValueError(f"usage names unknown demo assets: {sorted(missing)}")
-    rep = _person(session, REP, Role.rep)
+    rep = _person(session, REP)
     for event in sorted(events, key=lambda e: -e.days_ago):
         usage.record_event(
             session,

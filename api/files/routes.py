@@ -13,6 +13,7 @@ from api.assets.schemas import AssetOut
 from api.deps import BlobsDep, CallerDep, MarketerDep, NowDep, SessionDep, SettingsDep
 from api.files import service
 from api.files.receive import UploadDep
+from ingest.formats import SUPPORTED
 from ingest.limits import Limits
 from ingest.workers import shared_extractor
 
@@ -30,8 +31,7 @@ UPLOAD_BODY: dict[str, Any] = {
                         "file": {
                             "type": "string",
                             "format": "binary",
-                            "description": "PDF, DOCX, PPTX, HTML, Markdown, plain text or EML; "
-                            "the type is sniffed from the bytes",
+                            "description": f"{SUPPORTED}; the type is sniffed from the bytes",
                         },
                         "metadata": {
                             "type": "string",

@@ -80,7 +80,11 @@ def authenticate(session: Session, key: str | None, *, master_key: str | None) -
     ).first()
     if row is None or not hmac.compare_digest(row[0].key_hash, presented):
         raise Unauthorized("the API key is unknown or has been revoked")
-    user = row[1]
+    return caller_for(row[1])
+
+
+def caller_for(user: User) -> Caller:
+    """Who acts, as services see them."""
     return Caller(id=user.id, role=Role(user.role), email=user.email, name=user.name)
 
 
