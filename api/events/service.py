@@ -294,9 +294,9 @@ class TrackRecord:
     lost: int = 0
 
 
-def _track_statements() -> tuple[Any, Any]:
-    """The two queries of `track_records`, built once (for the ids in `:ids`)."""
-    ids: sa.BindParameter[list[str]] = sa.bindparam("ids", expanding=True)
+def _track_statements(*clauses: ColumnElement[bool]) -> tuple[Any, Any]:
+    """The ratings and the won and lost deals per asset, by the report's definitions, of
+    the events that meet `clauses` (built once each, at import)."""
     event_type = col(Event.type)
     ratings = (
         sa.select(
@@ -305,12 +305,12 @@ def _track_statements() -> tuple[Any, Any]:
             _count(event_type == EventType.not_helpful.value),
         )
         .where(
-            col(Event.asset_id).in_(ids),
+            *clauses,
             event_type.in_([EventType.helpful.value, EventType.not_helpful.value]),
         )
         .group_by(col(Event.asset_id))
     )
-    uses = _deal_uses(col(Event.asset_id).in_(ids))
+    uses = _deal_uses(*clauses)
     outcome = col(OpportunityOutcome.outcome)
     deals = (
         sa.select(
@@ -325,46 +325,36 @@ def _track_statements() -> tuple[Any, Any]:
     return ratings, deals
 
 
-_RATINGS, _DEALS = _track_statements()
+# For the assets in `:ids`, and for every asset.
+_RATINGS, _DEALS = _track_statements(col(Event.asset_id).in_(sa.bindparam("ids", expanding=True)))
+_ALL_RATINGS, _ALL_DEALS = _track_statements()
+
+
+def _records(
+    session: Session, ratings: Any, deals: Any, params: dict[str, Any] | None = None
+) -> dict[str, TrackRecord]:
+    figures: dict[str, dict[str, int]] = {}
+    for asset_id, helpful, not_helpful in session.execute(ratings, params):
+        figures.setdefault(asset_id, {}).update(helpful=helpful, not_helpful=not_helpful)
+    for asset_id, won, lost in session.execute(deals, params):
+        figures.setdefault(asset_id, {}).update(won=won, lost=lost)
+    return {asset_id: TrackRecord(**values) for asset_id, values in figures.items()}
 
 
 def track_records(session: Session, asset_ids: Sequence[str]) -> dict[str, TrackRecord]:
     """The track record of each given asset that has one (others are absent)."""
     if not asset_ids:
         return {}
-    ids = {"ids": list(dict.fromkeys(asset_ids))}
-    figures: dict[str, dict[str, int]] = {}
-    for asset_id, helpful, not_helpful in session.execute(_RATINGS, ids):
-        figures.setdefault(asset_id, {}).update(helpful=helpful, not_helpful=not_helpful)
-    for asset_id, won, lost in session.execute(_DEALS, ids):
-        figures.setdefault(asset_id, {}).update(won=won, lost=lost)
-    return {asset_id: TrackRecord(**values) for asset_id, values in figures.items()}
+    return _records(session, _RATINGS, _DEALS, {"ids": list(dict.fromkeys(asset_ids))})
 
 
 def proven_assets(session: Session, *, limit: int) -> list[str]:
     """Ids of the assets with the best track record, best first: won deals count twice a
     net helpful rating; assets rated more unhelpful than helpful and without wins are
     left out. Visibility is the caller's to judge."""
-    event_type = col(Event.type)
-    net_ratings = session.execute(
-        sa.select(
-            col(Event.asset_id),
-            _count(event_type == EventType.helpful.value)
-            - _count(event_type == EventType.not_helpful.value),
-        )
-        .where(event_type.in_([EventType.helpful.value, EventType.not_helpful.value]))
-        .group_by(col(Event.asset_id))
-    ).all()
-    uses = _deal_uses()
-    wins = session.execute(
-        sa.select(uses.c.asset_id, func.count())
-        .select_from(uses)
-        .join(OpportunityOutcome, col(OpportunityOutcome.opportunity_id) == uses.c.opp)
-        .where(col(OpportunityOutcome.outcome) == Outcome.won.value)
-        .group_by(uses.c.asset_id)
-    ).all()
-    merit: dict[str, float] = {asset_id: 0.5 * net for asset_id, net in net_ratings}
-    for asset_id, won in wins:
-        merit[asset_id] = merit.get(asset_id, 0.0) + won
+    merit = {
+        asset_id: 0.5 * (r.helpful - r.not_helpful) + r.won
+        for asset_id, r in _records(session, _ALL_RATINGS, _ALL_DEALS).items()
+    }
     ranked = sorted((item for item in merit.items() if item[1] > 0), key=lambda i: (-i[1], i[0]))
     return [asset_id for asset_id, _ in ranked[:limit]]

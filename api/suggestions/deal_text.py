@@ -254,7 +254,7 @@ def read_deal(
     sentences += _sentences(passages)
     return DealReading(
         keywords=tuple(_keywords(asked + passages, telling)),
-        sentences=tuple(sentences[: MAX_SENTENCES + len(asked)]),
+        sentences=tuple(sentences),
         kinds=_kinds(passages),
     )
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from api.questions.wording import question_key
 from api.suggestions.deal_text import Sentence, rarity
@@ -27,6 +28,8 @@ MIN_QUESTION_COVERAGE = 0.8
 MIN_STATEMENT_COVERAGE = 0.5
 # A question made only of common words ("How does it work?") matches its key only.
 MIN_DISTINCTIVE = 1.0
+# Sentence stems whose known spellings an index remembers.
+SPELLINGS_REMEMBERED = 4096
 
 
 @dataclass(frozen=True)
@@ -73,16 +76,16 @@ class QuestionIndex:
             for word_stem in weighed:
                 self._by_stem.setdefault(word_stem, []).append(index)
         self._vocabulary = sorted(self._by_stem)
+        # A thread repeats its words sentence after sentence, and requests repeat them too;
+        # the index is rebuilt when a question is added, and this memo with it.
+        self._spellings = lru_cache(maxsize=SPELLINGS_REMEMBERED)(self._find_spellings)
 
-    def __len__(self) -> int:
-        return len(self._known)
-
-    def _spellings(self, word_stem: str) -> list[str]:
+    def _find_spellings(self, word_stem: str) -> tuple[str, ...]:
         """The known stems a sentence's stem stands for: itself, or those a typo away."""
         if word_stem in self._by_stem:
-            return [word_stem]
+            return (word_stem,)
         budget = typo_budget(word_stem)
-        return [s for s, _ in typo_candidates(word_stem, self._vocabulary, budget=budget)]
+        return tuple(s for s, _ in typo_candidates(word_stem, self._vocabulary, budget=budget))
 
     def _strength(self, sentence: Sentence) -> dict[str, float]:
         key = question_key(sentence.text)

@@ -134,8 +134,9 @@ def _freshness(age: float | None) -> float:
     return 0.0 if age is None else 0.5 ** (age / HALF_LIFE_DAYS)
 
 
-def _approved_reason(age: float | None, candidate: Candidate) -> str | None:
-    if age is None or candidate.approved_at is None:
+def _approved_reason(age: float | None) -> str | None:
+    """ "approved 3 days ago" for a fresh piece (`age` is None when it is not approved)."""
+    if age is None:
         return None
     days = int(age)
     if days == 0:
@@ -177,7 +178,7 @@ def score(
     reasons += track_reasons
     age = _age_days(candidate, now)
     parts.append((FRESH_WEIGHT, _freshness(age)))
-    fresh = _approved_reason(age, candidate)
+    fresh = _approved_reason(age)
     if fresh and (not reasons or (not deal.facets() and not deal.has_text)):
         reasons.append(fresh)
     if not reasons and candidate.approved_at is not None:
