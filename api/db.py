@@ -155,13 +155,21 @@ def _run(actions: list[Callable[[], None]]) -> None:
             log.exception("an action after the end of a transaction failed")
 
 
+# SQLAlchemy sends these events for savepoints too (a `begin_nested()` released or rolled
+# back); the actions wait for the outermost transaction.
+
+
 @sa.event.listens_for(OrmSession, "after_commit")
 def _committed(session: OrmSession) -> None:
+    if session.in_nested_transaction():
+        return
     session.info.pop(_AFTER_ROLLBACK, None)
     _run(session.info.pop(_AFTER_COMMIT, []))
 
 
 @sa.event.listens_for(OrmSession, "after_rollback")
 def _rolled_back(session: OrmSession) -> None:
+    if session.in_nested_transaction():
+        return
     session.info.pop(_AFTER_COMMIT, None)
     _run(session.info.pop(_AFTER_ROLLBACK, []))

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from api.db import make_engine
+from api.db import after_commit, after_rollback, make_engine
 from api.taxonomy.models import Term
 
 
@@ -56,3 +56,30 @@ def test_a_rolled_back_savepoint_keeps_the_rest(engine: Engine) -> None:
         savepoint.rollback()
         session.commit()
     assert industries(engine) == ["forestry"]
+
+
+def test_after_commit_and_rollback_actions_wait_for_the_outer_transaction(
+    engine: Engine,
+) -> None:
+    # A released savepoint is not the commit, nor a rolled-back savepoint the rollback:
+    # a file removed "after the commit" must not go while the row may still come back.
+    done: list[str] = []
+    with Session(engine) as session:
+        session.add(Term(facet="industries", slug="forestry", label="Forestry"))
+        session.flush()
+        after_commit(session, lambda: done.append("committed"))
+        after_rollback(session, lambda: done.append("rolled back"))
+        with session.begin_nested():
+            session.add(Term(facet="industries", slug="aquaculture", label="Aquaculture"))
+        savepoint = session.begin_nested()
+        savepoint.rollback()
+        assert done == []
+        session.rollback()
+    assert done == ["rolled back"]
+    with Session(engine) as session:
+        after_commit(session, lambda: done.append("committed"))
+        with session.begin_nested():
+            session.add(Term(facet="industries", slug="forestry", label="Forestry"))
+        assert done == ["rolled back"]
+        session.commit()
+    assert done == ["rolled back", "committed"]

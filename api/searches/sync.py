@@ -25,6 +25,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 
+from api.db import after_commit, after_rollback
 from api.searches.models import SearchOutbox
 
 SYNONYMS_OP = "synonyms"
@@ -71,7 +72,11 @@ def _queue(session: Session, asset_id: str, op: str) -> None:
         return
     session.add(SearchOutbox(asset_id=asset_id, op=op))
     if route is not None:
-        pending: dict[str, Any] = session.info.setdefault(_PENDING, {"ids": set(), "syn": False})
+        pending: dict[str, Any] | None = session.info.get(_PENDING)
+        if pending is None:
+            pending = session.info[_PENDING] = {"ids": set(), "syn": False}
+            after_commit(session, lambda: _apply(session))
+            after_rollback(session, lambda: session.info.pop(_PENDING, None))
         if op == SYNONYMS_OP:
             pending["syn"] = True
         else:
@@ -93,12 +98,13 @@ def synonyms_changed(session: Session) -> None:
     _queue(session, "", SYNONYMS_OP)
 
 
-@event.listens_for(OrmSession, "after_commit")
-def _apply_after_commit(session: OrmSession) -> None:
+def _apply(session: Session) -> None:
+    """Once the catalogue's transaction has committed, apply what it queued (read your
+    writes); the outbox worker retries whatever fails."""
     pending = session.info.pop(_PENDING, None)
     if not pending:
         return
-    route = _route(session)  # type: ignore[arg-type]
+    route = _route(session)
     if route is not None:
         route.after_commit(sorted(pending["ids"]), pending["syn"])
 
