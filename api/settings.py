@@ -73,7 +73,7 @@ def normalize_origin(origin: str) -> str:
     far more than intended.
     """
     value = origin.strip().rstrip("/").lower()
-    if value == "*" or "*" in value:
+    if "*" in value:
         raise ValueError("list the allowed origins; a wildcard is not accepted")
     if value == "null":
         raise ValueError("the 'null' origin (sandboxed frames, files) cannot be allowed")

@@ -224,6 +224,13 @@ def _fill(
     return ranked
 
 
+def _split_common(groups: Sequence[_Group], mirror: Mirror) -> tuple[list[_Group], list[_Group]]:
+    """The groups whose words are in fewer than a quarter of the documents (they rank),
+    and the others (BM25 barely weighs them: they only select)."""
+    limit = COMMON_SHARE * max(mirror.count, 1)
+    return [g for g in groups if g.frequency < limit], [g for g in groups if g.frequency >= limit]
+
+
 def _all_of(groups: Sequence[_Group]) -> str:
     return " AND ".join(g.expression() for g in groups)
 
@@ -750,8 +757,7 @@ class Fts5Backend:
         if query.match is MatchMode.ANY:
             # Words in a quarter of the documents or more would make nearly everything a
             # candidate and weigh almost nothing: the rarer words choose, when there are any.
-            common_limit = COMMON_SHARE * max(mirror.count, 1)
-            chosen = [g for g in groups if g.frequency < common_limit] or groups
+            chosen = _split_common(groups, mirror)[0] or groups
             text = " OR ".join(g.expression() for g in chosen)
             hits = attempt(text)
             return (text, hits, None) if len(hits) else None
@@ -777,9 +783,7 @@ class Fts5Backend:
         and remembered as a mask until the index changes (common words recur across
         searches), and the lists are intersected here.
         """
-        common_limit = COMMON_SHARE * max(mirror.count, 1)
-        common = [g for g in groups if g.frequency >= common_limit]
-        rare = [g for g in groups if g.frequency < common_limit]
+        rare, common = _split_common(groups, mirror)
         selective = _where(_all_of(rare), filters) if rare else filters
         masks = [self._mask(conn, _where(g.expression(), None) or "", mirror) for g in common]
         if selective:
@@ -850,8 +854,7 @@ class Fts5Backend:
         full = _where(text, filters)
         assert full is not None
         if required is not None:
-            common = COMMON_SHARE * max(mirror.count, 1)
-            rare = [g for g in required if g.frequency < common]
+            rare = _split_common(required, mirror)[0]
             if len(rare) < len(required):
                 return self._rank_rare(conn, query, text, filters, hits, mirror, rare)
         if len(hits) <= cap:

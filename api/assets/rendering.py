@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
@@ -45,11 +46,6 @@ MAX_ADDED_CHARS = 1_000_000
 Variables = Mapping[str, str | int | float | None]
 
 
-def placeholders(*texts: str) -> list[str]:
-    """The placeholder names in `texts`, each once, in order of first appearance."""
-    return list(dict.fromkeys(m.group(1) for text in texts for m in PLACEHOLDER.finditer(text)))
-
-
 def _as_text(value: str | int | float) -> str:
     if isinstance(value, float) and math.isfinite(value) and value.is_integer():
         return str(int(value))  # 40.0 from a JSON client reads as 40 in an email
@@ -63,10 +59,11 @@ def fill(texts: Iterable[str], variables: Variables) -> list[str]:
     them all. Variables that no placeholder uses are ignored.
     """
     texts = list(texts)
-    names = placeholders(*texts)
+    # How often each placeholder is used, in order of first use.
+    uses = Counter(m.group(1) for text in texts for m in PLACEHOLDER.finditer(text))
     values: dict[str, str] = {}
     missing: list[str] = []
-    for name in names:
+    for name in uses:
         value = variables.get(name)
         if value is None:
             missing.append(name)
@@ -78,7 +75,7 @@ def fill(texts: Iterable[str], variables: Variables) -> list[str]:
             errors=[{"loc": ["body", "variables", name], "msg": "missing"} for name in missing],
             missing=missing,
         )
-    added = sum(len(values[m.group(1)]) for text in texts for m in PLACEHOLDER.finditer(text))
+    added = sum(len(values[name]) * count for name, count in uses.items())
     if added > MAX_ADDED_CHARS:
         raise Invalid(
             f"the variables would add {added} characters to the email; "

@@ -205,7 +205,6 @@ MAX_VARIABLE_VALUE_CHARS = 10_000
 
 
 def _template_variables(value: dict[str, Any]) -> dict[str, Any]:
-    cleaned: dict[str, Any] = {}
     for name, item in value.items():
         if not name or len(name) > MAX_VARIABLE_NAME_CHARS:
             raise ValueError(f"variable names are 1 to {MAX_VARIABLE_NAME_CHARS} characters")
@@ -216,8 +215,7 @@ def _template_variables(value: dict[str, Any]) -> dict[str, Any]:
             item is None or isinstance(item, int) or (isinstance(item, float) and isfinite(item))
         ):
             raise ValueError(f"'{name}' must be text, a number or null")
-        cleaned[name] = item
-    return cleaned
+    return value
 
 
 class RenderIn(RequestModel):

@@ -563,14 +563,14 @@ def list_versions(
     return versions, total
 
 
-def delete_asset(session: Session, asset_id: str, *, blobs: BlobStore | None = None) -> Asset:
+def delete_asset(session: Session, asset_id: str, *, blobs: BlobStore) -> Asset:
     """Remove the asset and everything that hangs off it; gone from the index too.
 
     Its file leaves the blob store only after the commit, so a rollback never loses it."""
     asset = get_asset(session, asset_id)
     session.delete(asset)
     session.flush()
-    if blobs is not None and asset.file_sha256 is not None:
+    if asset.file_sha256 is not None:
         remove_after_commit(session, blobs, asset.file_sha256)
     sync.asset_removed(session, asset_id)
     return asset
