@@ -12,6 +12,7 @@ from pydantic import AfterValidator, Field, StringConstraints
 
 from api.assets.kinds import Kind
 from api.assets.models import Status
+from api.db import strip_nul
 from api.events.models import EventType, Outcome
 from api.schemas import NulFree, RequestModel, ResponseModel
 
@@ -63,13 +64,13 @@ def _small_meta(value: dict[str, Any] | None) -> dict[str, Any]:
         raise ValueError(f"meta holds at most {MAX_META_KEYS} keys")
     cleaned: dict[str, Any] = {}
     for key, item in value.items():
-        name = key.replace("\x00", "")
+        name = strip_nul(key)
         if not name or len(name) > MAX_META_KEY_CHARS:
             raise ValueError(f"meta keys are 1 to {MAX_META_KEY_CHARS} characters")
         problem = _meta_value_problem(item)
         if problem:
             raise ValueError(f"meta.{name}: {problem}")
-        cleaned[name] = item.replace("\x00", "") if isinstance(item, str) else item
+        cleaned[name] = strip_nul(item) if isinstance(item, str) else item
     if len(json.dumps(cleaned, ensure_ascii=False).encode()) > MAX_META_BYTES:
         raise ValueError(f"meta is at most {MAX_META_BYTES} bytes as JSON")
     return cleaned

@@ -29,7 +29,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, func, select
 
 from api.assets.models import Asset
-from api.assets.service import AssetFilters, filter_clauses, get_visible
+from api.assets.service import AssetFilters, ensure_visible, filter_clauses
 from api.errors import Invalid, invalid_from
 from api.events.models import Event, EventType, OpportunityOutcome, Outcome
 from api.events.schemas import (
@@ -78,7 +78,7 @@ def record_event(
         EventCreate,
         {"asset_id": asset_id, "type": type, "opportunity_id": opportunity_id, "meta": meta},
     )
-    get_visible(session, caller, data.asset_id, now=now)
+    ensure_visible(session, caller, data.asset_id, now=now)
     event = Event(
         asset_id=data.asset_id,
         type=data.type.value,
@@ -144,7 +144,8 @@ class PerformanceQuery:
     descending: bool = True
 
 
-def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
+def count_where(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    """How many rows of the group meet `condition`."""
     return func.count(sa.case((condition, 1)))
 
 
@@ -192,13 +193,15 @@ def asset_performance(
     counts = (
         sa.select(
             col(Event.asset_id).label("asset_id"),
-            _count(event_type == EventType.view.value).label("views"),
-            _count(event_type == EventType.download.value).label("downloads"),
-            _count(event_type == EventType.copy.value).label("copies"),
-            _count(event_type.in_([EventType.share.value, EventType.send.value])).label("shares"),
-            _count(event_type == EventType.helpful.value).label("helpful"),
-            _count(event_type == EventType.not_helpful.value).label("not_helpful"),
-            _count(
+            count_where(event_type == EventType.view.value).label("views"),
+            count_where(event_type == EventType.download.value).label("downloads"),
+            count_where(event_type == EventType.copy.value).label("copies"),
+            count_where(event_type.in_([EventType.share.value, EventType.send.value])).label(
+                "shares"
+            ),
+            count_where(event_type == EventType.helpful.value).label("helpful"),
+            count_where(event_type == EventType.not_helpful.value).label("not_helpful"),
+            count_where(
                 sa.and_(
                     event_type == EventType.used_in_deal.value,
                     col(Event.opportunity_id).is_(None),
@@ -215,8 +218,8 @@ def asset_performance(
         sa.select(
             uses.c.asset_id,
             func.count().label("named_deals"),
-            _count(won).label("won"),
-            _count(col(OpportunityOutcome.outcome) == Outcome.lost.value).label("lost"),
+            count_where(won).label("won"),
+            count_where(col(OpportunityOutcome.outcome) == Outcome.lost.value).label("lost"),
             func.sum(sa.case((won, col(OpportunityOutcome.amount)))).label("influenced"),
         )
         .select_from(uses)
@@ -301,8 +304,8 @@ def _track_statements(*clauses: ColumnElement[bool]) -> tuple[Any, Any]:
     ratings = (
         sa.select(
             col(Event.asset_id),
-            _count(event_type == EventType.helpful.value),
-            _count(event_type == EventType.not_helpful.value),
+            count_where(event_type == EventType.helpful.value),
+            count_where(event_type == EventType.not_helpful.value),
         )
         .where(
             *clauses,
@@ -315,8 +318,8 @@ def _track_statements(*clauses: ColumnElement[bool]) -> tuple[Any, Any]:
     deals = (
         sa.select(
             uses.c.asset_id,
-            _count(outcome == Outcome.won.value),
-            _count(outcome == Outcome.lost.value),
+            count_where(outcome == Outcome.won.value),
+            count_where(outcome == Outcome.lost.value),
         )
         .select_from(uses)
         .join(OpportunityOutcome, col(OpportunityOutcome.opportunity_id) == uses.c.opp)

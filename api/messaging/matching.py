@@ -177,7 +177,6 @@ class Rulebook:
     """Rules compiled for finding their phrases in any number of texts."""
 
     def __init__(self, rules: tuple[Rule, ...]) -> None:
-        self.rules = rules
         self._phrases = [_compile(rule) for rule in rules]
         self._indexes: dict[str | None, _Index] = {}
 

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, defer
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, func, select
 
@@ -27,7 +27,8 @@ from api.assets import service as assets
 from api.assets.models import Asset, AssetTerm, Status
 from api.assets.schemas import AssetBrief
 from api.errors import Invalid
-from api.events.models import Event
+from api.events.models import Event, EventType
+from api.events.service import count_where
 from api.questions import service as questions
 from api.reports.schemas import (
     ContentGapsReport,
@@ -50,7 +51,6 @@ EXPIRING_WITHIN = timedelta(days=30)
 UNUSED_FOR = timedelta(days=90)
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
-HELPFUL, NOT_HELPFUL = "helpful", "not_helpful"
 
 
 def content_gaps(
@@ -204,9 +204,14 @@ def _zero_result_searches(
     ], total
 
 
+# The lists show assets without their body (up to 5 million characters): never loaded.
+_WITHOUT_BODY = defer(Asset.body)  # type: ignore[arg-type]
+
+
 def _expiring(session: Session, *, now: datetime) -> list[tuple[Asset]]:
     rows = session.exec(
         select(Asset)
+        .options(_WITHOUT_BODY)
         .where(assets.live_clause(now), col(Asset.expires_at) <= now + EXPIRING_WITHIN)
         .order_by(col(Asset.expires_at), col(Asset.id))
     ).all()
@@ -216,6 +221,7 @@ def _expiring(session: Session, *, now: datetime) -> list[tuple[Asset]]:
 def _expired(session: Session, *, now: datetime) -> list[tuple[Asset]]:
     rows = session.exec(
         select(Asset)
+        .options(_WITHOUT_BODY)
         .where(col(Asset.status) == Status.approved.value, col(Asset.expires_at) <= now)
         .order_by(col(Asset.expires_at).desc(), col(Asset.id))
     ).all()
@@ -235,6 +241,7 @@ def _unused(
     )
     rows = session.exec(
         select(Asset, last_used)
+        .options(_WITHOUT_BODY)
         .where(
             assets.live_clause(now),
             sa.not_(used_in_window),
@@ -247,8 +254,8 @@ def _unused(
 def _low_rated(
     session: Session, *, since: datetime | None, until: datetime
 ) -> list[tuple[Asset, int, int]]:
-    helpful = func.sum(sa.case((col(Event.type) == HELPFUL, 1), else_=0))
-    not_helpful = func.sum(sa.case((col(Event.type) == NOT_HELPFUL, 1), else_=0))
+    helpful = count_where(col(Event.type) == EventType.helpful.value)
+    not_helpful = count_where(col(Event.type) == EventType.not_helpful.value)
     ratings = (
         select(
             col(Event.asset_id).label("asset_id"),
@@ -256,7 +263,7 @@ def _low_rated(
             not_helpful.label("not_helpful"),
         )
         .where(
-            col(Event.type).in_([HELPFUL, NOT_HELPFUL]),
+            col(Event.type).in_([EventType.helpful.value, EventType.not_helpful.value]),
             *_window(col(Event.created_at), since, until),
         )
         .group_by(col(Event.asset_id))
@@ -265,6 +272,7 @@ def _low_rated(
     )
     rows = session.exec(
         select(Asset, ratings.c.helpful, ratings.c.not_helpful)
+        .options(_WITHOUT_BODY)
         .join(ratings, ratings.c.asset_id == col(Asset.id))
         .where(col(Asset.status) != Status.archived.value)
         .order_by(
