@@ -17,15 +17,15 @@ from api import migrations
 from api.db import make_engine, session_scope
 from api.demo.commands import demo, load_demo, report
 from api.demo.load import DEMO_PEOPLE
+from api.discovery.commands import reindex
 from api.errors import BatonError
+from api.imports.commands import ingest
 from api.main import create_app
 from api.reports.commands import report_app
-from api.searches.commands import reindex
 from api.settings import Settings, get_settings
 from api.users import service as users
 from api.users.models import Role
 from api.users.schemas import UserCreate
-from ingest.commands import ingest
 
 app = typer.Typer(
     name="baton",

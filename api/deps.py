@@ -11,10 +11,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from api.db import session_scope
+from api.files.blobs import BlobStore
 from api.settings import Settings
 from api.users.models import Role
 from api.users.service import Caller, authenticate
-from ingest.blobs import BlobStore
 
 
 def get_app_settings(request: Request) -> Settings:

@@ -13,7 +13,10 @@ from fastapi import FastAPI
 from api.assets.routes import router as assets_router
 from api.cors import install_cors
 from api.db import make_engine, utcnow
+from api.discovery.routes import router as search_router
+from api.discovery.runtime import SearchRuntime
 from api.events.routes import router as events_router
+from api.files.blobs import BlobStore
 from api.files.routes import router as files_router
 from api.messaging.routes import router as messaging_router
 from api.metrics import Metrics, MetricsMiddleware
@@ -22,14 +25,12 @@ from api.problems import UnexpectedErrors, install_problem_handlers
 from api.questions.routes import router as questions_router
 from api.reports.routes import router as reports_router
 from api.request_guard import NulGuard
-from api.searches.routes import router as search_router
-from api.searches.runtime import SearchRuntime
+from api.reviews.routes import router as reviews_router
 from api.settings import Settings, get_settings
 from api.suggestions.memory import SuggestionMemory
 from api.suggestions.routes import router as suggestions_router
 from api.taxonomy.routes import router as taxonomy_router
 from api.users.routes import router as users_router
-from ingest.blobs import BlobStore
 
 log = logging.getLogger("baton")
 
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         taxonomy_router,
         files_router,
         assets_router,
+        reviews_router,
         questions_router,
         messaging_router,
         reports_router,

@@ -1,10 +1,10 @@
 """Every table, imported in one place so that Alembic and the app see the whole schema."""
 
 from api.assets.models import Asset, AssetQuestion, AssetTag, AssetTerm, AssetVersion
+from api.discovery.models import SearchLog, SearchOutbox, Synonym
 from api.events.models import Event, OpportunityOutcome
 from api.messaging.models import MessagingRule
 from api.questions.models import Question
-from api.searches.models import SearchLog, SearchOutbox, Synonym
 from api.taxonomy.models import Term
 from api.users.models import ApiKey, User
 

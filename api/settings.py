@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -11,6 +12,8 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
+# How long a talking point stays live without an explicit `expires_at`, unless configured.
+DEFAULT_TALKING_POINT_TTL = timedelta(days=90)
 
 
 class Settings(BaseSettings):
@@ -29,7 +32,7 @@ class Settings(BaseSettings):
     admin_key: SecretStr | None = None
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     max_upload_mb: int = Field(default=50, ge=1, le=10_240)
-    talking_point_ttl_days: int = Field(default=90, ge=1)
+    talking_point_ttl_days: int = Field(default=DEFAULT_TALKING_POINT_TTL.days, ge=1)
     log_level: str = "info"
 
     @field_validator("cors_origins", mode="before")
@@ -54,6 +57,10 @@ class Settings(BaseSettings):
     @property
     def uses_sqlite(self) -> bool:
         return self.catalogue_url.startswith("sqlite")
+
+    @property
+    def talking_point_ttl(self) -> timedelta:
+        return timedelta(days=self.talking_point_ttl_days)
 
     @property
     def blob_dir(self) -> Path:

@@ -31,8 +31,8 @@ from typing import Any
 
 from api.db import make_engine
 from api.demo import documents as d
-from api.searches.indexing import Indexer
-from api.searches.runtime import make_backend
+from api.discovery.indexing import Indexer
+from api.discovery.runtime import make_backend
 from api.settings import Settings
 
 ROOT = Path(__file__).resolve().parent

@@ -39,9 +39,9 @@ import sqlalchemy as sa
 from api import migrations
 from api.assets.models import Asset, AssetQuestion, AssetTag, AssetTerm
 from api.db import make_engine
+from api.discovery.runtime import rebuild
 from api.questions.models import Question
 from api.questions.wording import question_key
-from api.searches.runtime import rebuild
 from api.taxonomy.models import Term
 from bench.corpus import DOMAIN, INDUSTRIES, KINDS, QUESTIONS, STAGES, Piece, generate
 from search.base import SearchFilters, SearchQuery

@@ -37,10 +37,10 @@ import sqlalchemy as sa
 
 from api.assets.models import AssetQuestion
 from api.db import make_engine
+from api.discovery.runtime import rebuild
 from api.events.models import Event, OpportunityOutcome
 from api.questions.models import Question
 from api.questions.wording import question_key
-from api.searches.runtime import rebuild
 from bench.corpus import DOMAIN, INDUSTRIES, PERSONAS, PRODUCTS, QUESTIONS, STAGES, Piece, generate
 from bench.search import Server, load_catalogue, machine, measure, print_table, throughput
 from search.fts5 import Fts5Backend

@@ -35,7 +35,7 @@ from sqlmodel import Session
 
 from api.assets.kinds import rules_for
 from api.assets.schemas import RenderedEmail
-from api.assets.service import get_visible
+from api.assets.visibility import get_visible
 from api.errors import Conflict, Invalid
 from api.users.service import Caller
 

@@ -1,24 +1,20 @@
-"""/v1/assets: the catalogue and the review lifecycle."""
+"""/v1/assets: the catalogue (the review lifecycle is in api.reviews.routes)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
-from api.assets import rendering, service
+from api.assets import presentation, rendering, service, visibility
 from api.assets.kinds import Kind
 from api.assets.models import Status
 from api.assets.schemas import (
     AssetCreate,
     AssetOut,
     AssetUpdate,
-    RejectIn,
     RenderedEmail,
     RenderIn,
-    SubmitOut,
-    VersionOut,
 )
 from api.deps import (
     AdminDep,
@@ -31,13 +27,8 @@ from api.deps import (
     SettingsDep,
 )
 from api.schemas import Page
-from api.settings import Settings
 
 router = APIRouter(prefix="/v1/assets", tags=["assets"])
-
-
-def _ttl(settings: Settings) -> timedelta:
-    return timedelta(days=settings.talking_point_ttl_days)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=AssetOut)
@@ -45,8 +36,10 @@ def create_asset(
     body: AssetCreate, session: SessionDep, caller: MarketerDep, now: NowDep, settings: SettingsDep
 ) -> AssetOut:
     """Create a draft (version 1)."""
-    asset = service.create_asset(session, caller, body, now=now, talking_point_ttl=_ttl(settings))
-    return service.present_one(session, asset, now=now)
+    asset = service.create_asset(
+        session, caller, body, now=now, talking_point_ttl=settings.talking_point_ttl
+    )
+    return presentation.present_one(session, asset, now=now)
 
 
 def asset_filters(
@@ -57,9 +50,9 @@ def asset_filters(
     persona: Annotated[list[str] | None, Query(description="repeatable")] = None,
     product: Annotated[list[str] | None, Query(description="repeatable")] = None,
     tag: Annotated[list[str] | None, Query(description="repeatable")] = None,
-) -> service.AssetFilters:
+) -> visibility.AssetFilters:
     """The catalogue filters as query parameters: repeated is OR, different ones AND."""
-    return service.AssetFilters(
+    return visibility.AssetFilters(
         status=status or (),
         kind=kind or (),
         stage=stage or (),
@@ -70,7 +63,7 @@ def asset_filters(
     )
 
 
-AssetFiltersDep = Annotated[service.AssetFilters, Depends(asset_filters)]
+AssetFiltersDep = Annotated[visibility.AssetFilters, Depends(asset_filters)]
 
 
 @router.get("", response_model=Page[AssetOut])
@@ -84,14 +77,17 @@ def list_assets(
         session, caller, filters, now=now, limit=limit, offset=offset
     )
     return Page[AssetOut](
-        items=service.present(session, assets, now=now), total=total, limit=limit, offset=offset
+        items=presentation.present(session, assets, now=now),
+        total=total,
+        limit=limit,
+        offset=offset,
     )
 
 
 @router.get("/{asset_id}", response_model=AssetOut)
 def get_asset(asset_id: str, session: SessionDep, caller: CallerDep, now: NowDep) -> AssetOut:
-    asset = service.get_visible(session, caller, asset_id, now=now)
-    return service.present_one(session, asset, now=now)
+    asset = visibility.get_visible(session, caller, asset_id, now=now)
+    return presentation.present_one(session, asset, now=now)
 
 
 @router.patch("/{asset_id}", response_model=AssetOut)
@@ -104,38 +100,10 @@ def update_asset(
     settings: SettingsDep,
 ) -> AssetOut:
     """Change any subset of fields. A content change sends an approved asset back to draft."""
-    asset = service.update_asset(session, asset_id, body, now=now, talking_point_ttl=_ttl(settings))
-    return service.present_one(session, asset, now=now)
-
-
-@router.post("/{asset_id}/submit", response_model=SubmitOut)
-def submit(asset_id: str, session: SessionDep, _: MarketerDep, now: NowDep) -> SubmitOut:
-    """draft → in_review, with the messaging check's findings."""
-    asset, findings = service.submit(session, asset_id, now=now)
-    return SubmitOut(asset=service.present_one(session, asset, now=now), findings=findings)
-
-
-@router.post("/{asset_id}/approve", response_model=AssetOut)
-def approve(asset_id: str, session: SessionDep, caller: MarketerDep, now: NowDep) -> AssetOut:
-    """in_review → approved; 422 with `findings` while a messaging error remains."""
-    asset = service.approve(session, caller, asset_id, now=now)
-    return service.present_one(session, asset, now=now)
-
-
-@router.post("/{asset_id}/reject", response_model=AssetOut)
-def reject(
-    asset_id: str, body: RejectIn, session: SessionDep, _: MarketerDep, now: NowDep
-) -> AssetOut:
-    """in_review → draft, with the reviewer's comment."""
-    asset = service.reject(session, asset_id, comment=body.comment, now=now)
-    return service.present_one(session, asset, now=now)
-
-
-@router.post("/{asset_id}/archive", response_model=AssetOut)
-def archive(asset_id: str, session: SessionDep, _: MarketerDep, now: NowDep) -> AssetOut:
-    """Any state → archived."""
-    asset = service.archive(session, asset_id, now=now)
-    return service.present_one(session, asset, now=now)
+    asset = service.update_asset(
+        session, asset_id, body, now=now, talking_point_ttl=settings.talking_point_ttl
+    )
+    return presentation.present_one(session, asset, now=now)
 
 
 @router.post("/{asset_id}/render", response_model=RenderedEmail)
@@ -145,16 +113,6 @@ def render(
     """Fill an email template's {{ name }} placeholders in `fields.subject` and the body.
     422 with `missing` when a value is absent; 409 when the asset is not an email template."""
     return rendering.render_asset(session, caller, asset_id, variables=body.variables, now=now)
-
-
-@router.get("/{asset_id}/versions", response_model=Page[VersionOut])
-def list_versions(
-    asset_id: str, session: SessionDep, _: MarketerDep, page: PageDep
-) -> Page[VersionOut]:
-    """The approved snapshots of an asset, newest first."""
-    limit, offset = page
-    versions, total = service.list_versions(session, asset_id, limit=limit, offset=offset)
-    return Page[VersionOut](items=versions, total=total, limit=limit, offset=offset)
 
 
 @router.delete("/{asset_id}", status_code=status.HTTP_204_NO_CONTENT)

@@ -1,107 +1,29 @@
-"""Asset rules: creation, visibility, editing, the review lifecycle, versions, deletion.
-
-"Live" means approved and not expired; it is judged against the clock at read time.
-A rep sees live assets only; for a rep every other asset does not exist (404).
-"""
+"""Asset rules: creation, editing and deletion. Who sees what is `api.assets.visibility`,
+how an asset is shown `api.assets.presentation`, the review workflow `api.reviews`."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, delete, func, select
 
 from api.assets.kinds import Kind, field_problems, rules_for
-from api.assets.models import Asset, AssetQuestion, AssetTag, AssetTerm, AssetVersion, Status
-from api.assets.schemas import (
-    CONTENT_FIELDS,
-    NOT_NULLABLE,
-    AssetBrief,
-    AssetCreate,
-    AssetOut,
-    AssetUpdate,
-    FileInfo,
-    Finding,
-    PersonRef,
-    QuestionRef,
-    VersionOut,
-)
+from api.assets.models import Asset, AssetQuestion, AssetTag, AssetTerm, Status
+from api.assets.schemas import CONTENT_FIELDS, NOT_NULLABLE, AssetCreate, AssetUpdate, FileInfo
+from api.assets.visibility import AssetFilters, filter_clauses
+from api.discovery import sync
 from api.errors import Conflict, Invalid, InvalidTransition, NotFound
-from api.files.store import remove_after_commit
-from api.messaging import service as messaging
+from api.files.blobs import BlobStore, remove_after_commit
 from api.questions.models import Question
-from api.searches import sync
+from api.settings import DEFAULT_TALKING_POINT_TTL
 from api.taxonomy.models import Facet, Term
-from api.taxonomy.service import resolve_terms, term_ids_for_filter
-from api.users.service import MASTER_ID, Caller, people
-from ingest.blobs import BlobStore
+from api.taxonomy.service import resolve_terms
+from api.users.service import Caller
 
-DEFAULT_TALKING_POINT_TTL = timedelta(days=90)
 TERM_FACETS = (Facet.stages, Facet.industries, Facet.personas, Facet.products)
-
-
-def live_clause(now: datetime) -> ColumnElement[bool]:
-    """SQL for "a rep can see it": approved and not expired at `now`."""
-    return sa.and_(
-        col(Asset.status) == Status.approved.value,
-        sa.or_(col(Asset.expires_at).is_(None), col(Asset.expires_at) > now),
-    )
-
-
-def is_live(asset: Asset, now: datetime) -> bool:
-    return live_state(asset.status, asset.expires_at, now)
-
-
-def live_state(status: str, expires_at: datetime | None, now: datetime) -> bool:
-    """The visibility rule of `live_clause` on an asset's status and expiry as read."""
-    return status == Status.approved.value and (expires_at is None or expires_at > now)
-
-
-# --- reading -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AssetFilters:
-    """List filters: values within one filter are OR'ed, filters are AND'ed."""
-
-    status: Sequence[Status] = ()
-    kind: Sequence[Kind] = ()
-    stage: Sequence[str] = ()
-    industry: Sequence[str] = ()
-    persona: Sequence[str] = ()
-    product: Sequence[str] = ()
-    tag: Sequence[str] = ()
-
-    def by_facet(self) -> dict[Facet, Sequence[str]]:
-        return {
-            Facet.stages: self.stage,
-            Facet.industries: self.industry,
-            Facet.personas: self.persona,
-            Facet.products: self.product,
-        }
-
-
-def get_visible(session: Session, caller: Caller, asset_id: str, *, now: datetime) -> Asset:
-    """The asset if the caller may see it; 404 otherwise (never 403 for a rep)."""
-    asset = session.get(Asset, asset_id)
-    if asset is None or (caller.is_rep and not is_live(asset, now)):
-        raise NotFound(f"no asset with id {asset_id}")
-    return asset
-
-
-def ensure_visible(session: Session, caller: Caller, asset_id: str, *, now: datetime) -> None:
-    """As `get_visible`, reading only what visibility needs (a hot path: usage events)."""
-    row = session.exec(
-        select(Asset.status, Asset.expires_at).where(col(Asset.id) == asset_id)
-    ).first()
-    if row is None or (caller.is_rep and not live_state(row[0], row[1], now)):
-        raise NotFound(f"no asset with id {asset_id}")
 
 
 def get_asset(session: Session, asset_id: str) -> Asset:
@@ -109,33 +31,6 @@ def get_asset(session: Session, asset_id: str) -> Asset:
     if asset is None:
         raise NotFound(f"no asset with id {asset_id}")
     return asset
-
-
-def filter_clauses(
-    session: Session, caller: Caller, filters: AssetFilters, *, now: datetime
-) -> list[ColumnElement[bool]]:
-    """WHERE clauses for the filters and the caller's visibility."""
-    clauses: list[ColumnElement[bool]] = []
-    if caller.is_rep:
-        clauses.append(live_clause(now))
-    if filters.status:
-        clauses.append(col(Asset.status).in_([s.value for s in filters.status]))
-    if filters.kind:
-        clauses.append(col(Asset.kind).in_([k.value for k in filters.kind]))
-    for facet, names in filters.by_facet().items():
-        if names:
-            term_ids = term_ids_for_filter(session, facet, names)
-            clauses.append(
-                col(Asset.id).in_(
-                    select(AssetTerm.asset_id).where(col(AssetTerm.term_id).in_(term_ids))
-                )
-            )
-    if filters.tag:
-        tags = [" ".join(t.lower().split()) for t in filters.tag]
-        clauses.append(
-            col(Asset.id).in_(select(AssetTag.asset_id).where(col(AssetTag.tag).in_(tags)))
-        )
-    return clauses
 
 
 def list_assets(
@@ -158,117 +53,6 @@ def list_assets(
         .limit(limit)
     ).all()
     return list(rows), total
-
-
-@dataclass
-class _Links:
-    terms: dict[Facet, list[str]] = field(default_factory=lambda: defaultdict(list))
-    tags: list[str] = field(default_factory=list)
-    questions: list[QuestionRef] = field(default_factory=list)
-
-
-def _links(session: Session, asset_ids: list[str]) -> dict[str, _Links]:
-    links: dict[str, _Links] = defaultdict(_Links)
-    if not asset_ids:
-        return links
-    term_rows = session.exec(
-        select(AssetTerm.asset_id, Term.facet, Term.slug)
-        .join(Term, col(Term.id) == col(AssetTerm.term_id))
-        .where(col(AssetTerm.asset_id).in_(asset_ids))
-        .order_by(col(Term.position), col(Term.slug))
-    ).all()
-    for asset_id, facet, slug in term_rows:
-        links[asset_id].terms[Facet(facet)].append(slug)
-    for asset_id, tag in session.exec(
-        select(AssetTag.asset_id, AssetTag.tag)
-        .where(col(AssetTag.asset_id).in_(asset_ids))
-        .order_by(col(AssetTag.tag))
-    ).all():
-        links[asset_id].tags.append(tag)
-    for asset_id, question_id, text in session.exec(
-        select(AssetQuestion.asset_id, Question.id, Question.text)
-        .join(Question, col(Question.id) == col(AssetQuestion.question_id))
-        .where(col(AssetQuestion.asset_id).in_(asset_ids))
-        .order_by(col(Question.text))
-    ).all():
-        links[asset_id].questions.append(QuestionRef(id=question_id, text=text))
-    return links
-
-
-def _person(user_id: str | None, users: dict[str, Any]) -> PersonRef:
-    if user_id is None:
-        return PersonRef(id=MASTER_ID, email=None)
-    user = users.get(user_id)
-    return PersonRef(id=user_id, email=user.email if user is not None else None)
-
-
-def _shown(session: Session, assets: Sequence[Asset], *, now: datetime) -> list[dict[str, Any]]:
-    """What every view of an asset shows but its body: terms, tags, questions, owner."""
-    links = _links(session, [a.id for a in assets])
-    owners = people(session, {a.owner_id for a in assets if a.owner_id})
-    shown = []
-    for asset in assets:
-        link = links[asset.id]
-        shown.append(
-            {
-                "id": asset.id,
-                "title": asset.title,
-                "kind": Kind(asset.kind),
-                "summary": asset.summary,
-                "url": asset.url,
-                "status": Status(asset.status),
-                "live": is_live(asset, now),
-                "version": asset.version,
-                "stages": link.terms[Facet.stages],
-                "industries": link.terms[Facet.industries],
-                "personas": link.terms[Facet.personas],
-                "products": link.terms[Facet.products],
-                "tags": link.tags,
-                "questions": link.questions,
-                "fields": dict(asset.fields or {}),
-                "expires_at": asset.expires_at,
-                "created_at": asset.created_at,
-                "updated_at": asset.updated_at,
-                "approved_at": asset.approved_at,
-                "owner": _person(asset.owner_id, owners),
-                "file": file_info(asset),
-                "review_comment": asset.review_comment,
-            }
-        )
-    return shown
-
-
-def present(session: Session, assets: Sequence[Asset], *, now: datetime) -> list[AssetOut]:
-    """Assets as the API shows them, with their terms, tags, questions and owner."""
-    return [
-        AssetOut(**fields, body=asset.body)
-        for asset, fields in zip(assets, _shown(session, assets, now=now), strict=True)
-    ]
-
-
-def present_brief(session: Session, assets: Sequence[Asset], *, now: datetime) -> list[AssetBrief]:
-    """Assets without their body, as hits and suggestions show them (the body is never
-    read, so callers may load assets with the body deferred)."""
-    return [AssetBrief(**fields) for fields in _shown(session, assets, now=now)]
-
-
-def present_one(session: Session, asset: Asset, *, now: datetime) -> AssetOut:
-    return present(session, [asset], now=now)[0]
-
-
-def file_info(asset: Asset) -> FileInfo | None:
-    """The asset's uploaded file as the API shows it; None when it has none."""
-    if asset.file_sha256 is None:
-        return None
-    return FileInfo(
-        filename=asset.file_name or "file",
-        content_type=asset.file_content_type or "application/octet-stream",
-        size=asset.file_size or 0,
-        sha256=asset.file_sha256,
-    )
-
-
-# --- writing -------------------------------------------------------------------------
 
 
 def _check_fields(kind: str, fields: dict[str, Any]) -> None:
@@ -453,123 +237,6 @@ def _apply_metadata(
         _set_questions(session, asset, changes["question_ids"], fresh=False)
         changed = True
     return changed
-
-
-# --- lifecycle -----------------------------------------------------------------------
-
-TRANSITIONS: dict[str, tuple[frozenset[Status], Status]] = {
-    "submit": (frozenset({Status.draft}), Status.in_review),
-    "approve": (frozenset({Status.in_review}), Status.approved),
-    "reject": (frozenset({Status.in_review}), Status.draft),
-    "archive": (frozenset({Status.draft, Status.in_review, Status.approved}), Status.archived),
-}
-
-
-def _transition(asset: Asset, action: str, *, now: datetime) -> None:
-    allowed, target = TRANSITIONS[action]
-    current = Status(asset.status)
-    if current not in allowed:
-        wanted = " or ".join(sorted(s.value for s in allowed))
-        raise InvalidTransition(
-            f"cannot {action} an asset that is {current.value}; it must be {wanted}",
-            asset_status=current.value,
-        )
-    asset.status = target.value
-    asset.updated_at = now
-
-
-def submit(session: Session, asset_id: str, *, now: datetime) -> tuple[Asset, list[Finding]]:
-    """draft -> in_review, with what the messaging rules find in the asset."""
-    asset = get_asset(session, asset_id)
-    _transition(asset, "submit", now=now)
-    asset.review_comment = None
-    findings = messaging.check_asset(session, asset)
-    _saved(session, asset)
-    return asset, findings
-
-
-def approve(session: Session, caller: Caller, asset_id: str, *, now: datetime) -> Asset:
-    """in_review -> approved; refused while an error finding remains. Takes a snapshot."""
-    asset = get_asset(session, asset_id)
-    if asset.status == Status.in_review.value:
-        errors = [f for f in messaging.check_asset(session, asset) if f.severity == "error"]
-        if errors:
-            raise Invalid(
-                f"{len(errors)} messaging rule error(s) must be fixed before approval: "
-                + "; ".join(f.message for f in errors[:3]),
-                findings=[f.model_dump(exclude_none=True) for f in errors],
-                errors=[{"loc": ["asset", f.field or "text"], "msg": f.message} for f in errors],
-            )
-    _transition(asset, "approve", now=now)
-    if asset.approved_at is not None:
-        asset.version += 1
-    asset.approved_at = now
-    asset.review_comment = None
-    session.add(
-        AssetVersion(
-            asset_id=asset.id,
-            version=asset.version,
-            approved_at=now,
-            approved_by_id=caller.user_id,
-            title=asset.title,
-            summary=asset.summary,
-            body=asset.body,
-        )
-    )
-    _saved(session, asset)
-    return asset
-
-
-def reject(session: Session, asset_id: str, *, comment: str, now: datetime) -> Asset:
-    """in_review -> draft, keeping the reviewer's comment on the asset."""
-    asset = get_asset(session, asset_id)
-    _transition(asset, "reject", now=now)
-    asset.review_comment = comment
-    _saved(session, asset)
-    return asset
-
-
-def archive(session: Session, asset_id: str, *, now: datetime) -> Asset:
-    """Any state but archived -> archived: reps stop seeing it."""
-    asset = get_asset(session, asset_id)
-    _transition(asset, "archive", now=now)
-    _saved(session, asset)
-    return asset
-
-
-def _saved(session: Session, asset: Asset) -> None:
-    session.add(asset)
-    session.flush()
-    sync.asset_changed(session, asset.id)
-
-
-def list_versions(
-    session: Session, asset_id: str, *, limit: int, offset: int
-) -> tuple[list[VersionOut], int]:
-    """Approved snapshots, newest first."""
-    get_asset(session, asset_id)
-    where = col(AssetVersion.asset_id) == asset_id
-    total = session.exec(select(func.count()).select_from(AssetVersion).where(where)).one()
-    rows = session.exec(
-        select(AssetVersion)
-        .where(where)
-        .order_by(col(AssetVersion.version).desc())
-        .offset(offset)
-        .limit(limit)
-    ).all()
-    approvers = people(session, {r.approved_by_id for r in rows if r.approved_by_id})
-    versions = [
-        VersionOut(
-            version=r.version,
-            approved_at=r.approved_at,
-            approved_by=_person(r.approved_by_id, approvers),
-            title=r.title,
-            summary=r.summary,
-            body=r.body,
-        )
-        for r in rows
-    ]
-    return versions, total
 
 
 def delete_asset(session: Session, asset_id: str, *, blobs: BlobStore) -> Asset:

@@ -8,8 +8,8 @@ from rich.console import Console
 from api import migrations
 from api.db import make_engine
 from api.demo.load import DemoSummary, load_if_empty
+from api.files.blobs import BlobStore
 from api.settings import Settings, get_settings
-from ingest.blobs import BlobStore
 
 out = Console(soft_wrap=True)
 

@@ -24,21 +24,21 @@ from api.assets.schemas import FileInfo
 from api.db import session_scope, utcnow
 from api.demo import corpus
 from api.demo import documents as d
+from api.discovery import synonyms as search_synonyms
 from api.events import service as usage
-from api.files.store import remove_after_rollback
+from api.files.blobs import BlobStore, remove_after_rollback
+from api.imports.metadata import AssetMetadata, asset_data
 from api.messaging import service as messaging
 from api.messaging.schemas import RuleIn
 from api.questions import service as questions
 from api.questions.schemas import QuestionCreate
-from api.searches import synonyms as search_synonyms
+from api.reviews import service as reviews
 from api.taxonomy import service as taxonomy
 from api.taxonomy.models import Facet
 from api.users import service as users
 from api.users.models import Role
 from api.users.service import Caller
-from ingest.blobs import BlobStore
 from ingest.extract import extract
-from ingest.metadata import AssetMetadata, asset_data
 
 # The demo's people: `baton serve --demo` prints a key for each. The marketer owns the
 # library and the rep uses it.
@@ -205,14 +205,14 @@ def _review(
     """Take the asset to its place in the lifecycle, a few hours per step."""
     if spec.status == "draft":
         return
-    assets.submit(session, asset_id, now=created + timedelta(hours=2))
+    reviews.submit(session, asset_id, now=created + timedelta(hours=2))
     if spec.status == "rejected":
         comment = spec.review_comment or "Needs another pass."
-        assets.reject(session, asset_id, comment=comment, now=created + timedelta(hours=20))
+        reviews.reject(session, asset_id, comment=comment, now=created + timedelta(hours=20))
     elif spec.status in {"approved", "archived"}:
-        assets.approve(session, owner, asset_id, now=created + timedelta(days=1))
+        reviews.approve(session, owner, asset_id, now=created + timedelta(days=1))
     if spec.status == "archived":
-        assets.archive(session, asset_id, now=created + timedelta(days=30))
+        reviews.archive(session, asset_id, now=created + timedelta(days=30))
 
 
 def render_name(spec: corpus.Asset) -> str:

@@ -29,7 +29,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, func, select
 
 from api.assets.models import Asset
-from api.assets.service import AssetFilters, ensure_visible, filter_clauses
+from api.assets.visibility import AssetFilters, ensure_visible, filter_clauses
 from api.errors import Invalid, invalid_from
 from api.events.models import Event, EventType, OpportunityOutcome, Outcome
 from api.events.schemas import (

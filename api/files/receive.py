@@ -19,7 +19,7 @@ from starlette.requests import ClientDisconnect
 
 from api.deps import BlobsDep, MarketerDep, SettingsDep
 from api.errors import BatonError, Invalid, PayloadTooLarge, UnsupportedMediaType
-from ingest.blobs import StagedBlob
+from api.files.blobs import StagedBlob
 from ingest.errors import ExtractionFailed
 from ingest.filenames import safe_filename
 from ingest.limits import MB

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, status
 from fastapi.responses import FileResponse
 
-from api.assets import service as assets
+from api.assets.presentation import present_one
 from api.assets.schemas import AssetOut
 from api.deps import BlobsDep, CallerDep, MarketerDep, NowDep, SessionDep, SettingsDep
 from api.files import service
@@ -79,9 +78,9 @@ def upload_asset(
         blobs=blobs,
         limits=Limits(max_file_bytes=settings.max_upload_bytes),
         now=now,
-        talking_point_ttl=timedelta(days=settings.talking_point_ttl_days),
+        talking_point_ttl=settings.talking_point_ttl,
     )
-    return assets.present_one(session, asset, now=now)
+    return present_one(session, asset, now=now)
 
 
 @router.get(

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from sqlmodel import Session
 
+from api.assets import presentation, visibility
 from api.assets import service as assets
 from api.assets.models import Asset
 from api.assets.schemas import FileInfo
@@ -20,13 +21,12 @@ from api.errors import (
     PayloadTooLarge,
     UnsupportedMediaType,
 )
-from api.files.store import remove_after_rollback
+from api.files.blobs import BlobStore, StagedBlob, remove_after_rollback
+from api.imports.metadata import AssetMetadata, parse_metadata
+from api.imports.metadata import asset_data as build_asset_data
 from api.users.service import Caller
-from ingest.blobs import BlobStore, StagedBlob
 from ingest.errors import ExtractionFailed, Reason
 from ingest.limits import Limits
-from ingest.metadata import AssetMetadata, parse_metadata
-from ingest.metadata import asset_data as build_asset_data
 from ingest.workers import Extractor
 
 log = logging.getLogger("baton.files")
@@ -105,8 +105,8 @@ def file_of(
     session: Session, caller: Caller, asset_id: str, *, blobs: BlobStore, now: datetime
 ) -> tuple[Path, FileInfo]:
     """Where the asset's original bytes are, and what they are; 404 when it has none."""
-    asset = assets.get_visible(session, caller, asset_id, now=now)
-    info = assets.file_info(asset)
+    asset = visibility.get_visible(session, caller, asset_id, now=now)
+    info = presentation.file_info(asset)
     if info is None:
         raise NotFound(f"asset {asset_id} has no file")
     path = blobs.path_for(info.sha256)

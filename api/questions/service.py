@@ -12,7 +12,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, func, select, update
 
 from api.assets.models import Asset, AssetQuestion
-from api.assets.service import live_clause, live_state
+from api.assets.visibility import live_clause, live_state
 from api.errors import NotFound
 from api.questions.models import Question
 from api.questions.schemas import QuestionCreate, QuestionOut

@@ -23,9 +23,11 @@ from sqlalchemy.orm import aliased, defer
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, func, select
 
-from api.assets import service as assets
 from api.assets.models import Asset, AssetTerm, Status
+from api.assets.presentation import present_brief
 from api.assets.schemas import AssetBrief
+from api.assets.visibility import live_clause
+from api.discovery.models import SearchLog
 from api.errors import Invalid
 from api.events.models import Event, EventType
 from api.events.service import count_where
@@ -41,7 +43,6 @@ from api.reports.schemas import (
     UnusedAsset,
     ZeroResultSearch,
 )
-from api.searches.models import SearchLog
 from api.taxonomy.models import Facet, Term
 from api.taxonomy.schemas import TermOut
 from api.taxonomy.service import all_terms
@@ -113,7 +114,7 @@ def content_gaps(
 
 def _briefs(session: Session, shown: Sequence[Asset], *, now: datetime) -> dict[str, AssetBrief]:
     unique = list({asset.id: asset for asset in shown}.values())
-    return {brief.id: brief for brief in assets.present_brief(session, unique, now=now)}
+    return {brief.id: brief for brief in present_brief(session, unique, now=now)}
 
 
 def _days_left(asset: Asset, now: datetime) -> int:
@@ -135,7 +136,7 @@ def _coverage(
             .join(stage_link, col(stage_link.asset_id) == col(Asset.id))
             .join(industry_link, col(industry_link.asset_id) == col(Asset.id))
             .where(
-                assets.live_clause(now),
+                live_clause(now),
                 col(stage_link.term_id).in_(stage_ids),
                 col(industry_link.term_id).in_(industry_ids),
             )
@@ -212,7 +213,7 @@ def _expiring(session: Session, *, now: datetime) -> list[tuple[Asset]]:
     rows = session.exec(
         select(Asset)
         .options(_WITHOUT_BODY)
-        .where(assets.live_clause(now), col(Asset.expires_at) <= now + EXPIRING_WITHIN)
+        .where(live_clause(now), col(Asset.expires_at) <= now + EXPIRING_WITHIN)
         .order_by(col(Asset.expires_at), col(Asset.id))
     ).all()
     return [(asset,) for asset in rows]
@@ -243,7 +244,7 @@ def _unused(
         select(Asset, last_used)
         .options(_WITHOUT_BODY)
         .where(
-            assets.live_clause(now),
+            live_clause(now),
             sa.not_(used_in_window),
         )
         .order_by(sa.nulls_first(last_used.asc()), col(Asset.title), col(Asset.id))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from api.deps import CallerDep, NowDep, SessionDep
-from api.searches.runtime import SearchRuntime
+from api.discovery.runtime import SearchRuntime
 from api.suggestions import service
 from api.suggestions.memory import SuggestionMemory
 from api.suggestions.schemas import SuggestionRequest, SuggestionsOut

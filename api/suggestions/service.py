@@ -28,7 +28,8 @@ from sqlmodel import Session, col, select
 
 from api.assets.kinds import Kind, field_text
 from api.assets.models import Asset, AssetTerm
-from api.assets.service import is_live, live_state, present_brief
+from api.assets.presentation import present_brief
+from api.assets.visibility import is_live, live_state
 from api.errors import Invalid, Unavailable
 from api.events.service import TrackRecord, track_records
 from api.questions.models import Question

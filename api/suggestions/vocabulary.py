@@ -19,7 +19,7 @@ from datetime import datetime
 from sqlmodel import Session, col, func, select
 
 from api.assets.models import Asset
-from api.assets.service import live_clause
+from api.assets.visibility import live_clause
 from search.highlight import stem
 from search.text import words
 

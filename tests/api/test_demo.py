@@ -15,8 +15,8 @@ from api.cli import app
 from api.db import make_engine
 from api.demo import corpus
 from api.demo.load import load_if_empty
+from api.files.blobs import BlobStore, sha256_of
 from api.settings import Settings, get_settings
-from ingest.blobs import BlobStore, sha256_of
 from tests.conftest import Actor
 
 

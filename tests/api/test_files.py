@@ -21,9 +21,9 @@ from sqlmodel import Session
 from api.assets import service as assets
 from api.db import make_engine, session_scope
 from api.files import service as files_service
+from api.files.blobs import BlobStore
 from api.settings import Settings
 from api.users.service import MASTER
-from ingest.blobs import BlobStore
 from ingest.limits import Limits
 from ingest.workers import shared_extractor
 from tests.catalogue import transition

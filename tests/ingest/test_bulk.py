@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from api.cli import app as cli
+from api.files.blobs import sha256_of
 from api.settings import Settings, get_settings
-from ingest.blobs import sha256_of
 from tests.ingest import files
 from tests.ingest.files import all_formats
 

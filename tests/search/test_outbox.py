@@ -15,8 +15,9 @@ from fastapi.testclient import TestClient
 from api.assets import service as assets
 from api.assets.schemas import AssetCreate
 from api.db import make_engine, session_scope
+from api.discovery.indexing import backoff
 from api.main import create_app
-from api.searches.indexing import backoff
+from api.reviews import service as reviews
 from api.settings import Settings
 from api.users.service import MASTER
 from tests.catalogue import publish
@@ -51,8 +52,8 @@ def _publish_outside_the_app(settings: Settings, title: str) -> str:
             asset = assets.create_asset(
                 session, MASTER, AssetCreate(title=title, kind="one_pager"), now=now
             )
-            assets.submit(session, asset.id, now=now)
-            assets.approve(session, MASTER, asset.id, now=now)
+            reviews.submit(session, asset.id, now=now)
+            reviews.approve(session, MASTER, asset.id, now=now)
             return asset.id
     finally:
         engine.dispose()

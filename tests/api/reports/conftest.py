@@ -17,8 +17,8 @@ import pytest
 from fastapi import FastAPI
 from sqlmodel import Session
 
+from api.discovery.models import SearchLog
 from api.events.models import Event
-from api.searches.models import SearchLog
 from tests.catalogue import create, transition
 from tests.conftest import Actor
 

@@ -26,20 +26,21 @@ from api.assets.models import Asset
 from api.assets.schemas import FileInfo
 from api.db import utcnow
 from api.errors import BatonError
-from api.users.service import Caller
-from ingest.blobs import BlobStore, sha256_of
-from ingest.errors import ExtractionFailed
-from ingest.extract import Extracted
-from ingest.filenames import safe_filename
-from ingest.limits import MB, Limits
-from ingest.manifests import (
+from api.files.blobs import BlobStore, sha256_of
+from api.imports.manifests import (
     ManifestError,
     is_sidecar,
     load_manifest,
     read_sidecar,
     sidecar_for,
 )
-from ingest.metadata import AssetMetadata, asset_data, parse_metadata
+from api.imports.metadata import AssetMetadata, asset_data, parse_metadata
+from api.reviews import service as reviews
+from api.users.service import Caller
+from ingest.errors import ExtractionFailed
+from ingest.extract import Extracted
+from ingest.filenames import safe_filename
+from ingest.limits import MB, Limits
 from ingest.workers import Extractor, Prepared, outcome
 
 Status = Literal["imported", "skipped", "failed"]
@@ -362,9 +363,9 @@ def _create(
     )
     asset = assets.create_asset(session, caller, data, now=clock(), file=info)
     if options.submit or options.approve:
-        assets.submit(session, asset.id, now=clock())
+        reviews.submit(session, asset.id, now=clock())
     if options.approve:
-        assets.approve(session, caller, asset.id, now=clock())
+        reviews.approve(session, caller, asset.id, now=clock())
     return asset
 
 

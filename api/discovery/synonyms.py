@@ -7,9 +7,9 @@ from collections.abc import Mapping, Sequence
 from sqlmodel import Session, col, delete, select
 
 from api.db import strip_nul
+from api.discovery import sync
+from api.discovery.models import Synonym
 from api.errors import Invalid
-from api.searches import sync
-from api.searches.models import Synonym
 
 MAX_TERMS = 1000
 MAX_SYNONYMS_PER_TERM = 50

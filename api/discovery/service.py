@@ -12,11 +12,12 @@ from sqlmodel import Session, col, select
 
 from api.assets.kinds import Kind
 from api.assets.models import Asset, Status
-from api.assets.service import is_live, present_brief
+from api.assets.presentation import present_brief
+from api.assets.visibility import is_live
+from api.discovery.log import SearchLogWriter
+from api.discovery.schemas import SearchHitOut, SearchOut
 from api.errors import Unavailable
 from api.metrics import Metrics
-from api.searches.log import SearchLogWriter
-from api.searches.schemas import SearchHitOut, SearchOut
 from api.taxonomy.service import slugify
 from api.users.service import Caller
 from search.base import (

@@ -17,8 +17,8 @@ from rich.progress import (
 )
 
 from api.db import make_engine, session_scope
-from api.searches.documents import count_assets
-from api.searches.runtime import make_backend, rebuild
+from api.discovery.documents import count_assets
+from api.discovery.runtime import make_backend, rebuild
 from api.settings import Settings, get_settings
 from search.base import SearchBackend, SearchDocument
 

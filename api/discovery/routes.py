@@ -9,9 +9,9 @@ from fastapi import APIRouter, Body, Query, Request, Response
 from api.assets.kinds import Kind
 from api.assets.models import Status
 from api.deps import CallerDep, MarketerDep, NowDep, PageDep, SessionDep
-from api.searches import service, synonyms
-from api.searches.runtime import SearchRuntime
-from api.searches.schemas import SearchOut
+from api.discovery import service, synonyms
+from api.discovery.runtime import SearchRuntime
+from api.discovery.schemas import SearchOut
 from search.base import MAX_QUERY_CHARS
 
 router = APIRouter(prefix="/v1/search", tags=["search"])

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from api.db import strip_nul, utcnow
-from api.searches.models import SearchLog
+from api.discovery.models import SearchLog
 from search.text import words
 
 log = logging.getLogger("baton.search.log")

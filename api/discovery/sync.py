@@ -2,7 +2,7 @@
 
 Asset services call `asset_changed` / `asset_removed` (and the synonyms service
 `synonyms_changed`) inside their unit of work. What happens depends on the route the
-running app registered for the session's engine (`api.searches.indexing.Indexer`):
+running app registered for the session's engine (`api.discovery.indexing.Indexer`):
 
 - transactional (SQLite catalogue, `sqlite` backend): the FTS5 rows are written through
   the session's own connection, in the same transaction, so a 2xx write is searchable at
@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 
 from api.db import after_commit, after_rollback
-from api.searches.models import SearchOutbox
+from api.discovery.models import SearchOutbox
 
 SYNONYMS_OP = "synonyms"
 _PENDING = "baton.search.pending"

@@ -20,10 +20,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, delete, func, select
 
 from api.db import session_scope, utcnow
-from api.searches import sync
-from api.searches.documents import documents_for
-from api.searches.models import SearchOutbox
-from api.searches.synonyms import get_synonyms
+from api.discovery import sync
+from api.discovery.documents import documents_for
+from api.discovery.models import SearchOutbox
+from api.discovery.synonyms import get_synonyms
 from search.base import SearchBackend
 from search.fts5 import Fts5Backend
 
@@ -43,7 +43,7 @@ def _driver_connection(session: Session) -> Any:
 
 
 class Indexer:
-    """The route from one catalogue engine to one search backend (see api.searches.sync)."""
+    """The route from one catalogue engine to one search backend (see api.discovery.sync)."""
 
     def __init__(
         self,

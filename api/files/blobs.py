@@ -3,6 +3,10 @@
 A blob is first written under `<root>/tmp/`, flushed to disk, then renamed into place, so a
 reader never sees a half-written file and a crash leaves at most a stray temporary file
 under `tmp/` (`clean_stale` removes those; `baton ingest` calls it when it starts).
+
+Blobs live outside the database, so their removal follows the catalogue's unit of work: a
+blob is removed only once the row that named it is gone for good (after the commit), and a
+blob written for a row that never commits is removed after the rollback.
 """
 
 from __future__ import annotations
@@ -17,6 +21,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
+from sqlmodel import Session, select
+
+from api.assets.models import Asset
+from api.db import after_commit, after_rollback
 from ingest.errors import ExtractionFailed, Reason
 from ingest.limits import MB
 
@@ -159,3 +167,24 @@ def sha256_of(path: Path) -> str:
         while chunk := handle.read(CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+# --- removal after the unit of work -----------------------------------------------------
+
+
+def remove_after_commit(session: Session, blobs: BlobStore, sha256: str) -> None:
+    """Remove the blob when the transaction that dropped its asset commits."""
+    after_commit(session, lambda: remove_if_unused(session, blobs, sha256))
+
+
+def remove_after_rollback(session: Session, blobs: BlobStore, sha256: str) -> None:
+    """Remove a blob written for this transaction should the transaction roll back."""
+    after_rollback(session, lambda: remove_if_unused(session, blobs, sha256))
+
+
+def remove_if_unused(session: Session, blobs: BlobStore, sha256: str) -> None:
+    """Remove the blob unless an asset names it (the same bytes uploaded again meanwhile)."""
+    engine = session.get_bind()
+    with Session(engine) as check:
+        if check.exec(select(Asset.id).where(Asset.file_sha256 == sha256)).first() is None:
+            blobs.remove(sha256)

@@ -22,14 +22,14 @@ from api import migrations
 from api.assets.kinds import Kind
 from api.db import make_engine, session_scope
 from api.errors import BatonError
+from api.files.blobs import BlobStore
+from api.imports.bulk import FileOutcome, ImportOptions, ImportReport, import_paths
+from api.imports.manifests import ManifestError
+from api.imports.metadata import parse_metadata
 from api.settings import Settings, get_settings
 from api.users.models import Role
 from api.users.service import MASTER, Caller, caller_for, find_active_by_email
-from ingest.blobs import BlobStore
-from ingest.bulk import FileOutcome, ImportOptions, ImportReport, import_paths
 from ingest.limits import Limits
-from ingest.manifests import ManifestError
-from ingest.metadata import parse_metadata
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)

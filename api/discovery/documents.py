@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from sqlmodel import Session, col, func, select
 
 from api.assets.models import Asset
-from api.assets.service import present
+from api.assets.presentation import present
 from api.db import utcnow
 from search.base import SearchDocument
 

@@ -11,13 +11,13 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import col, delete, func, select
 
 from api.db import session_scope
+from api.discovery import sync
+from api.discovery.documents import all_documents, count_assets
+from api.discovery.indexing import Indexer
+from api.discovery.log import SearchLogWriter
+from api.discovery.models import SearchOutbox
+from api.discovery.synonyms import get_synonyms
 from api.metrics import Metrics
-from api.searches import sync
-from api.searches.documents import all_documents, count_assets
-from api.searches.indexing import Indexer
-from api.searches.log import SearchLogWriter
-from api.searches.models import SearchOutbox
-from api.searches.synonyms import get_synonyms
 from api.settings import Settings
 from search.base import SearchBackend
 from search.fts5 import Fts5Backend

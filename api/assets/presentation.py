@@ -1,0 +1,127 @@
+"""Assets as the API shows them: with their terms, tags, questions, owner and file."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from api.assets.kinds import Kind
+from api.assets.models import Asset, AssetQuestion, AssetTag, AssetTerm, Status
+from api.assets.schemas import AssetBrief, AssetOut, FileInfo, PersonRef, QuestionRef
+from api.assets.visibility import is_live
+from api.questions.models import Question
+from api.taxonomy.models import Facet, Term
+from api.users.service import MASTER_ID, people
+
+
+@dataclass
+class _Links:
+    terms: dict[Facet, list[str]] = field(default_factory=lambda: defaultdict(list))
+    tags: list[str] = field(default_factory=list)
+    questions: list[QuestionRef] = field(default_factory=list)
+
+
+def _links(session: Session, asset_ids: list[str]) -> dict[str, _Links]:
+    links: dict[str, _Links] = defaultdict(_Links)
+    if not asset_ids:
+        return links
+    term_rows = session.exec(
+        select(AssetTerm.asset_id, Term.facet, Term.slug)
+        .join(Term, col(Term.id) == col(AssetTerm.term_id))
+        .where(col(AssetTerm.asset_id).in_(asset_ids))
+        .order_by(col(Term.position), col(Term.slug))
+    ).all()
+    for asset_id, facet, slug in term_rows:
+        links[asset_id].terms[Facet(facet)].append(slug)
+    for asset_id, tag in session.exec(
+        select(AssetTag.asset_id, AssetTag.tag)
+        .where(col(AssetTag.asset_id).in_(asset_ids))
+        .order_by(col(AssetTag.tag))
+    ).all():
+        links[asset_id].tags.append(tag)
+    for asset_id, question_id, text in session.exec(
+        select(AssetQuestion.asset_id, Question.id, Question.text)
+        .join(Question, col(Question.id) == col(AssetQuestion.question_id))
+        .where(col(AssetQuestion.asset_id).in_(asset_ids))
+        .order_by(col(Question.text))
+    ).all():
+        links[asset_id].questions.append(QuestionRef(id=question_id, text=text))
+    return links
+
+
+def person_ref(user_id: str | None, users: dict[str, Any]) -> PersonRef:
+    if user_id is None:
+        return PersonRef(id=MASTER_ID, email=None)
+    user = users.get(user_id)
+    return PersonRef(id=user_id, email=user.email if user is not None else None)
+
+
+def _shown(session: Session, assets: Sequence[Asset], *, now: datetime) -> list[dict[str, Any]]:
+    """What every view of an asset shows but its body: terms, tags, questions, owner."""
+    links = _links(session, [a.id for a in assets])
+    owners = people(session, {a.owner_id for a in assets if a.owner_id})
+    shown = []
+    for asset in assets:
+        link = links[asset.id]
+        shown.append(
+            {
+                "id": asset.id,
+                "title": asset.title,
+                "kind": Kind(asset.kind),
+                "summary": asset.summary,
+                "url": asset.url,
+                "status": Status(asset.status),
+                "live": is_live(asset, now),
+                "version": asset.version,
+                "stages": link.terms[Facet.stages],
+                "industries": link.terms[Facet.industries],
+                "personas": link.terms[Facet.personas],
+                "products": link.terms[Facet.products],
+                "tags": link.tags,
+                "questions": link.questions,
+                "fields": dict(asset.fields or {}),
+                "expires_at": asset.expires_at,
+                "created_at": asset.created_at,
+                "updated_at": asset.updated_at,
+                "approved_at": asset.approved_at,
+                "owner": person_ref(asset.owner_id, owners),
+                "file": file_info(asset),
+                "review_comment": asset.review_comment,
+            }
+        )
+    return shown
+
+
+def present(session: Session, assets: Sequence[Asset], *, now: datetime) -> list[AssetOut]:
+    """Assets as the API shows them, with their terms, tags, questions and owner."""
+    return [
+        AssetOut(**fields, body=asset.body)
+        for asset, fields in zip(assets, _shown(session, assets, now=now), strict=True)
+    ]
+
+
+def present_brief(session: Session, assets: Sequence[Asset], *, now: datetime) -> list[AssetBrief]:
+    """Assets without their body, as hits and suggestions show them (the body is never
+    read, so callers may load assets with the body deferred)."""
+    return [AssetBrief(**fields) for fields in _shown(session, assets, now=now)]
+
+
+def present_one(session: Session, asset: Asset, *, now: datetime) -> AssetOut:
+    return present(session, [asset], now=now)[0]
+
+
+def file_info(asset: Asset) -> FileInfo | None:
+    """The asset's uploaded file as the API shows it; None when it has none."""
+    if asset.file_sha256 is None:
+        return None
+    return FileInfo(
+        filename=asset.file_name or "file",
+        content_type=asset.file_content_type or "application/octet-stream",
+        size=asset.file_size or 0,
+        sha256=asset.file_sha256,
+    )

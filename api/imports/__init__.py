@@ -1,0 +1,1 @@
+"""The import workflow: folders of files, their manifests and sidecars, into assets."""

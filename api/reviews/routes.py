@@ -1,0 +1,53 @@
+"""/v1/assets/{id}/submit, approve, reject, archive and versions: the review lifecycle."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.assets.presentation import present_one
+from api.assets.schemas import AssetOut, RejectIn, SubmitOut, VersionOut
+from api.deps import MarketerDep, NowDep, PageDep, SessionDep
+from api.reviews import service
+from api.schemas import Page
+
+router = APIRouter(prefix="/v1/assets", tags=["assets"])
+
+
+@router.post("/{asset_id}/submit", response_model=SubmitOut)
+def submit(asset_id: str, session: SessionDep, _: MarketerDep, now: NowDep) -> SubmitOut:
+    """draft → in_review, with the messaging check's findings."""
+    asset, findings = service.submit(session, asset_id, now=now)
+    return SubmitOut(asset=present_one(session, asset, now=now), findings=findings)
+
+
+@router.post("/{asset_id}/approve", response_model=AssetOut)
+def approve(asset_id: str, session: SessionDep, caller: MarketerDep, now: NowDep) -> AssetOut:
+    """in_review → approved; 422 with `findings` while a messaging error remains."""
+    asset = service.approve(session, caller, asset_id, now=now)
+    return present_one(session, asset, now=now)
+
+
+@router.post("/{asset_id}/reject", response_model=AssetOut)
+def reject(
+    asset_id: str, body: RejectIn, session: SessionDep, _: MarketerDep, now: NowDep
+) -> AssetOut:
+    """in_review → draft, with the reviewer's comment."""
+    asset = service.reject(session, asset_id, comment=body.comment, now=now)
+    return present_one(session, asset, now=now)
+
+
+@router.post("/{asset_id}/archive", response_model=AssetOut)
+def archive(asset_id: str, session: SessionDep, _: MarketerDep, now: NowDep) -> AssetOut:
+    """Any state → archived."""
+    asset = service.archive(session, asset_id, now=now)
+    return present_one(session, asset, now=now)
+
+
+@router.get("/{asset_id}/versions", response_model=Page[VersionOut])
+def list_versions(
+    asset_id: str, session: SessionDep, _: MarketerDep, page: PageDep
+) -> Page[VersionOut]:
+    """The approved snapshots of an asset, newest first."""
+    limit, offset = page
+    versions, total = service.list_versions(session, asset_id, limit=limit, offset=offset)
+    return Page[VersionOut](items=versions, total=total, limit=limit, offset=offset)

@@ -1,0 +1,143 @@
+"""The review workflow: submit, approve, reject, archive, and the approved versions.
+
+Every change of status passes through `transition`, which checks the move against
+`TRANSITIONS`, stamps the time and records the change. This is the only caller of the
+messaging rules' check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlmodel import Session, col, func, select
+
+from api.assets.models import Asset, AssetVersion, Status
+from api.assets.presentation import person_ref
+from api.assets.schemas import Finding, VersionOut
+from api.assets.service import get_asset
+from api.discovery import sync
+from api.errors import Invalid, InvalidTransition
+from api.messaging import service as messaging
+from api.users.service import Caller, people
+
+TRANSITIONS: dict[str, tuple[frozenset[Status], Status]] = {
+    "submit": (frozenset({Status.draft}), Status.in_review),
+    "approve": (frozenset({Status.in_review}), Status.approved),
+    "reject": (frozenset({Status.in_review}), Status.draft),
+    "archive": (frozenset({Status.draft, Status.in_review, Status.approved}), Status.archived),
+}
+
+
+def transition(
+    session: Session,
+    asset_id: str,
+    action: str,
+    *,
+    now: datetime,
+    effect: Callable[[Asset], None] | None = None,
+) -> Asset:
+    """Move the asset by `action` (409 from a state the action does not start from), apply
+    the action's own `effect` to it, stamp the time, save it and record the change."""
+    asset = get_asset(session, asset_id)
+    allowed, target = TRANSITIONS[action]
+    current = Status(asset.status)
+    if current not in allowed:
+        wanted = " or ".join(sorted(s.value for s in allowed))
+        raise InvalidTransition(
+            f"cannot {action} an asset that is {current.value}; it must be {wanted}",
+            asset_status=current.value,
+        )
+    if effect is not None:
+        effect(asset)
+    asset.status = target.value
+    asset.updated_at = now
+    session.add(asset)
+    session.flush()
+    sync.asset_changed(session, asset.id)
+    return asset
+
+
+def submit(session: Session, asset_id: str, *, now: datetime) -> tuple[Asset, list[Finding]]:
+    """draft -> in_review, with what the messaging rules find in the asset."""
+    findings: list[Finding] = []
+
+    def check(asset: Asset) -> None:
+        asset.review_comment = None
+        findings.extend(messaging.check_asset(session, asset))
+
+    return transition(session, asset_id, "submit", now=now, effect=check), findings
+
+
+def approve(session: Session, caller: Caller, asset_id: str, *, now: datetime) -> Asset:
+    """in_review -> approved; refused while an error finding remains. Takes a snapshot."""
+
+    def publish(asset: Asset) -> None:
+        errors = [f for f in messaging.check_asset(session, asset) if f.severity == "error"]
+        if errors:
+            raise Invalid(
+                f"{len(errors)} messaging rule error(s) must be fixed before approval: "
+                + "; ".join(f.message for f in errors[:3]),
+                findings=[f.model_dump(exclude_none=True) for f in errors],
+                errors=[{"loc": ["asset", f.field or "text"], "msg": f.message} for f in errors],
+            )
+        if asset.approved_at is not None:
+            asset.version += 1
+        asset.approved_at = now
+        asset.review_comment = None
+        session.add(
+            AssetVersion(
+                asset_id=asset.id,
+                version=asset.version,
+                approved_at=now,
+                approved_by_id=caller.user_id,
+                title=asset.title,
+                summary=asset.summary,
+                body=asset.body,
+            )
+        )
+
+    return transition(session, asset_id, "approve", now=now, effect=publish)
+
+
+def reject(session: Session, asset_id: str, *, comment: str, now: datetime) -> Asset:
+    """in_review -> draft, keeping the reviewer's comment on the asset."""
+
+    def keep_comment(asset: Asset) -> None:
+        asset.review_comment = comment
+
+    return transition(session, asset_id, "reject", now=now, effect=keep_comment)
+
+
+def archive(session: Session, asset_id: str, *, now: datetime) -> Asset:
+    """Any state but archived -> archived: reps stop seeing it."""
+    return transition(session, asset_id, "archive", now=now)
+
+
+def list_versions(
+    session: Session, asset_id: str, *, limit: int, offset: int
+) -> tuple[list[VersionOut], int]:
+    """Approved snapshots, newest first."""
+    get_asset(session, asset_id)
+    where = col(AssetVersion.asset_id) == asset_id
+    total = session.exec(select(func.count()).select_from(AssetVersion).where(where)).one()
+    rows = session.exec(
+        select(AssetVersion)
+        .where(where)
+        .order_by(col(AssetVersion.version).desc())
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    approvers = people(session, {r.approved_by_id for r in rows if r.approved_by_id})
+    versions = [
+        VersionOut(
+            version=r.version,
+            approved_at=r.approved_at,
+            approved_by=person_ref(r.approved_by_id, approvers),
+            title=r.title,
+            summary=r.summary,
+            body=r.body,
+        )
+        for r in rows
+    ]
+    return versions, total
