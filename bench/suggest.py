@@ -288,7 +288,7 @@ def http_runner(base: str, key: str) -> tuple[httpx.Client, Callable[[dict[str, 
 
 # Where a request's time goes, by the file a py-spy sample is in (innermost match wins).
 PROFILE_PARTS = {
-    "search backend: FTS5 / Meilisearch": ("search/fts5.py", "search/meili.py", "search/mirror"),
+    "search backend: FTS5 / Meilisearch": ("search/fts5/", "search/meili.py", "search/mirror"),
     "reading the deal (email parts, words)": ("deal_text.py", "mailparser_reply", "wordfreq"),
     "matching known questions": ("question_matching.py", "rapidfuzz"),
     "scoring and ranking": ("suggestions/scoring.py",),

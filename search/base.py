@@ -1,6 +1,6 @@
 """The SearchBackend protocol and its frozen value types.
 
-One asset becomes one `SearchDocument` (built by `api.searches.documents`, the same for
+One asset becomes one `SearchDocument` (built by `api.discovery.documents`, the same for
 every backend). A backend answers a `SearchQuery` with a `SearchResult`.
 
 Matching (`SearchQuery.match`):
@@ -44,6 +44,8 @@ FACETS = ("kind", "stages", "industries", "personas", "products")
 FIELDS = ("title", "questions", "tags", "summary", "body")
 BODY_SNIPPET_CHARS = 300
 MAX_QUERY_CHARS = 512
+# A word in this share of the documents or more is common: it selects but does not rank.
+COMMON_SHARE = 0.25
 
 
 class MatchMode(StrEnum):

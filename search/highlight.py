@@ -15,9 +15,8 @@ from functools import lru_cache
 
 import snowballstemmer
 
-from search.text import MARK_CLOSE, MARK_OPEN, clip_marked, fold, marked_html
+from search.text import MARK_CLOSE, MARK_OPEN, WORD, clip_marked, fold, marked_html
 
-_WORD = re.compile(r"[^\W_]+")
 _STEMMER = snowballstemmer.stemmer("porter")
 # A long body is scanned this far for its first match; past it the snippet is its start.
 SCAN_CHARS = 50_000
@@ -73,7 +72,7 @@ class Highlighter:
         out: list[str] = []
         position = scan = 0
         while (candidate := self._locator.search(text, scan)) is not None:
-            word = _WORD.match(text, candidate.start())
+            word = WORD.match(text, candidate.start())
             if word is None:
                 scan = candidate.end()
                 continue
@@ -95,7 +94,7 @@ class Highlighter:
             spans = [first.span()]
             end = first.end()
             for wanted in phrase[1:]:
-                following = _WORD.search(text, end)
+                following = WORD.search(text, end)
                 if following is None or _folded_stem(following.group())[1] != wanted:
                     break
                 spans.append(following.span())
@@ -114,7 +113,7 @@ class Highlighter:
             candidate = self._locator.search(text, position, SCAN_CHARS)
             if candidate is None:
                 return 0
-            word = _WORD.match(text, candidate.start())
+            word = WORD.match(text, candidate.start())
             if word is None:
                 return 0
             folded, word_stem = _folded_stem(word.group())

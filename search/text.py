@@ -16,7 +16,8 @@ from collections.abc import Iterable, Sequence
 from rapidfuzz.distance import OSA
 from rapidfuzz.process import extract
 
-_WORD = re.compile(r"[^\W_]+")
+# A word: a run of letters and digits (Unicode-aware); everything else separates words.
+WORD = re.compile(r"[^\W_]+")
 # Markers FTS5 and Meilisearch put around matched words; removed from indexed text so
 # that no document can forge one.
 MARK_OPEN = "\x02"
@@ -35,7 +36,7 @@ def fold(text: str) -> str:
 
 def words(text: str) -> list[str]:
     """The words of `text`, folded, in order (repeats kept)."""
-    return _WORD.findall(fold(text))
+    return WORD.findall(fold(text))
 
 
 def strip_markers(text: str) -> str:

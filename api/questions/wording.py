@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from search.text import WORD as _WORD
+
 # Words that carry grammar, not meaning, in a short question. Negations, question
 # words ("how", "what", "when", "why") and modal verbs stay: they change the question.
 FILLER = frozenset(
@@ -16,7 +18,6 @@ FILLER = frozenset(
     by with from into onto about as it its it's this that these those there here your you
     our we us i me my mine please just really actually kindly any some so very""".split()
 )
-_WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
 
 def _stem(word: str) -> str:

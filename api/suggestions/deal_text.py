@@ -21,6 +21,7 @@ from wordfreq import zipf_frequency
 
 from api.assets.kinds import KINDS, Kind
 from search.highlight import stem
+from search.text import WORD as _WORD
 from search.text import fold, words
 
 # Only the start of a very long thread is read: the newest messages come first.
@@ -91,7 +92,6 @@ _LONG_LINE = re.compile(
 _SHELF = re.compile("\ue000(\\d+)\ue001")
 _SUBJECT = re.compile(r"^[ \t>*]*Subject:[ \t*]*(.+)$", re.IGNORECASE | re.MULTILINE)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
-_WORD = re.compile(r"[^\W_]+")
 # "Send them a customer story": the kinds of collateral a rep asks for, by their cues
 # (keys folded: the pattern ignores case, so "SLİDES" or "caſe study" match it too).
 _CUES = {fold(cue): rules.kind for rules in KINDS.values() for cue in rules.cues}

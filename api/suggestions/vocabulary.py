@@ -20,6 +20,7 @@ from sqlmodel import Session, col, func, select
 
 from api.assets.models import Asset
 from api.assets.visibility import live_clause
+from search.base import COMMON_SHARE
 from search.highlight import stem
 from search.text import words
 
@@ -27,9 +28,6 @@ SAMPLE_SIZE = 1000
 SAMPLE_BODY_CHARS = 3000
 # Below this many live pieces a share says little ("1 of 3"): nothing is left out.
 MIN_DOCUMENTS = 20
-# Words in this share of live pieces or more do not tell pieces apart (as search/fts5.py
-# treats them: they select but do not rank).
-COMMON_SHARE = 0.25
 
 
 @dataclass(frozen=True)
@@ -47,6 +45,7 @@ class WordShares:
 
     def telling(self, word_stem: str) -> bool:
         """Whether the word is rare enough in the catalogue to tell pieces apart."""
+        # The same share at which the search treats a word as common (selects, never ranks).
         return self.documents < MIN_DOCUMENTS or self.share(word_stem) < COMMON_SHARE
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from api.searches.log import normalize_query
+from api.discovery.log import normalize_query
 from search.text import (
     MARK_CLOSE,
     MARK_OPEN,

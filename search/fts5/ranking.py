@@ -1,0 +1,137 @@
+"""Ordering the candidates: BM25 over the rarer words, then title matches, then the rest.
+
+BM25 (its IDF costs a pass over each scored word's whole list) runs over the rarer groups
+only, for at most the plan's `cap` rows; with more hits the most recently indexed
+title/question/tag matches are ranked first. When every word is common, title matches
+come first, most recently indexed first (see DESIGN.md's pitfalls on bm25() cost).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from search.base import MatchMode
+from search.fts5.candidates import Candidates
+from search.fts5.plan import Plan, all_of, where
+from search.fts5.schema import HEAVY_COLUMNS
+from search.fts5.state import Cursor
+from search.mirror import Mirror
+
+# Column weights: title 10, questions 8, tags 5, summary 3, body 1; facets and the
+# unindexed columns 0.
+RANK_ALL = (
+    "SELECT rowid, bm25(fts_assets, 10.0, 8.0, 5.0, 3.0, 1.0, 0.0, 0.0, 0.0)"
+    " FROM fts_assets WHERE fts_assets MATCH ?"
+)
+RANK_NEWEST = RANK_ALL + " ORDER BY rowid DESC LIMIT ?"
+RECENT = "SELECT rowid FROM fts_assets WHERE fts_assets MATCH ? ORDER BY rowid DESC LIMIT ?"
+
+Ranked = list[tuple[int, float]]
+
+
+def rank(cursor: Cursor, plan: Plan, found: Candidates) -> Ranked:
+    """(rowid, score) best first, at least as far as the requested page reaches.
+
+    BM25 costs a pass over the whole list of every word it scores (for its IDF), and a
+    word in a quarter of the documents or more barely ranks (IDF < 1.1; none at half).
+    So such words only select: the ranking scores the rarer words among the hits, and
+    when every word is that common, title, question and tag matches come first, most
+    recently indexed first.
+    """
+    hits = found.hits
+    full = where(found.text, plan.filters)
+    assert full is not None
+    if found.every_group and plan.common:
+        return _rank_rare(cursor, plan, found)
+    if len(hits) <= plan.cap:
+        visible = set(hits.tolist())
+        scored = [(r, -s) for r, s in _scored(cursor, full, None) if r in visible]
+        scored.sort(key=lambda pair: (-pair[1], -pair[0]))
+        return scored
+    allowed = _allowed(cursor.mirror, hits)
+    ranked: Ranked = []
+    seen: set[int] = set()
+    tiers = [full]
+    if plan.match is MatchMode.ALL:
+        heavy = where(found.text, plan.filters, HEAVY_COLUMNS)
+        assert heavy is not None
+        tiers.insert(0, heavy)
+    for expression in tiers:
+        tier = [
+            (r, -s)
+            for r, s in _scored(cursor, expression, plan.cap)
+            if r not in seen and r < len(allowed) and allowed[r]
+        ]
+        tier.sort(key=lambda pair: (-pair[1], -pair[0]))
+        ranked.extend(tier)
+        seen.update(r for r, _ in tier)
+        if len(ranked) >= plan.need:
+            return ranked
+    return _fill(ranked, seen, hits, plan.need)
+
+
+def _rank_rare(cursor: Cursor, plan: Plan, found: Candidates) -> Ranked:
+    """Ranking when some words are common (see `rank`)."""
+    hits = found.hits
+    allowed = _allowed(cursor.mirror, hits)
+    ranked: Ranked = []
+    if plan.rare:
+        expression = where(all_of(plan.rare), plan.filters)
+        assert expression is not None
+        ranked = [
+            (r, -s)
+            for r, s in _scored(cursor, expression, plan.cap)
+            if r < len(allowed) and allowed[r]
+        ]
+        ranked.sort(key=lambda pair: (-pair[1], -pair[0]))
+    else:
+        heavy = where(found.text, plan.filters, HEAVY_COLUMNS)
+        assert heavy is not None
+        ranked = [
+            (r, 0.0)
+            for r in _recent(cursor, heavy, max(plan.need, 1))
+            if r < len(allowed) and allowed[r]
+        ]
+    return _fill(ranked, {r for r, _ in ranked}, hits, plan.need)
+
+
+def _allowed(mirror: Mirror, hits: NDArray[np.int64]) -> NDArray[np.bool_]:
+    """The hits as a mask over every rowid the mirror holds."""
+    allowed = np.zeros(len(mirror.present), bool)
+    allowed[hits] = True
+    return allowed
+
+
+def _scored(cursor: Cursor, expression: str, cap: int | None) -> Ranked:
+    """(rowid, BM25) of every match, or of the `cap` most recently indexed ones."""
+
+    def fetch() -> Ranked:
+        if cap is None:
+            return cursor.conn.execute(RANK_ALL, (expression,)).fetchall()
+        return cursor.conn.execute(RANK_NEWEST, (expression, cap)).fetchall()
+
+    rows: Ranked = cursor.memo.get(("rank", expression, cap), fetch)
+    return rows
+
+
+def _recent(cursor: Cursor, expression: str, count: int) -> list[int]:
+    """The `count` most recently indexed rowids matching `expression` (no scoring)."""
+
+    def fetch() -> list[int]:
+        rows = cursor.conn.execute(RECENT, (expression, count)).fetchall()
+        return [r[0] for r in rows]
+
+    found: list[int] = cursor.memo.get(("recent", expression, count), fetch)
+    return found
+
+
+def _fill(ranked: Ranked, seen: set[int], hits: NDArray[np.int64], need: int) -> Ranked:
+    """A page deeper than the ranked candidates: add the other hits, most recently indexed
+    first, until the page is full."""
+    for rowid in hits[::-1].tolist():
+        if len(ranked) >= need:
+            break
+        if rowid not in seen:
+            ranked.append((rowid, 0.0))
+    return ranked

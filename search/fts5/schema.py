@@ -1,0 +1,94 @@
+"""The index's tables, column sets and facet tokens, and creating them.
+
+Tables (all named `fts_*`, which the catalogue's migrations ignore):
+
+- `fts_assets`: the FTS5 table. Columns title, questions, tags, summary, body (searched,
+  BM25 weights 10, 8, 5, 3, 1), `facets` (one opaque token per facet value, for filters),
+  and unindexed `asset_id` and `meta` (JSON: kind, status, facet lists, dates).
+  Porter stemming on unicode61 without diacritics; prefix indexes for 2 and 3 letters.
+- `fts_docs`: asset id -> rowid. AUTOINCREMENT: a changed document gets a new rowid, so
+  rowids are never reused and a larger rowid means more recently indexed.
+- `fts_words`: every indexed word and in how many documents (typo correction, prefixes).
+- `fts_synonyms`, `fts_meta`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from search.text import words
+
+SCHEMA_VERSION = "2"
+TEXT_COLUMNS = "{title questions tags summary body}"
+HEAVY_COLUMNS = "{title questions tags}"
+WORD_MIN, WORD_MAX = 2, 40
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS fts_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS fts_docs (
+    rowid INTEGER PRIMARY KEY AUTOINCREMENT,
+    asset_id TEXT NOT NULL UNIQUE
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS fts_assets USING fts5(
+    title, questions, tags, summary, body, facets, asset_id UNINDEXED, meta UNINDEXED,
+    tokenize = 'porter unicode61 remove_diacritics 2',
+    prefix = '2 3'
+);
+CREATE TABLE IF NOT EXISTS fts_words (
+    word TEXT PRIMARY KEY,
+    docs INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS fts_synonyms (
+    term TEXT NOT NULL,
+    synonym TEXT NOT NULL,
+    PRIMARY KEY (term, synonym)
+) WITHOUT ROWID;
+"""
+DROP = """
+DROP TABLE IF EXISTS fts_assets;
+DROP TABLE IF EXISTS fts_docs;
+DROP TABLE IF EXISTS fts_words;
+DROP TABLE IF EXISTS fts_synonyms;
+DROP TABLE IF EXISTS fts_meta;
+"""
+
+FACET_CODES = {
+    "kind": "k",
+    "status": "s",
+    "stages": "g",
+    "industries": "i",
+    "personas": "p",
+    "products": "r",
+    "tags": "t",
+}
+
+
+def facet_token(field_name: str, value: str) -> str:
+    """An opaque word for one facet value. Hex keeps any value one token, and the trailing
+    digit keeps the Porter stemmer from touching it."""
+    return f"z{FACET_CODES[field_name]}{value.encode().hex()}0"
+
+
+def indexed_words(text: str) -> set[str]:
+    """The distinct words of `text` that `fts_words` counts (2 to 40 letters)."""
+    return {w for w in words(text) if WORD_MIN <= len(w) <= WORD_MAX}
+
+
+def install(conn: sqlite3.Connection) -> None:
+    """Create the tables (on a connection inside a transaction); drop an older layout."""
+    exists = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'fts_meta'").fetchone()
+    if exists:
+        row = conn.execute("SELECT value FROM fts_meta WHERE key = 'schema'").fetchone()
+        if row is not None and row[0] == SCHEMA_VERSION:
+            return
+        for statement in DROP.strip().split(";"):
+            if statement.strip():
+                conn.execute(statement)
+    for statement in SCHEMA.strip().split(";"):
+        if statement.strip():
+            conn.execute(statement)
+    conn.execute(
+        "INSERT OR REPLACE INTO fts_meta(key, value) VALUES ('schema', ?)", (SCHEMA_VERSION,)
+    )
+    conn.execute("INSERT OR REPLACE INTO fts_meta(key, value) VALUES ('synonyms', '0')")
+    conn.execute("INSERT OR REPLACE INTO fts_meta(key, value) VALUES ('generation', '0')")
