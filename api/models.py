@@ -1,7 +1,8 @@
 """Every table, imported in one place so that Alembic and the app see the whole schema."""
 
 from api.assets.models import Asset, AssetQuestion, AssetTag, AssetTerm, AssetVersion
-from api.discovery.models import SearchLog, SearchOutbox, Synonym
+from api.changes.models import Change, ChangeConsumer
+from api.discovery.models import SearchLog, Synonym
 from api.events.models import Event, OpportunityOutcome
 from api.messaging.models import MessagingRule
 from api.questions.models import Question
@@ -15,12 +16,13 @@ __all__ = [
     "AssetTag",
     "AssetTerm",
     "AssetVersion",
+    "Change",
+    "ChangeConsumer",
     "Event",
     "MessagingRule",
     "OpportunityOutcome",
     "Question",
     "SearchLog",
-    "SearchOutbox",
     "Synonym",
     "Term",
     "User",

@@ -24,7 +24,8 @@ TABLES = {
     "search_log",
     "synonyms",
     "messaging_rules",
-    "search_outbox",
+    "changes",
+    "change_consumers",
 }
 
 

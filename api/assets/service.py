@@ -14,7 +14,7 @@ from api.assets.kinds import Kind, field_problems, rules_for
 from api.assets.models import Asset, AssetQuestion, AssetTag, AssetTerm, Status
 from api.assets.schemas import CONTENT_FIELDS, NOT_NULLABLE, AssetCreate, AssetUpdate, FileInfo
 from api.assets.visibility import AssetFilters, filter_clauses
-from api.discovery import sync
+from api.changes.log import Op, Subject, record_change
 from api.errors import Conflict, Invalid, InvalidTransition, NotFound
 from api.files.blobs import BlobStore, remove_after_commit
 from api.questions.models import Question
@@ -23,7 +23,7 @@ from api.taxonomy.models import Facet, Term
 from api.taxonomy.service import resolve_terms
 from api.users.service import Caller
 
-TERM_FACETS = (Facet.stages, Facet.industries, Facet.personas, Facet.products)
+TERM_FACETS = tuple(Facet)  # the order of api.taxonomy.facets.FACETS, which checks it
 
 
 def get_asset(session: Session, asset_id: str) -> Asset:
@@ -160,7 +160,7 @@ def create_asset(
     _set_tags(session, asset, data.tags, fresh=True)
     _set_questions(session, asset, data.question_ids, fresh=True)
     session.flush()
-    sync.asset_changed(session, asset.id)
+    record_change(session, Subject.asset, asset.id)
     return asset
 
 
@@ -192,7 +192,7 @@ def update_asset(
         asset.updated_at = now
         session.add(asset)
         session.flush()
-        sync.asset_changed(session, asset.id)
+        record_change(session, Subject.asset, asset.id)
     return asset
 
 
@@ -248,5 +248,5 @@ def delete_asset(session: Session, asset_id: str, *, blobs: BlobStore) -> Asset:
     session.flush()
     if asset.file_sha256 is not None:
         remove_after_commit(session, blobs, asset.file_sha256)
-    sync.asset_removed(session, asset_id)
+    record_change(session, Subject.asset, asset_id, op=Op.delete)
     return asset

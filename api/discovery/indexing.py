@@ -1,49 +1,67 @@
-"""Applying catalogue changes to the search backend: in the transaction, or via the outbox.
+"""The search index as a consumer of the change log: in the transaction, or after it.
 
-The outbox (`search_outbox`) holds "asset X changed" rows written in the catalogue's
-transaction. Applying a row reads the asset's *current* state and indexes it (or removes
-it when it is gone), so rows are idempotent and their order does not matter. Rows are
-applied right after their commit by the process that wrote them (read-your-writes) and,
-whatever failed or came from another process, by a background worker that retries with
-exponential backoff. On PostgreSQL workers claim rows with FOR UPDATE SKIP LOCKED.
+Applying a change reads the asset's *current* state and indexes it (or removes it when it
+is gone), so changes are idempotent and applying one twice does no harm. How changes
+reach the index depends on where it lives:
+
+- transactional (SQLite catalogue, `sqlite` backend): the FTS5 rows are written through
+  the session's own connection, in the writer's transaction, so a 2xx write is searchable
+  at once and a rollback drops them;
+- otherwise (PostgreSQL catalogue, or Meilisearch): right after the commit the running app
+  applies what it just recorded (so the next search sees it), and a background worker
+  reads whatever else is in the log (failed attempts, other processes such as the CLI),
+  retrying with exponential backoff.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from typing import Any, Protocol
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, delete, func, select
+from sqlmodel import Session
 
+from api.changes import feed
+from api.changes.log import Recorded, Subject, subscribe, unsubscribe
 from api.db import session_scope, utcnow
-from api.discovery import sync
 from api.discovery.documents import documents_for
-from api.discovery.models import SearchOutbox
 from api.discovery.synonyms import get_synonyms
 from search.base import SearchBackend
 from search.fts5 import Fts5Backend
 
 log = logging.getLogger("baton.search.outbox")
 
+CONSUMER = "search"
 BATCH = 200
-MAX_BACKOFF_SECONDS = 300
 
 
-def backoff(attempts: int) -> timedelta:
-    """How long a row waits after its n-th failed attempt: 2, 4, 8 … seconds, at most 5 min."""
-    return timedelta(seconds=min(2 ** max(attempts, 1), MAX_BACKOFF_SECONDS))
+class _Change(Protocol):
+    @property
+    def subject(self) -> str: ...
+
+    @property
+    def subject_id(self) -> str: ...
 
 
 def _driver_connection(session: Session) -> Any:
     return session.connection().connection.driver_connection
 
 
+def _asset_ids(changes: Iterable[_Change]) -> list[str]:
+    return sorted({c.subject_id for c in changes if c.subject == Subject.asset})
+
+
+def _synonyms(changes: Iterable[_Change]) -> bool:
+    return any(c.subject == Subject.synonyms for c in changes)
+
+
 class Indexer:
-    """The route from one catalogue engine to one search backend (see api.discovery.sync)."""
+    """Keeps one search backend in step with one catalogue engine's change log."""
+
+    transactional: bool
 
     def __init__(
         self,
@@ -67,68 +85,86 @@ class Indexer:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    # --- IndexRoute --------------------------------------------------------------------
+    # --- a subscriber of the change log ---------------------------------------------------
 
-    def write_in(self, session: Session, asset_ids: Sequence[str]) -> None:
-        """Write the assets' index rows in the session's own transaction (SQLite)."""
+    def apply_in(self, session: Session, change: Recorded) -> None:
+        """Write the change's index rows in the writer's own transaction (SQLite)."""
         assert isinstance(self.backend, Fts5Backend)
-        docs = documents_for(session, asset_ids)
         conn = _driver_connection(session)
-        self.backend.write(conn, docs)
-        gone = set(asset_ids) - {d.id for d in docs}
-        self.backend.remove(conn, sorted(gone))
+        if change.subject == Subject.asset:
+            docs = documents_for(session, [change.subject_id])
+            self.backend.write(conn, docs)
+            if not docs:
+                self.backend.remove(conn, [change.subject_id])
+        elif change.subject == Subject.synonyms:
+            self.backend.write_synonyms(conn, get_synonyms(session))
+        # Writers take turns on SQLite: when this change is the next one the index has not
+        # applied, the position moves with it; otherwise the worker catches up first.
+        consumer = feed.claim(session, CONSUMER)
+        assert consumer is not None
+        following = feed.pending(session, consumer, limit=1, below=None)
+        if following and following[0].id == change.id:
+            feed.advance(session, consumer, following[0])
 
-    def synonyms_in(self, session: Session) -> None:
-        assert isinstance(self.backend, Fts5Backend)
-        self.backend.write_synonyms(_driver_connection(session), get_synonyms(session))
-
-    def after_commit(self, asset_ids: Sequence[str], synonyms: bool) -> None:
+    def after_commit(self, changes: Sequence[Recorded]) -> None:
         """Apply what this process just committed, now; the worker retries on failure."""
         try:
-            self.drain(asset_ids=asset_ids, synonyms=synonyms)
+            _applied, failed = self._drain(due_only=False, wait=True, failing=False)
+            if not failed and not self._applied_up_to(changes[-1]):
+                # Another transaction still running holds the log back (PostgreSQL): apply
+                # this one's own changes directly; the worker applies them again later.
+                with session_scope(self.engine) as session:
+                    self._apply(session, changes)
         except Exception:
             log.exception("applying committed search changes failed; the worker will retry")
 
-    # --- the outbox ----------------------------------------------------------------------
+    # --- reading the log ------------------------------------------------------------------
 
-    def drain(
-        self,
-        *,
-        asset_ids: Sequence[str] | None = None,
-        synonyms: bool = False,
-        limit: int = BATCH,
-    ) -> int:
-        """Apply one batch of outbox rows (those due, or those of `asset_ids` at once).
-        Returns how many rows were applied."""
+    def drain(self, *, limit: int = BATCH) -> int:
+        """Apply the next batch of changes if the index is due to try. Returns how many."""
+        applied, _failed = self._drain(due_only=True, wait=False, limit=limit)
+        return applied
+
+    def _drain(
+        self, *, due_only: bool, wait: bool, failing: bool = True, limit: int = BATCH
+    ) -> tuple[int, bool]:
+        """Apply the next batch: `due_only` when the retry pause is over, `wait` for another
+        process that holds the consumer, `failing` also while the last attempt failed.
+        Returns how many changes were applied and whether the backend is failing."""
         with self._apply_lock, session_scope(self.engine) as session:
+            below = feed.horizon(session)
+            consumer = feed.claim(session, CONSUMER, wait=wait)
             now = self.clock()
-            query = select(SearchOutbox).order_by(col(SearchOutbox.id)).limit(limit)
-            if asset_ids is not None:
-                wanted = list(asset_ids) + ([""] if synonyms else [])
-                if not wanted:
-                    return 0
-                query = query.where(col(SearchOutbox.asset_id).in_(wanted))
-            else:
-                query = query.where(col(SearchOutbox.available_at) <= now)
-            if session.get_bind().dialect.name == "postgresql":
-                # The worker skips rows another worker holds; applying this request's own
-                # rows waits for them instead, so the next search sees the write.
-                query = query.with_for_update(skip_locked=asset_ids is None)
-            rows = list(session.exec(query).all())
-            if not rows:
-                return 0
+            if consumer is None or (due_only and consumer.available_at > now):
+                return 0, False
+            if not failing and consumer.attempts > 0:
+                # A write does not wait on a backend that is known to fail: the worker
+                # retries on its schedule, and reads-your-writes resume once it succeeds.
+                return 0, True
+            changes = feed.pending(session, consumer, limit=limit, below=below)
+            if not changes:
+                return 0, False
             try:
-                self._apply(session, rows)
+                self._apply(session, changes)
             except Exception as exc:
-                self._postpone(session, rows, exc, now)
-                return 0
-            session.exec(delete(SearchOutbox).where(col(SearchOutbox.id).in_([r.id for r in rows])))
-            return len(rows)
+                log.warning(
+                    "search index update failed (%d changes), will retry: %s", len(changes), exc
+                )
+                feed.postpone(session, consumer, f"{type(exc).__name__}: {exc}", now=now)
+                return 0, True
+            feed.advance(session, consumer, changes[-1])
+            return len(changes), False
 
-    def _apply(self, session: Session, rows: list[SearchOutbox]) -> None:
-        ids = sorted({r.asset_id for r in rows if r.op != sync.SYNONYMS_OP})
-        if any(r.op == sync.SYNONYMS_OP for r in rows):
+    def _applied_up_to(self, change: Recorded) -> bool:
+        with session_scope(self.engine) as session:
+            consumer = feed.claim(session, CONSUMER)
+            assert consumer is not None
+            return (consumer.position_txid, consumer.position_id) >= (change.txid, change.id)
+
+    def _apply(self, session: Session, changes: Sequence[_Change]) -> None:
+        if _synonyms(changes):
             self.backend.set_synonyms(get_synonyms(session))
+        ids = _asset_ids(changes)
         if ids:
             docs = documents_for(session, ids)
             if docs:
@@ -137,41 +173,34 @@ class Indexer:
             if gone:
                 self.backend.delete(gone)
 
-    def _postpone(
-        self, session: Session, rows: list[SearchOutbox], exc: Exception, now: datetime
-    ) -> None:
-        log.warning("search index update failed (%d rows), will retry: %s", len(rows), exc)
-        for row in rows:
-            row.attempts += 1
-            row.available_at = now + backoff(row.attempts)
-            row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            session.add(row)
-
     def lag(self) -> int:
-        """Outbox rows not yet applied."""
+        """Changes the index has not applied yet."""
         with session_scope(self.engine) as session:
-            return int(session.exec(select(func.count()).select_from(SearchOutbox)).one())
+            return feed.lag(session, CONSUMER)
 
     def drain_all(self) -> int:
-        """Apply every due row (stops at the first batch that fails)."""
+        """Apply every due change (stops at the first batch that fails), then drop the
+        changes every consumer has applied."""
         total = 0
-        while True:
-            applied = self.drain()
+        while applied := self.drain():
             total += applied
-            if applied == 0:
-                return total
+        with session_scope(self.engine) as session:
+            feed.prune(session)
+        return total
 
     # --- the worker ----------------------------------------------------------------------
 
     def start(self) -> None:
-        """Register as the engine's route and start the background worker."""
-        sync.register(self.engine, self)
+        """Subscribe to this engine's changes and start the background worker."""
+        with session_scope(self.engine) as session:
+            feed.claim(session, CONSUMER)
+        subscribe(self.engine, self)
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="baton-search-outbox", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
-        sync.unregister(self.engine)
+        unsubscribe(self.engine, self)
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=30)

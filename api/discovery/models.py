@@ -1,4 +1,4 @@
-"""Search-side tables: the search log, synonyms and the index outbox."""
+"""Search-side tables: the search log and synonyms."""
 
 from __future__ import annotations
 
@@ -35,19 +35,3 @@ class Synonym(SQLModel, table=True):
 
     term: str = Field(primary_key=True, max_length=200)
     synonym: str = Field(primary_key=True, max_length=200)
-
-
-class SearchOutbox(SQLModel, table=True):
-    """Index updates waiting to reach a search backend outside the catalogue's transaction."""
-
-    __tablename__ = "search_outbox"
-
-    id: int | None = Field(default=None, sa_column=sa.Column(BigId, primary_key=True))
-    asset_id: str = Field(max_length=32, index=True)
-    op: str = Field(max_length=8)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
-    available_at: datetime = Field(
-        default_factory=utcnow, sa_type=UTCDateTime, nullable=False, index=True
-    )
-    attempts: int = Field(default=0)
-    last_error: str | None = Field(default=None, sa_type=sa.Text)

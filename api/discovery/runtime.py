@@ -8,14 +8,13 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import OperationalError
-from sqlmodel import col, delete, func, select
 
+from api.changes import feed
+from api.changes.log import Subject, record_change
 from api.db import session_scope
-from api.discovery import sync
 from api.discovery.documents import all_documents, count_assets
-from api.discovery.indexing import Indexer
+from api.discovery.indexing import CONSUMER, Indexer
 from api.discovery.log import SearchLogWriter
-from api.discovery.models import SearchOutbox
 from api.discovery.synonyms import get_synonyms
 from api.metrics import Metrics
 from api.settings import Settings
@@ -43,12 +42,17 @@ def make_backend(settings: Settings) -> tuple[SearchBackend, bool]:
 
 
 def rebuild(engine: Engine, backend: SearchBackend) -> int:
-    """Rebuild the backend from the catalogue; the outbox rows it covers are dropped."""
+    """Rebuild the backend from the catalogue; the changes it covers count as applied."""
     with session_scope(engine) as session:
-        covered = session.exec(select(func.max(SearchOutbox.id))).one()
+        feed.claim(session, CONSUMER)  # made (and committed) before the index is written
+    with session_scope(engine) as session:
+        consumer = feed.claim(session, CONSUMER)
+        assert consumer is not None
+        # Every change of a transaction that has ended is in what the rebuild reads.
+        covered = feed.last(session, below=feed.horizon(session))
         indexed = backend.rebuild(all_documents(session), get_synonyms(session))
         if covered is not None:
-            session.exec(delete(SearchOutbox).where(col(SearchOutbox.id) <= covered))
+            feed.advance(session, consumer, covered)
     return indexed
 
 
@@ -88,7 +92,7 @@ class SearchRuntime:
         if not transactional:
             # Synonyms may have changed while this backend was away: send them again.
             with session_scope(engine) as session:
-                session.add(SearchOutbox(asset_id="", op=sync.SYNONYMS_OP))
+                record_change(session, Subject.synonyms)
 
     def stop(self) -> None:
         self.indexer.stop()

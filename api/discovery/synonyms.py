@@ -6,8 +6,8 @@ from collections.abc import Mapping, Sequence
 
 from sqlmodel import Session, col, delete, select
 
+from api.changes.log import Subject, record_change
 from api.db import strip_nul
-from api.discovery import sync
 from api.discovery.models import Synonym
 from api.errors import Invalid
 
@@ -58,5 +58,5 @@ def replace_synonyms(
         for value in values:
             session.add(Synonym(term=term, synonym=value))
     session.flush()
-    sync.synonyms_changed(session)
+    record_change(session, Subject.synonyms)
     return get_synonyms(session)

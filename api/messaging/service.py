@@ -16,6 +16,7 @@ from sqlmodel import Session, col, delete, select
 from api.assets.kinds import Kind, rules_for
 from api.assets.models import Asset
 from api.assets.schemas import Finding
+from api.changes.log import Subject, record_change
 from api.errors import Invalid
 from api.messaging.matching import (
     Occurrence,
@@ -130,6 +131,7 @@ def replace_rules(session: Session, rules: Sequence[RuleIn]) -> tuple[Rule, ...]
             )
         )
     session.flush()
+    record_change(session, Subject.rules)
     return tuple(cleaned)
 
 

@@ -13,6 +13,7 @@ from sqlmodel import Session, col, func, select, update
 
 from api.assets.models import Asset, AssetQuestion
 from api.assets.visibility import live_clause, live_state
+from api.changes.log import Subject, record_change
 from api.errors import NotFound
 from api.questions.models import Question
 from api.questions.schemas import QuestionCreate, QuestionOut
@@ -41,6 +42,7 @@ def ask(session: Session, data: QuestionCreate, *, now: datetime) -> tuple[Quest
             with session.begin_nested():
                 session.add(question)
                 session.flush()
+            record_change(session, Subject.questions, question.id)
             return question, True
         except IntegrityError:
             # Asked by someone else a moment ago: count it on theirs.
@@ -59,6 +61,7 @@ def ask(session: Session, data: QuestionCreate, *, now: datetime) -> tuple[Quest
         existing.industry_id = industry_id
     session.add(existing)
     session.flush()
+    record_change(session, Subject.questions, existing.id)
     return existing, False
 
 

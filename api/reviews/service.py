@@ -16,7 +16,7 @@ from api.assets.models import Asset, AssetVersion, Status
 from api.assets.presentation import person_ref
 from api.assets.schemas import Finding, VersionOut
 from api.assets.service import get_asset
-from api.discovery import sync
+from api.changes.log import Subject, record_change
 from api.errors import Invalid, InvalidTransition
 from api.messaging import service as messaging
 from api.users.service import Caller, people
@@ -54,7 +54,7 @@ def transition(
     asset.updated_at = now
     session.add(asset)
     session.flush()
-    sync.asset_changed(session, asset.id)
+    record_change(session, Subject.asset, asset.id)
     return asset
 
 

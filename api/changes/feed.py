@@ -1,0 +1,122 @@
+"""Reading the change log for one consumer: from its position, in order, nothing skipped.
+
+Changes are read in (txid, id) order. On SQLite writers take turns, so ids grow in commit
+order and txid is 0. On PostgreSQL transactions commit in any order, so a consumer reads
+only changes of transactions that have ended (txid below the oldest one still running):
+a change that commits late is still ahead of the position when it appears.
+
+On PostgreSQL a consumer's row is locked while a batch is applied: one process applies a
+consumer's changes at a time (the background workers of other replicas skip it).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, func, select
+
+from api.changes.models import Change, ChangeConsumer
+
+MAX_BACKOFF_SECONDS = 300
+
+
+def backoff(attempts: int) -> timedelta:
+    """How long a consumer waits after its n-th failed attempt: 2, 4, 8 … s, at most 5 min."""
+    return timedelta(seconds=min(2 ** max(attempts, 1), MAX_BACKOFF_SECONDS))
+
+
+def _is_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def horizon(session: Session) -> int | None:
+    """PostgreSQL: the oldest transaction still running; every change below it is final.
+    None on SQLite, where every committed change is final."""
+    if not _is_postgres(session):
+        return None
+    return int(
+        session.execute(
+            sa.text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+        ).scalar_one()
+    )
+
+
+def claim(session: Session, name: str, *, wait: bool = True) -> ChangeConsumer | None:
+    """The consumer's row (made when new), locked for this transaction on PostgreSQL;
+    None when another process holds it and `wait` is False."""
+    query = select(ChangeConsumer).where(col(ChangeConsumer.name) == name)
+    if _is_postgres(session):
+        query = query.with_for_update(skip_locked=not wait)
+    consumer = session.exec(query).first()
+    if consumer is None:
+        # Only when new: on SQLite a write here would hold the lock while the consumer
+        # writes elsewhere in the same file.
+        insert = (postgresql.insert if _is_postgres(session) else sqlite.insert)(ChangeConsumer)
+        session.execute(insert.values(name=name).on_conflict_do_nothing())
+        consumer = session.exec(query).first()
+    return consumer
+
+
+def _after(consumer: ChangeConsumer) -> sa.ColumnElement[bool]:
+    return sa.tuple_(col(Change.txid), col(Change.id)) > sa.tuple_(
+        sa.literal(consumer.position_txid), sa.literal(consumer.position_id)
+    )
+
+
+def pending(
+    session: Session, consumer: ChangeConsumer, *, limit: int, below: int | None
+) -> list[Change]:
+    """The next changes the consumer has not applied, oldest first (`below`: the horizon)."""
+    query = select(Change).where(_after(consumer))
+    if below is not None:
+        query = query.where(col(Change.txid) < below)
+    query = query.order_by(col(Change.txid), col(Change.id)).limit(limit)
+    return list(session.exec(query).all())
+
+
+def last(session: Session, *, below: int | None) -> Change | None:
+    """The latest change in the log (`below`: the horizon)."""
+    query = select(Change).order_by(col(Change.txid).desc(), col(Change.id).desc()).limit(1)
+    if below is not None:
+        query = query.where(col(Change.txid) < below)
+    return session.exec(query).first()
+
+
+def advance(session: Session, consumer: ChangeConsumer, last: Change) -> None:
+    """Every change up to `last` is applied: move the position, forget past failures."""
+    consumer.position_txid, consumer.position_id = last.txid, last.id or 0
+    consumer.attempts = 0
+    consumer.last_error = None
+    session.add(consumer)
+
+
+def postpone(session: Session, consumer: ChangeConsumer, error: str, *, now: datetime) -> None:
+    """Applying failed: try again after a growing pause."""
+    consumer.attempts += 1
+    consumer.available_at = now + backoff(consumer.attempts)
+    consumer.last_error = error[:2000]
+    session.add(consumer)
+
+
+def lag(session: Session, name: str) -> int:
+    """How many changes the consumer has not applied yet."""
+    consumer = session.get(ChangeConsumer, name) or ChangeConsumer(name=name)
+    return int(session.exec(select(func.count()).select_from(Change).where(_after(consumer))).one())
+
+
+def prune(session: Session) -> int:
+    """Remove the changes every consumer has applied; how many were removed."""
+    last = session.exec(
+        select(ChangeConsumer.position_txid, ChangeConsumer.position_id).order_by(
+            col(ChangeConsumer.position_txid), col(ChangeConsumer.position_id)
+        )
+    ).first()
+    if last is None:
+        return 0
+    done = sa.tuple_(col(Change.txid), col(Change.id)) <= sa.tuple_(
+        sa.literal(last[0]), sa.literal(last[1])
+    )
+    result = session.execute(sa.delete(Change).where(done))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
