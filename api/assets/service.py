@@ -112,6 +112,13 @@ def find_by_file(session: Session, sha256: str) -> Asset | None:
     return session.exec(select(Asset).where(Asset.file_sha256 == sha256)).first()
 
 
+def ensure_new_file(session: Session, sha256: str) -> None:
+    """409 naming the asset that holds these bytes already, if one does."""
+    existing = find_by_file(session, sha256)
+    if existing is not None:
+        raise Conflict("this file has been uploaded already", asset_id=existing.id)
+
+
 def create_asset(
     session: Session,
     caller: Caller,
@@ -124,9 +131,7 @@ def create_asset(
     """A new draft, version 1. A talking point without `expires_at` expires after the TTL."""
     _check_fields(data.kind, data.fields)
     if file is not None:
-        existing = find_by_file(session, file.sha256)
-        if existing is not None:
-            raise Conflict("this file has been uploaded already", asset_id=existing.id)
+        ensure_new_file(session, file.sha256)
     asset = Asset(
         title=data.title,
         kind=data.kind.value,
@@ -150,10 +155,9 @@ def create_asset(
     try:
         with session.begin_nested():
             session.flush()
-    except IntegrityError as exc:
-        existing = find_by_file(session, file.sha256) if file else None
-        if existing is not None:
-            raise Conflict("this file has been uploaded already", asset_id=existing.id) from exc
+    except IntegrityError:
+        if file is not None:
+            ensure_new_file(session, file.sha256)  # the same bytes, stored a moment ago
         raise
     for facet in TERM_FACETS:
         _set_terms(session, asset, facet, getattr(data, facet.value), fresh=True)

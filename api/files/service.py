@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -15,7 +16,6 @@ from api.assets.models import Asset
 from api.assets.schemas import FileInfo
 from api.errors import (
     BatonError,
-    Conflict,
     Invalid,
     NotFound,
     PayloadTooLarge,
@@ -24,13 +24,58 @@ from api.errors import (
 from api.files.blobs import BlobStore, StagedBlob, remove_after_rollback
 from api.imports.metadata import AssetMetadata, parse_metadata
 from api.imports.metadata import asset_data as build_asset_data
+from api.settings import DEFAULT_TALKING_POINT_TTL
 from api.users.service import Caller
 from ingest.errors import ExtractionFailed, Reason
+from ingest.extract import Extracted
 from ingest.limits import Limits
 from ingest.workers import Extractor
 
 log = logging.getLogger("baton.files")
 METADATA_LOC = ["body", "metadata"]
+
+
+@dataclass(frozen=True)
+class ReceivedFile:
+    """Bytes received and written to a finished temporary file in the blob store's `tmp/`."""
+
+    path: Path
+    filename: str
+    size: int
+    sha256: str
+
+
+def asset_from_file(
+    session: Session,
+    caller: Caller,
+    file: ReceivedFile,
+    extracted: Extracted,
+    *,
+    blobs: BlobStore,
+    now: datetime,
+    talking_point_ttl: timedelta = DEFAULT_TALKING_POINT_TTL,
+    given: AssetMetadata | None = None,
+    defaults: AssetMetadata | None = None,
+) -> Asset:
+    """The one way a file becomes an asset (upload, bulk import, demo): a draft made from
+    its extracted text and metadata layers, then its bytes moved into the blob store.
+
+    The same bytes again are a Conflict naming the existing asset. The blob is placed only
+    after the row is written, and removed again should the transaction roll back.
+    """
+    data = build_asset_data(extracted, filename=file.filename, given=given, defaults=defaults)
+    info = FileInfo(
+        filename=file.filename,
+        content_type=extracted.content_type,
+        size=file.size,
+        sha256=file.sha256,
+    )
+    asset = assets.create_asset(
+        session, caller, data, now=now, talking_point_ttl=talking_point_ttl, file=info
+    )
+    if blobs.keep_file(file.path, file.sha256):
+        remove_after_rollback(session, blobs, file.sha256)
+    return asset
 
 
 def upload(
@@ -47,36 +92,25 @@ def upload(
     talking_point_ttl: timedelta,
 ) -> Asset:
     """A draft asset made from an uploaded file: its text extracted, its bytes stored.
-
-    The same bytes again are a Conflict naming the existing asset. Nothing is stored when
-    anything fails: the blob is placed only after the row is written, and removed again
-    should the transaction roll back.
-    """
+    Nothing is stored when anything fails."""
     given = parse_upload_metadata(metadata)
-    existing = assets.find_by_file(session, staged.sha256)
-    if existing is not None:
-        raise Conflict("this file has been uploaded already", asset_id=existing.id)
+    # Known bytes are refused before the (costly) extraction.
+    assets.ensure_new_file(session, staged.sha256)
     try:
         extracted = extractor.extract(staged.path, filename, limits)
     except ExtractionFailed as exc:
         raise refusal(exc) from exc
-    data = build_asset_data(extracted, filename=filename, given=given)
-    asset = assets.create_asset(
+    file = ReceivedFile(staged.path, filename, staged.size, staged.sha256)
+    return asset_from_file(
         session,
         caller,
-        data,
+        file,
+        extracted,
+        blobs=blobs,
         now=now,
         talking_point_ttl=talking_point_ttl,
-        file=FileInfo(
-            filename=filename,
-            content_type=extracted.content_type,
-            size=staged.size,
-            sha256=staged.sha256,
-        ),
+        given=given,
     )
-    if blobs.keep(staged):
-        remove_after_rollback(session, blobs, staged.sha256)
-    return asset
 
 
 def parse_upload_metadata(metadata: str | None) -> AssetMetadata | None:

@@ -14,19 +14,18 @@ from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from api.assets import service as assets
 from api.assets.models import Asset
-from api.assets.schemas import FileInfo
 from api.db import utcnow
 from api.errors import BatonError
-from api.files.blobs import BlobStore, sha256_of
+from api.files.blobs import BlobStore, remove_if_unused, sha256_of
+from api.files.service import ReceivedFile, asset_from_file
 from api.imports.manifests import (
     ManifestError,
     is_sidecar,
@@ -34,8 +33,9 @@ from api.imports.manifests import (
     read_sidecar,
     sidecar_for,
 )
-from api.imports.metadata import AssetMetadata, asset_data, parse_metadata
+from api.imports.metadata import AssetMetadata, parse_metadata
 from api.reviews import service as reviews
+from api.settings import DEFAULT_TALKING_POINT_TTL
 from api.users.service import Caller
 from ingest.errors import ExtractionFailed
 from ingest.extract import Extracted
@@ -93,6 +93,7 @@ class ImportOptions:
     jobs: int = 2
     limits: Limits = field(default_factory=Limits)
     commit_every: int = 100
+    talking_point_ttl: timedelta = DEFAULT_TALKING_POINT_TTL
 
 
 @dataclass
@@ -306,6 +307,26 @@ class _Writer:
         self.timings["commit"] += time.perf_counter() - tick
         self.unsynced.clear()
 
+    def _create(self, job: _Job, extracted: Extracted) -> Asset:
+        assert job.staged is not None
+        file = ReceivedFile(job.staged, safe_filename(job.path.name), job.size, job.sha256)
+        asset = asset_from_file(
+            self.session,
+            self.caller,
+            file,
+            extracted,
+            blobs=self.blobs,
+            now=self.clock(),
+            talking_point_ttl=self.options.talking_point_ttl,
+            given=job.given,
+            defaults=self.options.defaults,
+        )
+        if self.options.submit or self.options.approve:
+            reviews.submit(self.session, asset.id, now=self.clock())
+        if self.options.approve:
+            reviews.approve(self.session, self.caller, asset.id, now=self.clock())
+        return asset
+
     def store(self, job: _Job, future: Future[Prepared]) -> None:
         """Wait for a file's extraction and write its asset, then move its blob in place."""
         path = str(job.path)
@@ -327,17 +348,15 @@ class _Writer:
         tick = time.perf_counter()
         try:
             with self.session.begin_nested():
-                asset = _create(self.session, self.caller, job, extracted, self.options, self.clock)
+                asset = self._create(job, extracted)
         except BatonError as exc:
+            # The savepoint dropped the row; a blob placed for it goes too.
+            remove_if_unused(self.session, self.blobs, job.sha256)
             self.record(FileOutcome(path, "failed", fmt, job.size, reason=_why(exc)))
             return
         finally:
-            self.timings["catalogue"] += time.perf_counter() - tick
-        tick = time.perf_counter()
-        assert job.staged is not None
-        self.blobs.keep_file(job.staged, job.sha256)
+            self.timings["catalogue and blob store"] += time.perf_counter() - tick
         job.staged = None
-        self.timings["blob store"] += time.perf_counter() - tick
         self.unsynced.append(job.sha256)
         self.record(
             FileOutcome(
@@ -346,27 +365,6 @@ class _Writer:
         )
         if len(self.unsynced) >= self.options.commit_every:
             self.commit()
-
-
-def _create(
-    session: Session,
-    caller: Caller,
-    job: _Job,
-    extracted: Extracted,
-    options: ImportOptions,
-    clock: Callable[[], datetime],
-) -> Any:
-    filename = safe_filename(job.path.name)
-    data = asset_data(extracted, filename=filename, given=job.given, defaults=options.defaults)
-    info = FileInfo(
-        filename=filename, content_type=extracted.content_type, size=job.size, sha256=job.sha256
-    )
-    asset = assets.create_asset(session, caller, data, now=clock(), file=info)
-    if options.submit or options.approve:
-        reviews.submit(session, asset.id, now=clock())
-    if options.approve:
-        reviews.approve(session, caller, asset.id, now=clock())
-    return asset
 
 
 def _why(exc: Exception) -> str:
