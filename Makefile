@@ -37,6 +37,7 @@ lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 # Benchmarks: not tests. Each prints its figures and writes bench/results/<name>.json.
 BENCH_ARGS ?=
