@@ -15,6 +15,7 @@ from api.assets.models import Asset, AssetQuestion, AssetTag, AssetTerm, Status
 from api.assets.schemas import AssetBrief, AssetOut, FileInfo, PersonRef, QuestionRef
 from api.assets.visibility import is_live
 from api.questions.models import Question
+from api.taxonomy.facets import FACETS
 from api.taxonomy.models import Facet, Term
 from api.users.service import MASTER_ID, people
 
@@ -78,10 +79,7 @@ def _shown(session: Session, assets: Sequence[Asset], *, now: datetime) -> list[
                 "status": Status(asset.status),
                 "live": is_live(asset, now),
                 "version": asset.version,
-                "stages": link.terms[Facet.stages],
-                "industries": link.terms[Facet.industries],
-                "personas": link.terms[Facet.personas],
-                "products": link.terms[Facet.products],
+                **{spec.facet.value: link.terms[spec.facet] for spec in FACETS},
                 "tags": link.tags,
                 "questions": link.questions,
                 "fields": dict(asset.fields or {}),

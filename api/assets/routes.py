@@ -27,6 +27,7 @@ from api.deps import (
     SettingsDep,
 )
 from api.schemas import Page
+from api.taxonomy.facets import facet_parameters, terms_by_facet
 
 router = APIRouter(prefix="/v1/assets", tags=["assets"])
 
@@ -42,24 +43,17 @@ def create_asset(
     return presentation.present_one(session, asset, now=now)
 
 
+@facet_parameters(lambda spec: Annotated[list[str] | None, Query(description="repeatable")])
 def asset_filters(
     status: Annotated[list[Status] | None, Query(description="repeatable")] = None,
     kind: Annotated[list[Kind] | None, Query(description="repeatable")] = None,
-    stage: Annotated[list[str] | None, Query(description="repeatable")] = None,
-    industry: Annotated[list[str] | None, Query(description="repeatable")] = None,
-    persona: Annotated[list[str] | None, Query(description="repeatable")] = None,
-    product: Annotated[list[str] | None, Query(description="repeatable")] = None,
+    *,
     tag: Annotated[list[str] | None, Query(description="repeatable")] = None,
+    **terms: list[str] | None,
 ) -> visibility.AssetFilters:
     """The catalogue filters as query parameters: repeated is OR, different ones AND."""
     return visibility.AssetFilters(
-        status=status or (),
-        kind=kind or (),
-        stage=stage or (),
-        industry=industry or (),
-        persona=persona or (),
-        product=product or (),
-        tag=tag or (),
+        status=status or (), kind=kind or (), terms=terms_by_facet(terms), tag=tag or ()
     )
 
 

@@ -6,8 +6,8 @@ every other asset does not exist (404).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -45,19 +45,8 @@ class AssetFilters:
 
     status: Sequence[Status] = ()
     kind: Sequence[Kind] = ()
-    stage: Sequence[str] = ()
-    industry: Sequence[str] = ()
-    persona: Sequence[str] = ()
-    product: Sequence[str] = ()
+    terms: Mapping[Facet, Sequence[str]] = field(default_factory=dict)  # slugs by facet
     tag: Sequence[str] = ()
-
-    def by_facet(self) -> dict[Facet, Sequence[str]]:
-        return {
-            Facet.stages: self.stage,
-            Facet.industries: self.industry,
-            Facet.personas: self.persona,
-            Facet.products: self.product,
-        }
 
 
 def get_visible(session: Session, caller: Caller, asset_id: str, *, now: datetime) -> Asset:
@@ -88,7 +77,7 @@ def filter_clauses(
         clauses.append(col(Asset.status).in_([s.value for s in filters.status]))
     if filters.kind:
         clauses.append(col(Asset.kind).in_([k.value for k in filters.kind]))
-    for facet, names in filters.by_facet().items():
+    for facet, names in filters.terms.items():
         if names:
             term_ids = term_ids_for_filter(session, facet, names)
             clauses.append(

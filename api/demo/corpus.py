@@ -37,6 +37,8 @@ PRODUCTS = {
     "insights": "Fieldline Insights",
     "connect": "Fieldline Connect",
 }
+# The terms the library names, by facet, with their proper labels (stages: the defaults).
+TERM_LABELS = {"industries": INDUSTRIES, "personas": PERSONAS, "products": PRODUCTS}
 
 
 @dataclass(frozen=True)

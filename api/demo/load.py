@@ -18,23 +18,22 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
-from api.assets import service as assets
 from api.assets.models import Asset
-from api.assets.schemas import FileInfo
 from api.db import session_scope, utcnow
 from api.demo import corpus
 from api.demo import documents as d
 from api.discovery import synonyms as search_synonyms
 from api.events import service as usage
-from api.files.blobs import BlobStore, remove_after_rollback
-from api.imports.metadata import AssetMetadata, asset_data
+from api.files.blobs import BlobStore
+from api.files.service import ReceivedFile, asset_from_file
+from api.imports.metadata import AssetMetadata
 from api.messaging import service as messaging
 from api.messaging.schemas import RuleIn
 from api.questions import service as questions
 from api.questions.schemas import QuestionCreate
 from api.reviews import service as reviews
 from api.taxonomy import service as taxonomy
-from api.taxonomy.models import Facet
+from api.taxonomy.facets import FACETS
 from api.users import service as users
 from api.users.models import Role
 from api.users.service import Caller
@@ -134,16 +133,13 @@ def _person(session: Session, who: tuple[str, str, Role]) -> Caller:
 
 
 def _taxonomy(session: Session) -> None:
-    """Industries, personas and products with their proper labels."""
-    for facet, terms in (
-        (Facet.industries, corpus.INDUSTRIES),
-        (Facet.personas, corpus.PERSONAS),
-        (Facet.products, corpus.PRODUCTS),
-    ):
-        known = {t.slug for t in taxonomy.list_terms(session, facet)}
-        for slug, label in terms.items():
+    """The library's terms with their proper labels (not the ones first use would give)."""
+    for spec in FACETS:
+        labels = corpus.TERM_LABELS.get(spec.facet.value, {})
+        known = {t.slug for t in taxonomy.list_terms(session, spec.facet)}
+        for slug, label in labels.items():
             if slug not in known:
-                taxonomy.create_term(session, facet, label=label, slug=slug)
+                taxonomy.create_term(session, spec.facet, label=label, slug=slug)
 
 
 def _questions(session: Session, now: datetime) -> dict[str, str]:
@@ -183,20 +179,17 @@ def _add(
     )
     with blobs.staging() as staged:
         staged.write(data)
-        sha = staged.finish(durable=False)
-        created = blobs.keep(staged)
-    if created:
-        remove_after_rollback(session, blobs, sha)
-    info = FileInfo(
-        filename=filename, content_type=extracted.content_type, size=len(data), sha256=sha
-    )
-    return assets.create_asset(
-        session,
-        owner,
-        asset_data(extracted, filename=filename, given=given),
-        now=now - timedelta(days=spec.age_days),
-        file=info,
-    )
+        staged.finish(durable=False)
+        file = ReceivedFile(staged.path, filename, staged.size, staged.sha256)
+        return asset_from_file(
+            session,
+            owner,
+            file,
+            extracted,
+            blobs=blobs,
+            now=now - timedelta(days=spec.age_days),
+            given=given,
+        )
 
 
 def _review(

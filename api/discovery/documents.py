@@ -9,6 +9,7 @@ from sqlmodel import Session, col, func, select
 from api.assets.models import Asset
 from api.assets.presentation import present
 from api.db import utcnow
+from api.taxonomy.facets import FACETS
 from search.base import SearchDocument
 
 REBUILD_BATCH = 500
@@ -34,10 +35,7 @@ def _documents(session: Session, assets: list[Asset]) -> list[SearchDocument]:
             body=asset.body,
             tags=tuple(out.tags),
             questions=tuple(q.text for q in out.questions),
-            stages=tuple(out.stages),
-            industries=tuple(out.industries),
-            personas=tuple(out.personas),
-            products=tuple(out.products),
+            **{spec.document: tuple(getattr(out, spec.facet.value)) for spec in FACETS},
             expires_at=asset.expires_at,
             approved_at=asset.approved_at,
         )

@@ -12,6 +12,7 @@ from api.deps import CallerDep, MarketerDep, NowDep, PageDep, SessionDep
 from api.discovery import service, synonyms
 from api.discovery.runtime import SearchRuntime
 from api.discovery.schemas import SearchOut
+from api.taxonomy.facets import facet_parameters, terms_by_facet
 from search.base import MAX_QUERY_CHARS
 
 router = APIRouter(prefix="/v1/search", tags=["search"])
@@ -25,6 +26,7 @@ def _runtime(request: Request) -> SearchRuntime:
 
 
 @router.get("", response_model=SearchOut)
+@facet_parameters(lambda spec: Annotated[list[str] | None, Repeatable])
 def search(
     request: Request,
     session: SessionDep,
@@ -33,14 +35,12 @@ def search(
     page: PageDep,
     q: Annotated[str, Query(max_length=MAX_QUERY_CHARS, description="any text")] = "",
     kind: Annotated[list[Kind] | None, Repeatable] = None,
-    stage: Annotated[list[str] | None, Repeatable] = None,
-    industry: Annotated[list[str] | None, Repeatable] = None,
-    persona: Annotated[list[str] | None, Repeatable] = None,
-    product: Annotated[list[str] | None, Repeatable] = None,
+    *,
     tag: Annotated[list[str] | None, Repeatable] = None,
     status: Annotated[
         list[Status] | None, Query(description="marketers only; reps always get live assets")
     ] = None,
+    **terms: list[str] | None,
 ) -> Response:
     """Relevance-ranked search with typo tolerance, stemming, prefix matching on the last
     word, synonyms, filters and facet counts. Empty `q` browses, most recently approved
@@ -53,10 +53,7 @@ def search(
         service.SearchRequest(
             q=q,
             kind=tuple(kind or ()),
-            stage=tuple(stage or ()),
-            industry=tuple(industry or ()),
-            persona=tuple(persona or ()),
-            product=tuple(product or ()),
+            terms=terms_by_facet(terms),
             tag=tuple(tag or ()),
             status=tuple(status or ()),
             limit=limit,

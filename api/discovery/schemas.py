@@ -6,6 +6,7 @@ from pydantic import Field
 
 from api.assets.schemas import AssetBrief
 from api.schemas import ResponseModel
+from api.taxonomy.facets import FACETS
 
 
 class SearchHitOut(ResponseModel):
@@ -28,6 +29,6 @@ class SearchOut(ResponseModel):
     took_ms: float
     hits: list[SearchHitOut]
     facets: dict[str, dict[str, int]] = Field(
-        description="counts over all hits of the query and filters: kind, stages, "
-        "industries, personas, products"
+        description="counts over all hits of the query and filters: kind, "
+        + ", ".join(spec.document for spec in FACETS)
     )

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +19,8 @@ from api.discovery.log import SearchLogWriter
 from api.discovery.schemas import SearchHitOut, SearchOut
 from api.errors import Unavailable
 from api.metrics import Metrics
+from api.taxonomy.facets import FACETS
+from api.taxonomy.models import Facet
 from api.taxonomy.service import slugify
 from api.users.service import Caller
 from search.base import (
@@ -35,10 +38,7 @@ class SearchRequest:
 
     q: str = ""
     kind: tuple[Kind, ...] = ()
-    stage: tuple[str, ...] = ()
-    industry: tuple[str, ...] = ()
-    persona: tuple[str, ...] = ()
-    product: tuple[str, ...] = ()
+    terms: Mapping[Facet, tuple[str, ...]] = field(default_factory=dict)  # by facet
     tag: tuple[str, ...] = ()
     status: tuple[Status, ...] = ()
     limit: int = 20
@@ -48,10 +48,7 @@ class SearchRequest:
         """The filters given, for the search log (empty ones left out)."""
         given = {
             "kind": [k.value for k in self.kind],
-            "stage": list(self.stage),
-            "industry": list(self.industry),
-            "persona": list(self.persona),
-            "product": list(self.product),
+            **{spec.param: list(self.terms.get(spec.facet, ())) for spec in FACETS},
             "tag": list(self.tag),
             "status": [s.value for s in self.status],
         }
@@ -68,10 +65,7 @@ def _query(request: SearchRequest, caller: Caller, now: datetime) -> SearchQuery
     filters = SearchFilters(
         kinds=tuple(k.value for k in request.kind),
         statuses=statuses,
-        stages=_slugs(request.stage),
-        industries=_slugs(request.industry),
-        personas=_slugs(request.persona),
-        products=_slugs(request.product),
+        **{spec.document: _slugs(request.terms.get(spec.facet, ())) for spec in FACETS},
         tags=tuple(dict.fromkeys(" ".join(t.lower().split()) for t in request.tag if t.strip())),
     )
     return SearchQuery(

@@ -12,6 +12,7 @@ from api.assets.schemas import AssetOut
 from api.deps import BlobsDep, CallerDep, MarketerDep, NowDep, SessionDep, SettingsDep
 from api.files import service
 from api.files.receive import UploadDep
+from api.taxonomy.facets import FACETS
 from ingest.formats import SUPPORTED
 from ingest.limits import Limits
 from ingest.workers import shared_extractor
@@ -35,7 +36,7 @@ UPLOAD_BODY: dict[str, Any] = {
                         "metadata": {
                             "type": "string",
                             "description": "a JSON object with any of the asset create fields "
-                            "(title, kind, summary, stages, industries, personas, products, "
+                            f"(title, kind, summary, {', '.join(s.facet.value for s in FACETS)}, "
                             "tags, question_ids, fields, url, expires_at); unknown names are 422",
                         },
                     },

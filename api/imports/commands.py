@@ -27,6 +27,7 @@ from api.imports.bulk import FileOutcome, ImportOptions, ImportReport, import_pa
 from api.imports.manifests import ManifestError
 from api.imports.metadata import parse_metadata
 from api.settings import Settings, get_settings
+from api.taxonomy.facets import FACETS, facet_parameters
 from api.users.models import Role
 from api.users.service import MASTER, Caller, caller_for, find_active_by_email
 from ingest.limits import Limits
@@ -35,16 +36,18 @@ out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
 
+@facet_parameters(
+    lambda spec: Annotated[
+        list[str] | None, typer.Option(help=f"{spec.label.lower()} (repeatable)")
+    ]
+)
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="files and folders to import")],
     manifest: Annotated[
         Path | None, typer.Option(help="per-file metadata: a .csv or .yaml naming files")
     ] = None,
     kind: Annotated[Kind | None, typer.Option(help="kind of the files that do not say")] = None,
-    stage: Annotated[list[str] | None, typer.Option(help="buyer stage (repeatable)")] = None,
-    industry: Annotated[list[str] | None, typer.Option(help="industry (repeatable)")] = None,
-    persona: Annotated[list[str] | None, typer.Option(help="persona (repeatable)")] = None,
-    product: Annotated[list[str] | None, typer.Option(help="product (repeatable)")] = None,
+    *,
     tag: Annotated[list[str] | None, typer.Option(help="tag (repeatable)")] = None,
     submit: Annotated[bool, typer.Option("--submit", help="submit each asset for review")] = False,
     approve: Annotated[
@@ -58,6 +61,7 @@ def ingest(
         Path | None, typer.Option(help="write the outcome of every file to this JSON file")
     ] = None,
     progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
+    **terms: list[str] | None,
 ) -> None:
     """Import documents: known bytes are skipped, so an interrupted import can be re-run.
 
@@ -67,10 +71,7 @@ def ingest(
     settings = _settings()
     defaults_raw: dict[str, Any] = {
         "kind": kind.value if kind else None,
-        "stages": stage,
-        "industries": industry,
-        "personas": persona,
-        "products": product,
+        **{spec.facet.value: terms[spec.param] for spec in FACETS},
         "tags": tag,
     }
     try:
@@ -90,6 +91,7 @@ def ingest(
             approve=approve,
             jobs=jobs,
             limits=Limits(max_file_bytes=settings.max_upload_bytes),
+            talking_point_ttl=settings.talking_point_ttl,
         )
         result = _run(engine, BlobStore(settings.blob_dir), caller, paths, options, progress)
     except ManifestError as exc:

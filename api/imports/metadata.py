@@ -19,18 +19,13 @@ from pydantic import ValidationError
 from api.assets.kinds import Kind
 from api.assets.schemas import AssetCreate, Title
 from api.errors import invalid_from
+from api.taxonomy.facets import FACETS
 from ingest.extract.document import Extracted
 from ingest.filenames import title_from_filename
 
-LIST_FIELDS = ("stages", "industries", "personas", "products", "tags", "question_ids")
+LIST_FIELDS = (*(spec.facet.value for spec in FACETS), "tags", "question_ids")
 # Singular spellings people write in front matter and manifests.
-ALIASES = {
-    "stage": "stages",
-    "industry": "industries",
-    "persona": "personas",
-    "product": "products",
-    "tag": "tags",
-}
+ALIASES = {**{spec.param: spec.facet.value for spec in FACETS}, "tag": "tags"}
 
 
 class AssetMetadata(AssetCreate):

@@ -8,6 +8,7 @@ from pydantic import Field, StringConstraints, field_validator
 
 from api.assets.schemas import AssetBrief
 from api.schemas import NulFree, RequestModel, ResponseModel
+from api.taxonomy.facets import FACETS
 
 MAX_TEXT_CHARS = 200_000
 MAX_QUESTIONS = 20
@@ -54,7 +55,7 @@ class SuggestionRequest(RequestModel):
     )
     limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="1–20")
 
-    @field_validator("stage", "industry", "persona", "product", "text")
+    @field_validator(*(spec.param for spec in FACETS), "text")
     @classmethod
     def _blank_is_absent(cls, value: str | None) -> str | None:
         return value if value and value.strip() else None

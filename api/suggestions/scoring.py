@@ -47,25 +47,14 @@ FRESH_REASON_DAYS = 30
 
 @dataclass(frozen=True)
 class Deal:
-    """The deal's facets as slugs (None: not given), and the stages next to its stage."""
+    """The deal's facets as slugs, and the stages next to its stage."""
 
-    stage: str | None = None
-    industry: str | None = None
-    persona: str | None = None
-    product: str | None = None
+    # Only the facets the deal gives, by their parameter name ("stage"), in FACETS order.
+    facets: Mapping[str, str] = field(default_factory=dict)
     neighbour_stages: frozenset[str] = frozenset()
     has_text: bool = False
     questions_asked: int = 0  # known questions the deal asks
     kinds: tuple[Kind, ...] = ()  # kinds of collateral the deal's notes ask for
-
-    def facets(self) -> dict[str, str]:
-        given = {
-            "stage": self.stage,
-            "industry": self.industry,
-            "persona": self.persona,
-            "product": self.product,
-        }
-        return {name: value for name, value in given.items() if value}
 
 
 @dataclass(frozen=True)
@@ -89,12 +78,11 @@ class Scored:
 
 
 def _facet_fit(deal: Deal, candidate: Candidate) -> tuple[float, list[str]] | None:
-    given = deal.facets()
-    if not given:
+    if not deal.facets:
         return None
     total = weight = 0.0
     reasons = []
-    for name, value in given.items():
+    for name, value in deal.facets.items():
         tagged = candidate.terms.get(name, ())
         if value in tagged:
             fit = 1.0
@@ -179,7 +167,7 @@ def score(
     age = _age_days(candidate, now)
     parts.append((FRESH_WEIGHT, _freshness(age)))
     fresh = _approved_reason(age)
-    if fresh and (not reasons or (not deal.facets() and not deal.has_text)):
+    if fresh and (not reasons or (not deal.facets and not deal.has_text)):
         reasons.append(fresh)
     if not reasons and candidate.approved_at is not None:
         reasons.append(f"approved {candidate.approved_at.date().isoformat()}")

@@ -19,7 +19,7 @@ no search is logged.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -45,6 +45,7 @@ from api.suggestions.schemas import (
 )
 from api.suggestions.scoring import Candidate, Deal, Scored, score
 from api.suggestions.vocabulary import WordShares
+from api.taxonomy.facets import BY_FACET, BY_PARAM, FACETS, INDUSTRY, STAGE
 from api.taxonomy.models import Facet, Term
 from api.taxonomy.service import list_terms, slugify
 from search.base import (
@@ -70,21 +71,16 @@ ANSWERS_SHOWN = 20
 # The text of a shown asset searched for the deal's words ("mentions: overtime").
 MENTION_SCAN_CHARS = 100_000
 
-_FACET_NAMES = {
-    Facet.stages.value: "stage",
-    Facet.industries.value: "industry",
-    Facet.personas.value: "persona",
-    Facet.products.value: "product",
-}
-
 
 def _deal(session: Session, request: SuggestionRequest) -> Deal:
     """The deal's facets as slugs. An unknown stage is 422, as everywhere; an unknown
     industry, persona or product is kept and simply fits no asset (nothing is created)."""
-    stage = neighbours = None
+    values = {spec.param: getattr(request, spec.param) for spec in FACETS}
+    facets = {name: slugify(v) or v.strip().lower() for name, v in values.items() if v is not None}
+    neighbours: frozenset[str] = frozenset()
     if request.stage is not None:
-        stages = [t.slug for t in list_terms(session, Facet.stages)]
-        stage = slugify(request.stage)
+        stages = [t.slug for t in list_terms(session, STAGE.facet)]
+        stage = facets[STAGE.param]
         if stage not in stages:
             raise Invalid(
                 f"unknown stage '{request.stage}'; known: {', '.join(stages)}",
@@ -92,17 +88,7 @@ def _deal(session: Session, request: SuggestionRequest) -> Deal:
             )
         at = stages.index(stage)
         neighbours = frozenset(stages[max(0, at - 1) : at] + stages[at + 1 : at + 2])
-
-    def term(value: str | None) -> str | None:
-        return (slugify(value) or value.strip().lower()) if value is not None else None
-
-    return Deal(
-        stage=stage,
-        industry=term(request.industry),
-        persona=term(request.persona),
-        product=term(request.product),
-        neighbour_stages=neighbours or frozenset(),
-    )
+    return Deal(facets=facets, neighbour_stages=neighbours)
 
 
 def _search(backend: SearchBackend, query: SearchQuery) -> dict[str, float]:
@@ -160,7 +146,7 @@ def _text_candidates(
 
 def _newest(
     backend: SearchBackend,
-    facets: dict[str, str],
+    facets: Mapping[str, str],
     *,
     kinds: tuple[Kind, ...] = (),
     now: datetime,
@@ -169,10 +155,7 @@ def _newest(
     """The newest live assets tagged to all these facets and of one of these kinds."""
     filters = SearchFilters(
         kinds=tuple(k.value for k in kinds),
-        stages=tuple(v for n, v in facets.items() if n == "stage"),
-        industries=tuple(v for n, v in facets.items() if n == "industry"),
-        personas=tuple(v for n, v in facets.items() if n == "persona"),
-        products=tuple(v for n, v in facets.items() if n == "product"),
+        **{BY_PARAM[name].document: (value,) for name, value in facets.items()},
     )
     query = SearchQuery(filters=filters, live_at=now, limit=limit, facets=False, highlights=False)
     return list(_search(backend, query))
@@ -183,13 +166,13 @@ def _facet_candidates(
 ) -> list[str]:
     """The newest live assets tagged to all the deal's facets, to its stage and to its
     industry alone (the facets that matter most), and of the kinds it asks for."""
-    given = deal.facets()
+    given = deal.facets
     if not given and not deal.kinds:
         return []
     limit = FACET_CANDIDATES + extra
     ids = _newest(backend, given, now=now, limit=limit)
     if len(given) > 1:
-        for name in ("stage", "industry"):
+        for name in (STAGE.param, INDUSTRY.param):
             if name in given:
                 ids += _newest(backend, {name: given[name]}, now=now, limit=limit)
     if deal.kinds:
@@ -246,7 +229,7 @@ def _live_candidates(
     terms: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     if live:
         for asset_id, facet, slug in session.execute(_CANDIDATE_TERMS, {"ids": live}):
-            terms[asset_id][_FACET_NAMES[facet]].append(slug)
+            terms[asset_id][BY_FACET[Facet(facet)].param].append(slug)
     records = track_records(session, live)
     return [
         Candidate(

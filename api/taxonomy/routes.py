@@ -7,6 +7,7 @@ from fastapi import APIRouter, status
 from api.assets.kinds import Kind
 from api.deps import CallerDep, MarketerDep, SessionDep
 from api.taxonomy import service
+from api.taxonomy.facets import FACETS
 from api.taxonomy.models import Facet
 from api.taxonomy.schemas import TaxonomyOut, TermCreate, TermOut
 
@@ -18,16 +19,11 @@ def get_taxonomy(session: SessionDep, _: CallerDep) -> TaxonomyOut:
     """Kinds, the ordered buyer stages, and the industries, personas and products in use."""
     grouped = service.all_terms(session)
 
-    def terms(facet: Facet) -> list[TermOut]:
-        return [TermOut(slug=t.slug, label=t.label) for t in grouped[facet]]
-
-    return TaxonomyOut(
-        kinds=list(Kind),
-        stages=terms(Facet.stages),
-        industries=terms(Facet.industries),
-        personas=terms(Facet.personas),
-        products=terms(Facet.products),
-    )
+    terms = {
+        spec.facet.value: [TermOut(slug=t.slug, label=t.label) for t in grouped[spec.facet]]
+        for spec in FACETS
+    }
+    return TaxonomyOut.model_validate({"kinds": list(Kind), **terms})
 
 
 @router.post("/{facet}", status_code=status.HTTP_201_CREATED, response_model=TermOut)

@@ -9,10 +9,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from api.errors import Conflict, Invalid
+from api.taxonomy.facets import BY_FACET, FACETS
 from api.taxonomy.models import Facet, Term
 
 # Facets whose unknown terms are created when an asset first names them.
-OPEN_FACETS = (Facet.industries, Facet.personas, Facet.products)
+OPEN_FACETS = tuple(spec.facet for spec in FACETS if spec.open)
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_SLUG = 100
 
@@ -25,7 +26,7 @@ def slugify(label: str) -> str:
 
 def list_terms(session: Session, facet: Facet) -> list[Term]:
     """Stages in their order, other facets by label."""
-    first = col(Term.position) if facet is Facet.stages else col(Term.label)
+    first = col(Term.position) if BY_FACET[facet].ordered else col(Term.label)
     query = select(Term).where(Term.facet == facet.value).order_by(first, col(Term.id))
     return list(session.exec(query))
 
@@ -36,7 +37,7 @@ def all_terms(session: Session) -> dict[Facet, list[Term]]:
     for term in terms:
         grouped[Facet(term.facet)].append(term)
     for facet, items in grouped.items():
-        if facet is Facet.stages:
+        if BY_FACET[facet].ordered:
             items.sort(key=lambda t: (t.position, t.id or 0))
         else:
             items.sort(key=lambda t: (t.label.lower(), t.id or 0))
@@ -62,7 +63,7 @@ def create_term(session: Session, facet: Facet, *, label: str, slug: str | None 
     if _find(session, facet, slug) is not None:
         raise Conflict(f"{facet.value} already has a term with slug '{slug}'", slug=slug)
     position = 0
-    if facet is Facet.stages:
+    if BY_FACET[facet].ordered:
         highest = session.exec(
             select(func.max(Term.position)).where(Term.facet == facet.value)
         ).one()
@@ -109,7 +110,7 @@ def resolve_terms(
     if missing and facet not in OPEN_FACETS:
         known = ", ".join(t.slug for t in list_terms(session, facet))
         raise Invalid(
-            f"unknown {facet.value[:-1]} '{missing[0]}'; known: {known}",
+            f"unknown {BY_FACET[facet].param} '{missing[0]}'; known: {known}",
             loc=list(loc),
         )
     for slug in missing:
