@@ -11,10 +11,10 @@ from typing import Annotated
 import typer
 import uvicorn
 from pydantic import ValidationError
-from rich.console import Console
 
 from api import migrations
-from api.db import make_engine, session_scope
+from api.commands import catalogue, fail, migrate, out, read_settings
+from api.db import session_scope
 from api.demo.commands import demo, load_demo, report
 from api.demo.load import DEMO_PEOPLE
 from api.discovery.commands import reindex
@@ -22,7 +22,7 @@ from api.errors import BatonError
 from api.imports.commands import ingest
 from api.main import create_app
 from api.reports.commands import report_app
-from api.settings import Settings, get_settings
+from api.settings import Settings
 from api.users import service as users
 from api.users.models import Role
 from api.users.schemas import UserCreate
@@ -42,31 +42,14 @@ app.command()(ingest)
 app.command()(demo)
 app.command("reindex")(reindex)
 
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
-
-
-def _settings() -> Settings:
-    try:
-        return get_settings()
-    except Exception as exc:  # pydantic's ValidationError names the variable at fault
-        err.print(f"[red]Invalid BATON_ settings:[/red] {exc}")
-        raise typer.Exit(2) from exc
-
-
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}")
-    return typer.Exit(code)
-
 
 @db_app.command("upgrade")
 def db_upgrade(
     revision: Annotated[str, typer.Argument(help="target revision")] = "head",
 ) -> None:
     """Migrate the catalogue database to the latest schema (or to REVISION)."""
-    settings = _settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    migrations.upgrade(settings.catalogue_url, revision)
+    settings = read_settings()
+    migrate(settings, revision)
     out.print(f"database at revision {migrations.current_revision(settings.catalogue_url)}")
 
 
@@ -75,7 +58,7 @@ def db_downgrade(
     revision: Annotated[str, typer.Argument(help="target revision, e.g. base")],
 ) -> None:
     """Migrate the catalogue database back to REVISION (`base` empties it)."""
-    settings = _settings()
+    settings = read_settings()
     migrations.downgrade(settings.catalogue_url, revision)
     out.print(f"database at revision {migrations.current_revision(settings.catalogue_url)}")
 
@@ -83,7 +66,7 @@ def db_downgrade(
 @db_app.command("current")
 def db_current() -> None:
     """Print the database's schema revision and the newest one this release knows."""
-    settings = _settings()
+    settings = read_settings()
     current = migrations.current_revision(settings.catalogue_url)
     out.print(f"current: {current or '(empty database)'}\nhead:    {migrations.head_revision()}")
 
@@ -99,16 +82,13 @@ def users_add(
         data = UserCreate(email=email, role=role, name=name)
     except ValidationError as exc:
         problem = exc.errors()[0]
-        raise _fail(f"{problem['loc'][0]}: {problem['msg']}", 2) from exc
-    settings = _settings()
-    engine = make_engine(settings.catalogue_url)
+        raise fail(f"{problem['loc'][0]}: {problem['msg']}", 2) from exc
+    settings = read_settings()
     try:
-        with session_scope(engine) as session:
+        with catalogue(settings) as engine, session_scope(engine) as session:
             user, key = users.create_user(session, email=data.email, role=data.role, name=data.name)
     except BatonError as exc:
-        raise _fail(exc.detail) from exc
-    finally:
-        engine.dispose()
+        raise fail(exc.detail) from exc
     out.print(f"created {user.role} {user.email} (id {user.id})")
     out.print("API key (shown once, store it now):")
     print(key)
@@ -116,20 +96,16 @@ def users_add(
 
 def demo_keys(settings: Settings) -> list[tuple[str, Role, str]]:
     """Give the demo admin, marketer and rep fresh keys (older demo keys stop working)."""
-    engine = make_engine(settings.catalogue_url)
     keys = []
-    try:
-        with session_scope(engine) as session:
-            for email, name, role in DEMO_PEOPLE:
-                user = users.find_active_by_email(session, email)
-                if user is None:
-                    user, key = users.create_user(session, email=email, role=role, name=name)
-                else:
-                    users.revoke_keys(session, user.id)
-                    key = users.issue_key(session, user)
-                keys.append((email, role, key))
-    finally:
-        engine.dispose()
+    with catalogue(settings) as engine, session_scope(engine) as session:
+        for email, name, role in DEMO_PEOPLE:
+            user = users.find_active_by_email(session, email)
+            if user is None:
+                user, key = users.create_user(session, email=email, role=role, name=name)
+            else:
+                users.revoke_keys(session, user.id)
+                key = users.issue_key(session, user)
+            keys.append((email, role, key))
     return keys
 
 
@@ -142,12 +118,11 @@ def serve(
     ] = False,
 ) -> None:
     """Migrate the database to the latest schema, then serve the API."""
-    settings = _settings()
+    settings = read_settings()
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
     )
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    migrations.upgrade(settings.catalogue_url)
+    migrate(settings)
     base = f"http://{'127.0.0.1' if host in {'0.0.0.0', '::'} else host}:{port}"  # noqa: S104
     if demo:
         report(load_demo(settings))

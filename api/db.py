@@ -147,29 +147,25 @@ def after_rollback(session: Session, action: Callable[[], None]) -> None:
     session.info.setdefault(_AFTER_ROLLBACK, []).append(action)
 
 
-def _run(actions: list[Callable[[], None]]) -> None:
-    for action in actions:
+def _ended(session: OrmSession, *, run: str, drop: str) -> None:
+    """The transaction ended: run the actions waiting under `run`, forget those under `drop`."""
+    # SQLAlchemy sends these events for savepoints too (a `begin_nested()` released or
+    # rolled back); the actions wait for the outermost transaction.
+    if session.in_nested_transaction():
+        return
+    session.info.pop(drop, None)
+    for action in session.info.pop(run, []):
         try:
             action()
         except Exception:
             log.exception("an action after the end of a transaction failed")
 
 
-# SQLAlchemy sends these events for savepoints too (a `begin_nested()` released or rolled
-# back); the actions wait for the outermost transaction.
-
-
 @sa.event.listens_for(OrmSession, "after_commit")
 def _committed(session: OrmSession) -> None:
-    if session.in_nested_transaction():
-        return
-    session.info.pop(_AFTER_ROLLBACK, None)
-    _run(session.info.pop(_AFTER_COMMIT, []))
+    _ended(session, run=_AFTER_COMMIT, drop=_AFTER_ROLLBACK)
 
 
 @sa.event.listens_for(OrmSession, "after_rollback")
 def _rolled_back(session: OrmSession) -> None:
-    if session.in_nested_transaction():
-        return
-    session.info.pop(_AFTER_COMMIT, None)
-    _run(session.info.pop(_AFTER_ROLLBACK, []))
+    _ended(session, run=_AFTER_ROLLBACK, drop=_AFTER_COMMIT)

@@ -16,19 +16,22 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-KINDS = [
-    "case_study",
-    "testimonial",
-    "email_template",
-    "ebook",
-    "white_paper",
-    "talking_point",
-    "one_pager",
-    "battlecard",
-    "presentation",
-    "other",
-]
-KIND_WEIGHTS = [18, 8, 10, 8, 8, 10, 16, 6, 12, 4]
+from api.assets.kinds import Kind
+
+# How common each kind of asset is in the library (relative weights).
+KIND_WEIGHTS = {
+    Kind.case_study: 18,
+    Kind.testimonial: 8,
+    Kind.email_template: 10,
+    Kind.ebook: 8,
+    Kind.white_paper: 8,
+    Kind.talking_point: 10,
+    Kind.one_pager: 16,
+    Kind.battlecard: 6,
+    Kind.presentation: 12,
+    Kind.other: 4,
+}
+KINDS = [kind.value for kind in KIND_WEIGHTS]
 STAGES = ["awareness", "consideration", "decision", "onboarding", "expansion"]
 INDUSTRIES = [
     "construction",
@@ -246,8 +249,9 @@ def generate(n: int, *, seed: int = 7) -> Iterator[Piece]:
     vocabulary = Vocabulary(rng)
     tags = sorted({" ".join(rng.sample(DOMAIN, rng.randint(1, 2))) for _ in range(300)})
     now = datetime(2026, 11, 1, tzinfo=UTC)
+    kind_weights = list(KIND_WEIGHTS.values())
     for i in range(n):
-        kind = rng.choices(KINDS, weights=KIND_WEIGHTS)[0]
+        kind = rng.choices(KINDS, weights=kind_weights)[0]
         industry = rng.choices(INDUSTRIES, weights=[1 / (j + 1) for j in range(len(INDUSTRIES))])[0]
         company = f"{rng.choice(COMPANY_PARTS)} {rng.choice(COMPANY_SUFFIX)}"
         noun, noun2 = rng.sample(DOMAIN[:200], 2)

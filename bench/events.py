@@ -26,10 +26,8 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-import httpx
 import sqlalchemy as sa
 from sqlmodel import Session
 
@@ -40,9 +38,8 @@ from api.events.models import Event, EventType, OpportunityOutcome
 from api.events.service import record_event
 from api.users.models import Role
 from api.users.service import MASTER, create_user
-from bench.search import ADMIN_KEY, Server
+from bench.harness import ADMIN_KEY, ROOT, Server, client_for, run_concurrently
 
-ROOT = Path(__file__).resolve().parent
 WORK = ROOT / ".work" / "events"
 RESULTS = ROOT / "results" / "events.json"
 TYPES = [t.value for t in EventType]
@@ -122,7 +119,7 @@ def load(
         rng = random.Random(seed_no)
         mine: list[float] = []
         bad: list[int] = []
-        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}) as http:
+        with client_for(base, key) as http:
             while time.monotonic() < stop:
                 body = rng.choice(bodies)
                 started = time.perf_counter()
@@ -136,13 +133,7 @@ def load(
             latencies.extend(mine)
             failures.extend(bad)
 
-    started = time.monotonic()
-    workers = [threading.Thread(target=client, args=(n,)) for n in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    wall = time.monotonic() - started
+    wall = run_concurrently(client, range(threads))
     return {
         "threads": threads,
         "accepted": len(latencies),
@@ -194,7 +185,7 @@ def count_events(url: str) -> int:
 
 def time_report(base: str, key: str, params: dict[str, Any], runs: int) -> dict[str, float]:
     took: list[float] = []
-    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}) as http:
+    with client_for(base, key) as http:
         for _ in range(runs):
             started = time.perf_counter()
             response = http.get("/v1/reports/asset-performance", params=params, timeout=120)

@@ -34,10 +34,8 @@ from api.demo import documents as d
 from api.discovery.indexing import Indexer
 from api.discovery.runtime import make_backend
 from api.settings import Settings
+from bench.harness import RESULTS, WORK
 
-ROOT = Path(__file__).resolve().parent
-WORK = ROOT / ".work"
-RESULTS = ROOT / "results"
 # Shares of the generated corpus, roughly what a collateral library holds.
 MIX = {"pdf": 20, "docx": 15, "pptx": 10, "html": 15, "md": 15, "txt": 15, "eml": 10}
 GOAL = 150.0

@@ -16,8 +16,6 @@ Not a test: figures depend on the machine and on whatever else runs on it.
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import random
 import shutil
@@ -28,141 +26,18 @@ import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
-import sqlalchemy as sa
 
-from api.assets.models import AssetQuestion
-from api.db import make_engine
-from api.discovery.runtime import rebuild
-from api.events.models import Event, OpportunityOutcome
-from api.questions.models import Question
-from api.questions.wording import question_key
-from bench.corpus import DOMAIN, INDUSTRIES, PERSONAS, PRODUCTS, QUESTIONS, STAGES, Piece, generate
-from bench.search import Server, load_catalogue, machine, measure, print_table, throughput
-from search.fts5 import Fts5Backend
+from bench import harness
+from bench.catalogue import known_questions, load_catalogue, load_history
+from bench.corpus import DOMAIN, INDUSTRIES, PERSONAS, PRODUCTS, STAGES, generate
 
-ROOT = Path(__file__).resolve().parent
-WORK = ROOT / ".work"
-RESULTS = ROOT / "results"
 CATEGORIES = ("short", "long", "questions", "facets")
 GOAL_P95_MS = 30.0
 WARM_UP_SECONDS = 5.0
-
-# --- the catalogue's questions and history --------------------------------------------------
-
-QUESTION_TEMPLATES = [
-    "Does it integrate with {noun}?",
-    "How do you handle {noun}?",
-    "Can we track {noun} and {noun2}?",
-    "Is there a report for {noun}?",
-    "How long does {noun} take?",
-    "Can technicians see {noun} offline?",
-    "What does {noun} cost?",
-    "Do you support {noun} for {industry}?",
-]
-
-
-def known_questions(rng: random.Random, count: int) -> list[str]:
-    """The corpus's questions and `count` more in the words customers use."""
-    found = {question_key(q): q for q in QUESTIONS}
-    nouns = [w for w in DOMAIN if "-" not in w]
-    while len(found) < count:
-        noun, noun2 = rng.sample(nouns, 2)
-        industry = rng.choice(INDUSTRIES).replace("-", " ")
-        text = rng.choice(QUESTION_TEMPLATES).format(noun=noun, noun2=noun2, industry=industry)
-        found.setdefault(question_key(text), text)
-    return list(found.values())
-
-
-def load_history(
-    url: str, pieces: list[Piece], *, questions: list[str], seed: int
-) -> dict[str, int]:
-    """Known questions (the first ones linked to assets by the corpus), and a year of
-    usage events and deal outcomes on approved assets (popular ones used more)."""
-    rng = random.Random(seed)
-    now = datetime.now(UTC)
-    approved = [p.id for p in pieces if p.status == "approved"]
-    popular = approved[-5000:]
-    engine = make_engine(url)
-    events: list[dict[str, Any]] = []
-    outcomes: dict[str, dict[str, Any]] = {}
-    for i in range(2_000):
-        opportunity = f"opp-{i:05d}"
-        for asset_id in rng.sample(popular if rng.random() < 0.7 else approved, rng.randint(1, 4)):
-            events.append(
-                {
-                    "asset_id": asset_id,
-                    "type": rng.choice(["used_in_deal", "share", "send"]),
-                    "opportunity_id": opportunity,
-                    "role": "rep",
-                    "meta": {},
-                    "created_at": now - timedelta(days=rng.randint(1, 365)),
-                }
-            )
-        if rng.random() < 0.6:
-            outcomes[opportunity] = {
-                "opportunity_id": opportunity,
-                "outcome": "won" if rng.random() < 0.45 else "lost",
-                "amount": rng.randint(5, 400) * 1000,
-                "recorded_at": now - timedelta(days=rng.randint(0, 200)),
-            }
-    for _ in range(30_000):
-        events.append(
-            {
-                "asset_id": rng.choice(popular if rng.random() < 0.7 else approved),
-                "type": rng.choices(["view", "copy", "helpful", "not_helpful"], [70, 15, 10, 5])[0],
-                "opportunity_id": None,
-                "role": "rep",
-                "meta": {},
-                "created_at": now - timedelta(days=rng.randint(1, 365)),
-            }
-        )
-    # A customer question is answered by a few pieces, not by hundreds: keep 25 links each.
-    answers: dict[int, list[str]] = defaultdict(list)
-    for piece in pieces:
-        for q in piece.questions:
-            if piece.status == "approved" and len(answers[q]) < 25:
-                answers[q].append(piece.id)
-    try:
-        with engine.begin() as conn:
-            conn.execute(sa.delete(AssetQuestion.__table__))  # type: ignore[attr-defined]
-            conn.execute(
-                sa.insert(AssetQuestion.__table__),  # type: ignore[attr-defined]
-                [
-                    {"asset_id": asset_id, "question_id": f"benchq{q:04d}"}
-                    for q, ids in answers.items()
-                    for asset_id in ids
-                ],
-            )
-            # bench.search.load_catalogue inserted the corpus's own questions (and links).
-            conn.execute(
-                sa.insert(Question.__table__),  # type: ignore[attr-defined]
-                [
-                    {
-                        "id": f"benchq{i:04d}",
-                        "text": text,
-                        "key": question_key(text),
-                        "asked_count": rng.randint(1, 40),
-                        "created_at": now,
-                        "last_asked_at": now,
-                    }
-                    for i, text in enumerate(questions)
-                    if i >= len(QUESTIONS)
-                ],
-            )
-            conn.execute(sa.insert(Event.__table__), events)  # type: ignore[attr-defined]
-            conn.execute(
-                sa.insert(OpportunityOutcome.__table__),  # type: ignore[attr-defined]
-                list(outcomes.values()),
-            )
-    finally:
-        engine.dispose()
-    return {"questions": len(questions), "events": len(events), "outcomes": len(outcomes)}
-
 
 # --- deal contexts ---------------------------------------------------------------------------
 
@@ -276,7 +151,7 @@ def deal_mix(per_category: int, seed: int, questions: list[str]) -> list[dict[st
 
 
 def http_runner(base: str, key: str) -> tuple[httpx.Client, Callable[[dict[str, Any]], int]]:
-    client = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=30)
+    client = harness.client_for(base, key)
 
     def run(item: dict[str, Any]) -> int:
         response = client.post("/v1/suggestions", json=item["body"])
@@ -324,7 +199,7 @@ def _load() -> list[float]:
     return [round(v, 2) for v in os.getloadavg()]
 
 
-def _start_profile(server: Server, work: Path) -> subprocess.Popen[bytes]:
+def _start_profile(server: harness.Server, work: Path) -> subprocess.Popen[bytes]:
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
     spy = subprocess.Popen(
         [
@@ -339,13 +214,11 @@ def _start_profile(server: Server, work: Path) -> subprocess.Popen[bytes]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--n", type=int, default=100_000, help="assets in the library")
-    parser.add_argument("--deals", type=int, default=100, help="deal contexts per category")
-    parser.add_argument("--questions", type=int, default=500, help="known customer questions")
-    parser.add_argument("--clients", type=int, default=4, help="concurrent clients")
-    parser.add_argument("--seconds", type=float, default=20.0, help="throughput run length")
-    parser.add_argument("--seed", type=int, default=7)
+    parser = harness.library_parser(
+        __doc__,
+        ("--deals", 100, "deal contexts per category"),
+        ("--questions", 500, "known customer questions"),
+    )
     parser.add_argument(
         "--keep", action="store_true", help="keep (and reuse) the generated catalogue"
     )
@@ -356,15 +229,11 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
 
-    work = WORK / f"suggest-{args.n}"
+    work = harness.WORK / f"suggest-{args.n}"
     catalogue = work / "baton.db"
     url = f"sqlite:///{catalogue}"
-    result: dict[str, Any] = {
-        "benchmark": "suggest",
-        "n": args.n,
-        "machine": machine(),
-        "goal_p95_ms": GOAL_P95_MS,
-        "started_at": datetime.now(UTC).isoformat(),
+    result = {
+        **harness.started_result("suggest", args.n, goal_p95_ms=GOAL_P95_MS),
         "load_average_at_start": _load(),
     }
     rng = random.Random(args.seed)
@@ -374,25 +243,14 @@ def main(argv: list[str] | None = None) -> None:
         work.mkdir(parents=True)
         print(f"generating {args.n} assets …", flush=True)
         pieces = list(generate(args.n, seed=args.seed))
-        result["corpus"] = {
-            "approved": sum(p.status == "approved" for p in pieces),
-            "body_words_mean": round(statistics.fmean(len(p.body.split()) for p in pieces), 1),
-        }
+        result["corpus"] = harness.corpus_figures(pieces)
         print("loading the catalogue, questions and usage history …", flush=True)
         started = time.perf_counter()
         load_catalogue(url, pieces)
         result["corpus"]["history"] = load_history(url, pieces, questions=questions, seed=args.seed)
         result["corpus"]["load_s"] = round(time.perf_counter() - started, 1)
         del pieces
-        print("building the FTS5 index (as `baton reindex`) …", flush=True)
-        engine = make_engine(url)
-        backend = Fts5Backend(catalogue)
-        backend.open()
-        started = time.perf_counter()
-        result["index"] = {"documents": rebuild(engine, backend)}
-        result["index"]["build_s"] = round(time.perf_counter() - started, 1)
-        backend.close()
-        engine.dispose()
+        result["index"] = harness.build_index(catalogue)
 
     mix = deal_mix(args.deals, args.seed, questions)
     result["deals"] = {
@@ -407,7 +265,7 @@ def main(argv: list[str] | None = None) -> None:
     }
 
     print("serving with uvicorn …", flush=True)
-    server = Server(work, url)
+    server = harness.Server(work, url)
     try:
         key = server.rep_key()
         client, run = http_runner(server.base, key)
@@ -417,37 +275,30 @@ def main(argv: list[str] | None = None) -> None:
         run({"category": "warm-up", "body": {"text": "warm-up", "questions": ["warm-up?"]}})
         time.sleep(WARM_UP_SECONDS)
         spy = _start_profile(server, work) if args.profile else None
-        result["http_first_pass"] = measure(run, mix, CATEGORIES)
+        result["http_first_pass"] = harness.measure(run, mix, CATEGORIES)
         if spy is not None:
             spy.send_signal(signal.SIGINT)
             spy.wait(timeout=60)
             result["profile_first_pass_percent"] = profile_summary(work / "profile.txt")
-        print_table(
+        harness.print_table(
             "HTTP POST /v1/suggestions, sequential, first pass, ms",
             result["http_first_pass"],
             CATEGORIES,
             "context",
         )
-        result["http"] = measure(run, mix, CATEGORIES)
+        result["http"] = harness.measure(run, mix, CATEGORIES)
         client.close()
-        print_table(
+        harness.print_table(
             "HTTP POST /v1/suggestions, sequential, second pass, ms",
             result["http"],
             CATEGORIES,
             "context",
         )
-        print(f"\nthroughput, {args.clients} clients for {args.seconds:.0f} s …", flush=True)
-        result["throughput"] = throughput(
-            server.base, key, mix, args.clients, args.seconds, runner=http_runner
-        )
-        print(
-            f"  {result['throughput']['requests_per_second']} requests/s, "
-            f"p95 {result['throughput']['latency_ms']['p95']} ms, "
-            f"errors {result['throughput']['errors']}"
+        result["throughput"] = harness.throughput(
+            server.base, key, mix, args.clients, args.seconds, http_runner
         )
     finally:
-        rss = server.stop()
-    result["server"] = {"peak_rss_mb": round(rss.get("VmHWM", 0) / 1024, 1)}
+        result["server"] = {"peak_rss_mb": server.stop()}
     result["load_average_at_end"] = _load()
     result["goal_met"] = {
         "first_pass": result["http_first_pass"]["all"]["p95"] <= GOAL_P95_MS,
@@ -461,10 +312,7 @@ def main(argv: list[str] | None = None) -> None:
         f"  server peak RSS {result['server']['peak_rss_mb']} MB; load average "
         f"{result['load_average_at_start']} -> {result['load_average_at_end']}"
     )
-    RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / "suggest.json"
-    out.write_text(json.dumps(result, indent=2, default=str))
-    print(f"\nwrote {out.relative_to(ROOT.parent)}")
+    harness.write_result("suggest", result)
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
 

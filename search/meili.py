@@ -30,6 +30,7 @@ from search.base import (
     FIELDS,
     MatchMode,
     SearchDocument,
+    SearchFilters,
     SearchHit,
     SearchQuery,
     SearchResult,
@@ -39,17 +40,8 @@ from search.text import MARK_CLOSE, MARK_OPEN, clip_marked, marked_html, strip_m
 
 log = logging.getLogger("baton.search.meili")
 
-FILTERABLE = [
-    "kind",
-    "status",
-    "stages",
-    "industries",
-    "personas",
-    "products",
-    "tags",
-    "expires_at",
-    "approved_at",
-]
+# What a filter expression may name: the filters' fields and the documents' two dates.
+FILTERABLE = [*SearchFilters().by_field(), "expires_at", "approved_at"]
 MAX_TOTAL_HITS = 1_000_000
 TASK_TIMEOUT_MS = 30_000
 REBUILD_BATCH = 1000

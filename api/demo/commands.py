@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-import typer
-from rich.console import Console
-
-from api import migrations
-from api.db import make_engine
+from api.commands import catalogue, migrate, out, read_settings
 from api.demo.load import DemoSummary, load_if_empty
 from api.files.blobs import BlobStore
-from api.settings import Settings, get_settings
-
-out = Console(soft_wrap=True)
+from api.settings import Settings
 
 
 def load_demo(settings: Settings) -> DemoSummary | None:
     """Load the demo library into an empty, migrated catalogue; None when it holds assets
     already."""
-    engine = make_engine(settings.catalogue_url)
-    try:
+    with catalogue(settings) as engine:
         return load_if_empty(engine, BlobStore(settings.blob_dir))
-    finally:
-        engine.dispose()
 
 
 def report(summary: DemoSummary | None) -> None:
@@ -41,11 +32,6 @@ def report(summary: DemoSummary | None) -> None:
 
 def demo() -> None:
     """Load the demo library (a fictional company's collateral) into an empty catalogue."""
-    try:
-        settings = get_settings()
-    except Exception as exc:
-        Console(stderr=True).print(f"[red]Invalid BATON_ settings:[/red] {exc}")
-        raise typer.Exit(2) from exc
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    migrations.upgrade(settings.catalogue_url)
+    settings = read_settings()
+    migrate(settings)
     report(load_demo(settings))

@@ -251,28 +251,19 @@ def _given_metadata(path: Path, manifest: dict[Path, dict[str, Any]]) -> AssetMe
     return parse_metadata(raw, loc=where) if raw else None
 
 
+@dataclass
 class _Writer:
     """Writes extracted files into the catalogue and the blob store, in batches."""
 
-    def __init__(
-        self,
-        session: Session,
-        blobs: BlobStore,
-        caller: Caller,
-        options: ImportOptions,
-        record: Callable[[FileOutcome], None],
-        timings: defaultdict[str, float],
-        clock: Callable[[], datetime],
-    ) -> None:
-        self.session = session
-        self.blobs = blobs
-        self.caller = caller
-        self.options = options
-        self.record = record
-        self.timings = timings
-        self.clock = clock
-        # Blobs written since the last commit, flushed to disk just before it.
-        self.unsynced: list[str] = []
+    session: Session
+    blobs: BlobStore
+    caller: Caller
+    options: ImportOptions
+    record: Callable[[FileOutcome], None]
+    timings: defaultdict[str, float]
+    clock: Callable[[], datetime]
+    # Blobs written since the last commit, flushed to disk just before it.
+    unsynced: list[str] = field(default_factory=list)
 
     def run(self, jobs: list[_Job]) -> None:
         if not jobs:

@@ -8,32 +8,21 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-)
+from rich.progress import TextColumn
 from rich.table import Table
 
-from api import migrations
 from api.assets.kinds import Kind
-from api.db import make_engine, session_scope
+from api.commands import catalogue, fail, migrate, out, progress_bar, read_settings
+from api.db import session_scope
 from api.errors import BatonError
 from api.files.blobs import BlobStore
 from api.imports.bulk import FileOutcome, ImportOptions, ImportReport, import_paths
 from api.imports.manifests import ManifestError
 from api.imports.metadata import parse_metadata
-from api.settings import Settings, get_settings
 from api.taxonomy.facets import FACETS, facet_parameters
 from api.users.models import Role
 from api.users.service import MASTER, Caller, caller_for, find_active_by_email
 from ingest.limits import Limits
-
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
 
 
 @facet_parameters(
@@ -68,7 +57,7 @@ def ingest(
     The command-line metadata applies to files whose manifest entry, sidecar or front
     matter does not say otherwise. Exits 1 when any file failed, listing why.
     """
-    settings = _settings()
+    settings = read_settings()
     defaults_raw: dict[str, Any] = {
         "kind": kind.value if kind else None,
         **{spec.facet.value: terms[spec.param] for spec in FACETS},
@@ -77,41 +66,28 @@ def ingest(
     try:
         defaults = parse_metadata({k: v for k, v in defaults_raw.items() if v}, loc=["options"])
     except BatonError as exc:
-        err.print(f"[red]error:[/red] {exc.detail}")
-        raise typer.Exit(2) from exc
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    migrations.upgrade(settings.catalogue_url)
-    engine = make_engine(settings.catalogue_url)
+        raise fail(exc.detail, 2) from exc
+    migrate(settings)
     try:
-        caller = _owner(engine, owner)
-        options = ImportOptions(
-            defaults=defaults,
-            manifest=manifest,
-            submit=submit,
-            approve=approve,
-            jobs=jobs,
-            limits=Limits(max_file_bytes=settings.max_upload_bytes),
-            talking_point_ttl=settings.talking_point_ttl,
-        )
-        result = _run(engine, BlobStore(settings.blob_dir), caller, paths, options, progress)
+        with catalogue(settings) as engine:
+            caller = _owner(engine, owner)
+            options = ImportOptions(
+                defaults=defaults,
+                manifest=manifest,
+                submit=submit,
+                approve=approve,
+                jobs=jobs,
+                limits=Limits(max_file_bytes=settings.max_upload_bytes),
+                talking_point_ttl=settings.talking_point_ttl,
+            )
+            result = _run(engine, BlobStore(settings.blob_dir), caller, paths, options, progress)
     except ManifestError as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from exc
-    finally:
-        engine.dispose()
+        raise fail(str(exc), 2) from exc
     if report is not None:
         report.write_text(json.dumps(result.as_json(), indent=2))
     _summarise(result)
     if result.failures:
         raise typer.Exit(1)
-
-
-def _settings() -> Settings:
-    try:
-        return get_settings()
-    except Exception as exc:
-        err.print(f"[red]Invalid BATON_ settings:[/red] {exc}")
-        raise typer.Exit(2) from exc
 
 
 def _owner(engine: Any, email: str | None) -> Caller:
@@ -120,8 +96,7 @@ def _owner(engine: Any, email: str | None) -> Caller:
     with session_scope(engine) as session:
         user = find_active_by_email(session, email)
     if user is None or not Role(user.role).at_least(Role.marketer):
-        err.print(f"[red]error:[/red] {email} is not an active marketer or admin")
-        raise typer.Exit(2)
+        raise fail(f"{email} is not an active marketer or admin", 2)
     return caller_for(user)
 
 
@@ -133,15 +108,9 @@ def _run(
     options: ImportOptions,
     show: bool,
 ) -> ImportReport:
-    columns = (
-        TextColumn("[bold]importing"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]:>7.1f} files/s"),
-        TextColumn("[red]{task.fields[failed]} failed"),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=err, disable=not show, transient=False) as bar:
+    rate = TextColumn("{task.fields[rate]:>7.1f} files/s")
+    failures = TextColumn("[red]{task.fields[failed]} failed")
+    with progress_bar("[bold]importing", rate, failures, disable=not show) as bar:
         task = bar.add_task("import", total=None, rate=0.0, failed=0)
         failed = 0
 
