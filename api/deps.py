@@ -1,4 +1,4 @@
-"""FastAPI dependencies: the session, the caller and their role, paging."""
+"""FastAPI dependencies: the session, the caller and their role, paging, the app's parts."""
 
 from __future__ import annotations
 
@@ -11,7 +11,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from api.db import session_scope
+from api.discovery.runtime import SearchRuntime
 from api.files.blobs import BlobStore
+from api.metrics import Metrics
+from api.paging import MAX_OFFSET, PageRequest
 from api.settings import Settings
 from api.users.models import Role
 from api.users.service import Caller, authenticate
@@ -83,18 +86,31 @@ MarketerDep = Annotated[Caller, require(Role.marketer)]
 AdminDep = Annotated[Caller, require(Role.admin)]
 
 
-# Far beyond any real catalogue, and within every database's integer range.
-MAX_OFFSET = 10_000_000
-
-
 def page_params(
     limit: Annotated[int, Query(ge=1, le=100, description="page size (1–100)")] = 20,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="items to skip")] = 0,
-) -> tuple[int, int]:
-    return limit, offset
+) -> PageRequest:
+    return PageRequest(limit=limit, offset=offset)
 
 
-PageDep = Annotated[tuple[int, int], Depends(page_params)]
+PageDep = Annotated[PageRequest, Depends(page_params)]
+
+
+def get_search(request: Request) -> SearchRuntime:
+    """The running app's search: its backend, the indexer and the search log."""
+    runtime: SearchRuntime = request.app.state.search
+    return runtime
+
+
+SearchDep = Annotated[SearchRuntime, Depends(get_search)]
+
+
+def get_metrics(request: Request) -> Metrics:
+    metrics: Metrics = request.app.state.metrics
+    return metrics
+
+
+MetricsDep = Annotated[Metrics, Depends(get_metrics)]
 
 
 def get_now(request: Request) -> datetime:

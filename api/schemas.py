@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Generic, Self, TypeVar
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
 
 from api.db import strip_nul
+from api.paging import PageRequest
 
 T = TypeVar("T")
 
@@ -45,7 +47,6 @@ class Page(ResponseModel, Generic[T]):
     limit: int
     offset: int
 
-
-class PageParams(BaseModel):
-    limit: int = Field(default=20, ge=1, le=100)
-    offset: int = Field(default=0, ge=0)
+    @classmethod
+    def of(cls, items: Sequence[T], total: int, page: PageRequest) -> Self:
+        return cls(items=list(items), total=total, limit=page.limit, offset=page.offset)

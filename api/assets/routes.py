@@ -66,16 +66,8 @@ def list_assets(
 ) -> Page[AssetOut]:
     """Assets newest first. A filter repeated is OR; different filters are AND.
     Reps see live assets only."""
-    limit, offset = page
-    assets, total = service.list_assets(
-        session, caller, filters, now=now, limit=limit, offset=offset
-    )
-    return Page[AssetOut](
-        items=presentation.present(session, assets, now=now),
-        total=total,
-        limit=limit,
-        offset=offset,
-    )
+    assets, total = service.list_assets(session, caller, filters, now=now, page=page)
+    return Page[AssetOut].of(presentation.present(session, assets, now=now), total, page)
 
 
 @router.get("/{asset_id}", response_model=AssetOut)

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, delete, func, select
+from sqlmodel import Session, col, delete, select
 
 from api.assets.kinds import Kind, field_problems, rules_for
 from api.assets.models import Asset, AssetQuestion, AssetTag, AssetTerm, Status
@@ -17,6 +17,7 @@ from api.assets.visibility import AssetFilters, filter_clauses
 from api.changes.log import Op, Subject, record_change
 from api.errors import Conflict, Invalid, InvalidTransition, NotFound
 from api.files.blobs import BlobStore, remove_after_commit
+from api.paging import PageRequest, paginate
 from api.questions.models import Question
 from api.settings import DEFAULT_TALKING_POINT_TTL
 from api.taxonomy.models import Facet, Term
@@ -39,20 +40,14 @@ def list_assets(
     filters: AssetFilters,
     *,
     now: datetime,
-    limit: int,
-    offset: int,
+    page: PageRequest,
 ) -> tuple[list[Asset], int]:
     """Visible assets matching the filters, newest first, and how many there are in all."""
     clauses = filter_clauses(session, caller, filters, now=now)
-    total = session.exec(select(func.count()).select_from(Asset).where(*clauses)).one()
-    rows = session.exec(
-        select(Asset)
-        .where(*clauses)
-        .order_by(col(Asset.created_at).desc(), col(Asset.id).desc())
-        .offset(offset)
-        .limit(limit)
-    ).all()
-    return list(rows), total
+    query = select(Asset).where(*clauses)
+    return paginate(
+        session, query.order_by(col(Asset.created_at).desc(), col(Asset.id).desc()), page
+    )
 
 
 def _check_fields(kind: str, fields: dict[str, Any]) -> None:

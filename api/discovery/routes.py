@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query, Request, Response
+from fastapi import APIRouter, Body, Query, Response
 
 from api.assets.kinds import Kind
 from api.assets.models import Status
-from api.deps import CallerDep, MarketerDep, NowDep, PageDep, SessionDep
+from api.deps import (
+    CallerDep,
+    MarketerDep,
+    MetricsDep,
+    NowDep,
+    PageDep,
+    SearchDep,
+    SessionDep,
+)
 from api.discovery import service, synonyms
-from api.discovery.runtime import SearchRuntime
 from api.discovery.schemas import SearchOut
 from api.taxonomy.facets import facet_parameters, terms_by_facet
 from search.base import MAX_QUERY_CHARS
@@ -20,19 +27,15 @@ router = APIRouter(prefix="/v1/search", tags=["search"])
 Repeatable = Query(description="repeatable; values of one filter are OR'ed")
 
 
-def _runtime(request: Request) -> SearchRuntime:
-    runtime: SearchRuntime = request.app.state.search
-    return runtime
-
-
 @router.get("", response_model=SearchOut)
 @facet_parameters(lambda spec: Annotated[list[str] | None, Repeatable])
 def search(
-    request: Request,
     session: SessionDep,
     caller: CallerDep,
     now: NowDep,
     page: PageDep,
+    runtime: SearchDep,
+    metrics: MetricsDep,
     q: Annotated[str, Query(max_length=MAX_QUERY_CHARS, description="any text")] = "",
     kind: Annotated[list[Kind] | None, Repeatable] = None,
     *,
@@ -45,8 +48,6 @@ def search(
     """Relevance-ranked search with typo tolerance, stemming, prefix matching on the last
     word, synonyms, filters and facet counts. Empty `q` browses, most recently approved
     first. Reps see live assets only."""
-    limit, offset = page
-    runtime = _runtime(request)
     found = service.search(
         session,
         caller,
@@ -56,13 +57,13 @@ def search(
             terms=terms_by_facet(terms),
             tag=tuple(tag or ()),
             status=tuple(status or ()),
-            limit=limit,
-            offset=offset,
+            limit=page.limit,
+            offset=page.offset,
         ),
         now=now,
         backend=runtime.backend,
         search_log=runtime.log,
-        metrics=request.app.state.metrics,
+        metrics=metrics,
     )
     # Built and validated by the service already: serialise once, skip FastAPI's second
     # validation of every hit (response_model still documents the shape).

@@ -6,12 +6,10 @@ import json
 import math
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, StringConstraints
 
-from api.assets.kinds import Kind
-from api.assets.models import Status
 from api.db import strip_nul
 from api.events.models import EventType, Outcome
 from api.schemas import NulFree, RequestModel, ResponseModel
@@ -119,46 +117,3 @@ class OutcomeOut(ResponseModel):
     outcome: Outcome
     amount: float | None
     recorded_at: datetime
-
-
-# What the asset-performance report can be ordered by.
-PerformanceSort = Literal[
-    "title",
-    "views",
-    "downloads",
-    "copies",
-    "shares",
-    "used_in_deals",
-    "helpful",
-    "not_helpful",
-    "won",
-    "lost",
-    "win_rate",
-    "influenced_amount",
-]
-SORT_KEYS: tuple[str, ...] = get_args(PerformanceSort)
-
-
-class AssetPerformance(ResponseModel):
-    asset_id: str
-    title: str
-    kind: Kind
-    status: Status
-    views: int = Field(description="view events")
-    downloads: int = Field(description="download events")
-    copies: int = Field(description="copy events")
-    shares: int = Field(description="share and send events: the asset reached a customer")
-    used_in_deals: int = Field(
-        description=(
-            "deals the asset was used in: distinct opportunities named by its used_in_deal, "
-            "share or send events, plus each used_in_deal event that names no opportunity"
-        )
-    )
-    helpful: int
-    not_helpful: int
-    won: int = Field(description="deals it was used in whose latest outcome is won")
-    lost: int = Field(description="deals it was used in whose latest outcome is lost")
-    win_rate: float | None = Field(description="won / (won + lost); null before any outcome")
-    influenced_amount: float = Field(
-        description="sum of the amounts of the won deals it was used in, each deal once"
-    )

@@ -1,9 +1,9 @@
-"""Usage events, deal outcomes, and the asset-performance report derived from them.
+"""Usage events and deal outcomes, and what the reports and suggestions count of them.
 
 Writing stays cheap under load: an event is one INSERT into an append-only table (after
 the primary-key read that checks the asset is visible), and no counter row is updated,
-so concurrent reps never contend on a hot row. Every figure of the report is computed
-from the events when it is read.
+so concurrent reps never contend on a hot row. Every figure of the asset-performance
+report (`api.reports.performance`) is computed from the events when it is read.
 
 What counts as a *use in a deal*: an event of type `used_in_deal`, `share` or `send`.
 `share` and `send` put the asset in front of a customer, so when they name an
@@ -17,7 +17,7 @@ that names no opportunity is a deal nobody can identify and counts once on its o
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -28,16 +28,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, func, select
 
-from api.assets.models import Asset
-from api.assets.visibility import AssetFilters, ensure_visible, filter_clauses
-from api.errors import Invalid, invalid_from
+from api.assets.visibility import ensure_visible
+from api.errors import invalid_from
 from api.events.models import Event, EventType, OpportunityOutcome, Outcome
 from api.events.schemas import (
-    AssetPerformance,
     EventCreate,
     OpportunityId,
     OutcomeIn,
-    PerformanceSort,
 )
 from api.users.service import Caller
 
@@ -130,18 +127,7 @@ def record_outcome(
     return recorded
 
 
-# --- the asset-performance report ----------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PerformanceQuery:
-    """Which assets and which window of events the report covers, and its order."""
-
-    filters: AssetFilters = field(default_factory=AssetFilters)
-    since: datetime | None = None
-    until: datetime | None = None
-    sort: PerformanceSort = "influenced_amount"
-    descending: bool = True
+# --- what the reports count ------------------------------------------------------------
 
 
 def count_where(condition: ColumnElement[bool]) -> ColumnElement[int]:
@@ -149,16 +135,7 @@ def count_where(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.count(sa.case((condition, 1)))
 
 
-def _window(query: PerformanceQuery) -> list[ColumnElement[bool]]:
-    clauses: list[ColumnElement[bool]] = []
-    if query.since is not None:
-        clauses.append(col(Event.created_at) >= query.since)
-    if query.until is not None:
-        clauses.append(col(Event.created_at) < query.until)
-    return clauses
-
-
-def _deal_uses(*clauses: ColumnElement[bool]) -> Any:
+def deal_uses(*clauses: ColumnElement[bool]) -> Any:
     """Each (asset, named deal) pair once, however often the asset was used in that deal."""
     return (
         select(col(Event.asset_id).label("asset_id"), col(Event.opportunity_id).label("opp"))
@@ -169,117 +146,6 @@ def _deal_uses(*clauses: ColumnElement[bool]) -> Any:
         )
         .distinct()
         .subquery("uses")
-    )
-
-
-def asset_performance(
-    session: Session,
-    caller: Caller,
-    query: PerformanceQuery,
-    *,
-    now: datetime,
-    limit: int,
-    offset: int,
-) -> tuple[list[AssetPerformance], int]:
-    """How each asset matching the filters was used, rated and won with, from the events
-    in [since, until). Outcomes count whenever they were recorded: a deal worked in March
-    and won in May counts for March's uses. Every matching asset is listed, unused ones
-    with zeros."""
-    if query.since and query.until and query.since >= query.until:
-        raise Invalid("since must be before until", loc=["query", "since"])
-    window = _window(query)
-    event_type = col(Event.type)
-
-    counts = (
-        sa.select(
-            col(Event.asset_id).label("asset_id"),
-            count_where(event_type == EventType.view.value).label("views"),
-            count_where(event_type == EventType.download.value).label("downloads"),
-            count_where(event_type == EventType.copy.value).label("copies"),
-            count_where(event_type.in_([EventType.share.value, EventType.send.value])).label(
-                "shares"
-            ),
-            count_where(event_type == EventType.helpful.value).label("helpful"),
-            count_where(event_type == EventType.not_helpful.value).label("not_helpful"),
-            count_where(
-                sa.and_(
-                    event_type == EventType.used_in_deal.value,
-                    col(Event.opportunity_id).is_(None),
-                )
-            ).label("unnamed_deals"),
-        )
-        .where(*window)
-        .group_by(col(Event.asset_id))
-        .subquery("counts")
-    )
-    uses = _deal_uses(*window)
-    won = col(OpportunityOutcome.outcome) == Outcome.won.value
-    deals = (
-        sa.select(
-            uses.c.asset_id,
-            func.count().label("named_deals"),
-            count_where(won).label("won"),
-            count_where(col(OpportunityOutcome.outcome) == Outcome.lost.value).label("lost"),
-            func.sum(sa.case((won, col(OpportunityOutcome.amount)))).label("influenced"),
-        )
-        .select_from(uses)
-        .outerjoin(OpportunityOutcome, col(OpportunityOutcome.opportunity_id) == uses.c.opp)
-        .group_by(uses.c.asset_id)
-        .subquery("deals")
-    )
-
-    def zero(column: Any) -> ColumnElement[Any]:
-        return func.coalesce(column, 0)
-
-    won_count, lost_count = zero(deals.c.won), zero(deals.c.lost)
-    figures: dict[str, ColumnElement[Any]] = {
-        "title": func.lower(col(Asset.title)),
-        "views": zero(counts.c.views),
-        "downloads": zero(counts.c.downloads),
-        "copies": zero(counts.c.copies),
-        "shares": zero(counts.c.shares),
-        "used_in_deals": zero(counts.c.unnamed_deals) + zero(deals.c.named_deals),
-        "helpful": zero(counts.c.helpful),
-        "not_helpful": zero(counts.c.not_helpful),
-        "won": won_count,
-        "lost": lost_count,
-        "win_rate": sa.cast(won_count, sa.Float) / func.nullif(won_count + lost_count, 0),
-        "influenced_amount": zero(deals.c.influenced),
-    }
-    clauses = filter_clauses(session, caller, query.filters, now=now)
-    total = session.exec(select(func.count()).select_from(Asset).where(*clauses)).one()
-
-    key = figures[query.sort]
-    order = key.desc() if query.descending else key.asc()
-    # A Core query wider than sqlmodel's select() overloads: plain SQLAlchemy execute.
-    rows = session.execute(
-        sa.select(
-            col(Asset.id).label("asset_id"),
-            col(Asset.title),
-            col(Asset.kind),
-            col(Asset.status),
-            *(figure.label(name) for name, figure in figures.items() if name != "title"),
-        )
-        .select_from(Asset)
-        .outerjoin(counts, counts.c.asset_id == col(Asset.id))
-        .outerjoin(deals, deals.c.asset_id == col(Asset.id))
-        .where(*clauses)
-        # Ties (and the many unused assets) in a stable, readable order.
-        .order_by(order.nulls_last(), func.lower(col(Asset.title)), col(Asset.id))
-        .offset(offset)
-        .limit(limit)
-    ).all()
-    return [_performance(row._mapping) for row in rows], total
-
-
-def _performance(row: Any) -> AssetPerformance:
-    win_rate, amount = row["win_rate"], row["influenced_amount"]
-    return AssetPerformance.model_validate(
-        {
-            **row,
-            "win_rate": None if win_rate is None else round(float(win_rate), 4),
-            "influenced_amount": float(round(Decimal(amount), 2)),
-        }
     )
 
 
@@ -313,7 +179,7 @@ def _track_statements(*clauses: ColumnElement[bool]) -> tuple[Any, Any]:
         )
         .group_by(col(Event.asset_id))
     )
-    uses = _deal_uses(*clauses)
+    uses = deal_uses(*clauses)
     outcome = col(OpportunityOutcome.outcome)
     deals = (
         sa.select(

@@ -41,19 +41,15 @@ def list_questions(
     industry: Annotated[list[str] | None, Query()] = None,
 ) -> Page[QuestionOut]:
     """Questions, most asked first; `unanswered=true` keeps those no live asset answers."""
-    limit, offset = page
     rows, total = service.list_questions(
         session,
         now=now,
         unanswered=unanswered,
         stage=stage or (),
         industry=industry or (),
-        limit=limit,
-        offset=offset,
+        page=page,
     )
-    return Page[QuestionOut](
-        items=service.present(session, rows, now=now), total=total, limit=limit, offset=offset
-    )
+    return Page[QuestionOut].of(service.present(session, rows, now=now), total, page)
 
 
 @router.get("/{question_id}", response_model=QuestionOut)

@@ -9,12 +9,13 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import Session, col, func, select, update
+from sqlmodel import Session, col, select, update
 
 from api.assets.models import Asset, AssetQuestion
 from api.assets.visibility import live_clause, live_state
 from api.changes.log import Subject, record_change
 from api.errors import NotFound
+from api.paging import PageRequest, paginate
 from api.questions.models import Question
 from api.questions.schemas import QuestionCreate, QuestionOut
 from api.questions.wording import question_key
@@ -99,8 +100,7 @@ def list_questions(
     unanswered: bool = False,
     stage: Sequence[str] = (),
     industry: Sequence[str] = (),
-    limit: int,
-    offset: int,
+    page: PageRequest,
 ) -> tuple[list[Question], int]:
     """Questions, most asked first."""
     clauses: list[ColumnElement[bool]] = []
@@ -114,16 +114,9 @@ def list_questions(
         clauses.append(
             col(Question.industry_id).in_(term_ids_for_filter(session, Facet.industries, industry))
         )
-    total = session.exec(select(func.count()).select_from(Question).where(*clauses)).one()
-    rows = session.exec(
-        select(Question)
-        .where(*clauses)
-        .order_by(
-            col(Question.asked_count).desc(), col(Question.last_asked_at).desc(), col(Question.id)
-        )
-        .offset(offset)
-        .limit(limit)
-    ).all()
+    query = select(Question).where(*clauses)
+    order = (col(Question.asked_count).desc(), col(Question.last_asked_at).desc(), col(Question.id))
+    rows, total = paginate(session, query.order_by(*order), page)
     return list(rows), total
 
 

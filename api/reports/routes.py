@@ -1,16 +1,17 @@
-"""/v1/reports: the content-gaps report as JSON, CSV and an HTML page."""
+"""/v1/reports: the content-gaps report (JSON, CSV, an HTML page) and asset performance."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, cast
 
 from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import HTMLResponse
 
-from api.deps import MarketerDep, NowDep, SessionDep
-from api.reports import formats, service
-from api.reports.schemas import ContentGapsReport
-from api.schemas import UTCTimestamp
+from api.assets.routes import AssetFiltersDep
+from api.deps import MarketerDep, NowDep, PageDep, SessionDep
+from api.reports import formats, performance, service
+from api.reports.schemas import SORT_KEYS, AssetPerformance, ContentGapsReport, PerformanceSort
+from api.schemas import Page, UTCTimestamp
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 
@@ -66,3 +67,36 @@ def content_gaps_html(report: ReportDep) -> HTMLResponse:
     return HTMLResponse(
         formats.content_gaps_html(report), headers={"Content-Security-Policy": PAGE_POLICY}
     )
+
+
+SortParam = Annotated[
+    str,
+    Query(
+        pattern="^-?(" + "|".join(SORT_KEYS) + ")$",
+        description="the figure to order by, `-` first for descending: " + ", ".join(SORT_KEYS),
+    ),
+]
+
+
+@router.get("/asset-performance", response_model=Page[AssetPerformance])
+def asset_performance(
+    session: SessionDep,
+    caller: MarketerDep,
+    now: NowDep,
+    page: PageDep,
+    filters: AssetFiltersDep,
+    since: Annotated[UTCTimestamp | None, Query(description="events at or after")] = None,
+    until: Annotated[UTCTimestamp | None, Query(description="events before")] = None,
+    sort: SortParam = "-influenced_amount",
+) -> Page[AssetPerformance]:
+    """Views, shares, deals, feedback, wins and influenced revenue per asset, computed from
+    the events in [since, until). Filters as on GET /v1/assets."""
+    query = performance.PerformanceQuery(
+        filters=filters,
+        since=since,
+        until=until,
+        sort=cast(PerformanceSort, sort.removeprefix("-")),
+        descending=sort.startswith("-"),
+    )
+    rows, total = performance.asset_performance(session, caller, query, now=now, page=page)
+    return Page[AssetPerformance].of(rows, total, page)

@@ -1,11 +1,14 @@
-"""The content-gaps report."""
+"""The reports: content gaps and asset performance."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal, get_args
 
 from pydantic import Field
 
+from api.assets.kinds import Kind
+from api.assets.models import Status
 from api.assets.schemas import AssetBrief
 from api.schemas import ResponseModel
 from api.taxonomy.schemas import TermOut
@@ -81,3 +84,48 @@ class ContentGapsReport(ResponseModel):
     unused: list[UnusedAsset]
     low_rated: list[LowRatedAsset]
     totals: ListTotals
+
+
+# What the asset-performance report can be ordered by.
+PerformanceSort = Literal[
+    "title",
+    "views",
+    "downloads",
+    "copies",
+    "shares",
+    "used_in_deals",
+    "helpful",
+    "not_helpful",
+    "won",
+    "lost",
+    "win_rate",
+    "influenced_amount",
+]
+
+
+SORT_KEYS: tuple[str, ...] = get_args(PerformanceSort)
+
+
+class AssetPerformance(ResponseModel):
+    asset_id: str
+    title: str
+    kind: Kind
+    status: Status
+    views: int = Field(description="view events")
+    downloads: int = Field(description="download events")
+    copies: int = Field(description="copy events")
+    shares: int = Field(description="share and send events: the asset reached a customer")
+    used_in_deals: int = Field(
+        description=(
+            "deals the asset was used in: distinct opportunities named by its used_in_deal, "
+            "share or send events, plus each used_in_deal event that names no opportunity"
+        )
+    )
+    helpful: int
+    not_helpful: int
+    won: int = Field(description="deals it was used in whose latest outcome is won")
+    lost: int = Field(description="deals it was used in whose latest outcome is lost")
+    win_rate: float | None = Field(description="won / (won + lost); null before any outcome")
+    influenced_amount: float = Field(
+        description="sum of the amounts of the won deals it was used in, each deal once"
+    )

@@ -31,6 +31,7 @@ from api.discovery.models import SearchLog
 from api.errors import Invalid
 from api.events.models import Event, EventType
 from api.events.service import count_where
+from api.paging import PageRequest
 from api.questions import service as questions
 from api.reports.schemas import (
     ContentGapsReport,
@@ -157,7 +158,8 @@ def _coverage(
 def _unanswered(
     session: Session, *, now: datetime, limit: int
 ) -> tuple[list[UnansweredQuestion], int]:
-    rows, total = questions.list_questions(session, now=now, unanswered=True, limit=limit, offset=0)
+    first = PageRequest(limit=limit)
+    rows, total = questions.list_questions(session, now=now, unanswered=True, page=first)
     return [
         UnansweredQuestion(
             id=q.id,

@@ -48,6 +48,5 @@ def list_versions(
     asset_id: str, session: SessionDep, _: MarketerDep, page: PageDep
 ) -> Page[VersionOut]:
     """The approved snapshots of an asset, newest first."""
-    limit, offset = page
-    versions, total = service.list_versions(session, asset_id, limit=limit, offset=offset)
-    return Page[VersionOut](items=versions, total=total, limit=limit, offset=offset)
+    versions, total = service.list_versions(session, asset_id, page=page)
+    return Page[VersionOut].of(versions, total, page)

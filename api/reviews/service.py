@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from api.assets.models import Asset, AssetVersion, Status
 from api.assets.presentation import person_ref
@@ -19,6 +19,7 @@ from api.assets.service import get_asset
 from api.changes.log import Subject, record_change
 from api.errors import Invalid, InvalidTransition
 from api.messaging import service as messaging
+from api.paging import PageRequest, paginate
 from api.users.service import Caller, people
 
 TRANSITIONS: dict[str, tuple[frozenset[Status], Status]] = {
@@ -115,19 +116,12 @@ def archive(session: Session, asset_id: str, *, now: datetime) -> Asset:
 
 
 def list_versions(
-    session: Session, asset_id: str, *, limit: int, offset: int
+    session: Session, asset_id: str, *, page: PageRequest
 ) -> tuple[list[VersionOut], int]:
     """Approved snapshots, newest first."""
     get_asset(session, asset_id)
-    where = col(AssetVersion.asset_id) == asset_id
-    total = session.exec(select(func.count()).select_from(AssetVersion).where(where)).one()
-    rows = session.exec(
-        select(AssetVersion)
-        .where(where)
-        .order_by(col(AssetVersion.version).desc())
-        .offset(offset)
-        .limit(limit)
-    ).all()
+    query = select(AssetVersion).where(col(AssetVersion.asset_id) == asset_id)
+    rows, total = paginate(session, query.order_by(col(AssetVersion.version).desc()), page)
     approvers = people(session, {r.approved_by_id for r in rows if r.approved_by_id})
     versions = [
         VersionOut(

@@ -2,27 +2,40 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from typing import Annotated
 
-from api.deps import CallerDep, NowDep, SessionDep
-from api.discovery.runtime import SearchRuntime
+from fastapi import APIRouter, Depends, Request, Response
+
+from api.deps import CallerDep, NowDep, SearchDep, SessionDep
 from api.suggestions import service
 from api.suggestions.memory import SuggestionMemory
 from api.suggestions.schemas import SuggestionRequest, SuggestionsOut
+
+
+def get_memory(request: Request) -> SuggestionMemory:
+    """What the app remembers between suggestions (question indexes, word shares)."""
+    memory: SuggestionMemory = request.app.state.suggestions
+    return memory
+
+
+SuggestionsDep = Annotated[SuggestionMemory, Depends(get_memory)]
 
 router = APIRouter(prefix="/v1/suggestions", tags=["suggestions"])
 
 
 @router.post("", response_model=SuggestionsOut)
 def suggest(
-    request: Request, body: SuggestionRequest, session: SessionDep, _: CallerDep, now: NowDep
+    body: SuggestionRequest,
+    session: SessionDep,
+    _: CallerDep,
+    now: NowDep,
+    runtime: SearchDep,
+    memory: SuggestionsDep,
 ) -> Response:
     """The live assets that best fit an open deal, best first, each with its `score`
     (0..1) and the `reasons` it was chosen, and the known customer questions the deal's
     `questions` and `text` ask, with their live answers. Any role; only live assets are
     suggested. Nothing is recorded: a matched question is not counted as asked again."""
-    runtime: SearchRuntime = request.app.state.search
-    memory: SuggestionMemory = request.app.state.suggestions
     found = service.suggest(session, body, now=now, backend=runtime.backend, memory=memory)
     # Validated by the service already: serialise once (response_model documents it).
     return Response(found.model_dump_json(), media_type="application/json")

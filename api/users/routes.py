@@ -24,11 +24,8 @@ def create_user(body: UserCreate, session: SessionDep, _: AdminDep) -> UserCreat
 
 @router.get("/users", response_model=Page[UserOut])
 def list_users(session: SessionDep, _: AdminDep, page: PageDep) -> Page[UserOut]:
-    limit, offset = page
-    users, total = service.list_users(session, limit=limit, offset=offset)
-    return Page[UserOut](
-        items=[UserOut.model_validate(u) for u in users], total=total, limit=limit, offset=offset
-    )
+    users, total = service.list_users(session, page=page)
+    return Page[UserOut].of([UserOut.model_validate(u) for u in users], total, page)
 
 
 @router.delete("/users/{user_id}", status_code=status.HTTP_204_NO_CONTENT)

@@ -14,10 +14,11 @@ import secrets
 from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, func, select, update
+from sqlmodel import Session, col, select, update
 
 from api.db import utcnow
 from api.errors import Conflict, Forbidden, NotFound, Unauthorized
+from api.paging import PageRequest, paginate
 from api.users.models import ApiKey, Role, User
 
 KEY_PREFIX = "bk_"
@@ -126,17 +127,10 @@ def find_active_by_email(session: Session, email: str) -> User | None:
     ).first()
 
 
-def list_users(session: Session, *, limit: int, offset: int) -> tuple[list[User], int]:
-    active = col(User.deleted_at).is_(None)
-    total = session.exec(select(func.count()).select_from(User).where(active)).one()
-    users = session.exec(
-        select(User)
-        .where(active)
-        .order_by(col(User.created_at), col(User.id))
-        .offset(offset)
-        .limit(limit)
-    ).all()
-    return list(users), total
+def list_users(session: Session, *, page: PageRequest) -> tuple[list[User], int]:
+    """Active people, oldest first."""
+    active = select(User).where(col(User.deleted_at).is_(None))
+    return paginate(session, active.order_by(col(User.created_at), col(User.id)), page)
 
 
 def delete_user(session: Session, user_id: str) -> None:
