@@ -114,3 +114,31 @@ def test_a_consumer_reads_from_its_own_position(engine: Engine, tmp_path: Path) 
         assert _recorded(engine) == [], "what every consumer has read is dropped"
     finally:
         backend.close()
+
+
+def test_a_change_committed_late_is_not_skipped(engine: Engine, database_url: str) -> None:
+    """PostgreSQL: a transaction that recorded a change first but commits last is still
+    read, although a change recorded after it (a larger id) was read before it committed."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite writers take turns: ids grow in commit order")
+
+    def read(name: str) -> list[str]:
+        with session_scope(engine) as session:
+            consumer = feed.claim(session, name)
+            assert consumer is not None
+            changes = feed.pending(session, consumer, limit=10, below=feed.horizon(session))
+            if changes:
+                feed.advance(session, consumer, changes[-1])
+            return [c.subject_id for c in changes]
+
+    slow = Session(engine)
+    try:
+        record_change(slow, Subject.questions, "first")  # recorded, not yet committed
+        with session_scope(engine) as fast:
+            record_change(fast, Subject.questions, "second")
+        assert read("webhooks") == [], "nothing is read while an older writer still runs"
+        slow.commit()
+    finally:
+        slow.close()
+    assert read("webhooks") == ["first", "second"]
+    assert read("webhooks") == []

@@ -2,8 +2,8 @@
 
 Changes are read in (txid, id) order. On SQLite writers take turns, so ids grow in commit
 order and txid is 0. On PostgreSQL transactions commit in any order, so a consumer reads
-only changes of transactions that have ended (txid below the oldest one still running):
-a change that commits late is still ahead of the position when it appears.
+only changes of transactions that have ended (txid below the oldest one still running in
+the database): a change that commits late is still ahead of the position when it appears.
 
 On PostgreSQL a consumer's row is locked while a batch is applied: one process applies a
 consumer's changes at a time (the background workers of other replicas skip it).
@@ -31,16 +31,29 @@ def _is_postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
+# The oldest transaction still running in this database, as a 64-bit transaction id: each
+# running xid is widened by its signed 32-bit distance from the next xid (running ones are
+# within 2^31 of it, on either side, since the two are read a moment apart). Only this
+# database's clients write its changes; a cluster-wide horizon (or one counting autovacuum)
+# would wait on long transactions that never write any.
+_HORIZON = sa.text(
+    """
+    SELECT LEAST(MIN(n.next), MIN(n.next + (a.backend_xid::text::bigint - n.next % 4294967296
+                                            + 6442450944) % 4294967296 - 2147483648))
+    FROM (SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS next) AS n
+    LEFT JOIN pg_stat_activity AS a
+      ON a.datname = current_database() AND a.backend_xid IS NOT NULL
+     AND a.backend_type = 'client backend'
+    """
+)
+
+
 def horizon(session: Session) -> int | None:
-    """PostgreSQL: the oldest transaction still running; every change below it is final.
-    None on SQLite, where every committed change is final."""
+    """PostgreSQL: the oldest transaction of this database still running; every change
+    below it is final. None on SQLite, where every committed change is final."""
     if not _is_postgres(session):
         return None
-    return int(
-        session.execute(
-            sa.text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
-        ).scalar_one()
-    )
+    return int(session.execute(_HORIZON).scalar_one())
 
 
 def claim(session: Session, name: str, *, wait: bool = True) -> ChangeConsumer | None:
@@ -51,10 +64,12 @@ def claim(session: Session, name: str, *, wait: bool = True) -> ChangeConsumer |
         query = query.with_for_update(skip_locked=not wait)
     consumer = session.exec(query).first()
     if consumer is None:
-        # Only when new: on SQLite a write here would hold the lock while the consumer
-        # writes elsewhere in the same file.
+        # Made in a transaction of its own: on SQLite the caller's would otherwise hold the
+        # write lock while the consumer writes elsewhere in the same file.
         insert = (postgresql.insert if _is_postgres(session) else sqlite.insert)(ChangeConsumer)
-        session.execute(insert.values(name=name).on_conflict_do_nothing())
+        with Session(session.get_bind()) as own:
+            own.execute(insert.values(name=name).on_conflict_do_nothing())
+            own.commit()
         consumer = session.exec(query).first()
     return consumer
 

@@ -132,8 +132,9 @@ class Indexer:
         process that holds the consumer, `failing` also while the last attempt failed.
         Returns how many changes were applied and whether the backend is failing."""
         with self._apply_lock, session_scope(self.engine) as session:
-            below = feed.horizon(session)
             consumer = feed.claim(session, CONSUMER, wait=wait)
+            # After the claim: a process we waited for has ended, its changes are final.
+            below = feed.horizon(session)
             now = self.clock()
             if consumer is None or (due_only and consumer.available_at > now):
                 return 0, False
@@ -178,11 +179,11 @@ class Indexer:
         with session_scope(self.engine) as session:
             return feed.lag(session, CONSUMER)
 
-    def drain_all(self) -> int:
+    def drain_all(self, *, wait: bool = True) -> int:
         """Apply every due change (stops at the first batch that fails), then drop the
-        changes every consumer has applied."""
+        changes every consumer has applied. `wait` for another process applying them."""
         total = 0
-        while applied := self.drain():
+        while applied := self._drain(due_only=True, wait=wait)[0]:
             total += applied
         with session_scope(self.engine) as session:
             feed.prune(session)
@@ -192,8 +193,6 @@ class Indexer:
 
     def start(self) -> None:
         """Subscribe to this engine's changes and start the background worker."""
-        with session_scope(self.engine) as session:
-            feed.claim(session, CONSUMER)
         subscribe(self.engine, self)
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="baton-search-outbox", daemon=True)
@@ -209,7 +208,7 @@ class Indexer:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                self.drain_all()
+                self.drain_all(wait=False)  # another replica's worker may hold it
                 if self.on_lag is not None:
                     self.on_lag(self.lag())
             except Exception:

@@ -44,8 +44,6 @@ def make_backend(settings: Settings) -> tuple[SearchBackend, bool]:
 def rebuild(engine: Engine, backend: SearchBackend) -> int:
     """Rebuild the backend from the catalogue; the changes it covers count as applied."""
     with session_scope(engine) as session:
-        feed.claim(session, CONSUMER)  # made (and committed) before the index is written
-    with session_scope(engine) as session:
         consumer = feed.claim(session, CONSUMER)
         assert consumer is not None
         # Every change of a transaction that has ended is in what the rebuild reads.
