@@ -18,6 +18,7 @@ from api.paging import MAX_OFFSET, PageRequest
 from api.settings import Settings
 from api.users.models import Role
 from api.users.service import Caller, authenticate
+from ingest.workers import Extractor, ExtractorOnDemand
 
 
 def get_app_settings(request: Request) -> Settings:
@@ -47,6 +48,15 @@ def get_blobs(request: Request) -> BlobStore:
 
 
 BlobsDep = Annotated[BlobStore, Depends(get_blobs)]
+
+
+def get_extractor(request: Request) -> Extractor:
+    """The app's pool of extraction worker processes (started at the first upload)."""
+    on_demand: ExtractorOnDemand = request.app.state.extractor
+    return on_demand.get()
+
+
+ExtractorDep = Annotated[Extractor, Depends(get_extractor)]
 # scope="function": commit before the response is sent, so a 2xx write is already durable
 # (and searchable) when the client sees it.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]

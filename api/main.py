@@ -31,6 +31,7 @@ from api.suggestions.memory import SuggestionMemory
 from api.suggestions.routes import router as suggestions_router
 from api.taxonomy.routes import router as taxonomy_router
 from api.users.routes import router as users_router
+from ingest.workers import ExtractorOnDemand
 
 log = logging.getLogger("baton")
 
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             search.stop()
+            app.state.extractor.close()
             app.state.engine.dispose()
 
     app = FastAPI(
@@ -68,6 +70,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = make_engine(settings.catalogue_url)
     app.state.blobs = BlobStore(settings.blob_dir)
+    # Uploads are read in worker processes, started at the first upload.
+    app.state.extractor = ExtractorOnDemand(workers=2)
     app.state.clock = utcnow
     app.state.metrics = Metrics()
     app.state.suggestions = SuggestionMemory()

@@ -9,7 +9,6 @@ Workers are forked from a clean forkserver process, never from the threaded API 
 
 from __future__ import annotations
 
-import atexit
 import hashlib
 import multiprocessing
 import resource
@@ -71,6 +70,12 @@ class Extractor:
         self._pool.stop()
         self._pool.join()
 
+    def __enter__(self) -> Extractor:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
 
 def outcome(future: Future[T], timeout: float) -> T:
     """The result of a worker's task; a timeout or a dead worker becomes ExtractionFailed."""
@@ -117,15 +122,23 @@ def prepare(path: Path, filename: str, limits: Limits, staged: Path) -> Prepared
     return Prepared(extracted, hashlib.sha256(data).hexdigest())
 
 
-_shared: Extractor | None = None
-_shared_lock = threading.Lock()
+class ExtractorOnDemand:
+    """An `Extractor` started on first use (most processes never extract a file) and
+    stopped by its owner, such as the running app."""
 
+    def __init__(self, workers: int = 2) -> None:
+        self._workers = workers
+        self._lock = threading.Lock()
+        self._pool: Extractor | None = None
 
-def shared_extractor() -> Extractor:
-    """The process's pool for uploads: started on first use, stopped at exit."""
-    global _shared  # noqa: PLW0603 - one pool per process, like the engine
-    with _shared_lock:
-        if _shared is None:
-            _shared = Extractor(workers=2)
-            atexit.register(_shared.close)
-        return _shared
+    def get(self) -> Extractor:
+        with self._lock:
+            if self._pool is None:
+                self._pool = Extractor(workers=self._workers)
+            return self._pool
+
+    def close(self) -> None:
+        with self._lock:
+            if self._pool is not None:
+                self._pool.close()
+                self._pool = None

@@ -9,13 +9,20 @@ from fastapi.responses import FileResponse
 
 from api.assets.presentation import present_one
 from api.assets.schemas import AssetOut
-from api.deps import BlobsDep, CallerDep, MarketerDep, NowDep, SessionDep, SettingsDep
+from api.deps import (
+    BlobsDep,
+    CallerDep,
+    ExtractorDep,
+    MarketerDep,
+    NowDep,
+    SessionDep,
+    SettingsDep,
+)
 from api.files import service
 from api.files.receive import UploadDep
 from api.taxonomy.facets import FACETS
 from ingest.formats import SUPPORTED
 from ingest.limits import Limits
-from ingest.workers import shared_extractor
 
 router = APIRouter(prefix="/v1/assets", tags=["assets"])
 
@@ -66,6 +73,7 @@ def upload_asset(
     now: NowDep,
     settings: SettingsDep,
     blobs: BlobsDep,
+    extractor: ExtractorDep,
 ) -> AssetOut:
     """Create a draft asset from a document: its text becomes the body, its own title the
     title (else the file name); an email becomes an email template."""
@@ -75,7 +83,7 @@ def upload_asset(
         staged=received.staged,
         filename=received.filename,
         metadata=received.metadata,
-        extractor=shared_extractor(),
+        extractor=extractor,
         blobs=blobs,
         limits=Limits(max_file_bytes=settings.max_upload_bytes),
         now=now,

@@ -25,7 +25,7 @@ from api.files.blobs import BlobStore
 from api.settings import Settings
 from api.users.service import MASTER
 from ingest.limits import Limits
-from ingest.workers import shared_extractor
+from ingest.workers import Extractor
 from tests.catalogue import transition
 from tests.conftest import Actor
 from tests.ingest import files
@@ -419,7 +419,7 @@ def test_a_rolled_back_upload_leaves_no_blob(settings: Settings, database_url: s
     blobs = BlobStore(settings.blob_dir)
     data = all_formats()["deck.pptx"]
     with pytest.raises(RuntimeError), session_scope(engine) as session:
-        with blobs.staging() as staged:
+        with blobs.staging() as staged, Extractor(workers=1) as extractor:
             staged.write(data)
             staged.finish()
             files_service.upload(
@@ -428,7 +428,7 @@ def test_a_rolled_back_upload_leaves_no_blob(settings: Settings, database_url: s
                 staged=staged,
                 filename="deck.pptx",
                 metadata=None,
-                extractor=shared_extractor(),
+                extractor=extractor,
                 blobs=blobs,
                 limits=Limits(),
                 now=datetime.now(UTC),
