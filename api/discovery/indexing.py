@@ -26,6 +26,7 @@ from sqlmodel import Session
 
 from api.changes import feed
 from api.changes.log import Recorded, Subject, subscribe, unsubscribe
+from api.changes.models import ChangeConsumer
 from api.db import session_scope, utcnow
 from api.discovery.documents import documents_for
 from api.discovery.synonyms import get_synonyms
@@ -107,7 +108,9 @@ class Indexer:
             feed.advance(session, consumer, following[0])
 
     def after_commit(self, changes: Sequence[Recorded]) -> None:
-        """Apply what this process just committed, now; the worker retries on failure."""
+        """Apply what this process just committed, now; the worker retries on failure.
+        Waits while another process applies a batch, so the position moves past these
+        changes whenever no older transaction holds the log back."""
         try:
             _applied, failed = self._drain(due_only=False, wait=True, failing=False)
             if not failed and not self._applied_up_to(changes[-1]):
@@ -158,9 +161,9 @@ class Indexer:
 
     def _applied_up_to(self, change: Recorded) -> bool:
         with session_scope(self.engine) as session:
-            consumer = feed.claim(session, CONSUMER)
-            assert consumer is not None
-            return (consumer.position_txid, consumer.position_id) >= (change.txid, change.id)
+            consumer = session.get(ChangeConsumer, CONSUMER)
+            done = (consumer.position_txid, consumer.position_id) if consumer else (0, 0)
+            return done >= (change.txid, change.id)
 
     def _apply(self, session: Session, changes: Sequence[_Change]) -> None:
         if _synonyms(changes):
