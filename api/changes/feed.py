@@ -35,7 +35,8 @@ def _is_postgres(session: Session) -> bool:
 # running xid is widened by its signed 32-bit distance from the next xid (running ones are
 # within 2^31 of it, on either side, since the two are read a moment apart). Only this
 # database's clients write its changes; a cluster-wide horizon (or one counting autovacuum)
-# would wait on long transactions that never write any.
+# would wait on long transactions that never write any. Another role's sessions show no
+# backend_type to us: they count, to be safe.
 _HORIZON = sa.text(
     """
     SELECT LEAST(MIN(n.next), MIN(n.next + (a.backend_xid::text::bigint - n.next % 4294967296
@@ -43,7 +44,7 @@ _HORIZON = sa.text(
     FROM (SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS next) AS n
     LEFT JOIN pg_stat_activity AS a
       ON a.datname = current_database() AND a.backend_xid IS NOT NULL
-     AND a.backend_type = 'client backend'
+     AND a.backend_type IS DISTINCT FROM 'autovacuum worker'
     """
 )
 
