@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session as OrmSession
@@ -65,6 +66,14 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
 
 # JSON on SQLite, JSONB on PostgreSQL.
 JSONType = sa.JSON().with_variant(JSONB(), "postgresql")
+# Row ids that outgrow 32 bits on PostgreSQL; SQLite's INTEGER is 64 bits already.
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+def insert_for(session: Session, table: Any) -> Any:
+    """The dialect's INSERT for `table`, which knows ON CONFLICT on both databases."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

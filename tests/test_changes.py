@@ -3,7 +3,7 @@ own position, and nothing a rolled-back savepoint did is applied or hides the re
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,7 +15,7 @@ from sqlmodel import Session
 from api.assets import service as assets
 from api.assets.schemas import AssetCreate
 from api.changes import feed
-from api.changes.log import Subject, record_change, subscribe, unsubscribe
+from api.changes.log import Recorded, Subject, record_change, subscribe, unsubscribe
 from api.db import make_engine, session_scope
 from api.discovery.indexing import CONSUMER, Indexer
 from api.discovery.synonyms import replace_synonyms
@@ -92,7 +92,7 @@ def test_a_consumer_reads_from_its_own_position(engine: Engine, tmp_path: Path) 
     and a second consumer still has everything ahead of it (the log keeps what the slowest
     consumer has not read)."""
     with session_scope(engine) as session:
-        feed.claim(session, "webhooks")
+        feed.register(session, "webhooks")
     with session_scope(engine) as session:
         for title in ("Crane inspections", "Hoist maintenance", "Rigging checklists"):
             _draft(session, title)
@@ -107,7 +107,7 @@ def test_a_consumer_reads_from_its_own_position(engine: Engine, tmp_path: Path) 
         with session_scope(engine) as session:
             other = feed.claim(session, "webhooks")
             assert other is not None
-            ahead = feed.pending(session, other, limit=10, below=feed.horizon(session))
+            ahead = feed.pending(session, other, limit=10)
             assert len(ahead) == 3
             feed.advance(session, other, ahead[-1])
         indexer.drain_all()
@@ -122,11 +122,14 @@ def test_a_change_committed_late_is_not_skipped(engine: Engine, database_url: st
     if not database_url.startswith("postgresql"):
         pytest.skip("SQLite writers take turns: ids grow in commit order")
 
+    with session_scope(engine) as session:
+        feed.register(session, "webhooks")
+
     def read(name: str) -> list[str]:
         with session_scope(engine) as session:
             consumer = feed.claim(session, name)
             assert consumer is not None
-            changes = feed.pending(session, consumer, limit=10, below=feed.horizon(session))
+            changes = feed.pending(session, consumer, limit=10)
             if changes:
                 feed.advance(session, consumer, changes[-1])
             return [c.subject_id for c in changes]
@@ -142,3 +145,115 @@ def test_a_change_committed_late_is_not_skipped(engine: Engine, database_url: st
         slow.close()
     assert read("webhooks") == ["first", "second"]
     assert read("webhooks") == []
+
+
+def test_changes_after_a_prune_are_still_read(engine: Engine, tmp_path: Path) -> None:
+    """The log is emptied once read; the next change must not reuse an id below the
+    position (SQLite hands out ids again without AUTOINCREMENT)."""
+    backend = Fts5Backend(tmp_path / "search.db")
+    backend.open()
+    try:
+        indexer = Indexer(engine, backend, transactional=False)
+        with session_scope(engine) as session:
+            _draft(session, "Bridge deck inspections")
+        assert indexer.drain_all() == 1
+        assert _recorded(engine) == []
+        with session_scope(engine) as session:
+            later = _draft(session, "Tunnel ventilation audits")
+        assert indexer.lag() == 1
+        assert indexer.drain_all() == 1
+        assert backend.search(SearchQuery(text="tunnel")).hits[0].id == later
+    finally:
+        backend.close()
+
+
+def test_a_change_that_cannot_be_indexed_does_not_stop_the_others(
+    engine: Engine, tmp_path: Path
+) -> None:
+    backend = Fts5Backend(tmp_path / "search.db")
+    backend.open()
+    try:
+        indexer = Indexer(engine, backend, transactional=False)
+        with session_scope(engine) as session:
+            broken = _draft(session, "Rail signalling primer")
+            good = _draft(session, "Harbour crane safety")
+        with engine.begin() as conn:  # a kind this release does not know
+            conn.execute(
+                sa.text("UPDATE assets SET kind = 'hologram' WHERE id = :id"), {"id": broken}
+            )
+        assert indexer.drain_all() == 2
+        assert indexer.lag() == 0
+        assert [h.id for h in backend.search(SearchQuery(text="harbour")).hits] == [good]
+        assert backend.search(SearchQuery(text="signalling")).hits == []
+    finally:
+        backend.close()
+
+
+class Listener:
+    """A subscriber that keeps what it hears."""
+
+    transactional = False
+    subjects = frozenset({Subject.asset})
+
+    def __init__(self) -> None:
+        self.heard: list[str] = []
+
+    def apply_in(self, session: Session, change: Recorded) -> None:
+        raise AssertionError("not transactional")
+
+    def after_commit(self, changes: Sequence[Recorded]) -> None:
+        self.heard.extend(c.subject_id for c in changes)
+
+
+def test_each_subscriber_hears_each_change_of_its_subjects_once(engine: Engine) -> None:
+    first, second = Listener(), Listener()
+    subscribe(engine, first)
+    subscribe(engine, second)
+    try:
+        with session_scope(engine) as session:
+            asset_id = _draft(session, "Pipeline pigging")
+            replace_synonyms(session, {"pig": ["pipeline inspection gauge"]})
+    finally:
+        unsubscribe(engine, first)
+        unsubscribe(engine, second)
+    assert first.heard == second.heard == [asset_id]
+
+
+def test_a_write_with_no_registered_index_does_not_wait(database_url: str) -> None:
+    """The embedded index writes in the writer's transaction; without its consumer row
+    (deleted by hand) a write must not wait on a second connection for the lock."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("the transactional index lives in the SQLite catalogue's file")
+    engine = make_engine(database_url)
+    backend = Fts5Backend(Path(engine.url.database or ""))
+    backend.open()
+    indexer = Indexer(engine, backend, transactional=True)
+    subscribe(engine, indexer)
+    try:
+        with session_scope(engine) as session:
+            feed.retire(session, CONSUMER)
+        with session_scope(engine) as session:
+            asset_id = _draft(session, "Quarry blasting permits")
+        assert backend.search(SearchQuery(text="quarry")).hits[0].id == asset_id
+    finally:
+        unsubscribe(engine, indexer)
+        backend.close()
+        engine.dispose()
+
+
+def test_a_position_from_another_cluster_reads_the_log_again(
+    engine: Engine, database_url: str
+) -> None:
+    """PostgreSQL: a catalogue restored into another cluster has lower transaction ids
+    than the position it carries; the consumer reads the log from its start."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("transaction ids are PostgreSQL's")
+    with session_scope(engine) as session:
+        feed.register(session, "webhooks")
+        _draft(session, "Offshore wind O&M")
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE change_consumers SET position_txid = 9000000000000"))
+    with session_scope(engine) as session:
+        consumer = feed.claim(session, "webhooks")
+        assert consumer is not None
+        assert [c.subject for c in feed.pending(session, consumer, limit=10)] == ["asset"]

@@ -4,7 +4,9 @@ Every unit of work that changes an asset, the synonyms, the messaging rules or a
 records it in `changes`; each consumer (today the search index, named "search") keeps its
 own position in `change_consumers`. The outbox rows still waiting are carried over as
 changes the search index has not applied. `search_outbox` stays readable as a view: the
-changes the search index has not applied yet, with its retry state.
+changes the search index has not applied yet, with its retry state. A later migration
+that alters `changes` or `change_consumers` drops the view first and creates it again
+(SQLite's batch mode copies tables, which a view that names them forbids).
 
 Revision ID: 20261129_change_log
 Revises: 20261124_events_report_index
@@ -51,6 +53,8 @@ def upgrade() -> None:
         sa.Column("txid", sa.BigInteger(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_changes")),
+        # SQLite must never give an id again once the log is pruned.
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("changes", schema=None) as batch_op:
         batch_op.create_index("ix_changes_txid_id", ["txid", "id"], unique=False)
@@ -63,6 +67,11 @@ def upgrade() -> None:
         sa.Column("available_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_change_consumers")),
+    )
+    # The search index reads the log from its start: the outbox rows carried over first.
+    op.execute(
+        "INSERT INTO change_consumers (name, position_txid, position_id, attempts, "
+        "available_at) VALUES ('search', 0, 0, 0, CURRENT_TIMESTAMP)"
     )
     op.execute(
         "INSERT INTO changes (subject, subject_id, op, txid, created_at) "

@@ -3,9 +3,10 @@
 Services call `record_change` inside their unit of work; the row commits or rolls back
 with everything else the unit did. Consumers (today the search index) read the log, each
 from its own position (`api.changes.feed`). A consumer the running app subscribed for the
-session's engine also hears of each change at once: a transactional one inside the
-writer's transaction (the embedded index in the catalogue's own SQLite file), any other
-right after the commit (read your writes); what it misses, its worker reads from the log.
+session's engine also hears of each change of the subjects it consumes at once: a
+transactional one inside `record_change`, in the writer's transaction (the embedded index
+in the catalogue's own SQLite file), any other right after the commit (read your writes);
+what it misses, its worker reads from the log.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ class Subscriber(Protocol):
     """A consumer that hears of changes as they are recorded, in the writing process."""
 
     transactional: bool
+    subjects: frozenset[Subject]  # what it consumes; it hears of nothing else
 
     def apply_in(self, session: Session, change: Recorded) -> None:
         """Apply the change inside the writer's transaction (transactional only)."""
@@ -97,13 +99,21 @@ def record_change(
         .returning(Change.__table__.c.txid, Change.__table__.c.id)  # type: ignore[attr-defined]
     ).one()
     change = Recorded(txid=row[0], id=row[1], subject=subject, subject_id=subject_id, op=op)
-    engine = _engine(session)
-    for subscriber in list(_subscribers.get(engine, [])) if engine is not None else []:
+    later = False
+    for subscriber in _listening(session, subject):
         if subscriber.transactional:
             subscriber.apply_in(session, change)
         else:
-            _after_commit(session, change)
+            later = True
+    if later:
+        _after_commit(session, change)
     return change
+
+
+def _listening(session: Session, subject: Subject) -> list[Subscriber]:
+    engine = _engine(session)
+    listeners = _subscribers.get(engine, []) if engine is not None else []
+    return [s for s in listeners if subject in s.subjects]
 
 
 def _after_commit(session: Session, change: Recorded) -> None:
@@ -125,4 +135,6 @@ def _notify(session: Session) -> None:
         return
     for subscriber in list(_subscribers.get(engine, [])):
         if not subscriber.transactional:
-            subscriber.after_commit(changes)
+            theirs = [c for c in changes if c.subject in subscriber.subjects]
+            if theirs:
+                subscriber.after_commit(theirs)

@@ -7,9 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from api.db import UTCDateTime, utcnow
-
-BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+from api.db import BigId, UTCDateTime, utcnow
 
 
 def _big_zero() -> sa.Column[int]:
@@ -20,7 +18,9 @@ class Change(SQLModel, table=True):
     """One thing a unit of work changed, written in that unit's transaction."""
 
     __tablename__ = "changes"
-    __table_args__ = (sa.Index("ix_changes_txid_id", "txid", "id"),)
+    # AUTOINCREMENT: SQLite must never give an id again once the log is pruned, or a new
+    # change would sort below a consumer's position and never be read.
+    __table_args__ = (sa.Index("ix_changes_txid_id", "txid", "id"), {"sqlite_autoincrement": True})
 
     id: int | None = Field(default=None, sa_column=sa.Column(BigId, primary_key=True))
     # What changed: "asset" (subject_id: its id), or a whole collection ("synonyms",

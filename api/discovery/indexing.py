@@ -11,58 +11,65 @@ reach the index depends on where it lives:
   applies what it just recorded (so the next search sees it), and a background worker
   reads whatever else is in the log (failed attempts, other processes such as the CLI),
   retrying with exponential backoff.
+
+A batch that fails is tried again change by change: when some changes apply and others do
+not, the backend is up and those others are broken (logged and left out, so one bad
+change cannot stop the index); when none applies, the backend is down and the batch
+waits, retried with backoff.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from api.changes import feed
 from api.changes.log import Recorded, Subject, subscribe, unsubscribe
-from api.changes.models import ChangeConsumer
+from api.changes.models import Change, ChangeConsumer
 from api.db import session_scope, utcnow
 from api.discovery.documents import documents_for
 from api.discovery.synonyms import get_synonyms
 from search.base import SearchBackend
 from search.fts5 import Fts5Backend
 
-log = logging.getLogger("baton.search.outbox")
+log = logging.getLogger("baton.search.index")
 
 CONSUMER = "search"
+SUBJECTS = frozenset({Subject.asset, Subject.synonyms})
 BATCH = 200
+# How long a write waits for another process applying a batch before it applies its own
+# changes itself (a reindex or a slow backend must not hold every write).
+AFTER_COMMIT_WAIT_SECONDS = 0.25
+PRUNE_EVERY_SECONDS = 60.0
 
-
-class _Change(Protocol):
-    @property
-    def subject(self) -> str: ...
-
-    @property
-    def subject_id(self) -> str: ...
+AnyChange = Change | Recorded
 
 
 def _driver_connection(session: Session) -> Any:
     return session.connection().connection.driver_connection
 
 
-def _asset_ids(changes: Iterable[_Change]) -> list[str]:
+def _asset_ids(changes: Iterable[AnyChange]) -> list[str]:
     return sorted({c.subject_id for c in changes if c.subject == Subject.asset})
 
 
-def _synonyms(changes: Iterable[_Change]) -> bool:
+def _synonyms(changes: Iterable[AnyChange]) -> bool:
     return any(c.subject == Subject.synonyms for c in changes)
 
 
 class Indexer:
     """Keeps one search backend in step with one catalogue engine's change log."""
 
-    transactional: bool
+    subjects = SUBJECTS
 
     def __init__(
         self,
@@ -85,6 +92,7 @@ class Indexer:
         self._apply_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._pruned_at = 0.0
 
     # --- a subscriber of the change log ---------------------------------------------------
 
@@ -99,23 +107,34 @@ class Indexer:
                 self.backend.remove(conn, [change.subject_id])
         elif change.subject == Subject.synonyms:
             self.backend.write_synonyms(conn, get_synonyms(session))
-        # Writers take turns on SQLite: when this change is the next one the index has not
-        # applied, the position moves with it; otherwise the worker catches up first.
+        # Writers take turns on SQLite: when no change of ours is pending before this one,
+        # the position moves with it; otherwise the worker catches up first.
         consumer = feed.claim(session, CONSUMER)
-        assert consumer is not None
-        following = feed.pending(session, consumer, limit=1, below=None)
-        if following and following[0].id == change.id:
-            feed.advance(session, consumer, following[0])
+        if consumer is None:
+            return
+        first = feed.pending(session, consumer, limit=1, subjects=SUBJECTS)
+        if first and first[0].id == change.id:
+            feed.advance(session, consumer, first[0])
 
     def after_commit(self, changes: Sequence[Recorded]) -> None:
-        """Apply what this process just committed, now; the worker retries on failure.
-        Waits while another process applies a batch, so the position moves past these
-        changes whenever no older transaction holds the log back."""
+        """Apply what this process just committed, now (read your writes): through the log
+        when nothing holds it back, else directly; the worker applies the rest."""
         try:
-            _applied, failed = self._drain(due_only=False, wait=True, failing=False)
-            if not failed and not self._applied_up_to(changes[-1]):
-                # Another transaction still running holds the log back (PostgreSQL): apply
-                # this one's own changes directly; the worker applies them again later.
+            if self._failing():
+                # The backend failed lately: try this write's own changes, and let the
+                # worker try the log again at once if they went through.
+                with session_scope(self.engine) as session:
+                    self._apply(session, changes)
+                self._retry_now()
+                return
+            try:
+                self._drain(wait=AFTER_COMMIT_WAIT_SECONDS, due_only=False)
+            except OperationalError:
+                log.info("search index busy in another process; applying this write directly")
+            if not self._applied_up_to(changes[-1]):
+                # An older transaction still running holds the log back (PostgreSQL), or
+                # another process is applying: apply this write's changes directly; the
+                # log brings them again later, which does no harm.
                 with session_scope(self.engine) as session:
                     self._apply(session, changes)
         except Exception:
@@ -124,40 +143,68 @@ class Indexer:
     # --- reading the log ------------------------------------------------------------------
 
     def drain(self, *, limit: int = BATCH) -> int:
-        """Apply the next batch of changes if the index is due to try. Returns how many."""
-        applied, _failed = self._drain(due_only=True, wait=False, limit=limit)
-        return applied
+        """Apply the next batch of changes if the index is due to try (skipping it when
+        another process is applying). Returns how many were applied."""
+        return self._drain(wait=0, due_only=True, limit=limit)
 
-    def _drain(
-        self, *, due_only: bool, wait: bool, failing: bool = True, limit: int = BATCH
-    ) -> tuple[int, bool]:
-        """Apply the next batch: `due_only` when the retry pause is over, `wait` for another
-        process that holds the consumer, `failing` also while the last attempt failed.
-        Returns how many changes were applied and whether the backend is failing."""
+    def drain_all(self, *, wait: float = math.inf) -> int:
+        """Apply every due change, waiting for another process applying them (stops at the
+        first batch that fails), then drop the changes every consumer has applied."""
+        total = 0
+        while applied := self._drain(wait=wait, due_only=True):
+            total += applied
+        self.prune()
+        return total
+
+    def _drain(self, *, wait: float, due_only: bool, limit: int = BATCH) -> int:
         with self._apply_lock, session_scope(self.engine) as session:
             consumer = feed.claim(session, CONSUMER, wait=wait)
-            # After the claim: a process we waited for has ended, its changes are final.
-            below = feed.horizon(session)
             now = self.clock()
             if consumer is None or (due_only and consumer.available_at > now):
-                return 0, False
-            if not failing and consumer.attempts > 0:
-                # A write does not wait on a backend that is known to fail: the worker
-                # retries on its schedule, and reads-your-writes resume once it succeeds.
-                return 0, True
-            changes = feed.pending(session, consumer, limit=limit, below=below)
+                return 0
+            changes = feed.pending(session, consumer, limit=limit)
             if not changes:
-                return 0, False
-            try:
-                self._apply(session, changes)
-            except Exception as exc:
-                log.warning(
-                    "search index update failed (%d changes), will retry: %s", len(changes), exc
-                )
-                feed.postpone(session, consumer, f"{type(exc).__name__}: {exc}", now=now)
-                return 0, True
+                return 0
+            error = self._apply_batch(session, changes)
+            if error is not None:
+                feed.postpone(session, consumer, error, now=now)
+                return 0
             feed.advance(session, consumer, changes[-1])
-            return len(changes), False
+            return len(changes)
+
+    def _apply_batch(self, session: Session, changes: list[Change]) -> str | None:
+        """Apply a batch, on failure change by change; why, when none applies (the backend
+        is down). Changes that fail while others apply are logged and left out."""
+        try:
+            self._apply(session, changes)
+            return None
+        except Exception as exc:
+            log.warning("search index update failed (%d changes): %s", len(changes), exc)
+            error = f"{type(exc).__name__}: {exc}"
+        broken: list[str] = []
+        for change in changes:
+            try:
+                self._apply(session, [change])
+            except Exception as exc:
+                what = f"{change.subject} {change.subject_id}".strip()
+                broken.append(f"change {change.id} ({what}): {type(exc).__name__}: {exc}")
+        if len(broken) == len(changes):
+            return error
+        for line in broken:
+            log.error("%s; it cannot be indexed and is left out", line)
+        return None
+
+    def _failing(self) -> bool:
+        with session_scope(self.engine) as session:
+            consumer = session.get(ChangeConsumer, CONSUMER)
+            return consumer is not None and consumer.attempts > 0
+
+    def _retry_now(self) -> None:
+        with session_scope(self.engine) as session:
+            consumer = session.get(ChangeConsumer, CONSUMER)
+            if consumer is not None:
+                consumer.available_at = self.clock()
+                session.add(consumer)
 
     def _applied_up_to(self, change: Recorded) -> bool:
         with session_scope(self.engine) as session:
@@ -165,7 +212,7 @@ class Indexer:
             done = (consumer.position_txid, consumer.position_id) if consumer else (0, 0)
             return done >= (change.txid, change.id)
 
-    def _apply(self, session: Session, changes: Sequence[_Change]) -> None:
+    def _apply(self, session: Session, changes: Sequence[AnyChange]) -> None:
         if _synonyms(changes):
             self.backend.set_synonyms(get_synonyms(session))
         ids = _asset_ids(changes)
@@ -180,17 +227,13 @@ class Indexer:
     def lag(self) -> int:
         """Changes the index has not applied yet."""
         with session_scope(self.engine) as session:
-            return feed.lag(session, CONSUMER)
+            return feed.lag(session, CONSUMER, SUBJECTS)
 
-    def drain_all(self, *, wait: bool = True) -> int:
-        """Apply every due change (stops at the first batch that fails), then drop the
-        changes every consumer has applied. `wait` for another process applying them."""
-        total = 0
-        while applied := self._drain(due_only=True, wait=wait)[0]:
-            total += applied
+    def prune(self) -> None:
+        """Drop the changes every consumer has applied."""
         with session_scope(self.engine) as session:
             feed.prune(session)
-        return total
+        self._pruned_at = time.monotonic()
 
     # --- the worker ----------------------------------------------------------------------
 
@@ -198,7 +241,7 @@ class Indexer:
         """Subscribe to this engine's changes and start the background worker."""
         subscribe(self.engine, self)
         self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="baton-search-outbox", daemon=True)
+        self._thread = threading.Thread(target=self._run, name="baton-search-index", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
@@ -211,9 +254,12 @@ class Indexer:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                self.drain_all(wait=False)  # another replica's worker may hold it
+                while self.drain():  # another replica's worker may hold it: skip then
+                    pass
+                if time.monotonic() - self._pruned_at > PRUNE_EVERY_SECONDS:
+                    self.prune()
                 if self.on_lag is not None:
                     self.on_lag(self.lag())
             except Exception:
-                log.exception("search outbox worker failed; retrying")
+                log.exception("search index worker failed; retrying")
             self._stop.wait(self.poll_seconds)

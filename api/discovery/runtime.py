@@ -1,4 +1,5 @@
-"""The search side of a running app: the backend, its indexer (outbox worker) and the log."""
+"""The search side of a running app: the backend, its indexer (a change-log consumer) and
+the search log."""
 
 from __future__ import annotations
 
@@ -42,15 +43,19 @@ def make_backend(settings: Settings) -> tuple[SearchBackend, bool]:
 
 
 def rebuild(engine: Engine, backend: SearchBackend) -> int:
-    """Rebuild the backend from the catalogue; the changes it covers count as applied."""
+    """Rebuild the backend from the catalogue; the changes it covers count as applied.
+
+    The consumer is not held while the backend is rebuilt (that may take minutes), so
+    writes meanwhile go on being applied; the position moves to what the rebuild read."""
     with session_scope(engine) as session:
-        consumer = feed.claim(session, CONSUMER)
-        assert consumer is not None
-        # Every change of a transaction that has ended is in what the rebuild reads.
-        covered = feed.last(session, below=feed.horizon(session))
+        # Read first: every change of a transaction that has ended is in what follows.
+        covered = feed.last(session)
         indexed = backend.rebuild(all_documents(session), get_synonyms(session))
-        if covered is not None:
-            feed.advance(session, consumer, covered)
+    if covered is not None:
+        with session_scope(engine) as session:
+            consumer = feed.claim(session, CONSUMER)
+            if consumer is not None:
+                feed.advance(session, consumer, covered)
     return indexed
 
 
@@ -62,7 +67,7 @@ class SearchRuntime:
 
     @classmethod
     def start(cls, settings: Settings, engine: Engine, metrics: Metrics) -> SearchRuntime:
-        """Open the backend, catch up, start the outbox worker."""
+        """Open the backend, catch up, start the index's worker."""
         backend, transactional = make_backend(settings)
         backend.open()
         try:
@@ -79,6 +84,8 @@ class SearchRuntime:
 
     @staticmethod
     def _catch_up(engine: Engine, backend: SearchBackend, *, transactional: bool) -> None:
+        with session_scope(engine) as session:
+            feed.register(session, CONSUMER)  # the migration made it; a restore may not
         if isinstance(backend, Fts5Backend):
             # The embedded index is derived data: when it does not hold one document per
             # asset (new, or the catalogue was rebuilt or restored), build it again.

@@ -10,9 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from api.db import JSONType, UTCDateTime, utcnow
-
-BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+from api.db import BigId, JSONType, UTCDateTime, utcnow
 
 
 class EventType(StrEnum):

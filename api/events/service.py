@@ -24,11 +24,11 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from pydantic import BaseModel, TypeAdapter, ValidationError
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, func, select
 
 from api.assets.visibility import ensure_visible
+from api.db import insert_for
 from api.errors import invalid_from
 from api.events.models import Event, EventType, OpportunityOutcome, Outcome
 from api.events.schemas import (
@@ -114,8 +114,7 @@ def record_outcome(
         "recorded_by": caller.user_id,
     }
     # One atomic upsert, so two recordings of the same deal at once cannot collide.
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    insert = dialect.insert(OpportunityOutcome).values(**values)
+    insert = insert_for(session, OpportunityOutcome).values(**values)
     session.exec(
         insert.on_conflict_do_update(
             index_elements=["opportunity_id"],
