@@ -16,6 +16,7 @@ from api.files.blobs import BlobStore
 from api.metrics import Metrics
 from api.paging import MAX_OFFSET, PageRequest
 from api.settings import Settings
+from api.suggestions.memory import SuggestionMemory
 from api.users.models import Role
 from api.users.service import Caller, authenticate
 from ingest.workers import Extractor, ExtractorOnDemand
@@ -121,6 +122,15 @@ def get_metrics(request: Request) -> Metrics:
 
 
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]
+
+
+def get_memory(request: Request) -> SuggestionMemory:
+    """What the app remembers between suggestions (question indexes, word shares)."""
+    memory: SuggestionMemory = request.app.state.suggestions
+    return memory
+
+
+SuggestionsDep = Annotated[SuggestionMemory, Depends(get_memory)]
 
 
 def get_now(request: Request) -> datetime:

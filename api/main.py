@@ -19,12 +19,13 @@ from api.events.routes import router as events_router
 from api.files.blobs import BlobStore
 from api.files.routes import router as files_router
 from api.messaging.routes import router as messaging_router
-from api.metrics import Metrics, MetricsMiddleware
+from api.metrics import Metrics
 from api.operations import router as operations_router
 from api.problems import UnexpectedErrors, install_problem_handlers
 from api.questions.routes import router as questions_router
 from api.reports.routes import router as reports_router
 from api.request_guard import NulGuard
+from api.request_metrics import MetricsMiddleware
 from api.reviews.routes import router as reviews_router
 from api.settings import Settings, get_settings
 from api.suggestions.memory import SuggestionMemory

@@ -1,11 +1,9 @@
-"""Prometheus metrics: requests by route and status, their latency, and search figures."""
+"""Prometheus metrics: requests by route and status, their latency, and search figures.
+The middleware that counts requests is `api.request_metrics`."""
 
 from __future__ import annotations
 
-import time
-
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
 
@@ -40,39 +38,3 @@ class Metrics:
             "Catalogue changes not yet applied to the search index",
             registry=self.registry,
         )
-
-
-def _route_template(scope: Scope) -> str:
-    """The matched route's template; requests answered before routing share one label."""
-    route = scope.get("route")
-    path = getattr(route, "path", None)
-    return str(path) if path is not None else "<unmatched>"
-
-
-class MetricsMiddleware:
-    """Counts and times every HTTP request by its route template (never the raw path)."""
-
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
-        self.app = app
-        self.metrics = metrics
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status_code = 500
-
-        async def send_wrapper(message: Message) -> None:
-            nonlocal status_code
-            if message["type"] == "http.response.start":
-                status_code = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_wrapper)
-        finally:
-            route = _route_template(scope)
-            method = scope.get("method", "GET")
-            self.metrics.requests.labels(route, method, str(status_code)).inc()
-            self.metrics.latency.labels(route, method).observe(time.perf_counter() - started)

@@ -15,6 +15,7 @@ from api.db import make_engine
 from api.events.models import Event, OpportunityOutcome
 from api.questions.models import Question
 from api.questions.wording import question_key
+from api.taxonomy.facets import FACETS
 from api.taxonomy.models import Term
 from bench.corpus import DOMAIN, INDUSTRIES, QUESTIONS, Piece
 
@@ -34,7 +35,7 @@ def load_catalogue(url: str, pieces: list[Piece]) -> None:
                 (row.facet, row.slug): row.id
                 for row in conn.execute(sa.select(Term.__table__))  # type: ignore[attr-defined]
             }
-            for facet in ("industries", "personas", "products"):
+            for facet in (spec.facet.value for spec in FACETS if spec.open):
                 values = sorted({v for p in pieces for v in getattr(p, facet)})
                 for value in values:
                     if (facet, value) not in term_ids:
@@ -83,7 +84,7 @@ def load_catalogue(url: str, pieces: list[Piece]) -> None:
                 links = [
                     {"asset_id": p.id, "term_id": term_ids[(facet, v)]}
                     for p in chunk
-                    for facet in ("stages", "industries", "personas", "products")
+                    for facet in (spec.facet.value for spec in FACETS)
                     for v in getattr(p, facet)
                 ]
                 conn.execute(sa.insert(AssetTerm.__table__), links)  # type: ignore[attr-defined]

@@ -6,7 +6,7 @@
 Generates (once, cached under bench/.work/) a folder of real PDF, DOCX, PPTX, HTML,
 Markdown, text and EML files written by their own libraries, imports it into a fresh
 catalogue with the real `baton ingest` command in a child process, then brings the search
-index up to date the way a running server does (its outbox worker applies what the CLI
+index up to date the way a running server does (its index worker applies what the CLI
 queued), and reports: import files/s and MB/s, end-to-end assets/s including indexing,
 extraction files/s and MB/s per type (worker time per file), the importer's time by
 stage, and peak RSS of the importer and of its largest worker. Writes
@@ -105,7 +105,7 @@ def generate(count: int, seed: int) -> Path:
 
 
 def index_queued(data_dir: str) -> tuple[int, float]:
-    """Apply the index updates the import queued, as the server's outbox worker does;
+    """Apply the index updates the import queued, as the server's index worker does;
     how many and the seconds it took (the backend is opened before the clock starts)."""
     settings = Settings(data_dir=Path(data_dir))
     engine = make_engine(settings.catalogue_url)

@@ -25,7 +25,7 @@ from api.demo import documents as d
 from api.discovery import synonyms as search_synonyms
 from api.events import service as usage
 from api.files.blobs import BlobStore
-from api.files.service import ReceivedFile, asset_from_file
+from api.files.service import IncomingFile, asset_from_file
 from api.imports.metadata import AssetMetadata
 from api.messaging import service as messaging
 from api.messaging.schemas import RuleIn
@@ -180,7 +180,7 @@ def _add(
     with blobs.staging() as staged:
         staged.write(data)
         staged.finish(durable=False)
-        file = ReceivedFile(staged.path, filename, staged.size, staged.sha256)
+        file = IncomingFile(staged.path, filename, staged.size, staged.sha256)
         return asset_from_file(
             session,
             owner,

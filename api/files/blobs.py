@@ -97,7 +97,7 @@ class BlobStore:
 
     @contextlib.contextmanager
     def staging(self, max_bytes: int | None = None) -> Iterator[StagedBlob]:
-        """A temporary file to write into; removed on leaving unless `keep` moved it."""
+        """A temporary file to write into; removed on leaving unless `keep_file` moved it."""
         handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed in the finally below
             dir=self._folder(self.tmp), prefix="staged-", delete=False
         )
@@ -107,10 +107,6 @@ class BlobStore:
         finally:
             handle.close()
             staged.path.unlink(missing_ok=True)
-
-    def keep(self, staged: StagedBlob) -> bool:
-        """Move a finished staged file into place. False when the blob was there already."""
-        return self.keep_file(staged.path, staged.sha256)
 
     def keep_file(self, temporary: Path, sha256: str) -> bool:
         """Move a finished file from `tmp/` into place under its digest (an atomic rename).

@@ -36,7 +36,7 @@ METADATA_LOC = ["body", "metadata"]
 
 
 @dataclass(frozen=True)
-class ReceivedFile:
+class IncomingFile:
     """Bytes received and written to a finished temporary file in the blob store's `tmp/`."""
 
     path: Path
@@ -48,7 +48,7 @@ class ReceivedFile:
 def asset_from_file(
     session: Session,
     caller: Caller,
-    file: ReceivedFile,
+    file: IncomingFile,
     extracted: Extracted,
     *,
     blobs: BlobStore,
@@ -100,7 +100,7 @@ def upload(
         extracted = extractor.extract(staged.path, filename, limits)
     except ExtractionFailed as exc:
         raise refusal(exc) from exc
-    file = ReceivedFile(staged.path, filename, staged.size, staged.sha256)
+    file = IncomingFile(staged.path, filename, staged.size, staged.sha256)
     return asset_from_file(
         session,
         caller,

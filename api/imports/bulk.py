@@ -25,7 +25,7 @@ from api.assets.models import Asset
 from api.db import utcnow
 from api.errors import BatonError
 from api.files.blobs import BlobStore, remove_if_unused, sha256_of
-from api.files.service import ReceivedFile, asset_from_file
+from api.files.service import IncomingFile, asset_from_file
 from api.imports.manifests import (
     ManifestError,
     is_sidecar,
@@ -300,7 +300,7 @@ class _Writer:
 
     def _create(self, job: _Job, extracted: Extracted) -> Asset:
         assert job.staged is not None
-        file = ReceivedFile(job.staged, safe_filename(job.path.name), job.size, job.sha256)
+        file = IncomingFile(job.staged, safe_filename(job.path.name), job.size, job.sha256)
         asset = asset_from_file(
             self.session,
             self.caller,

@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter, Response
 
-from fastapi import APIRouter, Depends, Request, Response
-
-from api.deps import CallerDep, NowDep, SearchDep, SessionDep
+from api.deps import CallerDep, NowDep, SearchDep, SessionDep, SuggestionsDep
 from api.suggestions import service
-from api.suggestions.memory import SuggestionMemory
 from api.suggestions.schemas import SuggestionRequest, SuggestionsOut
-
-
-def get_memory(request: Request) -> SuggestionMemory:
-    """What the app remembers between suggestions (question indexes, word shares)."""
-    memory: SuggestionMemory = request.app.state.suggestions
-    return memory
-
-
-SuggestionsDep = Annotated[SuggestionMemory, Depends(get_memory)]
 
 router = APIRouter(prefix="/v1/suggestions", tags=["suggestions"])
 

@@ -1,6 +1,6 @@
 """The embedded backend: SQLite FTS5, in the catalogue's own file or a file of its own.
 
-One module per job (see each for the details and DESIGN.md's pitfalls on bm25() cost):
+One module per job (see each for the details, and ranking.py on what bm25() costs):
 
 - `schema`: the `fts_*` tables, the searched column sets and the facet tokens.
 - `connections`: one reader per thread, one writer, read snapshots.

@@ -3,7 +3,8 @@
 BM25 (its IDF costs a pass over each scored word's whole list) runs over the rarer groups
 only, for at most the plan's `cap` rows; with more hits the most recently indexed
 title/question/tag matches are ranked first. When every word is common, title matches
-come first, most recently indexed first (see DESIGN.md's pitfalls on bm25() cost).
+come first, most recently indexed first. bm25() is computed for every row it is asked
+about: the cap bounds that cost.
 """
 
 from __future__ import annotations
