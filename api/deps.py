@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
 from sqlalchemy.engine import Engine
@@ -22,33 +22,29 @@ from api.users.service import Caller, authenticate
 from ingest.workers import Extractor, ExtractorOnDemand
 
 
-def get_app_settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
+def app_part(name: str) -> Any:
+    """A dependency on one part the running app holds in `app.state` (made in main.py)."""
+
+    def part(request: Request) -> Any:
+        return getattr(request.app.state, name)
+
+    return Depends(part)
 
 
-def get_engine(request: Request) -> Engine:
-    engine: Engine = request.app.state.engine
-    return engine
+SettingsDep = Annotated[Settings, app_part("settings")]
+# The content-addressed store of uploaded files (one per app: it remembers its folders).
+BlobsDep = Annotated[BlobStore, app_part("blobs")]
+# The running app's search: its backend, the indexer and the search log.
+SearchDep = Annotated[SearchRuntime, app_part("search")]
+MetricsDep = Annotated[Metrics, app_part("metrics")]
+# What the app remembers between suggestions (question indexes, word shares).
+SuggestionsDep = Annotated[SuggestionMemory, app_part("suggestions")]
 
 
-def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Session]:
+def get_session(engine: Annotated[Engine, app_part("engine")]) -> Iterator[Session]:
     """One unit of work per request: committed when the endpoint returns, else rolled back."""
     with session_scope(engine) as session:
         yield session
-
-
-SettingsDep = Annotated[Settings, Depends(get_app_settings)]
-
-
-def get_blobs(request: Request) -> BlobStore:
-    """The content-addressed store of uploaded files under BATON_DATA_DIR/blobs (one per
-    app: it remembers which of its folders exist)."""
-    blobs: BlobStore = request.app.state.blobs
-    return blobs
-
-
-BlobsDep = Annotated[BlobStore, Depends(get_blobs)]
 
 
 def get_extractor(request: Request) -> Extractor:
@@ -105,32 +101,6 @@ def page_params(
 
 
 PageDep = Annotated[PageRequest, Depends(page_params)]
-
-
-def get_search(request: Request) -> SearchRuntime:
-    """The running app's search: its backend, the indexer and the search log."""
-    runtime: SearchRuntime = request.app.state.search
-    return runtime
-
-
-SearchDep = Annotated[SearchRuntime, Depends(get_search)]
-
-
-def get_metrics(request: Request) -> Metrics:
-    metrics: Metrics = request.app.state.metrics
-    return metrics
-
-
-MetricsDep = Annotated[Metrics, Depends(get_metrics)]
-
-
-def get_memory(request: Request) -> SuggestionMemory:
-    """What the app remembers between suggestions (question indexes, word shares)."""
-    memory: SuggestionMemory = request.app.state.suggestions
-    return memory
-
-
-SuggestionsDep = Annotated[SuggestionMemory, Depends(get_memory)]
 
 
 def get_now(request: Request) -> datetime:
