@@ -257,3 +257,23 @@ def test_a_position_from_another_cluster_reads_the_log_again(
         consumer = feed.claim(session, "webhooks")
         assert consumer is not None
         assert [c.subject for c in feed.pending(session, consumer, limit=10)] == ["asset"]
+
+
+def test_a_write_does_not_wait_for_another_process_holding_the_index(
+    engine: Engine, database_url: str, indexer: Indexer
+) -> None:
+    """PostgreSQL: while another process holds the index's consumer (a reindex, another
+    replica's batch), a write applies its own change itself and stays searchable."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite takes no row locks")
+    holder = Session(engine)
+    try:
+        assert feed.claim(holder, CONSUMER) is not None  # locked until `holder` ends
+        with session_scope(engine) as session:
+            asset_id = _draft(session, "Grain silo fumigation")
+        assert indexer.backend.search(SearchQuery(text="silo")).hits[0].id == asset_id
+    finally:
+        holder.rollback()
+        holder.close()
+    assert indexer.lag() == 1, "the log still has it: the worker applies it again later"
+    assert indexer.drain_all() == 1
