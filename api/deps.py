@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Header, Query, Request, Response
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -101,6 +102,40 @@ def page_params(
 
 
 PageDep = Annotated[PageRequest, Depends(page_params)]
+
+
+_ENTITY_TAG = re.compile(r'^"(\d{1,18})"$')
+
+
+def if_match(
+    header: Annotated[
+        str | None,
+        Header(
+            alias="If-Match",
+            description='apply only if the asset is at this revision (its ETag, e.g. "7"); '
+            "412 otherwise",
+        ),
+    ] = None,
+) -> frozenset[int] | None:
+    """The revisions `If-Match` names; None when absent or `*`. A weak or malformed tag
+    matches nothing (If-Match compares strongly), so the request gets its 412."""
+    if header is None or header.strip() == "*":
+        return None
+    tags = (_ENTITY_TAG.match(part.strip()) for part in header.split(","))
+    return frozenset(int(tag.group(1)) for tag in tags if tag is not None)
+
+
+IfMatchDep = Annotated[frozenset[int] | None, Depends(if_match)]
+# What a write of an asset can answer besides success, for the OpenAPI description.
+REVISION_RESPONSES: dict[int | str, dict[str, Any]] = {
+    409: {"description": "another request changed the asset meanwhile (`asset_status`)"},
+    412: {"description": "If-Match names a revision the asset no longer has"},
+}
+
+
+def set_etag(response: Response, revision: int) -> None:
+    """The asset's revision as its ETag: send it back in If-Match to write only that one."""
+    response.headers["ETag"] = f'"{revision}"'
 
 
 def get_now(request: Request) -> datetime:

@@ -45,6 +45,18 @@ class InvalidTransition(Conflict):
     slug, title = "invalid-transition", "Invalid lifecycle transition"
 
 
+class EditConflict(Conflict):
+    """Another request wrote the same asset between this one's read and its write."""
+
+    slug, title = "edit-conflict", "Changed meanwhile"
+
+
+class PreconditionFailed(BatonError):
+    """`If-Match` names a revision the resource no longer has."""
+
+    status, slug, title = 412, "precondition-failed", "Precondition failed"
+
+
 class PayloadTooLarge(BatonError):
     status, slug, title = 413, "payload-too-large", "Payload too large"
 

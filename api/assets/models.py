@@ -19,8 +19,15 @@ class Status(StrEnum):
     archived = "archived"
 
 
+# Bumped by every write to the asset row (SQLAlchemy's version counter): an UPDATE or
+# DELETE names the revision it read, so of two writers that read the same one only the
+# first succeeds, and the second is told (409) instead of overwriting. It is the ETag.
+_revision = sa.Column("revision", sa.Integer, nullable=False, server_default="1")
+
+
 class Asset(SQLModel, table=True):
     __tablename__ = "assets"
+    __mapper_args__ = {"version_id_col": _revision}
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     title: str = Field(max_length=300)
@@ -44,6 +51,7 @@ class Asset(SQLModel, table=True):
     file_name: str | None = Field(default=None, max_length=255)
     file_content_type: str | None = Field(default=None, max_length=255)
     file_size: int | None = Field(default=None, sa_type=sa.BigInteger)
+    revision: int = Field(default=1, sa_column=_revision)
 
 
 class AssetTerm(SQLModel, table=True):

@@ -17,14 +17,17 @@ from api.assets.schemas import (
     RenderIn,
 )
 from api.deps import (
+    REVISION_RESPONSES,
     AdminDep,
     BlobsDep,
     CallerDep,
+    IfMatchDep,
     MarketerDep,
     NowDep,
     PageDep,
     SessionDep,
     SettingsDep,
+    set_etag,
 )
 from api.schemas import Page
 from api.taxonomy.facets import facet_parameters, terms_by_facet
@@ -71,12 +74,16 @@ def list_assets(
 
 
 @router.get("/{asset_id}", response_model=AssetOut)
-def get_asset(asset_id: str, session: SessionDep, caller: CallerDep, now: NowDep) -> AssetOut:
+def get_asset(
+    asset_id: str, session: SessionDep, caller: CallerDep, now: NowDep, response: Response
+) -> AssetOut:
+    """The asset; its `ETag` header is its revision, for `If-Match` on a later write."""
     asset = visibility.get_visible(session, caller, asset_id, now=now)
+    set_etag(response, asset.revision)
     return presentation.present_one(session, asset, now=now)
 
 
-@router.patch("/{asset_id}", response_model=AssetOut)
+@router.patch("/{asset_id}", response_model=AssetOut, responses=REVISION_RESPONSES)
 def update_asset(
     asset_id: str,
     body: AssetUpdate,
@@ -84,11 +91,19 @@ def update_asset(
     _: MarketerDep,
     now: NowDep,
     settings: SettingsDep,
+    expected: IfMatchDep,
+    response: Response,
 ) -> AssetOut:
     """Change any subset of fields. A content change sends an approved asset back to draft."""
     asset = service.update_asset(
-        session, asset_id, body, now=now, talking_point_ttl=settings.talking_point_ttl
+        session,
+        asset_id,
+        body,
+        now=now,
+        talking_point_ttl=settings.talking_point_ttl,
+        if_match=expected,
     )
+    set_etag(response, asset.revision)
     return presentation.present_one(session, asset, now=now)
 
 
@@ -101,8 +116,10 @@ def render(
     return rendering.render_asset(session, caller, asset_id, variables=body.variables, now=now)
 
 
-@router.delete("/{asset_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_asset(asset_id: str, session: SessionDep, _: AdminDep, blobs: BlobsDep) -> Response:
+@router.delete("/{asset_id}", status_code=status.HTTP_204_NO_CONTENT, responses=REVISION_RESPONSES)
+def delete_asset(
+    asset_id: str, session: SessionDep, _: AdminDep, blobs: BlobsDep, expected: IfMatchDep
+) -> Response:
     """Remove the asset, its file and its search index entry for good."""
-    service.delete_asset(session, asset_id, blobs=blobs)
+    service.delete_asset(session, asset_id, blobs=blobs, if_match=expected)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -3,11 +3,13 @@ how an asset is shown `api.assets.presentation`, the review workflow `api.review
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, delete, select
 
 from api.assets.kinds import Kind, field_problems, rules_for
@@ -15,7 +17,14 @@ from api.assets.models import Asset, AssetQuestion, AssetTag, AssetTerm, Status
 from api.assets.schemas import CONTENT_FIELDS, NOT_NULLABLE, AssetCreate, AssetUpdate, FileInfo
 from api.assets.visibility import AssetFilters, filter_clauses
 from api.changes.log import Op, Subject, record_change
-from api.errors import Conflict, Invalid, InvalidTransition, NotFound
+from api.errors import (
+    Conflict,
+    EditConflict,
+    Invalid,
+    InvalidTransition,
+    NotFound,
+    PreconditionFailed,
+)
 from api.files.blobs import BlobStore, remove_after_commit
 from api.paging import PageRequest, paginate
 from api.questions.models import Question
@@ -25,6 +34,36 @@ from api.taxonomy.service import resolve_terms
 from api.users.service import Caller
 
 TERM_FACETS = tuple(Facet)  # the order of api.taxonomy.facets.FACETS, which checks it
+
+
+def check_revision(asset: Asset, if_match: Collection[int] | None) -> None:
+    """412 unless the asset is at one of the revisions the client read (`If-Match`)."""
+    if if_match is not None and asset.revision not in if_match:
+        raise PreconditionFailed(
+            f"the asset is at revision {asset.revision}, not the one you read; "
+            "read it again and retry",
+            revision=asset.revision,
+        )
+
+
+@contextmanager
+def written_once(session: Session, asset_id: str) -> Iterator[None]:
+    """Writes of the asset inside the block name the revision they read (its version
+    counter): of two concurrent writers the second gets a 409, never a silent overwrite,
+    and never a publication of words nobody reviewed."""
+    try:
+        yield
+    except StaleDataError as exc:
+        # The failed flush ends this transaction: the current state comes from a new one.
+        with Session(session.get_bind()) as fresh:
+            current = fresh.get(Asset, asset_id)
+        status = current.status if current is not None else "deleted"
+        raise EditConflict(
+            f"the asset was changed by another request meanwhile (it is {status} now); "
+            "read it again and retry",
+            asset_status=status,
+            **({"revision": current.revision} if current is not None else {}),
+        ) from exc
 
 
 def get_asset(session: Session, asset_id: str) -> Asset:
@@ -170,10 +209,13 @@ def update_asset(
     *,
     now: datetime,
     talking_point_ttl: timedelta = DEFAULT_TALKING_POINT_TTL,
+    if_match: Collection[int] | None = None,
 ) -> Asset:
-    """Apply a patch. A content change sends an approved (or in-review) asset back to draft;
-    a change of stages, industries, personas, products, tags, questions or expiry does not."""
+    """Apply a patch (412 if the asset is not at a revision in `if_match`). A content
+    change sends an approved (or in-review) asset back to draft; a change of stages,
+    industries, personas, products, tags, questions or expiry does not."""
     asset = get_asset(session, asset_id)
+    check_revision(asset, if_match)
     changes = data.model_dump(exclude_unset=True)
     for name in NOT_NULLABLE & changes.keys():
         if changes[name] is None:
@@ -181,16 +223,18 @@ def update_asset(
     if asset.status == Status.archived.value:
         raise InvalidTransition("an archived asset cannot be edited", asset_status=asset.status)
 
-    content_changed = _apply_content(asset, changes)
-    metadata_changed = _apply_metadata(session, asset, changes, talking_point_ttl)
-    if content_changed and asset.status in {Status.approved.value, Status.in_review.value}:
-        # Reps stop seeing changed words until they are approved again; a piece in review
-        # goes back too, since the reviewer and the messaging check saw other words.
-        asset.status = Status.draft.value
+    with written_once(session, asset_id):
+        content_changed = _apply_content(asset, changes)
+        metadata_changed = _apply_metadata(session, asset, changes, talking_point_ttl)
+        if content_changed and asset.status in {Status.approved.value, Status.in_review.value}:
+            # Reps stop seeing changed words until they are approved again; a piece in
+            # review goes back too, since the reviewer and the messaging check saw other words.
+            asset.status = Status.draft.value
+        if content_changed or metadata_changed:
+            asset.updated_at = now
+            session.add(asset)
+            session.flush()
     if content_changed or metadata_changed:
-        asset.updated_at = now
-        session.add(asset)
-        session.flush()
         record_change(session, Subject.asset, asset.id)
     return asset
 
@@ -238,13 +282,21 @@ def _apply_metadata(
     return changed
 
 
-def delete_asset(session: Session, asset_id: str, *, blobs: BlobStore) -> Asset:
+def delete_asset(
+    session: Session,
+    asset_id: str,
+    *,
+    blobs: BlobStore,
+    if_match: Collection[int] | None = None,
+) -> Asset:
     """Remove the asset and everything that hangs off it; gone from the index too.
 
     Its file leaves the blob store only after the commit, so a rollback never loses it."""
     asset = get_asset(session, asset_id)
-    session.delete(asset)
-    session.flush()
+    check_revision(asset, if_match)
+    with written_once(session, asset_id):
+        session.delete(asset)
+        session.flush()
     if asset.file_sha256 is not None:
         remove_after_commit(session, blobs, asset.file_sha256)
     record_change(session, Subject.asset, asset_id, op=Op.delete)

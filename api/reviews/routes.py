@@ -2,44 +2,83 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from api.assets.presentation import present_one
 from api.assets.schemas import AssetOut, RejectIn, SubmitOut, VersionOut
-from api.deps import MarketerDep, NowDep, PageDep, SessionDep
+from api.deps import (
+    REVISION_RESPONSES,
+    IfMatchDep,
+    MarketerDep,
+    NowDep,
+    PageDep,
+    SessionDep,
+    set_etag,
+)
 from api.reviews import service
 from api.schemas import Page
 
 router = APIRouter(prefix="/v1/assets", tags=["assets"])
 
 
-@router.post("/{asset_id}/submit", response_model=SubmitOut)
-def submit(asset_id: str, session: SessionDep, _: MarketerDep, now: NowDep) -> SubmitOut:
+@router.post("/{asset_id}/submit", response_model=SubmitOut, responses=REVISION_RESPONSES)
+def submit(
+    asset_id: str,
+    session: SessionDep,
+    _: MarketerDep,
+    now: NowDep,
+    expected: IfMatchDep,
+    response: Response,
+) -> SubmitOut:
     """draft → in_review, with the messaging check's findings."""
-    asset, findings = service.submit(session, asset_id, now=now)
+    asset, findings = service.submit(session, asset_id, now=now, if_match=expected)
+    set_etag(response, asset.revision)
     return SubmitOut(asset=present_one(session, asset, now=now), findings=findings)
 
 
-@router.post("/{asset_id}/approve", response_model=AssetOut)
-def approve(asset_id: str, session: SessionDep, caller: MarketerDep, now: NowDep) -> AssetOut:
+@router.post("/{asset_id}/approve", response_model=AssetOut, responses=REVISION_RESPONSES)
+def approve(
+    asset_id: str,
+    session: SessionDep,
+    caller: MarketerDep,
+    now: NowDep,
+    expected: IfMatchDep,
+    response: Response,
+) -> AssetOut:
     """in_review → approved; 422 with `findings` while a messaging error remains."""
-    asset = service.approve(session, caller, asset_id, now=now)
+    asset = service.approve(session, caller, asset_id, now=now, if_match=expected)
+    set_etag(response, asset.revision)
     return present_one(session, asset, now=now)
 
 
-@router.post("/{asset_id}/reject", response_model=AssetOut)
+@router.post("/{asset_id}/reject", response_model=AssetOut, responses=REVISION_RESPONSES)
 def reject(
-    asset_id: str, body: RejectIn, session: SessionDep, _: MarketerDep, now: NowDep
+    asset_id: str,
+    body: RejectIn,
+    session: SessionDep,
+    _: MarketerDep,
+    now: NowDep,
+    expected: IfMatchDep,
+    response: Response,
 ) -> AssetOut:
     """in_review → draft, with the reviewer's comment."""
-    asset = service.reject(session, asset_id, comment=body.comment, now=now)
+    asset = service.reject(session, asset_id, comment=body.comment, now=now, if_match=expected)
+    set_etag(response, asset.revision)
     return present_one(session, asset, now=now)
 
 
-@router.post("/{asset_id}/archive", response_model=AssetOut)
-def archive(asset_id: str, session: SessionDep, _: MarketerDep, now: NowDep) -> AssetOut:
+@router.post("/{asset_id}/archive", response_model=AssetOut, responses=REVISION_RESPONSES)
+def archive(
+    asset_id: str,
+    session: SessionDep,
+    _: MarketerDep,
+    now: NowDep,
+    expected: IfMatchDep,
+    response: Response,
+) -> AssetOut:
     """Any state → archived."""
-    asset = service.archive(session, asset_id, now=now)
+    asset = service.archive(session, asset_id, now=now, if_match=expected)
+    set_etag(response, asset.revision)
     return present_one(session, asset, now=now)
 
 

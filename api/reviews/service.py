@@ -7,7 +7,7 @@ messaging rules' check.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime
 
 from sqlmodel import Session, col, select
@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 from api.assets.models import Asset, AssetVersion, Status
 from api.assets.presentation import person_ref
 from api.assets.schemas import Finding, VersionOut
-from api.assets.service import get_asset
+from api.assets.service import check_revision, get_asset, written_once
 from api.changes.log import Subject, record_change
 from api.errors import Invalid, InvalidTransition
 from api.messaging import service as messaging
@@ -37,10 +37,14 @@ def transition(
     *,
     now: datetime,
     effect: Callable[[Asset], None] | None = None,
+    if_match: Collection[int] | None = None,
 ) -> Asset:
-    """Move the asset by `action` (409 from a state the action does not start from), apply
-    the action's own `effect` to it, stamp the time, save it and record the change."""
+    """Move the asset by `action` (409 from a state the action does not start from, or when
+    another request wrote the asset meanwhile; 412 if it is not at a revision in
+    `if_match`), apply the action's own `effect` to it, stamp the time, save it and record
+    the change."""
     asset = get_asset(session, asset_id)
+    check_revision(asset, if_match)
     allowed, target = TRANSITIONS[action]
     current = Status(asset.status)
     if current not in allowed:
@@ -49,17 +53,20 @@ def transition(
             f"cannot {action} an asset that is {current.value}; it must be {wanted}",
             asset_status=current.value,
         )
-    if effect is not None:
-        effect(asset)
-    asset.status = target.value
-    asset.updated_at = now
-    session.add(asset)
-    session.flush()
+    with written_once(session, asset_id):
+        if effect is not None:
+            effect(asset)
+        asset.status = target.value
+        asset.updated_at = now
+        session.add(asset)
+        session.flush()
     record_change(session, Subject.asset, asset.id)
     return asset
 
 
-def submit(session: Session, asset_id: str, *, now: datetime) -> tuple[Asset, list[Finding]]:
+def submit(
+    session: Session, asset_id: str, *, now: datetime, if_match: Collection[int] | None = None
+) -> tuple[Asset, list[Finding]]:
     """draft -> in_review, with what the messaging rules find in the asset."""
     findings: list[Finding] = []
 
@@ -67,10 +74,18 @@ def submit(session: Session, asset_id: str, *, now: datetime) -> tuple[Asset, li
         asset.review_comment = None
         findings.extend(messaging.check_asset(session, asset))
 
-    return transition(session, asset_id, "submit", now=now, effect=check), findings
+    moved = transition(session, asset_id, "submit", now=now, effect=check, if_match=if_match)
+    return moved, findings
 
 
-def approve(session: Session, caller: Caller, asset_id: str, *, now: datetime) -> Asset:
+def approve(
+    session: Session,
+    caller: Caller,
+    asset_id: str,
+    *,
+    now: datetime,
+    if_match: Collection[int] | None = None,
+) -> Asset:
     """in_review -> approved; refused while an error finding remains. Takes a snapshot."""
 
     def publish(asset: Asset) -> None:
@@ -98,21 +113,30 @@ def approve(session: Session, caller: Caller, asset_id: str, *, now: datetime) -
             )
         )
 
-    return transition(session, asset_id, "approve", now=now, effect=publish)
+    return transition(session, asset_id, "approve", now=now, effect=publish, if_match=if_match)
 
 
-def reject(session: Session, asset_id: str, *, comment: str, now: datetime) -> Asset:
+def reject(
+    session: Session,
+    asset_id: str,
+    *,
+    comment: str,
+    now: datetime,
+    if_match: Collection[int] | None = None,
+) -> Asset:
     """in_review -> draft, keeping the reviewer's comment on the asset."""
 
     def keep_comment(asset: Asset) -> None:
         asset.review_comment = comment
 
-    return transition(session, asset_id, "reject", now=now, effect=keep_comment)
+    return transition(session, asset_id, "reject", now=now, effect=keep_comment, if_match=if_match)
 
 
-def archive(session: Session, asset_id: str, *, now: datetime) -> Asset:
+def archive(
+    session: Session, asset_id: str, *, now: datetime, if_match: Collection[int] | None = None
+) -> Asset:
     """Any state but archived -> archived: reps stop seeing it."""
-    return transition(session, asset_id, "archive", now=now)
+    return transition(session, asset_id, "archive", now=now, if_match=if_match)
 
 
 def list_versions(
