@@ -11,12 +11,14 @@ from typing import Any
 from fastapi import FastAPI
 
 from api.assets.routes import router as assets_router
+from api.body_limit import BodyLimit
 from api.cors import install_cors
 from api.db import make_engine, utcnow
 from api.discovery.routes import router as search_router
 from api.discovery.runtime import SearchRuntime
 from api.events.routes import router as events_router
 from api.files.blobs import BlobStore
+from api.files.routes import UPLOAD_PATH
 from api.files.routes import router as files_router
 from api.messaging.routes import router as messaging_router
 from api.metrics import Metrics
@@ -95,6 +97,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     app.add_middleware(UnexpectedErrors)
     app.add_middleware(NulGuard)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.max_body_bytes,
+        streamed={files_router.prefix + UPLOAD_PATH},
+    )
     install_cors(app, settings.cors_origins)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     return app

@@ -12,7 +12,13 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import BatonError, Invalid, describe_validation, validation_errors
+from api.errors import (
+    BatonError,
+    Invalid,
+    PayloadTooLarge,
+    describe_validation,
+    validation_errors,
+)
 
 log = logging.getLogger("baton.errors")
 
@@ -83,6 +89,8 @@ async def _http_exception(_: Request, exc: Exception) -> JSONResponse:
             405: "This method is not allowed on this resource.",
         }.get(status, phrase)
     slug = phrase.lower().replace(" ", "-").replace("'", "")
+    if status == PayloadTooLarge.status:  # the body limit, named as the upload limit is
+        slug, phrase = PayloadTooLarge.slug, PayloadTooLarge.title
     return problem_response(
         status, slug=slug, title=phrase, detail=detail, headers=dict(exc.headers or {})
     )

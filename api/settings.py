@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     admin_key: SecretStr | None = None
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     max_upload_mb: int = Field(default=50, ge=1, le=10_240)
+    max_body_mb: int = Field(default=10, ge=1, le=1_024)
     talking_point_ttl_days: int = Field(default=DEFAULT_TALKING_POINT_TTL.days, ge=1)
     log_level: str = "info"
 
@@ -69,6 +70,10 @@ class Settings(BaseSettings):
     @property
     def max_upload_bytes(self) -> int:
         return self.max_upload_mb * 1024 * 1024
+
+    @property
+    def max_body_bytes(self) -> int:
+        return self.max_body_mb * 1024 * 1024
 
 
 def normalize_origin(origin: str) -> str:
