@@ -91,3 +91,19 @@ def filter_clauses(
             col(Asset.id).in_(select(AssetTag.asset_id).where(col(AssetTag.tag).in_(tags)))
         )
     return clauses
+
+
+def hidden_terms(session: Session, caller: Caller, *, now: datetime) -> set[int]:
+    """Terms a rep must not learn of: those only non-live assets are tagged with (a draft's
+    new industry would otherwise show in the taxonomy). Terms no asset uses stay visible:
+    someone made them on purpose. Nothing is hidden from marketers."""
+    if not caller.is_rep:
+        return set()
+    tagged = select(AssetTerm.term_id).distinct()
+    live = (
+        select(AssetTerm.term_id)
+        .join(Asset, col(Asset.id) == col(AssetTerm.asset_id))
+        .where(live_clause(now))
+        .distinct()
+    )
+    return set(session.execute(tagged.except_(live)).scalars())

@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from api.assets.kinds import Kind
-from api.deps import CallerDep, MarketerDep, SessionDep
+from api.assets.visibility import hidden_terms
+from api.deps import CallerDep, MarketerDep, NowDep, SessionDep
 from api.taxonomy import service
 from api.taxonomy.facets import FACETS
 from api.taxonomy.models import Facet
@@ -15,9 +16,11 @@ router = APIRouter(prefix="/v1/taxonomy", tags=["taxonomy"])
 
 
 @router.get("", response_model=TaxonomyOut)
-def get_taxonomy(session: SessionDep, _: CallerDep) -> TaxonomyOut:
-    """Kinds, the ordered buyer stages, and the industries, personas and products in use."""
-    grouped = service.all_terms(session)
+def get_taxonomy(session: SessionDep, caller: CallerDep, now: NowDep) -> TaxonomyOut:
+    """Kinds, the ordered buyer stages, and the industries, personas and products in use.
+    Reps are not shown terms that only assets they cannot see are tagged with."""
+    hidden = hidden_terms(session, caller, now=now)
+    grouped = service.all_terms(session, hidden=hidden)
 
     terms = {
         spec.facet.value: [TermOut(slug=t.slug, label=t.label) for t in grouped[spec.facet]]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
@@ -31,11 +31,13 @@ def list_terms(session: Session, facet: Facet) -> list[Term]:
     return list(session.exec(query))
 
 
-def all_terms(session: Session) -> dict[Facet, list[Term]]:
+def all_terms(session: Session, *, hidden: Collection[int] = ()) -> dict[Facet, list[Term]]:
+    """Every term by facet, in its facet's order, but the `hidden` ones."""
     terms = session.exec(select(Term)).all()
     grouped: dict[Facet, list[Term]] = {facet: [] for facet in Facet}
     for term in terms:
-        grouped[Facet(term.facet)].append(term)
+        if term.id not in hidden:
+            grouped[Facet(term.facet)].append(term)
     for facet, items in grouped.items():
         if BY_FACET[facet].ordered:
             items.sort(key=lambda t: (t.position, t.id or 0))
