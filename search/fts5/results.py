@@ -10,9 +10,10 @@ from collections.abc import Sequence
 
 from search.base import BODY_SNIPPET_CHARS, SearchHit, SearchResult, empty_facets
 from search.fts5.candidates import find, visible
-from search.fts5.plan import Plan
+from search.fts5.plan import Group, Plan, where
 from search.fts5.ranking import rank
 from search.fts5.state import Cursor
+from search.text import quote
 
 
 def answer(cursor: Cursor, plan: Plan) -> SearchResult:
@@ -20,8 +21,9 @@ def answer(cursor: Cursor, plan: Plan) -> SearchResult:
     if not plan.groups:
         return _browse(cursor, plan)
     found = find(cursor, plan)
+    corrected = _visible_correction(cursor, plan)
     if found is None:
-        return SearchResult(hits=[], total=0, facets=empty_facets(), corrected_query=plan.corrected)
+        return SearchResult(hits=[], total=0, facets=empty_facets(), corrected_query=corrected)
     mirror = cursor.mirror
     ranked = rank(cursor, plan, found)
     page = ranked[plan.offset : plan.need]
@@ -37,8 +39,25 @@ def answer(cursor: Cursor, plan: Plan) -> SearchResult:
         ],
         total=len(found.hits),
         facets=mirror.facet_counts(found.hits) if plan.facets else empty_facets(),
-        corrected_query=plan.corrected,
+        corrected_query=corrected,
     )
+
+
+def _visible_correction(cursor: Cursor, plan: Plan) -> str | None:
+    """The corrected query, each correction kept only when a document visible at the
+    plan's instant holds it: a word only hidden pieces use is never suggested."""
+    if plan.corrected is None or plan.live_at is None:
+        return plan.corrected
+
+    def shown(group: Group) -> str:
+        correction = group.correction
+        if correction and len(visible(cursor, where(quote(correction), None), plan.live_at)):
+            return correction
+        return " ".join(group.words)
+
+    corrected = " ".join(shown(g) for g in plan.groups)
+    typed = " ".join(" ".join(g.words) for g in plan.groups)
+    return corrected if corrected != typed else None
 
 
 def _browse(cursor: Cursor, plan: Plan) -> SearchResult:
