@@ -185,9 +185,11 @@ def create_asset(
         asset.file_name = file.filename
         asset.file_content_type = file.content_type
         asset.file_size = file.size
-    session.add(asset)
     try:
+        # Added inside the savepoint: begin_nested() flushes what is pending first, so an
+        # asset added before it would hit the unique file index outside the savepoint.
         with session.begin_nested():
+            session.add(asset)
             session.flush()
     except IntegrityError:
         if file is not None:

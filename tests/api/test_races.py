@@ -1,0 +1,111 @@
+"""Clients at once against a real server: a lost race is a 409, never a 500, never a
+silent overwrite, never words nobody reviewed going live."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from api.main import create_app
+from api.settings import Settings
+from tests.catalogue import create, transition
+from tests.conftest import Actor
+
+ROUNDS = 8
+
+
+@pytest.fixture
+def server(settings: Settings, client: Any) -> Iterator[str]:
+    """A second app on the same catalogue, served over real HTTP with its own threads."""
+    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=0, log_level="error")
+    running = uvicorn.Server(config)
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+    while not running.started:
+        time.sleep(0.01)
+    port = running.servers[0].sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}"
+    running.should_exit = True
+    thread.join()
+
+
+def _at_once(calls: list[Callable[[], httpx.Response]]) -> list[httpx.Response]:
+    """Run the calls on their own threads, released together."""
+    start = threading.Barrier(len(calls))
+    answers: list[httpx.Response | None] = [None] * len(calls)
+
+    def run(index: int) -> None:
+        start.wait()
+        answers[index] = calls[index]()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(answer is not None for answer in answers)
+    return [answer for answer in answers if answer is not None]
+
+
+def _client(server: str, actor: Actor) -> httpx.Client:
+    return httpx.Client(
+        base_url=server, headers={"Authorization": f"Bearer {actor.key}"}, timeout=30
+    )
+
+
+def test_concurrent_approvals_approve_once(server: str, marketer: Actor) -> None:
+    with _client(server, marketer) as http:
+        for round_ in range(ROUNDS):
+            asset = create(marketer, title=f"Tank farm inspections {round_}")
+            transition(marketer, asset["id"], "submit")
+            path = f"/v1/assets/{asset['id']}/approve"
+            answers = _at_once([lambda p=path: http.post(p) for _ in range(4)])
+            codes = sorted(a.status_code for a in answers)
+            assert codes == [200, 409, 409, 409], [a.text for a in answers]
+            versions = marketer.get(f"/v1/assets/{asset['id']}/versions").json()
+            assert versions["total"] == 1
+
+
+def test_an_approval_and_an_edit_at_once_never_publish_unreviewed_words(
+    server: str, marketer: Actor
+) -> None:
+    with _client(server, marketer) as http:
+        for round_ in range(ROUNDS):
+            asset = create(marketer, title=f"Boiler safety {round_}", body="Reviewed words")
+            transition(marketer, asset["id"], "submit")
+            path = f"/v1/assets/{asset['id']}"
+            answers = _at_once(
+                [
+                    lambda p=path: http.post(f"{p}/approve"),
+                    lambda p=path: http.patch(p, json={"body": "Words nobody reviewed"}),
+                ]
+            )
+            assert all(a.status_code in {200, 409} for a in answers), [a.text for a in answers]
+            assert sum(a.status_code == 200 for a in answers) >= 1
+            final = marketer.get(path).json()
+            if final["status"] == "approved":
+                assert final["body"] == "Reviewed words"
+            else:
+                assert final["status"] == "draft"
+
+
+def test_identical_uploads_at_once_store_one_asset(server: str, marketer: Actor) -> None:
+    with _client(server, marketer) as http:
+        for round_ in range(ROUNDS):
+            data = f"Forklift daily checks, round {round_}.".encode()
+            answers = _at_once(
+                [
+                    lambda d=data: http.post("/v1/assets/upload", files={"file": ("checks.txt", d)})
+                    for _ in range(4)
+                ]
+            )
+            codes = sorted(a.status_code for a in answers)
+            assert codes == [201, 409, 409, 409], [a.text for a in answers]
+            created = next(a for a in answers if a.status_code == 201).json()["id"]
+            assert all(a.json()["asset_id"] == created for a in answers if a.status_code == 409)
