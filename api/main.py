@@ -54,6 +54,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+        # Temporary files of writers that crashed (a day old: none is still being written).
+        app.state.blobs.clean_stale()
         search = SearchRuntime.start(settings, app.state.engine, app.state.metrics)
         app.state.search = search
         app.state.search_health = search.backend.health

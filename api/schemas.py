@@ -20,7 +20,12 @@ def _clean_text(value: object) -> object:
 
 def _as_utc(value: datetime) -> datetime:
     # RFC 3339 asks for an offset; a bare timestamp is read as UTC rather than refused.
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError as exc:  # 9999-12-31T23:59:59-23:59 is past the year 9999 in UTC
+        raise ValueError("the time is outside the years 1 to 9999 once taken to UTC") from exc
 
 
 # Put last in `Annotated[str, StringConstraints(...), NulFree]`: it runs first, removing NUL

@@ -15,7 +15,7 @@ activity read: searches, ratings and the unused window.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -51,6 +51,16 @@ from api.users.models import Role
 
 EXPIRING_WITHIN = timedelta(days=30)
 UNUSED_FOR = timedelta(days=90)
+
+
+def _before(moment: datetime, span: timedelta) -> datetime:
+    """`moment - span`, or the earliest time there is when that is before the year 1."""
+    try:
+        return moment - span
+    except OverflowError:
+        return datetime.min.replace(tzinfo=UTC)
+
+
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 
@@ -67,7 +77,7 @@ def content_gaps(
     until = until or now
     if since is not None and since >= until:
         raise Invalid("since must be before until", loc=["query", "since"])
-    unused_since = since or until - UNUSED_FOR
+    unused_since = since or _before(until, UNUSED_FOR)
     terms = all_terms(session)
     stages, industries = terms[Facet.stages], terms[Facet.industries]
 
