@@ -42,7 +42,7 @@ TermList = Annotated[list[TermName], Field(max_length=50), AfterValidator(_uniqu
 Tag = Annotated[str, StringConstraints(max_length=100), NulFree, AfterValidator(_tag)]
 TagList = Annotated[list[Tag], Field(max_length=50), AfterValidator(_unique)]
 QuestionIds = Annotated[
-    list[Annotated[str, StringConstraints(min_length=1, max_length=64)]],
+    list[Annotated[str, StringConstraints(min_length=1, max_length=64), NulFree]],
     Field(max_length=100),
     AfterValidator(_unique),
 ]
@@ -64,13 +64,15 @@ class _FieldsValidation(RequestModel):
             return value
         cleaned: dict[str, FieldValue] = {}
         for key, item in value.items():
-            if not key or len(key) > 64:
-                raise ValueError("field names are 1 to 64 characters")
+            name = key.replace("\x00", "")
+            if not name or len(name) > 64:
+                raise ValueError("field names are 1 to 64 characters (NUL does not count)")
             if isinstance(item, str) and len(item) > MAX_FIELD_VALUE_CHARS:
-                raise ValueError(f"'{key}' is longer than {MAX_FIELD_VALUE_CHARS} characters")
-            cleaned[key.replace("\x00", "")] = (
-                item.replace("\x00", "") if isinstance(item, str) else item
-            )
+                raise ValueError(f"'{name}' is longer than {MAX_FIELD_VALUE_CHARS} characters")
+            if isinstance(item, float) and not isfinite(item):
+                # JSON has no NaN or infinity; PostgreSQL's JSONB refuses them.
+                raise ValueError(f"'{name}' must be a finite number")
+            cleaned[name] = item.replace("\x00", "") if isinstance(item, str) else item
         return cleaned
 
 
