@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from datetime import datetime
 
+from fastapi import APIRouter, Response
+from sqlmodel import Session
+
+from api.assets.models import Asset
 from api.assets.presentation import present_one
 from api.assets.schemas import AssetOut, RejectIn, SubmitOut, VersionOut
 from api.deps import (
@@ -21,6 +25,12 @@ from api.schemas import Page
 router = APIRouter(prefix="/v1/assets", tags=["assets"])
 
 
+def _moved(session: Session, asset: Asset, response: Response, now: datetime) -> AssetOut:
+    """The asset after a step, with its new revision as the ETag."""
+    set_etag(response, asset.revision)
+    return present_one(session, asset, now=now)
+
+
 @router.post("/{asset_id}/submit", response_model=SubmitOut, responses=REVISION_RESPONSES)
 def submit(
     asset_id: str,
@@ -32,8 +42,7 @@ def submit(
 ) -> SubmitOut:
     """draft → in_review, with the messaging check's findings."""
     asset, findings = service.submit(session, asset_id, now=now, if_match=expected)
-    set_etag(response, asset.revision)
-    return SubmitOut(asset=present_one(session, asset, now=now), findings=findings)
+    return SubmitOut(asset=_moved(session, asset, response, now), findings=findings)
 
 
 @router.post("/{asset_id}/approve", response_model=AssetOut, responses=REVISION_RESPONSES)
@@ -47,8 +56,7 @@ def approve(
 ) -> AssetOut:
     """in_review → approved; 422 with `findings` while a messaging error remains."""
     asset = service.approve(session, caller, asset_id, now=now, if_match=expected)
-    set_etag(response, asset.revision)
-    return present_one(session, asset, now=now)
+    return _moved(session, asset, response, now)
 
 
 @router.post("/{asset_id}/reject", response_model=AssetOut, responses=REVISION_RESPONSES)
@@ -63,8 +71,7 @@ def reject(
 ) -> AssetOut:
     """in_review → draft, with the reviewer's comment."""
     asset = service.reject(session, asset_id, comment=body.comment, now=now, if_match=expected)
-    set_etag(response, asset.revision)
-    return present_one(session, asset, now=now)
+    return _moved(session, asset, response, now)
 
 
 @router.post("/{asset_id}/archive", response_model=AssetOut, responses=REVISION_RESPONSES)
@@ -78,8 +85,7 @@ def archive(
 ) -> AssetOut:
     """Any state → archived."""
     asset = service.archive(session, asset_id, now=now, if_match=expected)
-    set_etag(response, asset.revision)
-    return present_one(session, asset, now=now)
+    return _moved(session, asset, response, now)
 
 
 @router.get("/{asset_id}/versions", response_model=Page[VersionOut])

@@ -6,15 +6,12 @@ import hashlib
 import json
 import select
 import socket
-import threading
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-import uvicorn
 from fastapi import FastAPI
 from sqlmodel import Session
 
@@ -30,6 +27,7 @@ from tests.catalogue import transition
 from tests.conftest import Actor
 from tests.ingest import files
 from tests.ingest.files import all_formats
+from tests.live import serving
 
 EXPECTED = {
     "case-study.pdf": ("application/pdf", "other", "Cutting Rework on Tunnel Projects"),
@@ -286,18 +284,8 @@ class TestSizeLimit:
         self, app: FastAPI, marketer: Actor, settings: Settings
     ) -> None:
         # A real server and a raw socket: the test client would buffer the whole body.
-        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="error")
-        server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        try:
-            while not server.started:
-                time.sleep(0.01)
-            port = server.servers[0].sockets[0].getsockname()[1]
+        with serving(app) as port:
             status, sent_mb = _stream_upload(port, marketer.key or "", megabytes=400)
-        finally:
-            server.should_exit = True
-            thread.join()
         assert status == 413
         assert sent_mb < 100  # refused long before the 400 MB were sent
         assert stored(settings) == NOTHING

@@ -4,18 +4,17 @@ silent overwrite, never words nobody reviewed going live."""
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from api.main import create_app
 from api.settings import Settings
 from tests.catalogue import create, transition
 from tests.conftest import Actor
+from tests.live import serving
 
 ROUNDS = 8
 
@@ -23,16 +22,8 @@ ROUNDS = 8
 @pytest.fixture
 def server(settings: Settings, client: Any) -> Iterator[str]:
     """A second app on the same catalogue, served over real HTTP with its own threads."""
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=0, log_level="error")
-    running = uvicorn.Server(config)
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    while not running.started:
-        time.sleep(0.01)
-    port = running.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    running.should_exit = True
-    thread.join()
+    with serving(create_app(settings)) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 def _at_once(calls: list[Callable[[], httpx.Response]]) -> list[httpx.Response]:

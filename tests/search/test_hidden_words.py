@@ -9,11 +9,16 @@ from tests.conftest import Actor
 from tests.search.conftest import ids, search
 
 
-def test_a_correction_to_a_word_only_a_draft_holds_is_not_offered_to_reps(
-    marketer: Actor, rep: Actor, search_backend: str
-) -> None:
+@pytest.fixture
+def embedded(search_backend: str) -> None:
+    """Only the embedded index offers corrections (Meilisearch's `corrected_query` is null)."""
     if search_backend != "sqlite":
         pytest.skip("only the embedded index offers corrections")
+
+
+def test_a_correction_to_a_word_only_a_draft_holds_is_not_offered_to_reps(
+    marketer: Actor, rep: Actor, embedded: None
+) -> None:
     publish(marketer, title="Heat pump servicing", body="Fieldline.")
     draft = create(marketer, title="Geothermal drilling", body="Borehole permits.")
 
@@ -30,10 +35,8 @@ def test_a_correction_to_a_word_only_a_draft_holds_is_not_offered_to_reps(
 
 
 def test_only_the_visible_corrections_of_a_query_are_offered(
-    marketer: Actor, rep: Actor, search_backend: str
+    marketer: Actor, rep: Actor, embedded: None
 ) -> None:
-    if search_backend != "sqlite":
-        pytest.skip("only the embedded index offers corrections")
     publish(marketer, title="Crane inspection checklist", body="Rigging.")
     create(marketer, title="Geothermal drilling", body="Borehole permits.")
     result = search(rep, "crane inspektion geothermel")
