@@ -6,6 +6,11 @@ instead of a join per matching row (which costs ~1 µs a row, 100 ms at 100,000 
 
 Rowids are never reused: a changed document is indexed under a new rowid, so what is
 stored for a rowid never changes and the copy only ever grows (`load` appends).
+
+Searches read the copy without a lock while one refresh at a time extends it, so every
+array a reader indexes together is replaced in one assignment, and readers take a local
+reference once: `present` is swapped last when the columns grow (a rowid it admits is in
+every column), and a facet's (rowids, codes) pair is one tuple.
 """
 
 from __future__ import annotations
@@ -28,8 +33,8 @@ STATUSES = ("draft", "in_review", "approved", "archived")
 class _Facet:
     values: list[str]
     codes: dict[str, int]
-    rowids: NDArray[np.int64]
-    value_codes: NDArray[np.int32]
+    # (rowids, value codes), parallel arrays, always replaced together.
+    pairs: tuple[NDArray[np.int64], NDArray[np.int32]]
 
     def code(self, value: str) -> int:
         code = self.codes.get(value)
@@ -41,7 +46,7 @@ class _Facet:
 
 
 def _new_facet() -> _Facet:
-    return _Facet([], {}, np.zeros(0, np.int64), np.zeros(0, np.int32))
+    return _Facet([], {}, (np.zeros(0, np.int64), np.zeros(0, np.int32)))
 
 
 def epoch(value: str | float | None) -> float | None:
@@ -74,20 +79,23 @@ class Mirror:
         while size <= highest:
             size *= 2
         extra = size - len(self.present)
-        self.present = np.concatenate([self.present, np.zeros(extra, bool)])
         self.expires = np.concatenate([self.expires, np.full(extra, -math.inf)])
         self.approved = np.concatenate([self.approved, np.full(extra, -math.inf)])
         self.kind = np.concatenate([self.kind, np.zeros(extra, np.int32)])
         self.status = np.concatenate([self.status, np.zeros(extra, np.int8)])
+        # Last: a reader bounds its rowids by len(present), and every column is now as long.
+        self.present = np.concatenate([self.present, np.zeros(extra, bool)])
 
     def load(self, rows: Iterable[tuple[int, str, str]]) -> None:
-        """Append documents given as (rowid, asset_id, meta JSON); rowids above `upto`."""
+        """Append documents given as (rowid, asset_id, meta JSON); rowids above `upto`.
+
+        The rows are written everywhere first and published last (`present`, then
+        `upto`), so a search reading meanwhile sees each row whole or not at all."""
         pairs: dict[str, tuple[list[int], list[int]]] = {n: ([], []) for n in MULTI_FACETS}
+        loaded: list[int] = []
         for rowid, asset_id, meta_json in rows:
             meta = json.loads(meta_json)
             self._grow(rowid)
-            self.count += not self.present[rowid]
-            self.present[rowid] = True
             expires = epoch(meta.get("expires_at"))
             approved = epoch(meta.get("approved_at"))
             self.expires[rowid] = math.inf if expires is None else expires
@@ -102,12 +110,20 @@ class Mirror:
                 for value in meta.get(name, ()):
                     ids.append(rowid)
                     codes.append(facet.code(value))
-            self.upto = max(self.upto, rowid)
+            loaded.append(rowid)
         for name, (ids, codes) in pairs.items():
             if ids:
                 facet = self.multi[name]
-                facet.rowids = np.concatenate([facet.rowids, np.asarray(ids, np.int64)])
-                facet.value_codes = np.concatenate([facet.value_codes, np.asarray(codes, np.int32)])
+                rowids, value_codes = facet.pairs
+                facet.pairs = (
+                    np.concatenate([rowids, np.asarray(ids, np.int64)]),
+                    np.concatenate([value_codes, np.asarray(codes, np.int32)]),
+                )
+        if loaded:
+            published = np.asarray(loaded, np.int64)
+            self.count += int(np.count_nonzero(~self.present[published]))
+            self.present[published] = True
+            self.upto = max(self.upto, int(published.max()))
 
     def known(self, rowids: NDArray[np.int64]) -> NDArray[np.int64]:
         """The rowids this copy holds (a concurrent rebuild may have dropped others)."""
@@ -125,16 +141,20 @@ class Mirror:
         counts: dict[str, dict[str, int]] = {name: {} for name in FACETS}
         if len(rowids) == 0:
             return counts
-        kind_counts = np.bincount(self.kind[rowids], minlength=len(self.kinds.values))
-        counts["kind"] = _named(self.kinds.values, kind_counts)
+        kinds = list(self.kinds.values)
+        counts["kind"] = _named(kinds, np.bincount(self.kind[rowids], minlength=len(kinds)))
         mask = np.zeros(len(self.present), bool)
         mask[rowids] = True
         for name in MULTI_FACETS:
             facet = self.multi[name]
-            if len(facet.rowids) == 0:
+            facet_rowids, value_codes = facet.pairs
+            values = list(facet.values)
+            if len(facet_rowids) == 0:
                 continue
-            hit_codes = facet.value_codes[mask[facet.rowids]]
-            counts[name] = _named(facet.values, np.bincount(hit_codes, minlength=len(facet.values)))
+            # Rows a concurrent refresh added past this search's mask are not its hits.
+            inside = facet_rowids < len(mask)
+            hit_codes = value_codes[inside][mask[facet_rowids[inside]]]
+            counts[name] = _named(values, np.bincount(hit_codes, minlength=len(values)))
         return counts
 
     def newest_approved(self, rowids: NDArray[np.int64], count: int) -> NDArray[np.int64]:
@@ -154,4 +174,4 @@ class Mirror:
 
 def _named(values: list[str], counts: NDArray[np.int64]) -> dict[str, int]:
     order = np.argsort(-counts, kind="stable")
-    return {values[i]: int(counts[i]) for i in order if counts[i] > 0}
+    return {values[i]: int(counts[i]) for i in order if counts[i] > 0 and i < len(values)}
