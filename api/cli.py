@@ -11,9 +11,11 @@ from typing import Annotated
 import typer
 import uvicorn
 from pydantic import ValidationError
+from rich.markup import escape
 
 from api import migrations
-from api.commands import catalogue, fail, migrate, out, read_settings
+from api.commands import catalogue, err, fail, migrate, out, read_settings
+from api.consistency import check_installation
 from api.db import session_scope
 from api.demo.commands import demo, load_demo, report
 from api.demo.load import DEMO_PEOPLE
@@ -92,6 +94,37 @@ def users_add(
     out.print(f"created {user.role} {user.email} (id {user.id})")
     out.print("API key (shown once, store it now):")
     print(key)
+
+
+@app.command()
+def check(
+    hash_blobs: Annotated[
+        bool, typer.Option("--hash/--no-hash", help="re-read every blob to verify its SHA-256")
+    ] = True,
+) -> None:
+    """Check that the catalogue, the blob store and the search index agree (read only).
+
+    Prints each problem found and exits 1 when there is any: a missing or damaged blob, a
+    blob no asset names, an approved asset whose words differ from its approved version,
+    an asset the search index lacks or holds with another status, an index document
+    whose asset is gone."""
+    settings = read_settings()
+    try:
+        with catalogue(settings) as engine:
+            report = check_installation(settings, engine, hash_blobs=hash_blobs)
+    except Exception as exc:
+        raise fail(f"check failed: {exc}") from exc
+    for problem in report.problems:
+        out.print(f"[red]problem[/red] {escape(str(problem))}", highlight=False)
+    for note in report.notes:
+        out.print(f"note: {escape(note)}", highlight=False)
+    counts = ", ".join(f"{value} {name}" for name, value in report.counts.items())
+    if report.ok:
+        out.print(f"ok: {counts}")
+        return
+    kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(report.kinds().items()))
+    err.print(f"[red]{len(report.problems)} problem(s)[/red]: {kinds} ({counts})")
+    raise typer.Exit(1)
 
 
 def demo_keys(settings: Settings) -> list[tuple[str, Role, str]]:

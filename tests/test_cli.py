@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 import api.main
@@ -156,3 +157,71 @@ def test_asgi_app_attribute_builds_from_the_environment(
     finally:
         get_settings.cache_clear()
         api.main._default_app.cache_clear()
+
+
+def test_check_passes_a_sound_catalogue_and_names_each_break(
+    database_url: str, env: dict[str, str], tmp_path: Path
+) -> None:
+    """`baton check` is read-only: ok (exit 0) on a sound data folder; after a blob is
+    deleted, a stray blob added, approved words changed behind the review and a row removed
+    behind the index, it names each problem and exits 1."""
+    env["BATON_DATABASE_URL"] = database_url
+    data_dir = Path(env["BATON_DATA_DIR"])
+    settings = Settings(database_url=database_url, data_dir=data_dir, admin_key="check-key")
+    admin = {"Authorization": "Bearer check-key"}
+    with TestClient(create_app(settings)) as client:
+        first = client.post(
+            "/v1/assets/upload",
+            files={"file": ("a.txt", b"Crane inspections, weekly.")},
+            headers=admin,
+        ).json()
+        second = client.post(
+            "/v1/assets/upload", files={"file": ("b.txt", b"Scaffold tags, daily.")}, headers=admin
+        ).json()
+        for action in ("submit", "approve"):
+            assert client.post(f"/v1/assets/{second['id']}/{action}", headers=admin).is_success
+        ghost = client.post(
+            "/v1/assets", json={"title": "Ghost", "kind": "one_pager"}, headers=admin
+        ).json()
+
+    sound = baton("check", env=env)
+    assert sound.returncode == 0, sound.stdout + sound.stderr
+    assert "ok: 3 assets, 2 files, 2 blobs" in sound.stdout
+    before = _files(data_dir)
+
+    blobs = data_dir / "blobs"
+    first_blob = blobs / first["file"]["sha256"][:2] / first["file"]["sha256"][2:4]
+    (first_blob / first["file"]["sha256"]).unlink()
+    stray = "ab" * 32
+    (blobs / "ab" / "ab").mkdir(parents=True)
+    (blobs / "ab" / "ab" / stray).write_bytes(b"nobody's")
+    engine = sa.create_engine(database_url, poolclass=sa.NullPool)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE assets SET body = 'Unreviewed words' WHERE id = :id"),
+            {"id": second["id"]},
+        )
+        conn.execute(sa.text("DELETE FROM assets WHERE id = :id"), {"id": ghost["id"]})
+    engine.dispose()
+
+    broken = baton("check", env=env)
+    assert broken.returncode == 1, broken.stdout + broken.stderr
+    found = broken.stdout
+    assert f"missing-blob: {first['id']}" in found
+    assert f"orphan-blob: {stray}" in found
+    assert f"unreviewed: {second['id']}: approved, but its body differ" in found
+    assert f"ghost-document: {ghost['id']}" in found
+    assert "4 problem(s)" in broken.stderr
+    # Read-only: the check added or removed no file.
+    removed = first_blob.relative_to(data_dir) / first["file"]["sha256"]
+    added = Path("blobs/ab/ab") / stray
+    assert _files(data_dir) == (before - {removed}) | {added}
+
+
+def _files(folder: Path) -> set[Path]:
+    """The files under `folder`, SQLite's write-ahead log and shared memory aside."""
+    return {
+        p.relative_to(folder)
+        for p in folder.rglob("*")
+        if p.is_file() and not p.name.endswith(("-wal", "-shm", "-journal"))
+    }
