@@ -1,21 +1,22 @@
-"""A size limit on request bodies, applied while they are read, before they are parsed.
+"""Limits on request bodies, applied while they are read, before they are parsed.
 
 Every JSON body is read whole and parsed before a route runs, and before the caller's key
 is checked; without a limit a client could make the server hold hundreds of megabytes.
 A declared `Content-Length` over the limit is refused before anything is read; a body
-sent without one (chunked) is cut off as soon as it passes the limit. The upload route
-streams its multipart body to disk under its own limit (`api.files.receive`), so it is
-left to that.
+sent without one (chunked) is cut off as soon as it passes the limit. A JSON body nested
+deeper than `api.json_nesting.MAX_DEPTH` is refused (422) before it is parsed. The upload
+route streams its multipart body to disk under its own limit (`api.files.receive`), so it
+is left to that.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
 
-from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import PayloadTooLarge
+from api.errors import Invalid, PayloadTooLarge
+from api.json_nesting import too_deep, too_deep_detail
 from api.problems import problem_response
 from ingest.limits import MB
 
@@ -40,25 +41,59 @@ class BodyLimit:
             return
         declared = dict(scope.get("headers") or []).get(b"content-length", b"")
         if declared.isdigit() and int(declared) > self.max_bytes:
+            await self._too_large()(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        received = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # the client left before the end
+                return
+            chunk = message.get("body", b"")
+            received += len(chunk)
+            if received > self.max_bytes:
+                await self._too_large()(scope, receive, send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        if _is_json(scope) and too_deep(body):
             response = problem_response(
-                413,
-                slug=PayloadTooLarge.slug,
-                title=PayloadTooLarge.title,
-                detail=self._detail(),
-                extra={"limit_bytes": self.max_bytes},
+                422,
+                slug=Invalid.slug,
+                title=Invalid.title,
+                detail=too_deep_detail("the JSON body"),
+                extra={"errors": [{"loc": ["body"], "msg": too_deep_detail("the JSON body")}]},
             )
             await response(scope, receive, send)
             return
-        received = 0
+        await self.app(scope, _replay(body, receive), send)
 
-        async def limited() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    # Raised into the body read: FastAPI lets an HTTPException through.
-                    raise HTTPException(413, detail=self._detail())
-            return message
+    def _too_large(self) -> ASGIApp:
+        return problem_response(
+            413,
+            slug=PayloadTooLarge.slug,
+            title=PayloadTooLarge.title,
+            detail=self._detail(),
+            extra={"limit_bytes": self.max_bytes},
+        )
 
-        await self.app(scope, limited, send)
+
+def _is_json(scope: Scope) -> bool:
+    content_type = dict(scope.get("headers") or []).get(b"content-type", b"")
+    return b"json" in content_type.lower()
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """The body read ahead, as the app will ask for it; then the client's own messages."""
+    sent = False
+
+    async def replayed() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replayed

@@ -24,6 +24,7 @@ from api.errors import (
 from api.files.blobs import BlobStore, StagedBlob, remove_after_rollback
 from api.imports.metadata import AssetMetadata, parse_metadata
 from api.imports.metadata import asset_data as build_asset_data
+from api.json_nesting import too_deep, too_deep_detail
 from api.settings import DEFAULT_TALKING_POINT_TTL
 from api.users.service import Caller
 from ingest.errors import ExtractionFailed, Reason
@@ -117,6 +118,8 @@ def parse_upload_metadata(metadata: str | None) -> AssetMetadata | None:
     """The `metadata` form field: a JSON object of asset fields, unknown names refused."""
     if metadata is None or not metadata.strip():
         return None
+    if too_deep(metadata):
+        raise Invalid(too_deep_detail("metadata"), loc=METADATA_LOC)
     try:
         raw = json.loads(metadata)
     except ValueError as exc:

@@ -86,6 +86,8 @@ def read_yaml(path: Path) -> Any:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise ManifestError(f"{path} is not valid YAML: {exc}") from exc
+    except RecursionError as exc:
+        raise ManifestError(f"{path} nests its entries too deeply to read") from exc
 
 
 def sidecar_for(path: Path) -> Path | None:

@@ -62,3 +62,43 @@ def test_uploads_keep_their_own_larger_limit(marketer: Actor) -> None:
     assert len(text) > MB
     response = marketer.post("/v1/assets/upload", files={"file": ("checklist.txt", text)})
     assert response.status_code == 201, response.text
+
+
+def _nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+def test_a_json_body_nested_too_deeply_is_422_before_it_is_parsed(marketer: Actor) -> None:
+    for depth in (33, 100_000):  # 100,000 levels once ended in a RecursionError
+        body = '{"title": "Deep", "kind": "one_pager", "fields": {"x": ' + _nested(depth) + "}}"
+        response = marketer.post(
+            "/v1/assets", content=body, headers={"Content-Type": "application/json"}
+        )
+        problem = assert_problem(response, 422)
+        assert "32 levels" in problem["detail"]  # type: ignore[operator]
+    # Nothing was created by the refused bodies.
+    assert marketer.get("/v1/assets", params={"q": "Deep"}).json()["total"] == 0
+
+
+def test_brackets_inside_text_and_ordinary_nesting_are_accepted(marketer: Actor) -> None:
+    body = {
+        "title": "[[[[ Brackets " + "{" * 200,
+        "kind": "one_pager",
+        "summary": "]]]} closing brackets in text do not count either",
+        "fields": {"region": "[APAC] {EMEA}"},
+    }
+    response = marketer.post("/v1/assets", json=body)
+    assert response.status_code == 201, response.text
+    assert response.json()["title"].startswith("[[[[ Brackets {{{")
+
+
+def test_upload_metadata_nested_too_deeply_is_422(marketer: Actor) -> None:
+    for depth in (33, 100_000):
+        response = marketer.post(
+            "/v1/assets/upload",
+            files={"file": ("note.txt", b"Renewal talking points for hospitals.", "text/plain")},
+            data={"metadata": '{"fields": {"x": ' + _nested(depth) + "}}"},
+        )
+        problem = assert_problem(response, 422)
+        assert "metadata" in problem["detail"]  # type: ignore[operator]
+        assert "32 levels" in problem["detail"]  # type: ignore[operator]
