@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Generic, Self, TypeVar
@@ -10,12 +11,20 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
 
 from api.db import strip_nul
 from api.paging import PageRequest
+from ingest.filenames import BIDI_CONTROLS
 
 T = TypeVar("T")
 
 
+_BIDI = re.compile(f"[{BIDI_CONTROLS}]")
+
+
 def _clean_text(value: object) -> object:
     return strip_nul(value) if isinstance(value, str) else value
+
+
+def _clean_name(value: object) -> object:
+    return _BIDI.sub("", strip_nul(value)) if isinstance(value, str) else value
 
 
 def _as_utc(value: datetime) -> datetime:
@@ -31,6 +40,9 @@ def _as_utc(value: datetime) -> datetime:
 # Put last in `Annotated[str, StringConstraints(...), NulFree]`: it runs first, removing NUL
 # characters (PostgreSQL refuses them, SQLite keeps them) before the length checks.
 NulFree = BeforeValidator(_clean_text)
+# The same for one-line names a person reads (titles, tags): bidirectional controls, which
+# make "Pricing\u202e2202" display as something it is not, are removed too.
+NameText = BeforeValidator(_clean_name)
 UTCTimestamp = Annotated[datetime, AfterValidator(_as_utc)]
 
 

@@ -31,6 +31,14 @@ def decode(data: bytes) -> tuple[str, str] | None:
     as_utf8 = _strict(data, "utf-8")
     if as_utf8 is not None:
         return as_utf8
+    damaged = _damaged_utf8(data)
+    if damaged is not None:
+        return damaged, "utf-8"
+    return _legacy(data)
+
+
+def _legacy(data: bytes) -> tuple[str, str] | None:
+    """The single-byte (or other legacy) charset the detector finds most likely."""
     matches = from_bytes(data)
     best = matches.best()
     if best is None:
@@ -44,6 +52,19 @@ def decode(data: bytes) -> tuple[str, str] | None:
         ):
             return str(match), match.encoding
     return str(best), best.encoding
+
+
+def _damaged_utf8(data: bytes) -> str | None:
+    """UTF-8 with a few broken bytes (a cut-off character, a stray Latin-1 byte), decoded
+    with U+FFFD where a byte is broken; None when the bytes are not UTF-8 at all.
+
+    Guessing a legacy code page for such text turns every accented letter into mojibake
+    (the detector sees the broken bytes and picks, say, Windows-1251), so UTF-8 wins
+    whenever its well-formed multi-byte characters outnumber the broken bytes."""
+    text = data.decode("utf-8", "replace")
+    broken = text.count("\ufffd") - data.decode("utf-8", "ignore").count("\ufffd")
+    well_formed = sum(1 for char in text if char > "\x7f" and char != "\ufffd")
+    return text if well_formed > broken else None
 
 
 def _strict(data: bytes, charset: str) -> tuple[str, str] | None:

@@ -6,7 +6,10 @@ import re
 import unicodedata
 from pathlib import PurePosixPath
 
-UNSAFE = re.compile(r'[\x00-\x1f\x7f"<>|:*?]')
+# Bidirectional controls make a name display as something it is not: "invoice\u202efdp.exe"
+# shows as "invoiceexe.pdf". Titles and other one-line names drop them too (api.schemas).
+BIDI_CONTROLS = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+UNSAFE = re.compile(f'[\\x00-\\x1f\\x7f"<>|:*?{BIDI_CONTROLS}]')
 MAX_NAME = 255
 
 

@@ -11,7 +11,7 @@ from pydantic import AfterValidator, Field, StringConstraints, field_validator
 
 from api.assets.kinds import Kind
 from api.assets.models import Status
-from api.schemas import NulFree, RequestModel, ResponseModel, UTCTimestamp
+from api.schemas import NameText, NulFree, RequestModel, ResponseModel, UTCTimestamp
 
 MAX_BODY_CHARS = 5_000_000
 MAX_FIELD_VALUE_CHARS = 10_000
@@ -36,10 +36,10 @@ def _unique(values: list[str]) -> list[str]:
 
 
 TermName = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), NulFree
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), NameText
 ]
 TermList = Annotated[list[TermName], Field(max_length=50), AfterValidator(_unique)]
-Tag = Annotated[str, StringConstraints(max_length=100), NulFree, AfterValidator(_tag)]
+Tag = Annotated[str, StringConstraints(max_length=100), NameText, AfterValidator(_tag)]
 TagList = Annotated[list[Tag], Field(max_length=50), AfterValidator(_unique)]
 QuestionIds = Annotated[
     list[Annotated[str, StringConstraints(min_length=1, max_length=64), NulFree]],
@@ -47,7 +47,7 @@ QuestionIds = Annotated[
     AfterValidator(_unique),
 ]
 Title = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300), NulFree
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300), NameText
 ]
 Summary = Annotated[str, StringConstraints(max_length=10_000), NulFree]
 Body = Annotated[str, StringConstraints(max_length=MAX_BODY_CHARS), NulFree]

@@ -73,7 +73,7 @@ async def receive_upload(
     try:
         form = await parser.parse()
     except MultiPartException as exc:
-        raise Invalid(f"the multipart body cannot be read: {exc.message}", loc=["body"]) from exc
+        raise Invalid(_unreadable(exc), loc=["body"]) from exc
     except ClientDisconnect as exc:
         raise ClientGone("the client went away before the upload was complete") from exc
     try:
@@ -99,6 +99,17 @@ async def receive_upload(
             )
     finally:
         await form.close()
+
+
+def _unreadable(exc: MultiPartException) -> str:
+    """Why the multipart body cannot be read, in words a client can act on."""
+    if "header size" in str(exc.__cause__):
+        # The multipart parser caps each part's header line at about 4 KB.
+        return (
+            "a part's headers are longer than 4 KB, most often because of the file name; "
+            "file names are kept to 255 characters, so send a shorter one"
+        )
+    return f"the multipart body cannot be read: {exc.message}"
 
 
 def _copy(upload: UploadFile, staged: StagedBlob) -> None:
