@@ -38,13 +38,30 @@ class RefusingCORSMiddleware(CORSMiddleware):
             return _refused(f"the origin {origin} is not allowed (see BATON_CORS_ORIGINS)")
         response = super().preflight_response(request_headers)
         if response.status_code >= 400:
-            # Starlette names what failed: "Disallowed CORS method, headers".
-            failed = bytes(response.body).decode().removeprefix("Disallowed CORS ")
             return _refused(
-                f"the preflight asks for a {failed} that is not allowed; allowed methods: "
-                f"{', '.join(ALLOWED_METHODS)}; allowed headers: {', '.join(ALLOWED_HEADERS)}"
+                f"the preflight asks for {self._refused_parts(request_headers)}; allowed "
+                f"methods: {', '.join(ALLOWED_METHODS)}; allowed headers: "
+                f"{', '.join(ALLOWED_HEADERS)}"
             )
         return response
+
+    def _refused_parts(self, request_headers: Headers) -> str:
+        """What the preflight asked for that is not allowed, named: "the method PUT and
+        the headers X-A, X-B, which are not allowed"."""
+        parts = []
+        method = request_headers.get("access-control-request-method", "")
+        if method not in self.allow_methods:
+            parts.append(f"the method {method}")
+        asked = request_headers.get("access-control-request-headers", "").split(",")
+        headers = [h.strip() for h in asked if h.strip().lower() not in self.allow_headers]
+        headers = [h for h in headers if h]
+        if headers:
+            noun = "header" if len(headers) == 1 else "headers"
+            parts.append(f"the {noun} {', '.join(headers)}")
+        if not parts:
+            return "something that is not allowed"
+        verb = "is" if len(parts) == 1 and len(headers) <= 1 else "are"
+        return f"{' and '.join(parts)}, which {verb} not allowed"
 
 
 def _refused(detail: str) -> Response:

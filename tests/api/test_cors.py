@@ -109,15 +109,21 @@ def test_refused_origins_get_no_cors_headers(client: TestClient, admin: Actor, o
 
 
 @pytest.mark.parametrize(
-    ("method", "headers"),
-    [("POST", "authorization, x-debug"), ("TRACE", "authorization"), ("POST", "cookie")],
+    ("method", "headers", "named"),
+    [
+        ("POST", "authorization, x-debug", "the header x-debug, which is not allowed"),
+        ("TRACE", "authorization", "the method TRACE, which is not allowed"),
+        ("POST", "cookie, x-a", "the headers cookie, x-a, which are not allowed"),
+        ("TRACE", "x-a", "the method TRACE and the header x-a, which are not allowed"),
+    ],
 )
-def test_preflight_for_other_methods_or_headers_is_refused(
-    client: TestClient, method: str, headers: str
+def test_preflight_for_other_methods_or_headers_is_refused_naming_them(
+    client: TestClient, method: str, headers: str, named: str
 ) -> None:
     response = preflight(client, EXTENSION, method=method, headers=headers)
     assert response.status_code == 403
     assert response.json()["type"] == "/problems/cors-refused"
+    assert response.json()["detail"].startswith(f"the preflight asks for {named}; allowed")
     assert cors_headers(response) == {}
 
 
