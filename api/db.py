@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import secrets
+import threading
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -16,6 +20,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, SQLModel
+
+from api.errors import StorageUnavailable, storage_failure
 
 log = logging.getLogger("baton.db")
 
@@ -102,11 +108,13 @@ def _sqlite_begin_before_savepoint(conn: sa.Connection, _name: str) -> None:
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for the catalogue; SQLite gets WAL, foreign keys and a busy timeout."""
+    """An engine for the catalogue; SQLite gets WAL, foreign keys and a busy timeout, and
+    refuses to commit into a file that is no longer the one on disk (`CatalogueFile`)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        database = parsed.database
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 10},
@@ -116,6 +124,9 @@ def make_engine(url: str) -> Engine:
         )
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         sa.event.listen(engine, "savepoint", _sqlite_begin_before_savepoint)
+        sa.event.listen(engine, "handle_error", _sqlite_reopen_after_storage_error)
+        if database and database != ":memory:" and not database.startswith("file:"):
+            CatalogueFile(os.path.abspath(database)).watch(engine)
         return engine
     return sa.create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
 
@@ -178,3 +189,164 @@ def _committed(session: OrmSession) -> None:
 @sa.event.listens_for(OrmSession, "after_rollback")
 def _rolled_back(session: OrmSession) -> None:
     _ended(session, run=_AFTER_ROLLBACK, drop=_AFTER_COMMIT)
+
+
+# --- storage that refuses writes ---------------------------------------------------------
+# `/readyz` asks these; a write the storage refuses is a StorageUnavailable (503).
+
+SQLITE_REOPEN_CODES = frozenset({8, 10, 14})  # READONLY, IOERR, CANTOPEN
+PROBE_BYTES = b"baton readiness probe\n"
+
+
+def probe_directory(path: Path) -> str | None:
+    """Whether `path` accepts writes: a small file created, written, flushed to disk and
+    removed. None when it does, else why not. A full disk fails the write or the fsync, a
+    read-only one the create (even for root, whom permissions do not stop)."""
+    name = path / f".probe-{os.getpid()}-{threading.get_ident()}"
+    try:
+        fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.write(fd, PROBE_BYTES)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+            os.unlink(name)
+    except OSError as exc:
+        return f"{path} does not accept writes: {exc.strerror or exc}"
+    return None
+
+
+class CatalogueFile:
+    """The SQLite file of an engine, and whether it is still the one on disk.
+
+    A SQLite file deleted or replaced under a running server goes on accepting writes
+    through the connections that have it open, and they are lost at the next start. The
+    file's identity (device and inode) is taken when the first connection opens it; a
+    commit, and every later connection, checks the path still names that file, and a
+    connection opened while the file could not be written (SQLite then opens it
+    read-only) is opened again once it can.
+    """
+
+    _of: weakref.WeakKeyDictionary[Engine, CatalogueFile] = weakref.WeakKeyDictionary()
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.identity: tuple[int, int] | None = None
+        self._lock = threading.Lock()
+
+    @classmethod
+    def of(cls, engine: Engine) -> CatalogueFile | None:
+        """The watched file of a SQLite engine; None for PostgreSQL or memory."""
+        return cls._of.get(engine)
+
+    def watch(self, engine: Engine) -> None:
+        self._of[engine] = self
+        sa.event.listen(engine, "do_connect", self._connecting)
+        sa.event.listen(engine, "connect", self._connected)
+        sa.event.listen(engine, "checkout", self._checked_out)
+        sa.event.listen(engine, "commit", self._committing)
+
+    def problem(self) -> str | None:
+        """None while the path names the file the engine opened first, else what happened."""
+        try:
+            stat = os.stat(self.path)
+        except FileNotFoundError:
+            return f"the database file {self.path} was deleted while the server had it open"
+        except OSError as exc:
+            return f"the database file {self.path} cannot be examined: {exc.strerror or exc}"
+        if self.identity is not None and (stat.st_dev, stat.st_ino) != self.identity:
+            return f"the database file {self.path} was replaced while the server had it open"
+        return None
+
+    def refusal(self) -> StorageUnavailable:
+        reason = self.problem() or "the database file is not the one the server opened"
+        return StorageUnavailable.because(f"{reason}; restart the server")
+
+    def _connecting(self, _dialect: Any, _record: Any, _args: Any, _params: Any) -> None:
+        # Before SQLite opens the path: where the file was deleted, it would make a new,
+        # empty one there (which the next start would take for the catalogue).
+        if self.identity is not None and self.problem() is not None:
+            raise self.refusal()
+
+    def _connected(self, dbapi_connection: Any, record: Any) -> None:
+        try:
+            stat = os.stat(self.path)
+        except OSError:
+            return  # the connection itself failed or will fail; SQLite says why
+        with self._lock:
+            if self.identity is None:
+                self.identity = (stat.st_dev, stat.st_ino)
+        if (stat.st_dev, stat.st_ino) != self.identity:
+            dbapi_connection.close()
+            raise self.refusal()
+        record.info["read_only"] = not os.access(self.path, os.W_OK)
+
+    def _checked_out(self, _dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        if record.info.get("read_only") and os.access(self.path, os.W_OK):
+            # Opened read-only while the file could not be written; it can now.
+            raise sa.exc.DisconnectionError("the database file became writable: reopen")
+
+    def _committing(self, conn: sa.Connection) -> None:
+        dbapi_connection = conn.connection.dbapi_connection
+        # Only a transaction that wrote is open in the driver (reads open none).
+        if dbapi_connection is None or not dbapi_connection.in_transaction:
+            return
+        problem = self.problem()
+        if problem is not None:
+            log.error("commit refused, it would be lost: %s", problem)
+            raise self.refusal()
+
+
+def _sqlite_reopen_after_storage_error(context: sa.engine.ExceptionContext) -> None:
+    """A read-only, I/O or cannot-open error: the pool's connections are opened again on
+    their next use (SQLite opened them read-only, or their file went away)."""
+    code = getattr(context.original_exception, "sqlite_errorcode", None)
+    if isinstance(code, int) and code & 0xFF in SQLITE_REOPEN_CODES:
+        context.is_disconnect = True
+
+
+def database_write_problem(engine: Engine, *, probed: Path | None = None) -> str | None:
+    """Whether the catalogue accepts writes, cheaply: None if so, else why not.
+
+    A write statement that matches no row, rolled back: SQLite and PostgreSQL both refuse
+    it on a read-only database (SQLite's read-only file or directory, PostgreSQL's standby
+    or read-only default) without writing anything. A full disk is not seen this way (a
+    rolled-back write touches no disk): on SQLite the probe of the file's directory sees
+    it (skipped when that is `probed`, a directory the caller probes anyway); on
+    PostgreSQL nothing cheap does. On SQLite the file must still be the one opened.
+    """
+    watched = CatalogueFile.of(engine)
+    if watched is not None:
+        problem = watched.problem()
+        if problem is not None:
+            return problem
+    sqlite = engine.dialect.name == "sqlite"
+    try:
+        with engine.connect() as conn:
+            if sqlite:  # waiting for another writer means it takes writes: do not wait long
+                conn.exec_driver_sql("PRAGMA busy_timeout=1000")
+            try:
+                conn.exec_driver_sql(
+                    "UPDATE alembic_version SET version_num = version_num WHERE 1 = 0"
+                )
+            finally:
+                conn.rollback()
+                if sqlite and not conn.invalidated:
+                    with contextlib.suppress(sa.exc.DBAPIError):
+                        conn.exec_driver_sql("PRAGMA busy_timeout=10000")
+    except sa.exc.DBAPIError as exc:
+        if _is_busy(exc):
+            return None
+        return storage_failure(exc) or f"{type(exc.orig).__name__}: {exc.orig}"
+    except StorageUnavailable as exc:
+        return exc.reason
+    if watched is not None:
+        folder = Path(watched.path).parent
+        if probed is None or folder.resolve() != probed.resolve():
+            return probe_directory(folder)
+    return None
+
+
+def _is_busy(exc: sa.exc.DBAPIError) -> bool:
+    code = getattr(exc.orig, "sqlite_errorcode", None)
+    return isinstance(code, int) and code & 0xFF in {5, 6}  # SQLITE_BUSY, SQLITE_LOCKED

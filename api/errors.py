@@ -6,6 +6,7 @@ They know nothing of HTTP beyond the status and problem type each one maps to;
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -18,6 +19,8 @@ class BatonError(Exception):
     status: int = 400
     slug: str = "bad-request"
     title: str = "Bad request"
+    # Seconds a client should wait before trying again (the `Retry-After` header), if any.
+    retry_after: int | None = None
 
     def __init__(self, detail: str, **extra: Any) -> None:
         super().__init__(detail)
@@ -123,3 +126,94 @@ def invalid_from(exc: ValidationError, prefix: Sequence[str | int] = ()) -> Inva
 
 class Unavailable(BatonError):
     status, slug, title = 503, "unavailable", "Service unavailable"
+    retry_after = 30
+
+
+class StorageUnavailable(Unavailable):
+    """The data directory or the database cannot store data right now (read-only, full,
+    failing, or the database file is no longer the one on disk). Nothing was stored."""
+
+    slug, title = "storage-unavailable", "Storage unavailable"
+
+    def __init__(self, detail: str, *, reason: str | None = None, **extra: Any) -> None:
+        super().__init__(detail, **extra)
+        self.reason = reason or detail
+
+    @classmethod
+    def because(cls, reason: str, *, reading: bool = False) -> StorageUnavailable:
+        """The error for `reason` (a short phrase: "the database is read-only"), worded for
+        a write, or for a read when `reading`."""
+        if reading:
+            detail = f"The server cannot read its data right now: {reason}. Try again later."
+        else:
+            detail = (
+                f"The server cannot store data right now: {reason}. Nothing was stored; "
+                "try again later."
+            )
+        return cls(detail, reason=reason)
+
+
+# --- storage failures --------------------------------------------------------------------
+# What the disk or the database answers when it cannot store data. These are not bugs of
+# the request: the client may try again once an operator has freed space or remounted.
+
+# errno values of a file system that refuses writes.
+STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EDQUOT, errno.EIO})
+# SQLite's primary result codes for the same (the extended codes carry them in the low byte).
+SQLITE_STORAGE_CODES = {
+    8: "the database is read-only",  # SQLITE_READONLY
+    10: "the database had a disk I/O error",  # SQLITE_IOERR
+    13: "the disk holding the database is full",  # SQLITE_FULL
+    14: "the database file cannot be opened",  # SQLITE_CANTOPEN
+}
+SQLITE_STORAGE_MESSAGES = {
+    "attempt to write a readonly database": SQLITE_STORAGE_CODES[8],
+    "disk i/o error": SQLITE_STORAGE_CODES[10],
+    "database or disk is full": SQLITE_STORAGE_CODES[13],
+    "unable to open database file": SQLITE_STORAGE_CODES[14],
+}
+# PostgreSQL SQLSTATEs: disk full, out of resources, I/O error, read-only transaction
+# (a standby, or default_transaction_read_only).
+POSTGRES_STORAGE_STATES = {
+    "53100": "the disk holding the database is full",
+    "53000": "the database is out of resources",
+    "58030": "the database had an I/O error",
+    "25006": "the database is read-only",
+}
+
+
+def storage_failure(exc: BaseException) -> str | None:
+    """Why `exc` means the data cannot be stored right now (a short phrase), or None
+    when it is something else. Looks through SQLAlchemy's wrapper and `raise ... from`."""
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [exc]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen or len(seen) > 20:
+            continue
+        seen.add(id(current))
+        if isinstance(current, StorageUnavailable):
+            return current.reason
+        reason = _storage_reason(current)
+        if reason is not None:
+            return reason
+        if isinstance(current, BaseExceptionGroup):
+            pending.extend(current.exceptions)
+        pending.append(getattr(current, "orig", None))  # SQLAlchemy's DBAPIError
+        pending.append(current.__cause__)
+    return None
+
+
+def _storage_reason(exc: BaseException) -> str | None:
+    if isinstance(exc, OSError) and exc.errno in STORAGE_ERRNOS:
+        where = f" ({exc.filename})" if exc.filename else ""
+        return f"the file system refuses the write{where}: {exc.strerror or exc}"
+    code = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(code, int) and code & 0xFF in SQLITE_STORAGE_CODES:
+        return SQLITE_STORAGE_CODES[code & 0xFF]
+    if type(exc).__module__ == "sqlite3":
+        return SQLITE_STORAGE_MESSAGES.get(str(exc).strip().lower())
+    state = getattr(exc, "sqlstate", None)
+    if isinstance(state, str):
+        return POSTGRES_STORAGE_STATES.get(state)
+    return None

@@ -16,7 +16,9 @@ from api.errors import (
     BatonError,
     Invalid,
     PayloadTooLarge,
+    StorageUnavailable,
     describe_validation,
+    storage_failure,
     validation_errors,
 )
 
@@ -47,7 +49,9 @@ def problem_response(
 
 async def _baton_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, BatonError)
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
+    if exc.retry_after is not None:
+        headers["Retry-After"] = str(exc.retry_after)
     return problem_response(
         exc.status,
         slug=exc.slug,
@@ -97,6 +101,20 @@ async def _http_exception(_: Request, exc: Exception) -> JSONResponse:
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    reason = storage_failure(exc)
+    if reason is not None:
+        # Not a bug: the disk or the database refuses writes. Loud in the log, a 503 with
+        # Retry-After for the client.
+        log.error(
+            "storage unavailable on %s %s: %s (%s: %s)",
+            request.method,
+            request.url.path,
+            reason,
+            type(exc).__name__,
+            exc,
+        )
+        refusal = StorageUnavailable.because(reason, reading=request.method in {"GET", "HEAD"})
+        return await _baton_error(request, refusal)
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem_response(
         500,

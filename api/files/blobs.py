@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import os
 import re
 import tempfile
@@ -25,8 +26,11 @@ from sqlmodel import Session, select
 
 from api.assets.models import Asset
 from api.db import after_commit, after_rollback
+from api.errors import StorageUnavailable
 from ingest.errors import ExtractionFailed, Reason
 from ingest.limits import MB
+
+log = logging.getLogger("baton.files")
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 CHUNK = 1024 * 1024
@@ -105,8 +109,12 @@ class BlobStore:
         try:
             yield staged
         finally:
-            handle.close()
-            staged.path.unlink(missing_ok=True)
+            # Closing flushes what is buffered, which fails on a full disk: the file is
+            # removed all the same, or it would hold on to the space that is missing.
+            try:
+                handle.close()
+            finally:
+                staged.path.unlink(missing_ok=True)
 
     def keep_file(self, temporary: Path, sha256: str) -> bool:
         """Move a finished file from `tmp/` into place under its digest (an atomic rename).
@@ -149,10 +157,15 @@ class BlobStore:
         cutoff = time.time() - older_than
         removed = 0
         for path in self.tmp.iterdir():
-            with contextlib.suppress(FileNotFoundError):
+            try:
                 if path.stat().st_mtime < cutoff:
                     path.unlink()
                     removed += 1
+            except FileNotFoundError:
+                continue
+            except OSError as exc:  # a read-only data directory: the server still starts
+                log.error("could not remove stale temporary files from %s: %s", self.tmp, exc)
+                break
         return removed
 
 
@@ -175,12 +188,26 @@ def remove_after_commit(session: Session, blobs: BlobStore, sha256: str) -> None
 
 def remove_after_rollback(session: Session, blobs: BlobStore, sha256: str) -> None:
     """Remove a blob written for this transaction should the transaction roll back."""
-    after_rollback(session, lambda: remove_if_unused(session, blobs, sha256))
+    after_rollback(session, lambda: remove_if_unused(session, blobs, sha256, rolled_back=True))
 
 
-def remove_if_unused(session: Session, blobs: BlobStore, sha256: str) -> None:
-    """Remove the blob unless an asset names it (the same bytes uploaded again meanwhile)."""
+def remove_if_unused(
+    session: Session, blobs: BlobStore, sha256: str, *, rolled_back: bool = False
+) -> None:
+    """Remove the blob unless an asset names it (the same bytes uploaded again meanwhile).
+
+    A blob placed for a unit of work that `rolled_back` because the catalogue's file was
+    deleted or replaced under the server is removed without asking the catalogue (which
+    can no longer be opened): no unit of work can commit a row naming it into that file,
+    and the blob would otherwise stay without a row."""
     engine = session.get_bind()
-    with Session(engine) as check:
-        if check.exec(select(Asset.id).where(Asset.file_sha256 == sha256)).first() is None:
-            blobs.remove(sha256)
+    try:
+        with Session(engine) as check:
+            named = check.exec(select(Asset.id).where(Asset.file_sha256 == sha256)).first()
+    except StorageUnavailable as exc:
+        if not rolled_back:
+            raise
+        log.warning("removing blob %s of a unit of work that failed: %s", sha256, exc.reason)
+        named = None
+    if named is None:
+        blobs.remove(sha256)
