@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from api.assets.routes import router as assets_router
 from api.body_limit import BodyLimit
 from api.cors import install_cors
-from api.db import make_engine, utcnow
+from api.db import make_engine, probe_directory, utcnow
 from api.discovery.routes import router as search_router
 from api.discovery.runtime import SearchRuntime
 from api.events.routes import router as events_router
@@ -53,7 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        check_data_dir(settings)
         # Temporary files of writers that crashed (a day old: none is still being written).
         app.state.blobs.clean_stale()
         search = SearchRuntime.start(settings, app.state.engine, app.state.metrics)
@@ -107,6 +107,29 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_cors(app, settings.cors_origins)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     return app
+
+
+def check_data_dir(settings: Settings) -> None:
+    """Make the data directory; say loudly when it does not accept writes. The server
+    still starts, so that /readyz answers 503 naming it and reads go on being served."""
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        log.critical(
+            "THE DATA DIRECTORY %s CANNOT BE CREATED: %s. Nothing can be stored; "
+            "/readyz answers 503 until it can.",
+            settings.data_dir,
+            exc,
+        )
+        return
+    problem = probe_directory(settings.data_dir)
+    if problem is not None:
+        log.critical(
+            "THE DATA DIRECTORY DOES NOT ACCEPT WRITES: %s. Uploads and (on SQLite) every "
+            "write will be refused with 503 storage-unavailable, and /readyz answers 503, "
+            "until it does (a read-only mount? a full disk?).",
+            problem,
+        )
 
 
 @cache

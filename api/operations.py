@@ -7,9 +7,13 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
+
+from api.db import database_write_problem, probe_directory
 
 router = APIRouter(tags=["operations"])
+
+# How long a load balancer should wait before asking /readyz again after a 503.
+READY_RETRY_AFTER = 10
 
 
 @router.get("/healthz")
@@ -18,13 +22,20 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
+def _status(problem: str | None) -> str:
+    return "ok" if problem is None else f"error: {problem}"
+
+
+def _data_dir_status(request: Request) -> str:
+    return _status(probe_directory(request.app.state.settings.data_dir))
+
+
 def _database_status(request: Request) -> str:
+    data_dir = request.app.state.settings.data_dir
     try:
-        with request.app.state.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
+        return _status(database_write_problem(request.app.state.engine, probed=data_dir))
     except Exception as exc:
-        return f"error: {type(exc).__name__}"
-    return "ok"
+        return f"error: {type(exc).__name__}: {exc}"
 
 
 def _search_status(request: Request) -> str:
@@ -38,15 +49,26 @@ def _search_status(request: Request) -> str:
     return result
 
 
-@router.get("/readyz", responses={503: {"description": "a dependency does not answer"}})
+@router.get(
+    "/readyz",
+    responses={
+        503: {"description": "a check failed: the body names it; the response has Retry-After"}
+    },
+)
 def readyz(request: Request) -> JSONResponse:
-    """200 when the database and the search backend answer, else 503; the body names each."""
+    """200 when the server can serve and store: the data directory accepts a small file
+    (created, flushed to disk, removed), the database answers and accepts writes (a write
+    of nothing, rolled back; on SQLite the file on disk is still the one opened) and the
+    search backend answers. Else 503 with `Retry-After`; the body names each check,
+    `"ok"` or `"error: ..."`."""
     body: dict[str, Any] = {
+        "data_dir": _data_dir_status(request),
         "database": _database_status(request),
         "search": _search_status(request),
     }
-    ready = all(value == "ok" for value in body.values())
-    return JSONResponse(body, status_code=200 if ready else 503)
+    if all(value == "ok" for value in body.values()):
+        return JSONResponse(body)
+    return JSONResponse(body, status_code=503, headers={"Retry-After": str(READY_RETRY_AFTER)})
 
 
 @router.get("/metrics", response_class=Response)

@@ -21,7 +21,7 @@ def test_healthz(anonymous: Actor) -> None:
 def test_readyz_names_each_dependency(anonymous: Actor) -> None:
     response = anonymous.get("/readyz")
     assert response.status_code == 200
-    assert response.json() == {"database": "ok", "search": "ok"}
+    assert response.json() == {"data_dir": "ok", "database": "ok", "search": "ok"}
 
 
 def test_readyz_is_503_when_the_database_does_not_answer(tmp_path: Path) -> None:
@@ -32,7 +32,9 @@ def test_readyz_is_503_when_the_database_does_not_answer(tmp_path: Path) -> None
     with TestClient(create_app(settings)) as client:
         response = client.get("/readyz")
     assert response.status_code == 503
+    assert response.headers["retry-after"].isdigit()
     assert response.json()["database"].startswith("error")
+    assert response.json()["data_dir"] == "ok"
     assert client.get("/healthz").status_code == 200
 
 
