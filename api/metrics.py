@@ -38,3 +38,8 @@ class Metrics:
             "Catalogue changes not yet applied to the search index",
             registry=self.registry,
         )
+        self.search_log_failures = Counter(
+            "baton_search_log_failures",
+            "Searches the search log could not record: lost for the content-gaps report",
+            registry=self.registry,
+        )

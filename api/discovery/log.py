@@ -2,7 +2,10 @@
 
 `normalize_query` is the one definition of "the same search": the content-gaps report
 groups reps' zero-result searches by it. Writing happens on a background thread in
-batches, so logging never slows a search, and a failure to log is itself only logged.
+batches, so logging never slows a search. A search that cannot be recorded (the database
+refuses the write, the queue is full) is lost for the report: it is logged as an error
+and counted (`on_lost`, the metric `baton_search_log_failures_total`), and the search
+itself still answers.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,6 +21,7 @@ from sqlalchemy.engine import Engine
 
 from api.db import strip_nul, utcnow
 from api.discovery.models import SearchLog
+from api.errors import storage_failure
 from search.text import words
 
 log = logging.getLogger("baton.search.log")
@@ -35,8 +40,9 @@ def normalize_query(text: str) -> str:
 class SearchLogWriter:
     """Records searches in the `search_log` table from a background thread."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, on_lost: Callable[[int], None] | None = None) -> None:
         self.engine = engine
+        self._on_lost = on_lost
         self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue(maxsize=QUEUE_SIZE)
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
@@ -67,8 +73,23 @@ class SearchLogWriter:
             self._queue.put_nowait(entry)
         except queue.Full:
             self.dropped += 1
+            self._lost(1)
+            if self.dropped == 1 or self.dropped % 1000 == 0:
+                log.error(
+                    "search log queue full: %d searches not recorded so far (lost for the "
+                    "content-gaps report); the database does not keep up",
+                    self.dropped,
+                )
         except Exception:
+            self._lost(1)
             log.exception("could not queue a search log entry")
+
+    def _lost(self, count: int) -> None:
+        if self._on_lost is not None:
+            try:
+                self._on_lost(count)
+            except Exception:
+                log.exception("could not count %d lost search log entries", count)
 
     def _ensure_started(self) -> None:
         if self._thread is not None:
@@ -96,8 +117,22 @@ class SearchLogWriter:
                     # the searches it records.
                     with self.engine.begin() as conn:
                         conn.execute(sa.insert(SearchLog), rows)
-            except Exception:
-                log.exception("could not write %d search log entries", len(rows))
+            except Exception as exc:
+                self._lost(len(rows))
+                reason = storage_failure(exc)
+                if reason is not None:
+                    log.error(
+                        "could not write %d search log entries (lost for the content-gaps "
+                        "report): %s (%s)",
+                        len(rows),
+                        reason,
+                        exc,
+                    )
+                else:
+                    log.exception(
+                        "could not write %d search log entries (lost for the content-gaps report)",
+                        len(rows),
+                    )
             finally:
                 for _ in batch:
                     self._queue.task_done()

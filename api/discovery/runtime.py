@@ -17,6 +17,7 @@ from api.discovery.documents import all_documents, count_assets
 from api.discovery.indexing import CONSUMER, Indexer
 from api.discovery.log import SearchLogWriter
 from api.discovery.synonyms import get_synonyms
+from api.errors import storage_failure
 from api.metrics import Metrics
 from api.settings import Settings
 from search.base import SearchBackend
@@ -69,18 +70,36 @@ class SearchRuntime:
     def start(cls, settings: Settings, engine: Engine, metrics: Metrics) -> SearchRuntime:
         """Open the backend, catch up, start the index's worker."""
         backend, transactional = make_backend(settings)
-        backend.open()
         try:
-            cls._catch_up(engine, backend, transactional=transactional)
-        except OperationalError as exc:
-            # The catalogue does not answer: serve anyway, so /readyz can say so (503);
-            # the next start or `baton reindex` catches the index up.
-            log.error("search index not caught up at start, the catalogue does not answer: %s", exc)
+            backend.open()
+        except Exception as exc:
+            reason = storage_failure(exc)
+            if reason is None:
+                raise
+            # A read-only or full data directory: serve anyway, so /readyz can say so.
+            log.critical("the search index cannot be opened, searches fail: %s (%s)", reason, exc)
+        else:
+            cls._catch_up_at_start(engine, backend, transactional=transactional)
         indexer = Indexer(
             engine, backend, transactional=transactional, on_lag=metrics.index_lag.set
         )
         indexer.start()
-        return cls(backend=backend, indexer=indexer, log=SearchLogWriter(engine))
+        search_log = SearchLogWriter(engine, on_lost=metrics.search_log_failures.inc)
+        return cls(backend=backend, indexer=indexer, log=search_log)
+
+    @classmethod
+    def _catch_up_at_start(
+        cls, engine: Engine, backend: SearchBackend, *, transactional: bool
+    ) -> None:
+        try:
+            cls._catch_up(engine, backend, transactional=transactional)
+        except Exception as exc:
+            if not isinstance(exc, OperationalError) and storage_failure(exc) is None:
+                raise
+            # The catalogue does not answer or its storage refuses writes: serve anyway,
+            # so /readyz can say so (503); the next start or `baton reindex` catches the
+            # index up.
+            log.error("search index not caught up at start: %s", exc)
 
     @staticmethod
     def _catch_up(engine: Engine, backend: SearchBackend, *, transactional: bool) -> None:
