@@ -29,10 +29,34 @@ class Limits:
     max_pdf_pages: int = 2_000
     # Extracted text beyond this is cut (the catalogue's body holds at most 5 million chars).
     max_text_chars: int = 5_000_000
-    # A file whose extraction runs longer is refused; its worker process is killed.
+    # The time budget of one file grows with its size: `budget_base_seconds` plus
+    # `budget_seconds_per_mb` for each MB, at most `timeout_seconds`. Reading a file is
+    # bounded by the budget in CPU seconds (RLIMIT_CPU in the worker) and by twice the
+    # budget in wall-clock seconds (a reader that waits, or a machine short of cores); past
+    # either the worker is killed and the file refused as taking too long to read.
+    # Why these figures: a dense, text-only PDF (the slowest real format, pypdf) is read at
+    # about 0.33 MB/s on a 2-core machine, 3 s per MB; other formats read faster, and the
+    # text limit stops any of them after about 12 s. So 2 s + 4 s per MB (6 s for a 1 MB
+    # file) reads every real file, while a hostile one (a 1.4 MB PDF whose 2,000 pages
+    # share one 8 MB content stream, deeply nested HTML) is stopped in seconds, not a minute.
+    budget_base_seconds: float = 2.0
+    budget_seconds_per_mb: float = 4.0
     timeout_seconds: float = 60.0
+    # Files smaller than this are read by workers of their own (the small lane), so a
+    # document that takes its whole budget never holds up a small upload; a small file's
+    # budget is short (at most 6 s), so one bad small file holds its worker only briefly.
+    small_file_bytes: int = 1 * MB
     # Address-space cap of an extraction worker, so a hostile file cannot exhaust memory.
     worker_memory_bytes: int = 2048 * MB
+
+    def budget_seconds(self, size: int) -> float:
+        """The CPU seconds a file of `size` bytes may take to read (to a tenth of a second)."""
+        budget = self.budget_base_seconds + self.budget_seconds_per_mb * size / MB
+        return round(min(self.timeout_seconds, budget), 1)
+
+    def wall_seconds(self, size: int) -> float:
+        """The wall-clock seconds a file of `size` bytes may take to read."""
+        return min(self.timeout_seconds, 2 * self.budget_seconds(size))
 
 
 DEFAULT_LIMITS = Limits()

@@ -1,7 +1,9 @@
 """Bulk import: folders of documents into the catalogue, extracted in parallel, idempotent.
 
 Files are hashed first; bytes the catalogue already holds are skipped, so an interrupted
-import can simply be run again. Extraction runs in worker processes (`--jobs`); the
+import can simply be run again. Extraction runs in worker processes (`--jobs` in each of
+the two lanes, small files and the others, see ingest.workers), each file within its time
+budget (a file past it fails as taking too long to read, and the import goes on); the
 catalogue writes happen here, one savepoint per file (a file that fails leaves nothing)
 and a commit every `commit_every` files. A blob is stored only after its row is written.
 """
@@ -323,7 +325,7 @@ class _Writer:
         path = str(job.path)
         tick = time.perf_counter()
         try:
-            prepared = outcome(future, self.options.limits.timeout_seconds)
+            prepared = outcome(future, self.options.limits.budget_seconds(job.size))
         except ExtractionFailed as exc:
             self.record(FileOutcome(path, "failed", size=job.size, reason=exc.detail))
             return

@@ -42,7 +42,12 @@ def ingest(
     approve: Annotated[
         bool, typer.Option("--approve", help="submit and approve each asset (publish it)")
     ] = False,
-    jobs: Annotated[int, typer.Option(min=1, max=64, help="extraction worker processes")] = 2,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            min=1, max=64, help="extraction worker processes, in each lane (small files, others)"
+        ),
+    ] = 2,
     owner: Annotated[
         str | None, typer.Option(help="email of the marketer who owns the assets")
     ] = None,

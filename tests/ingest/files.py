@@ -1,14 +1,17 @@
 """Real files for the ingest tests, made with the formats' own writers.
 
 The ordinary documents come from api.demo.documents (reportlab, python-docx, python-pptx,
-the email package); the hostile ones (zip bombs, encrypted and broken PDFs) are made here.
+the email package); the hostile ones (zip bombs, encrypted and broken PDFs, files that take
+a parser a minute) are made here.
 """
 
 from __future__ import annotations
 
 import io
+import random
 import struct
 import zipfile
+import zlib
 
 from pypdf import PdfReader, PdfWriter
 
@@ -102,6 +105,65 @@ def lying_zip_bomb_docx(expanded_mb: int = 400) -> bytes:
             struct.pack_into("<I", data, central + 24, 1024)
         start = central + 4
     return bytes(data)
+
+
+WORDS = (
+    "crew site inspection rework invoice schedule dispatch outage storm tunnel nurse visit "
+    "route driver delivery signature photo checklist safety compliance offline sync report"
+).split()
+
+
+def shared_stream_pdf(pages: int = 1_999, stream_mb: int = 8, seed: int = 11) -> bytes:
+    """A PDF (about 1.4 MB) whose `pages` pages all draw one `stream_mb` MB content stream:
+    a reader extracting page by page parses the whole stream again for every page.
+
+    Written as raw PDF objects (no PDF library would make such a file on purpose).
+    """
+    rng = random.Random(seed)
+    lines: list[bytes] = []
+    size = 0
+    while size < stream_mb * MB:
+        words = " ".join(rng.choices(WORDS, k=8))
+        line = b"BT /F1 9 Tf 40 %d Td (%s) Tj ET\n" % (rng.randint(40, 760), words.encode())
+        lines.append(line)
+        size += len(line)
+    packed = zlib.compress(b"".join(lines), 6)
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [%s] /Count %d >>"
+        % (b" ".join(b"%d 0 R" % (5 + i) for i in range(pages)), pages),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream" % (len(packed), packed),
+    ]
+    page = (
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+        b"/Resources << /Font << /F1 3 0 R >> >> /Contents 4 0 R >>"
+    )
+    objects += [page] * pages
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return bytes(out)
+
+
+def nested_html(depth: int = 100_000) -> bytes:
+    """A page of `depth` nested elements (1.1 MB): the HTML parser's time grows with the
+    square of the depth (40,000 take 2.7 s, this over 15 s, 500,000 several minutes)."""
+    return b"<html><body>%s<p>deep</p>%s</body></html>" % (b"<div>" * depth, b"</div>" * depth)
+
+
+def nested_markdown(depth: int = 3_000) -> bytes:
+    """`depth` nested list items (9 MB); parsing them all took a Markdown parser 38 s."""
+    return "".join("  " * level + "- item\n" for level in range(depth)).encode()
 
 
 def plain_zip() -> bytes:

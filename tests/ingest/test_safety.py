@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import resource
+import signal
 import time
 from pathlib import Path
 
 import pytest
+from pebble import ProcessExpired
 
 from api.demo import documents as d
 from ingest.errors import ExtractionFailed, Reason
@@ -169,3 +171,67 @@ def test_a_worker_cannot_exhaust_memory() -> None:
         assert caught.value.reason is Reason.too_complex
     finally:
         pool.close()
+
+
+def test_the_time_budget_grows_with_the_size_and_is_capped() -> None:
+    limits = Limits()
+    assert limits.budget_seconds(0) == 2
+    assert limits.budget_seconds(1024 * 1024) == 6
+    assert limits.budget_seconds(50 * 1024 * 1024) == limits.timeout_seconds
+    assert limits.wall_seconds(1024 * 1024) == 12
+    assert limits.wall_seconds(50 * 1024 * 1024) == limits.timeout_seconds
+
+
+def _spin() -> None:
+    while True:
+        pass
+
+
+def test_a_task_past_its_cpu_budget_is_killed_by_the_kernel_and_the_pool_goes_on(
+    extractor: Extractor, tmp_path: Path
+) -> None:
+    with pytest.raises(ExtractionFailed) as caught:
+        outcome(extractor.run(_spin, (), timeout=600, cpu_seconds=1), 1)
+    assert caught.value.reason is Reason.timeout
+    assert "took too long to read" in caught.value.detail
+    # The CPU limit stopped it (SIGXCPU), long before the wall clock would have.
+    assert isinstance(caught.value.__cause__, ProcessExpired)
+    assert caught.value.__cause__.exitcode == -signal.SIGXCPU
+    path = tmp_path / "ok.txt"
+    path.write_bytes(b"still working")
+    assert extractor.extract(path, "ok.txt", Limits()).body == "still working"
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("nested.md", files.nested_markdown()),
+        ("spaces.txt", b"words" + b" " * 4 * 1024 * 1024 + b"more words\n"),
+    ],
+    ids=["3000-nested-lists", "4-mb-of-spaces"],
+)
+def test_long_runs_of_spaces_are_read_within_the_budget(
+    extractor: Extractor, tmp_path: Path, name: str, data: bytes
+) -> None:
+    # Trailing spaces were once removed with a regex that took minutes on these.
+    path = tmp_path / name
+    path.write_bytes(data)
+    extracted = extractor.extract(path, name, Limits())
+    assert extracted.body.startswith(("- item", "words"))
+
+
+@pytest.mark.slow
+def test_a_small_file_is_read_while_a_large_one_holds_its_lane(
+    extractor: Extractor, tmp_path: Path
+) -> None:
+    slow = tmp_path / "slow.pdf"
+    slow.write_bytes(files.shared_stream_pdf())
+    small = tmp_path / "small.txt"
+    small.write_bytes(b"a few words")
+    pending = extractor.submit(slow, "slow.pdf", Limits())
+    # One worker in each lane: the small file does not wait for the PDF.
+    assert extractor.extract(small, "small.txt", Limits()).body == "a few words"
+    assert not pending.done()
+    with pytest.raises(ExtractionFailed) as caught:
+        outcome(pending, Limits().budget_seconds(slow.stat().st_size))
+    assert caught.value.reason is Reason.timeout
