@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, status
 from fastapi.responses import FileResponse
+from starlette.background import BackgroundTask
 
 from api.assets.presentation import present_one
 from api.assets.schemas import AssetOut
@@ -106,6 +107,7 @@ def get_file(
     path, info = service.file_of(session, caller, asset_id, blobs=blobs, now=now)
     return FileResponse(
         path,
+        background=BackgroundTask(path.unlink, missing_ok=True),
         media_type=info.content_type,
         filename=info.filename,
         content_disposition_type="attachment",

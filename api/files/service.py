@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -141,13 +143,22 @@ def refusal(exc: ExtractionFailed) -> BatonError:
 def file_of(
     session: Session, caller: Caller, asset_id: str, *, blobs: BlobStore, now: datetime
 ) -> tuple[Path, FileInfo]:
-    """Where the asset's original bytes are, and what they are; 404 when it has none."""
+    """A private copy of the asset's original bytes to send, and what they are; 404 when
+    it has none. The caller removes the copy once it is sent.
+
+    The copy is a hard link in the blob store's `tmp/` (no bytes are copied): a DELETE of
+    the asset that commits while the file is being sent removes the blob's own name, not
+    the bytes this download reads. A link left by a crash is removed with the other stale
+    staged files when the server starts."""
     asset = visibility.get_visible(session, caller, asset_id, now=now)
     info = presentation.file_info(asset)
     if info is None:
         raise NotFound(f"asset {asset_id} has no file")
     path = blobs.path_for(info.sha256)
-    if not path.is_file():
+    pinned = blobs.staging_folder() / f"sending-{uuid.uuid4().hex}"
+    try:
+        os.link(path, pinned)
+    except FileNotFoundError as exc:
         log.error("blob %s of asset %s is missing from %s", info.sha256, asset_id, blobs.root)
-        raise NotFound(f"the file of asset {asset_id} is missing from the blob store")
-    return path, info
+        raise NotFound(f"the file of asset {asset_id} is missing from the blob store") from exc
+    return pinned, info
