@@ -165,7 +165,7 @@ def check_settled(settings: Settings, *, wait: float = 60) -> Report:
     deadline = time.monotonic() + wait
     while True:
         report = check(settings)
-        if not any("waiting in the change log" in note for note in report.notes):
+        if not report.unsettled:
             return report
         if time.monotonic() > deadline:
             return report
