@@ -276,3 +276,16 @@ def test_an_import_killed_midway_completes_when_run_again(
     # Every blob is whole: its name is the digest of its bytes.
     assert all(sha256_of(path) == path.name for path in blobs)
     assert f"{before}" in result.output or "skipped" in result.output
+
+
+@pytest.mark.slow
+def test_a_file_past_its_time_budget_fails_and_the_import_goes_on(
+    env: dict[str, str], settings: Settings, folder: Path
+) -> None:
+    (folder / "shared-stream.pdf").write_bytes(files.shared_stream_pdf())
+    result = run(str(folder))
+    assert result.exit_code == 1
+    output = " ".join(result.output.split())
+    assert "shared-stream.pdf: the file took too long to read" in output
+    assert "1 file(s) failed" in output
+    assert sorted(assets(settings)) == sorted(all_formats())
