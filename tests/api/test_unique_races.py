@@ -1,0 +1,49 @@
+"""Two clients creating the same thing at once: one creates it, the other gets what exists
+(or a 409 naming it), never a 500 from a unique index."""
+
+from __future__ import annotations
+
+import functools
+
+import httpx
+import pytest
+
+from tests.api.test_races import _at_once, _client, server  # noqa: F401 (fixture)
+from tests.conftest import Actor
+
+ROUNDS = 6
+
+
+@pytest.mark.slow
+def test_the_same_question_asked_at_once_is_one_question(server: str, rep: Actor) -> None:  # noqa: F811
+    with _client(server, rep) as http:
+        for round_ in range(ROUNDS):
+            text = f"Does the field app work offline in tunnels, case {round_}?"
+
+            def ask(text: str = text) -> httpx.Response:
+                return http.post("/v1/questions", json={"text": text})
+
+            answers = _at_once([ask] * 4)
+            codes = [a.status_code for a in answers]
+            assert all(code < 500 for code in codes), [a.text for a in answers]
+            ids = {a.json().get("id") or a.json().get("question_id") for a in answers}
+            assert len(ids) == 1, [a.json() for a in answers]
+
+
+@pytest.mark.slow
+def test_new_terms_named_at_once_are_created_once(server: str, marketer: Actor) -> None:  # noqa: F811
+    with _client(server, marketer) as http:
+        for round_ in range(ROUNDS):
+            industry = f"aerospace-{round_}"
+
+            def create(n: int, industry: str = industry) -> httpx.Response:
+                return http.post(
+                    "/v1/assets",
+                    json={"title": f"Hangar {n}", "kind": "one_pager", "industries": [industry]},
+                )
+
+            answers = _at_once([functools.partial(create, n) for n in range(4)])
+            assert [a.status_code for a in answers] == [201] * 4, [a.text for a in answers]
+        taxonomy = http.get("/v1/taxonomy").json()
+        slugs = [t["slug"] for t in taxonomy["industries"]]
+        assert len(slugs) == len(set(slugs))
