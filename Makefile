@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test test-sqlite system-packages lint format install install-dev bench-search bench-ingest bench-suggest bench-messaging bench-events clean
+.PHONY: run test test-sqlite system-packages lint format install install-dev bench-search bench-ingest bench-extraction bench-suggest bench-messaging bench-events clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,9 @@ bench-search: install-dev
 
 bench-ingest: install-dev
 	$(BIN)/python -m bench.ingest $(BENCH_ARGS)
+
+bench-extraction: install-dev
+	$(BIN)/python -m bench.extraction_lanes $(BENCH_ARGS)
 
 bench-suggest: install-dev
 	$(BIN)/python -m bench.suggest $(BENCH_ARGS)
