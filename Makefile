@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test test-sqlite system-packages lint format install install-dev bench-search bench-ingest bench-extraction bench-suggest bench-messaging bench-events clean
+.PHONY: run test test-reliability test-sqlite system-packages lint format install install-dev bench-search bench-ingest bench-extraction bench-suggest bench-messaging bench-events clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +31,14 @@ system-packages:
 	./.ci/system-packages
 
 test: install-dev system-packages
-	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 -m "not reliability" $(PYTEST_ARGS)
+
+# The reliability suite (tests/reliability, the `reliability` marker): races of every pair
+# of lifecycle actions, load, kill -9 of the server and of `baton ingest`, storage
+# failures, schemathesis' stateful mode; each against real servers. It prints its figures
+# at the end (BATON_TEST_RELIABILITY_JSON=FILE also writes them as JSON).
+test-reliability: install-dev system-packages
+	$(BIN)/python -m pytest -n 2 -m reliability tests/reliability $(PYTEST_ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -21,6 +21,7 @@ HERE = Path(__file__).parent
 _collected: list[dict[str, Any]] = []
 
 
+@pytest.hookimpl(tryfirst=True)  # before `-m` selects by marker
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         if item.path.is_relative_to(HERE):
