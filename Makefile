@@ -66,6 +66,13 @@ bench-messaging: install-dev
 bench-events: install-dev
 	$(BIN)/python -m bench.events $(BENCH_ARGS)
 
+# Search quality, not speed: the judged queries of bench/eval/ through GET /v1/search, with
+# hit@1, hit@3, MRR@10 and nDCG@10 per category (BENCH_ARGS="--mode keyword --mode hybrid"
+# compares modes once semantic search exists); writes bench/results/eval-search.json.
+.PHONY: eval-search
+eval-search: install-dev
+	$(BIN)/python -m bench.eval_search $(BENCH_ARGS)
+
 format: install-dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
