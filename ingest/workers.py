@@ -54,7 +54,7 @@ def _within_budget(
     if cpu_seconds is None:
         return function(*args)
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    before, hard = resource.getrlimit(resource.RLIMIT_CPU)
     soft = math.ceil(usage.ru_utime + usage.ru_stime + cpu_seconds)
     if hard != resource.RLIM_INFINITY:
         soft = min(soft, hard)
@@ -62,7 +62,7 @@ def _within_budget(
     try:
         return function(*args)
     finally:
-        resource.setrlimit(resource.RLIMIT_CPU, (hard, hard))
+        resource.setrlimit(resource.RLIMIT_CPU, (before, hard))
 
 
 class Extractor:
