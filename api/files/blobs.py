@@ -147,6 +147,12 @@ class BlobStore:
                 finally:
                     os.close(fd)
 
+    def unpin(self, path: Path) -> None:
+        """Remove a link made under `tmp/` to send a blob; the blob itself is never removed
+        here (on a read-only data directory the blob's own path is sent)."""
+        if path.parent == self.tmp:
+            path.unlink(missing_ok=True)
+
     def remove(self, sha256: str) -> None:
         self.path_for(sha256).unlink(missing_ok=True)
 

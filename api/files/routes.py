@@ -107,7 +107,7 @@ def get_file(
     path, info = service.file_of(session, caller, asset_id, blobs=blobs, now=now)
     return FileResponse(
         path,
-        background=BackgroundTask(path.unlink, missing_ok=True),
+        background=BackgroundTask(blobs.unpin, path),
         media_type=info.content_type,
         filename=info.filename,
         content_disposition_type="attachment",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -144,7 +145,7 @@ def file_of(
     session: Session, caller: Caller, asset_id: str, *, blobs: BlobStore, now: datetime
 ) -> tuple[Path, FileInfo]:
     """A private copy of the asset's original bytes to send, and what they are; 404 when
-    it has none. The caller removes the copy once it is sent.
+    it has none. The caller removes the copy once it is sent (`BlobStore.unpin`).
 
     The copy is a hard link in the blob store's `tmp/` (no bytes are copied): a DELETE of
     the asset that commits while the file is being sent removes the blob's own name, not
@@ -161,4 +162,9 @@ def file_of(
     except FileNotFoundError as exc:
         log.error("blob %s of asset %s is missing from %s", info.sha256, asset_id, blobs.root)
         raise NotFound(f"the file of asset {asset_id} is missing from the blob store") from exc
+    except OSError as exc:
+        if exc.errno != errno.EROFS:
+            raise
+        # A read-only data directory: no DELETE can remove the blob while it is sent.
+        return path, info
     return pinned, info

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -61,3 +62,16 @@ def test_metrics_count_requests_by_route_template(marketer: Actor, anonymous: Ac
     )
     assert asset["id"] not in text
     assert "baton_http_request_duration_seconds_bucket" in text
+
+
+def test_readyz_is_503_naming_the_data_directory_when_it_takes_no_file(
+    client: TestClient, settings: Settings
+) -> None:
+    shutil.rmtree(settings.data_dir)  # the catalogue of these tests lives elsewhere
+    settings.data_dir.write_text("a file where the data directory should be")
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.headers["retry-after"].isdigit()
+    body = response.json()
+    assert body["data_dir"] == f"error: {settings.data_dir} does not accept writes: Not a directory"
+    assert (body["database"], body["search"]) == ("ok", "ok")

@@ -521,4 +521,4 @@ def test_search_figures_reach_metrics(client: TestClient, rep: Actor, library: L
     text = client.get("/metrics").text
     assert "baton_search_duration_seconds_count" in text
     assert "baton_search_index_lag" in text
-    assert client.get("/readyz").json() == {"database": "ok", "search": "ok"}
+    assert client.get("/readyz").json() == {"data_dir": "ok", "database": "ok", "search": "ok"}
