@@ -359,7 +359,8 @@ def print_failures(failing: list[dict[str, Any]]) -> None:
     for f in failing:
         wanted = ", ".join(k for k, g in f["relevant"].items() if g == 2)
         got = ", ".join(f["top3"]) or "nothing"
-        print(f"  [{f['category']}] {f['q']!r} (match {f['match']}, {f['total']} hits)")
+        match = f["match"] or "not reported"
+        print(f"  [{f['category']}] {f['q']!r} ({f['total']} hits, match: {match})")
         print(f"      wanted {wanted}; got {got}")
 
 
