@@ -31,16 +31,20 @@ class Limits:
     max_text_chars: int = 5_000_000
     # The time budget of one file grows with its size: `budget_base_seconds` plus
     # `budget_seconds_per_mb` for each MB, at most `timeout_seconds`. Reading a file is
-    # bounded by the budget in CPU seconds (RLIMIT_CPU in the worker) and by twice the
-    # budget in wall-clock seconds (a reader that waits, or a machine short of cores); past
-    # either the worker is killed and the file refused as taking too long to read.
+    # bounded by the budget in CPU seconds (RLIMIT_CPU in the worker) and by
+    # `wall_clock_factor` times the budget in wall-clock seconds (for a reader that waits,
+    # and so that a machine short of cores does not refuse good files); past either the
+    # worker is killed and the file refused as taking too long to read.
     # Why these figures: a dense, text-only PDF (the slowest real format, pypdf) is read at
-    # about 0.33 MB/s on a 2-core machine, 3 s per MB; other formats read faster, and the
-    # text limit stops any of them after about 12 s. So 2 s + 4 s per MB (6 s for a 1 MB
-    # file) reads every real file, while a hostile one (a 1.4 MB PDF whose 2,000 pages
-    # share one 8 MB content stream, deeply nested HTML) is stopped in seconds, not a minute.
+    # about 0.33 MB/s on a 2-core machine, 3 s per MB (and stops at the text limit, 5
+    # million characters, after about 12 s); DOCX at 0.4 MB/s of dense text, PPTX and
+    # Markdown at 2 MB/s, HTML and text faster. 2 s + 4 s per MB (6 s for a 1 MB file)
+    # leaves a real file about twice what it needs, while a hostile one (a 1.4 MB PDF
+    # whose 2,000 pages share one 8 MB content stream: 48 s for its first page alone;
+    # 100,000 nested HTML elements) is stopped in seconds, not a minute.
     budget_base_seconds: float = 2.0
     budget_seconds_per_mb: float = 4.0
+    wall_clock_factor: float = 2.0
     timeout_seconds: float = 60.0
     # Files smaller than this are read by workers of their own (the small lane), so a
     # document that takes its whole budget never holds up a small upload; a small file's
@@ -56,7 +60,7 @@ class Limits:
 
     def wall_seconds(self, size: int) -> float:
         """The wall-clock seconds a file of `size` bytes may take to read."""
-        return min(self.timeout_seconds, 2 * self.budget_seconds(size))
+        return min(self.timeout_seconds, self.wall_clock_factor * self.budget_seconds(size))
 
 
 DEFAULT_LIMITS = Limits()
