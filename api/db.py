@@ -201,7 +201,8 @@ PROBE_BYTES = b"baton readiness probe\n"
 def probe_directory(path: Path) -> str | None:
     """Whether `path` accepts writes: a small file created, written, flushed to disk and
     removed. None when it does, else why not. A full disk fails the write or the fsync, a
-    read-only one the create (even for root, whom permissions do not stop)."""
+    read-only one the create (even for root, whom permissions do not stop). The reason
+    names no path: /readyz shows it to anyone."""
     name = path / f".probe-{os.getpid()}-{threading.get_ident()}"
     try:
         fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -212,7 +213,7 @@ def probe_directory(path: Path) -> str | None:
             os.close(fd)
             os.unlink(name)
     except OSError as exc:
-        return f"{path} does not accept writes: {exc.strerror or exc}"
+        return f"does not accept writes: {exc.strerror or exc}"
     return None
 
 
@@ -251,11 +252,12 @@ class CatalogueFile:
         try:
             stat = os.stat(self.path)
         except FileNotFoundError:
-            return f"the database file {self.path} was deleted while the server had it open"
+            return "the database file was deleted while the server had it open"
         except OSError as exc:
-            return f"the database file {self.path} cannot be examined: {exc.strerror or exc}"
+            return f"the database file cannot be examined: {exc.strerror or exc}"
         if self.identity is not None and (stat.st_dev, stat.st_ino) != self.identity:
-            return f"the database file {self.path} was replaced while the server had it open"
+            # (Deleted, then made again empty by whatever opened the path since.)
+            return "the database file was deleted or replaced while the server had it open"
         return None
 
     def refusal(self) -> StorageUnavailable:
@@ -293,7 +295,7 @@ class CatalogueFile:
             return
         problem = self.problem()
         if problem is not None:
-            log.error("commit refused, it would be lost: %s", problem)
+            log.error("commit refused, it would be lost: %s (%s)", problem, self.path)
             raise self.refusal()
 
 
@@ -337,13 +339,18 @@ def database_write_problem(engine: Engine, *, probed: Path | None = None) -> str
     except sa.exc.DBAPIError as exc:
         if _is_busy(exc):
             return None
-        return storage_failure(exc) or f"{type(exc.orig).__name__}: {exc.orig}"
+        reason = storage_failure(exc)
+        if reason is None:  # its text may name hosts and paths: only in the log
+            log.warning("readiness: the database check failed: %s", exc)
+            reason = type(exc.orig).__name__
+        return reason
     except StorageUnavailable as exc:
         return exc.reason
     if watched is not None:
         folder = Path(watched.path).parent
         if probed is None or folder.resolve() != probed.resolve():
-            return probe_directory(folder)
+            problem = probe_directory(folder)
+            return None if problem is None else f"its directory {problem}"
     return None
 
 

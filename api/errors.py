@@ -206,8 +206,8 @@ def storage_failure(exc: BaseException) -> str | None:
 
 def _storage_reason(exc: BaseException) -> str | None:
     if isinstance(exc, OSError) and exc.errno in STORAGE_ERRNOS:
-        where = f" ({exc.filename})" if exc.filename else ""
-        return f"the file system refuses the write{where}: {exc.strerror or exc}"
+        # No path: clients read this (the server's log has the exception).
+        return f"the data directory refuses the write: {exc.strerror or exc}"
     code = getattr(exc, "sqlite_errorcode", None)
     if isinstance(code, int) and code & 0xFF in SQLITE_STORAGE_CODES:
         return SQLITE_STORAGE_CODES[code & 0xFF]

@@ -125,9 +125,10 @@ def check_data_dir(settings: Settings) -> None:
     problem = probe_directory(settings.data_dir)
     if problem is not None:
         log.critical(
-            "THE DATA DIRECTORY DOES NOT ACCEPT WRITES: %s. Uploads and (on SQLite) every "
-            "write will be refused with 503 storage-unavailable, and /readyz answers 503, "
-            "until it does (a read-only mount? a full disk?).",
+            "THE DATA DIRECTORY DOES NOT ACCEPT WRITES: %s %s. Uploads and (on SQLite) "
+            "every write will be refused with 503 storage-unavailable, and /readyz answers "
+            "503, until it does (a read-only mount? a full disk?).",
+            settings.data_dir,
             problem,
         )
 

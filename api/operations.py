@@ -35,7 +35,7 @@ def _database_status(request: Request) -> str:
     try:
         return _status(database_write_problem(request.app.state.engine, probed=data_dir))
     except Exception as exc:
-        return f"error: {type(exc).__name__}: {exc}"
+        return f"error: {type(exc).__name__}"
 
 
 def _search_status(request: Request) -> str:

@@ -148,7 +148,8 @@ def text_file(label: str) -> bytes:
     return f"Field notes {label}: rework on tunnel projects fell by a third.\n".encode() * 20
 
 
-def assert_storage_unavailable(response: Any) -> None:
+def assert_storage_unavailable(response: Any, reason: str = "") -> None:
+    """A 503 storage-unavailable problem with Retry-After; its detail names `reason`."""
     assert response.status_code == 503, response.text
     assert response.headers["content-type"] == "application/problem+json"
     assert response.headers["retry-after"].isdigit()
@@ -157,6 +158,7 @@ def assert_storage_unavailable(response: Any) -> None:
     assert body["status"] == 503
     assert "cannot store data right now" in body["detail"]
     assert "Nothing was stored" in body["detail"]
+    assert reason in body["detail"], body["detail"]
 
 
 def readiness(client: TestClient) -> tuple[int, dict[str, str], Any]:
@@ -200,7 +202,7 @@ def test_a_read_only_data_directory_refuses_writes_and_serves_reads(
     status, body, headers = readiness(client)
     assert status == 503, body
     assert headers["retry-after"].isdigit()
-    assert body["data_dir"].startswith("error: ") and "Read-only file system" in body["data_dir"]
+    assert body["data_dir"] == "error: does not accept writes: Read-only file system"
     assert body["search"] == "ok"
     if uses_sqlite(settings):
         assert body["database"] == "error: the database is read-only"
@@ -208,10 +210,13 @@ def test_a_read_only_data_directory_refuses_writes_and_serves_reads(
         assert body["database"] == "ok"
 
     # Writes: an upload on both legs; on SQLite every write (the catalogue is in there).
-    assert_storage_unavailable(upload(marketer, text_file("refused"), "Refused upload"))
+    assert_storage_unavailable(
+        upload(marketer, text_file("refused"), "Refused upload"),
+        "the data directory refuses the write: Read-only file system",
+    )
     refused_create = marketer.post("/v1/assets", json={"title": "Refused", "kind": "one_pager"})
     if uses_sqlite(settings):
-        assert_storage_unavailable(refused_create)
+        assert_storage_unavailable(refused_create, "the database is read-only")
     else:
         assert refused_create.status_code == 201, refused_create.text
     assert blob_files(settings) == blobs_before
@@ -276,13 +281,16 @@ def test_a_full_disk_refuses_writes_stores_nothing_half_way_and_recovers(
     status, body, headers = readiness(client)
     assert status == 503, body
     assert headers["retry-after"].isdigit()
-    assert "No space left on device" in body["data_dir"], body
+    assert body["data_dir"] == "error: does not accept writes: No space left on device"
 
     refused = text_file("refused")
-    assert_storage_unavailable(upload(marketer, refused, "Refused upload"))
+    assert_storage_unavailable(
+        upload(marketer, refused, "Refused upload"),
+        "the data directory refuses the write: No space left on device",
+    )
     created = marketer.post("/v1/assets", json={"title": "Refused", "kind": "one_pager"})
     if uses_sqlite(settings):
-        assert_storage_unavailable(created)
+        assert_storage_unavailable(created, "the disk holding the database is full")
     else:  # the catalogue is not on this disk
         assert created.status_code == 201, created.text
     # Nothing half-written: no staged file left holding space, no blob, no row.
@@ -317,13 +325,17 @@ def test_a_deleted_sqlite_file_is_not_written_into(
     status, body, headers = readiness(client)
     assert status == 503, body
     assert headers["retry-after"].isdigit()
-    assert "was deleted while the server had it open" in body["database"], body
+    # "... deleted or replaced": the search index's next connection makes a new, empty
+    # file at the path, as any SQLite connection to a missing file does.
+    deleted = "the database file was deleted"
+    assert deleted in body["database"], body
 
     assert_storage_unavailable(
-        marketer.post("/v1/assets", json={"title": "Would be lost", "kind": "one_pager"})
+        marketer.post("/v1/assets", json={"title": "Would be lost", "kind": "one_pager"}),
+        deleted,
     )
     blobs_before = blob_files(settings)
-    assert_storage_unavailable(upload(marketer, text_file("lost"), "Would be lost too"))
+    assert_storage_unavailable(upload(marketer, text_file("lost"), "Would be lost too"), deleted)
     # The blob placed for the refused row was removed again.
     assert blob_files(settings) == blobs_before
 
@@ -339,7 +351,10 @@ def test_a_replaced_sqlite_file_is_not_written_into(
     os.replace(path.with_name("restored.db"), path)  # a restore while the server runs
 
     status, body, _ = readiness(client)
-    assert status == 503 and "was replaced while the server had it open" in body["database"]
+    assert status == 503, body
+    assert body["database"] == (
+        "error: the database file was deleted or replaced while the server had it open"
+    )
     assert_storage_unavailable(
         marketer.post("/v1/assets", json={"title": "Would be lost", "kind": "one_pager"})
     )
@@ -369,10 +384,11 @@ def test_a_read_only_database_refuses_writes_and_serves_reads(
 
     status, body, _ = readiness(client)
     assert status == 503 and body["database"] == "error: the database is read-only", body
+    read_only = "the database is read-only"
     assert_storage_unavailable(
-        marketer.post("/v1/assets", json={"title": "Refused", "kind": "one_pager"})
+        marketer.post("/v1/assets", json={"title": "Refused", "kind": "one_pager"}), read_only
     )
-    assert_storage_unavailable(marketer.post(f"/v1/assets/{asset['id']}/archive"))
+    assert_storage_unavailable(marketer.post(f"/v1/assets/{asset['id']}/archive"), read_only)
     assert marketer.get(f"/v1/assets/{asset['id']}").json()["status"] == "approved"
     assert rep.get("/v1/search", params={"q": "tunnel"}).status_code == 200
 
