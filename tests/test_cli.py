@@ -167,8 +167,8 @@ def test_check_passes_a_sound_catalogue_and_names_each_break(
     database_url: str, env: dict[str, str], tmp_path: Path
 ) -> None:
     """`baton check` is read-only: ok (exit 0) on a sound data folder; after a blob is
-    deleted, a stray blob added, approved words changed behind the review and a row removed
-    behind the index, it names each problem and exits 1."""
+    deleted, a stray blob added, another's bytes changed, approved words changed behind the
+    review and a row removed behind the index, it names each problem and exits 1."""
     env["BATON_DATABASE_URL"] = database_url
     data_dir = Path(env["BATON_DATA_DIR"])
     settings = Settings(database_url=database_url, data_dir=data_dir, admin_key="check-key")
@@ -199,6 +199,9 @@ def test_check_passes_a_sound_catalogue_and_names_each_break(
     stray = "ab" * 32
     (blobs / "ab" / "ab").mkdir(parents=True)
     (blobs / "ab" / "ab" / stray).write_bytes(b"nobody's")
+    sha = second["file"]["sha256"]
+    second_blob = blobs / sha[:2] / sha[2:4] / sha
+    second_blob.write_bytes(b"X" * second_blob.stat().st_size)  # same size, other bytes
     engine = sa.create_engine(database_url, poolclass=sa.NullPool)
     with engine.begin() as conn:
         conn.execute(
@@ -215,7 +218,13 @@ def test_check_passes_a_sound_catalogue_and_names_each_break(
     assert f"orphan-blob: {stray}" in found
     assert f"unreviewed: {second['id']}: approved, but its body differ" in found
     assert f"ghost-document: {ghost['id']}" in found
-    assert "4 problem(s)" in broken.stderr
+    assert f"damaged-blob: {second['id']}: blob {sha} holds other bytes" in found
+    assert "5 problem(s)" in broken.stderr
+    # Without re-reading the bytes, only what the sizes and names show.
+    quick = baton("check", "--no-hash", env=env)
+    assert quick.returncode == 1
+    assert "damaged-blob" not in quick.stdout
+    assert "4 problem(s)" in quick.stderr
     # Read-only: the check added or removed no file.
     removed = first_blob.relative_to(data_dir) / first["file"]["sha256"]
     added = Path("blobs/ab/ab") / stray
