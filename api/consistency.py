@@ -43,7 +43,7 @@ from search.base import SearchBackend, SearchFilters, SearchQuery
 from search.fts5 import Fts5Backend
 
 ROWS_BATCH = 500
-INDEX_PAGE = 100
+INDEX_PAGE = 500
 PENDING_LIMIT = 1_000_000
 
 
