@@ -66,7 +66,11 @@ UPLOAD_BODY: dict[str, Any] = {
         409: {"description": "the same bytes were uploaded before: `asset_id` names it"},
         413: {"description": "larger than BATON_MAX_UPLOAD_MB"},
         415: {"description": "not a type Baton reads"},
-        422: {"description": "corrupt, encrypted or unsafe file, or bad metadata"},
+        422: {
+            "description": (
+                "corrupt, encrypted or unsafe file, one that took too long to read, or bad metadata"
+            )
+        },
     },
 )
 def upload_asset(
