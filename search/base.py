@@ -138,6 +138,12 @@ class SearchResult:
     total: int
     facets: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
     corrected_query: str | None = None
+    # How the hits were found: "all" (every query word matched), "partial" (the
+    # partial-match fallback: only some words), "semantic" (only by meaning, no word
+    # matched) or "none" (no hits). "partial" and "semantic" are weak matches; the
+    # search log keeps the value for the content-gaps report. A backend that does not
+    # set it leaves "all"; the discovery service reads zero hits as "none".
+    match: str = "all"
 
 
 def empty_facets() -> dict[str, dict[str, int]]:
