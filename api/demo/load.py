@@ -218,8 +218,13 @@ def render_name(spec: corpus.Asset) -> str:
 
 
 def load_synonyms(session: Session, synonyms: dict[str, list[str]]) -> int:
-    """The search synonyms the company's reps use, as PUT /v1/search/synonyms sets them."""
-    return len(search_synonyms.replace_synonyms(session, synonyms))
+    """The search synonyms the company's reps use, added to the catalogue's own (a new
+    catalogue starts with the common business acronyms) as PUT /v1/search/synonyms sets
+    them."""
+    merged = search_synonyms.get_synonyms(session)
+    for term, values in synonyms.items():
+        merged[term] = [*merged.get(term, []), *values]
+    return len(search_synonyms.replace_synonyms(session, merged))
 
 
 def load_messaging_rules(session: Session, rules: list[dict[str, Any]]) -> int:

@@ -108,6 +108,7 @@ def test_last_word_matches_as_a_prefix(rep: Actor, library: Library) -> None:
 
 def test_synonyms_apply_both_ways(marketer: Actor, rep: Actor, library: Library) -> None:
     roi, case = library["roi_construction"]["id"], library["business_case"]["id"]
+    marketer.put("/v1/search/synonyms", json={})  # from a catalogue without any
     assert case not in ids(search(rep, "roi"))
     assert roi not in ids(search(rep, "return on investment"))
 
@@ -123,6 +124,23 @@ def test_synonyms_apply_both_ways(marketer: Actor, rep: Actor, library: Library)
     assert top(search(rep, "clinic"), 1) == [library["hospital_testimonial"]["id"]]
     # A multi-word synonym inside a longer query still counts as one word.
     assert top(search(rep, "return on investment manufacturers"), 1) == [case]
+
+
+def test_a_new_catalogue_knows_the_acronyms_reps_type(
+    marketer: Actor, rep: Actor, library: Library
+) -> None:
+    defaults = rep.get("/v1/search/synonyms").json()
+    assert sum(len(values) for values in defaults.values()) >= 60
+    assert "single sign-on" in defaults["sso"]
+    assert "return on investment" in defaults["roi"]
+    sso = publish(marketer, title="Okta single sign-on for field crews", body="One login.")
+    assert sso["id"] in ids(search(rep, "sso"))
+    assert library["business_case"]["id"] in ids(search(rep, "roi"))
+
+    # They are the marketers' to change: one removed stays removed.
+    del defaults["sso"]
+    assert "sso" not in marketer.put("/v1/search/synonyms", json=defaults).json()
+    assert sso["id"] not in ids(search(rep, "sso"))
 
 
 def test_synonyms_can_be_replaced_and_cleared(
