@@ -1,4 +1,4 @@
-"""Search-side tables: the search log and synonyms."""
+"""Search-side tables: the search log, the opens that followed a search, and synonyms."""
 
 from __future__ import annotations
 
@@ -26,6 +26,31 @@ class SearchLog(SQLModel, table=True):
     created_at: datetime = Field(
         default_factory=utcnow, sa_type=UTCDateTime, nullable=False, index=True
     )
+    # The id the search response gave (`search_id`), which clients pass back when they
+    # open a hit. A typing session's searches share one id, so one row (the latest query).
+    # Null only for rows logged before search ids existed.
+    search_id: str | None = Field(default=None, max_length=32, unique=True, index=True)
+    # How the hits were found: "all", "partial", "semantic" or "none" (search.base).
+    match: str = Field(default="all", max_length=16, sa_column_kwargs={"server_default": "all"})
+
+
+class SearchOpen(SQLModel, table=True):
+    """An asset opened (viewed, downloaded, ...) from a search's hits: once per search and
+    asset, however often it was opened. Written only for a search of the same caller."""
+
+    __tablename__ = "search_opens"
+
+    search_id: str = Field(primary_key=True, max_length=32)
+    asset_id: str = Field(
+        primary_key=True, foreign_key="assets.id", max_length=32, ondelete="CASCADE", index=True
+    )
+    # Who opened it (the searcher): the report asks whose clients pass search ids back.
+    user_id: str | None = Field(default=None, max_length=32, index=True)
+    role: str = Field(max_length=16)
+    # What the first open was: "view" (GET /v1/assets/{id}), "download" (its file), or the
+    # type of the usage event that named the search.
+    via: str = Field(max_length=32)
+    opened_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 
 
 class Synonym(SQLModel, table=True):
