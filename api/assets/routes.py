@@ -25,10 +25,13 @@ from api.deps import (
     MarketerDep,
     NowDep,
     PageDep,
+    SearchDep,
     SessionDep,
     SettingsDep,
     set_etag,
 )
+from api.discovery import service as discovery
+from api.discovery.routes import SearchIdParam
 from api.schemas import Page
 from api.taxonomy.facets import facet_parameters, terms_by_facet
 
@@ -75,10 +78,27 @@ def list_assets(
 
 @router.get("/{asset_id}", response_model=AssetOut)
 def get_asset(
-    asset_id: str, session: SessionDep, caller: CallerDep, now: NowDep, response: Response
+    asset_id: str,
+    session: SessionDep,
+    caller: CallerDep,
+    now: NowDep,
+    response: Response,
+    runtime: SearchDep,
+    search_id: SearchIdParam = None,
 ) -> AssetOut:
-    """The asset; its `ETag` header is its revision, for `If-Match` on a later write."""
+    """The asset; its `ETag` header is its revision, for `If-Match` on a later write.
+    Opened from a search's hits, `search_id` links this view to that search."""
     asset = visibility.get_visible(session, caller, asset_id, now=now)
+    if search_id:
+        discovery.link_open(
+            session,
+            caller,
+            search_id=search_id,
+            asset_id=asset.id,
+            via="view",
+            now=now,
+            search_log=runtime.log,
+        )
     set_etag(response, asset.revision)
     return presentation.present_one(session, asset, now=now)
 

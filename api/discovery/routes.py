@@ -26,6 +26,17 @@ router = APIRouter(prefix="/v1/search", tags=["search"])
 
 Repeatable = Query(description="repeatable; values of one filter are OR'ed")
 
+# `?search_id=` on the routes that open a hit: the `search_id` of the search it came from.
+SearchIdParam = Annotated[
+    str | None,
+    Query(
+        max_length=service.MAX_SEARCH_ID_CHARS,
+        description="the `search_id` of the search this hit was opened from: links the open "
+        "to that search for the content-gaps report (once per search and asset); an "
+        "unknown id or another caller's is ignored",
+    ),
+]
+
 
 @router.get("", response_model=SearchOut)
 @facet_parameters(lambda spec: Annotated[list[str] | None, Repeatable])
@@ -43,11 +54,21 @@ def search(
     status: Annotated[
         list[Status] | None, Query(description="marketers only; reps always get live assets")
     ] = None,
+    typing_session: Annotated[
+        str | None,
+        Query(
+            max_length=service.MAX_TYPING_SESSION_CHARS,
+            description="search as you type: the same id (any text the client chooses) on "
+            "every search while a rep types; the search log keeps one entry per session, "
+            "its latest query, and every search of it answers the same `search_id`",
+        ),
+    ] = None,
     **terms: list[str] | None,
 ) -> Response:
     """Relevance-ranked search with typo tolerance, stemming, prefix matching on the last
     word, synonyms, filters and facet counts. Empty `q` browses, most recently approved
-    first. Reps see live assets only."""
+    first. Reps see live assets only. The answer's `search_id` goes back with a hit the
+    client opens; `match` says how the hits were found."""
     found = service.search(
         session,
         caller,
@@ -59,6 +80,7 @@ def search(
             status=tuple(status or ()),
             limit=page.limit,
             offset=page.offset,
+            typing_session=typing_session,
         ),
         now=now,
         backend=runtime.backend,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal, get_args
+
 from pydantic import Field
 
 from api.assets.schemas import AssetBrief
@@ -18,7 +20,24 @@ class SearchHitOut(ResponseModel):
     )
 
 
+# How a search's hits were found: every word ("all"), only some ("partial"), only by
+# meaning ("semantic"), or nothing found ("none"). "partial" and "semantic" are weak.
+SearchMatch = Literal["all", "partial", "semantic", "none"]
+MATCHES: tuple[str, ...] = get_args(SearchMatch)
+WEAK_MATCHES: tuple[str, ...] = ("partial", "semantic")
+
+
 class SearchOut(ResponseModel):
+    search_id: str = Field(
+        description="this search's id: pass it back as `search_id` when opening a hit "
+        "(GET /v1/assets/{id}, its /file, or POST /v1/events), so the gaps report knows "
+        "which searches led somewhere; the same for every search of one `typing_session`"
+    )
+    match: SearchMatch = Field(
+        description="how the hits were found: `all` (every query word matched), `partial` "
+        "(only some words), `semantic` (only by meaning) or `none` (no hits); partial and "
+        "semantic are weak matches, counted by the gaps report"
+    )
     query: str
     corrected_query: str | None = Field(
         description="the query with its misspelt words corrected, when any was"

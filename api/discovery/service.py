@@ -1,13 +1,26 @@
-"""Searching the catalogue: who sees what, filters, the search log, and the hits' shape."""
+"""Searching the catalogue: who sees what, filters, the search log, and the hits' shape;
+and the link from a search to the hits opened from it.
+
+Every search answers with a `search_id` (its row in the search log) and `match`, how the
+hits were found. A typing session (the same `typing_session` sent while a rep types) gets
+one search id, derived from the caller and the session, so the log keeps one row per
+session: its latest query. A client passes the search id back when it opens a hit
+(`GET /v1/assets/{id}`, its file, or a usage event): `link_open` records that the search
+led to that asset, once per search and asset. A search id that is unknown or belongs to
+another caller is ignored: the open itself never fails because of it.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
@@ -15,8 +28,10 @@ from api.assets.kinds import Kind
 from api.assets.models import Asset, Status
 from api.assets.presentation import present_brief
 from api.assets.visibility import is_live
+from api.db import insert_for, new_id
 from api.discovery.log import SearchLogWriter
-from api.discovery.schemas import SearchHitOut, SearchOut
+from api.discovery.models import SearchLog, SearchOpen
+from api.discovery.schemas import MATCHES, SearchHitOut, SearchMatch, SearchOut
 from api.errors import Unavailable
 from api.metrics import Metrics
 from api.taxonomy.facets import FACETS
@@ -27,9 +42,16 @@ from search.base import (
     SearchBackend,
     SearchFilters,
     SearchQuery,
+    SearchResult,
     SearchUnavailable,
     empty_facets,
 )
+
+log = logging.getLogger("baton.search")
+
+# A search id or typing session a client sends back is at most this long.
+MAX_SEARCH_ID_CHARS = 64
+MAX_TYPING_SESSION_CHARS = 64
 
 
 @dataclass(frozen=True)
@@ -43,6 +65,8 @@ class SearchRequest:
     status: tuple[Status, ...] = ()
     limit: int = 20
     offset: int = 0
+    # The client's id of the typing session this search is part of (search as you type).
+    typing_session: str | None = None
 
     def logged_filters(self) -> dict[str, Any]:
         """The filters given, for the search log (empty ones left out)."""
@@ -77,6 +101,23 @@ def _query(request: SearchRequest, caller: Caller, now: datetime) -> SearchQuery
     )
 
 
+def search_id_for(caller: Caller, typing_session: str | None) -> str:
+    """A new search id; the same one for every search of a caller's typing session."""
+    if not typing_session:
+        return new_id()
+    who = f"{caller.role.value}\x00{caller.id}\x00{typing_session}".encode()
+    return "t" + hashlib.sha256(who).hexdigest()[:23]
+
+
+def match_of(result: SearchResult) -> SearchMatch:
+    """How the hits were found, as the backend says; no hits is always "none" (a backend
+    that does not tell leaves "all")."""
+    if result.total == 0:
+        return "none"
+    match = result.match if result.match in MATCHES else "all"
+    return "all" if match == "none" else match  # type: ignore[return-value]
+
+
 def search(
     session: Session,
     caller: Caller,
@@ -106,7 +147,11 @@ def search(
         if hit.id in assets and (not caller.is_rep or is_live(assets[hit.id], now))
     ]
     briefs = present_brief(session, [assets[hit.id] for hit in shown], now=now)
+    search_id = search_id_for(caller, request.typing_session)
+    match = match_of(result)
     out = SearchOut(
+        search_id=search_id,
+        match=match,
         query=request.q,
         corrected_query=result.corrected_query,
         total=result.total,
@@ -126,5 +171,55 @@ def search(
             total=result.total,
             role=caller.role.value,
             user_id=caller.user_id,
+            search_id=search_id,
+            match=match,
         )
     return out
+
+
+def link_open(
+    session: Session,
+    caller: Caller,
+    *,
+    search_id: str | None,
+    asset_id: str,
+    via: str,
+    now: datetime,
+    search_log: SearchLogWriter | None = None,
+) -> bool:
+    """Record that `caller` opened `asset_id` from the hits of their search `search_id`
+    (`via`: "view", "download" or a usage event's type); the caller has already been
+    shown the asset. Once per search and asset: a second open changes nothing, even two
+    at once. A search id that is missing, unknown or another caller's is ignored
+    (False). A search still queued for the log (`search_log`) counts as known."""
+    if not search_id or len(search_id) > MAX_SEARCH_ID_CHARS:
+        return False
+    me = (caller.role.value, caller.user_id)
+    owner = search_log.owner_of(search_id) if search_log is not None else None
+    if owner is None:
+        row = session.exec(
+            select(col(SearchLog.role), col(SearchLog.user_id)).where(
+                col(SearchLog.search_id) == search_id
+            )
+        ).first()
+        owner = None if row is None else (row[0], row[1])
+    if owner != me:
+        return False
+    insert = insert_for(session, SearchOpen).values(
+        search_id=search_id,
+        asset_id=asset_id,
+        user_id=caller.user_id,
+        role=caller.role.value,
+        via=via,
+        opened_at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.exec(insert.on_conflict_do_nothing(index_elements=["search_id", "asset_id"]))
+    except IntegrityError:
+        # The asset was deleted meanwhile: there is nothing left to link.
+        log.info(
+            "open of asset %s from search %s not linked: the asset is gone", asset_id, search_id
+        )
+        return False
+    return True

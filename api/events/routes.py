@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, status
 
-from api.deps import CallerDep, NowDep, SessionDep
+from api.deps import CallerDep, NowDep, SearchDep, SessionDep
 from api.events import service
 from api.events.schemas import (
     EventCreate,
@@ -20,9 +20,14 @@ router = APIRouter(prefix="/v1", tags=["usage"])
 
 
 @router.post("/events", status_code=status.HTTP_202_ACCEPTED, response_model=EventOut)
-def post_event(body: EventCreate, session: SessionDep, caller: CallerDep, now: NowDep) -> EventOut:
-    """Record a use of, or feedback on, an asset the caller can see (reps: live assets)."""
-    event = service.record_event(session, caller, **body.model_dump(), now=now)
+def post_event(
+    body: EventCreate, session: SessionDep, caller: CallerDep, now: NowDep, runtime: SearchDep
+) -> EventOut:
+    """Record a use of, or feedback on, an asset the caller can see (reps: live assets).
+    With `search_id`, the asset is linked to the caller's search it was found by."""
+    event = service.record_event(
+        session, caller, **body.model_dump(), now=now, search_log=runtime.log
+    )
     return EventOut.model_validate({**event.model_dump(), "id": str(event.id)})
 
 

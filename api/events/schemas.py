@@ -15,6 +15,7 @@ from api.events.models import EventType, Outcome
 from api.schemas import NulFree, RequestModel, ResponseModel
 
 MAX_OPPORTUNITY_ID = 200
+MAX_SEARCH_ID = 64  # as GET /v1/assets/{id}?search_id= takes it
 MAX_META_KEYS = 20
 MAX_META_KEY_CHARS = 64
 MAX_META_TEXT_CHARS = 500
@@ -89,6 +90,14 @@ class EventCreate(RequestModel):
             f"context, e.g. {{'source': 'extension'}}: a flat object of at most "
             f"{MAX_META_KEYS} keys whose values are text (≤ {MAX_META_TEXT_CHARS} characters), "
             f"numbers, true/false or null; at most {MAX_META_BYTES} bytes"
+        ),
+    )
+    search_id: Annotated[str, StringConstraints(max_length=MAX_SEARCH_ID), NulFree] | None = Field(
+        default=None,
+        description=(
+            "the `search_id` of the search the asset was found by: links the asset to "
+            "that search for the content-gaps report, once per search and asset (every "
+            "type but not_helpful); an unknown id or another caller's is ignored"
         ),
     )
 

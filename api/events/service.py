@@ -29,6 +29,8 @@ from sqlmodel import Session, col, func, select
 
 from api.assets.visibility import ensure_visible
 from api.db import insert_for
+from api.discovery.log import SearchLogWriter
+from api.discovery.service import link_open
 from api.errors import invalid_from
 from api.events.models import Event, EventType, OpportunityOutcome, Outcome
 from api.events.schemas import (
@@ -64,18 +66,39 @@ def record_event(
     type: EventType | str,
     opportunity_id: str | None = None,
     meta: dict[str, Any] | None = None,
+    search_id: str | None = None,
     now: datetime,
+    search_log: SearchLogWriter | None = None,
 ) -> Event:
     """Record what `caller` did with an asset at `now`: one append-only row.
 
     The asset must be visible to the caller (a rep: live), else 404; an unknown type or
-    oversized meta is 422.
+    oversized meta is 422. With the `search_id` of the caller's search the asset was found
+    by, the event (any type but `not_helpful`) also links the asset to that search, once
+    per search and asset (`api.discovery.service.link_open`); another caller's or an
+    unknown search id is ignored.
     """
     data = _validated(
         EventCreate,
-        {"asset_id": asset_id, "type": type, "opportunity_id": opportunity_id, "meta": meta},
+        {
+            "asset_id": asset_id,
+            "type": type,
+            "opportunity_id": opportunity_id,
+            "meta": meta,
+            "search_id": search_id,
+        },
     )
     ensure_visible(session, caller, data.asset_id, now=now)
+    if data.search_id and data.type is not EventType.not_helpful:
+        link_open(
+            session,
+            caller,
+            search_id=data.search_id,
+            asset_id=data.asset_id,
+            via=data.type.value,
+            now=now,
+            search_log=search_log,
+        )
     event = Event(
         asset_id=data.asset_id,
         type=data.type.value,

@@ -16,9 +16,12 @@ from api.deps import (
     ExtractorDep,
     MarketerDep,
     NowDep,
+    SearchDep,
     SessionDep,
     SettingsDep,
 )
+from api.discovery import service as discovery
+from api.discovery.routes import SearchIdParam
 from api.files import service
 from api.files.receive import UploadDep
 from api.taxonomy.facets import FACETS
@@ -105,10 +108,27 @@ def upload_asset(
     responses={200: {"description": "the original bytes", "content": {"*/*": {}}}},
 )
 def get_file(
-    asset_id: str, session: SessionDep, caller: CallerDep, now: NowDep, blobs: BlobsDep
+    asset_id: str,
+    session: SessionDep,
+    caller: CallerDep,
+    now: NowDep,
+    blobs: BlobsDep,
+    runtime: SearchDep,
+    search_id: SearchIdParam = None,
 ) -> FileResponse:
-    """The asset's original file, as an attachment with its content type and name."""
+    """The asset's original file, as an attachment with its content type and name.
+    Downloaded from a search's hits, `search_id` links this download to that search."""
     path, info = service.file_of(session, caller, asset_id, blobs=blobs, now=now)
+    if search_id:
+        discovery.link_open(
+            session,
+            caller,
+            search_id=search_id,
+            asset_id=asset_id,
+            via="download",
+            now=now,
+            search_log=runtime.log,
+        )
     return FileResponse(
         path,
         background=BackgroundTask(blobs.unpin, path),
