@@ -35,6 +35,12 @@ class ZeroResultSearch(ResponseModel):
     last_searched_at: datetime
 
 
+class WeakSearch(ResponseModel):
+    query: str = Field(description="the normalised query the searches share")
+    count: int = Field(description="searches of it that found nothing useful")
+    last_searched_at: datetime
+
+
 class ExpiringAsset(AssetBrief):
     days_left: int = Field(description="whole days until it expires (0: within a day)")
 
@@ -59,6 +65,7 @@ class ListTotals(ResponseModel):
 
     unanswered_questions: int
     zero_result_searches: int
+    weak_searches: int
     expiring: int
     expired: int
     unused: int
@@ -79,6 +86,12 @@ class ContentGapsReport(ResponseModel):
     coverage: list[CoverageCell]
     unanswered_questions: list[UnansweredQuestion]
     zero_result_searches: list[ZeroResultSearch]
+    weak_searches: list[WeakSearch] = Field(
+        description="reps' searches that found nothing useful, by normalised query, most "
+        "frequent first: searches with hits, none of which was opened from them, that "
+        "either matched only weakly (`match` partial or semantic) or came from a rep whose "
+        "client passes search ids back (from the first search it linked an open to)"
+    )
     expiring: list[ExpiringAsset]
     expired: list[ExpiredAsset]
     unused: list[UnusedAsset]

@@ -3,6 +3,12 @@
 - coverage: live assets for every stage × industry pair, zeros included;
 - unanswered questions: customer questions no live asset answers, most asked first;
 - zero-result searches: what reps searched for and found nothing, by normalised query;
+- weak searches: what reps searched for and found nothing useful, by normalised query:
+  searches with hits from which no hit was opened (`search_opens`), and which either
+  matched only weakly (`match` partial or semantic) or were made by a rep whose client
+  passes search ids back, at or after the first search it linked an open to (a client
+  that never sends them back says nothing about opens, so its searches with full
+  matches are not counted);
 - expiring (live, expiring within 30 days), expired (approved but past `expires_at`);
 - unused: live assets without any event in the last 90 days (or in `since`–`until`),
   new ones included: an asset nobody has touched yet is unused, and says so ("never");
@@ -27,7 +33,8 @@ from api.assets.models import Asset, AssetTerm, Status
 from api.assets.presentation import present_brief
 from api.assets.schemas import AssetBrief
 from api.assets.visibility import live_clause
-from api.discovery.models import SearchLog
+from api.discovery.models import SearchLog, SearchOpen
+from api.discovery.schemas import WEAK_MATCHES
 from api.errors import Invalid
 from api.events.models import Event, EventType
 from api.events.service import count_where
@@ -42,6 +49,7 @@ from api.reports.schemas import (
     LowRatedAsset,
     UnansweredQuestion,
     UnusedAsset,
+    WeakSearch,
     ZeroResultSearch,
 )
 from api.taxonomy.models import Facet, Term
@@ -83,6 +91,7 @@ def content_gaps(
 
     unanswered, unanswered_total = _unanswered(session, now=now, limit=limit)
     searches, searches_total = _zero_result_searches(session, since=since, until=until, limit=limit)
+    weak, weak_total = _weak_searches(session, since=since, until=until, limit=limit)
     expiring = _expiring(session, now=now)
     expired = _expired(session, now=now)
     unused = _unused(session, now=now, since=unused_since, until=until)
@@ -102,6 +111,7 @@ def content_gaps(
         coverage=_coverage(session, now=now, stages=stages, industries=industries),
         unanswered_questions=unanswered,
         zero_result_searches=searches,
+        weak_searches=weak,
         expiring=[
             ExpiringAsset(**dict(briefs[a.id]), days_left=_days_left(a, now))
             for (a,) in expiring[:limit]
@@ -115,6 +125,7 @@ def content_gaps(
         totals=ListTotals(
             unanswered_questions=unanswered_total,
             zero_result_searches=searches_total,
+            weak_searches=weak_total,
             expiring=len(expiring),
             expired=len(expired),
             unused=len(unused),
@@ -214,6 +225,53 @@ def _zero_result_searches(
     return [
         ZeroResultSearch(query=query, count=count, last_searched_at=last)
         for query, count, last in rows
+    ], total
+
+
+def _weak_searches(
+    session: Session, *, since: datetime | None, until: datetime, limit: int
+) -> tuple[list[WeakSearch], int]:
+    opened = sa.exists().where(col(SearchOpen.search_id) == col(SearchLog.search_id))
+    # When each rep's client first passed a search id back: the time of the earliest
+    # search an open was linked to. Their searches from then on without an open count.
+    linked = aliased(SearchLog)
+    first_linked = (
+        select(
+            col(SearchOpen.user_id).label("user_id"),
+            func.min(col(linked.created_at)).label("at"),
+        )
+        .join(linked, col(linked.search_id) == col(SearchOpen.search_id))
+        .where(col(SearchOpen.role) == Role.rep.value)
+        .group_by(col(SearchOpen.user_id))
+        .subquery()
+    )
+    searches_count = func.count()
+    last_searched = func.max(col(SearchLog.created_at))
+    searches = (
+        select(col(SearchLog.normalized_query), searches_count, last_searched)
+        .select_from(SearchLog)
+        .outerjoin(first_linked, first_linked.c.user_id == col(SearchLog.user_id))
+        .where(
+            col(SearchLog.role) == Role.rep.value,
+            col(SearchLog.total) > 0,
+            col(SearchLog.normalized_query) != "",
+            *_window(col(SearchLog.created_at), since, until),
+            sa.not_(opened),
+            sa.or_(
+                col(SearchLog.match).in_(WEAK_MATCHES),
+                col(SearchLog.created_at) >= first_linked.c.at,
+            ),
+        )
+        .group_by(col(SearchLog.normalized_query))
+    )
+    total = session.exec(select(func.count()).select_from(searches.subquery())).one()
+    rows = session.exec(
+        searches.order_by(
+            searches_count.desc(), last_searched.desc(), col(SearchLog.normalized_query)
+        ).limit(limit)
+    ).all()
+    return [
+        WeakSearch(query=query, count=count, last_searched_at=last) for query, count, last in rows
     ], total
 
 

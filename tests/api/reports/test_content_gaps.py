@@ -137,6 +137,7 @@ def test_totals_and_generated_at(marketer: Actor, gaps_corpus: Corpus) -> None:
     assert body["totals"] == {
         "unanswered_questions": 3,
         "zero_result_searches": 5,
+        "weak_searches": 0,
         "expiring": 2,
         "expired": 2,
         "unused": 2,
