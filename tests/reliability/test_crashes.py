@@ -29,7 +29,7 @@ from tests.reliability.harness import BatonServer, baton_env, check, check_settl
 
 UPLOADERS = 4
 ACKNOWLEDGED_BEFORE_KILL = 12
-IMPORT_FILES = 160
+IMPORT_FILES = 180
 COMMIT_EVERY = 100  # `baton ingest` commits every 100 files
 DAY = 24 * 3600
 
@@ -179,7 +179,7 @@ def test_kill_9_during_ingest_then_ingest_again(
                     break
                 time.sleep(0.05)
             assert first.poll() is None, "the import ended before it could be killed"
-            time.sleep(random.Random(3).uniform(0.0, 0.5))
+            time.sleep(random.Random(3).uniform(0.0, 0.1))
             first.kill()
             first.wait(timeout=30)
         committed = len(_assets(engine))

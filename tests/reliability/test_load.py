@@ -260,6 +260,8 @@ def test_mixed_load_loses_no_acknowledged_write(
             except BaseException as exc:
                 failures.append(exc)
 
+        # The extraction workers start at the first upload: before the clock runs.
+        marketers[0].upload()
         started = time.monotonic()
         until = started + SECONDS
         threads = [threading.Thread(target=run, args=(w, until)) for w in [*marketers, *reps]]
