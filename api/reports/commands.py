@@ -69,8 +69,8 @@ def gaps(
     """Write the content-gaps report as JSON, CSV or an HTML page.
 
     The same report as GET /v1/reports/content-gaps: coverage of every stage and industry,
-    unanswered questions, searches that found nothing, expiring, expired, unused and
-    low-rated assets.
+    unanswered questions, searches that found nothing or nothing useful, expiring,
+    expired, unused and low-rated assets.
     """
     window = (_moment(since, "--since"), _moment(until, "--until"))
     settings = get_settings()

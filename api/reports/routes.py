@@ -43,7 +43,8 @@ ReportDep = Annotated[ContentGapsReport, Depends(content_gaps_report)]
 @router.get("/content-gaps", response_model=ContentGapsReport)
 def content_gaps(report: ReportDep) -> ContentGapsReport:
     """Where reps lack content: coverage of every stage × industry pair, unanswered
-    questions, searches that found nothing, expiring, expired, unused and low-rated assets."""
+    questions, searches that found nothing or nothing useful, expiring, expired, unused and
+    low-rated assets."""
     return report
 
 
