@@ -2,7 +2,7 @@
 
 from api.assets.models import Asset, AssetQuestion, AssetTag, AssetTerm, AssetVersion
 from api.changes.models import Change, ChangeConsumer
-from api.discovery.models import SearchLog, Synonym
+from api.discovery.models import SearchLog, SearchOpen, Synonym
 from api.events.models import Event, OpportunityOutcome
 from api.messaging.models import MessagingRule
 from api.questions.models import Question
@@ -23,6 +23,7 @@ __all__ = [
     "OpportunityOutcome",
     "Question",
     "SearchLog",
+    "SearchOpen",
     "Synonym",
     "Term",
     "User",

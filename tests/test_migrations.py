@@ -22,6 +22,7 @@ TABLES = {
     "events",
     "opportunity_outcomes",
     "search_log",
+    "search_opens",
     "synonyms",
     "messaging_rules",
     "changes",
