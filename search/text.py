@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from rapidfuzz.distance import OSA
 from rapidfuzz.process import extract
@@ -118,3 +118,72 @@ def clip_marked(text: str, limit: int) -> str:
         out.append(MARK_END_TAG)
     clipped = "".join(out).replace(MARK_TAG + MARK_END_TAG, "")
     return clipped.rstrip() + ellipsis
+
+
+# --- what a query's words say beyond themselves --------------------------------------------
+
+# English words that carry grammar, not meaning (a short list in the spirit of the usual
+# IR stop lists). They still match, and a query made only of them still finds titles that
+# hold them, but in a partial match they count for little.
+STOP_WORDS = frozenset(
+    """a about above after again against all also am an and any are as at be because been
+    before being below between both but by can could did do does doing done down during
+    each either few for from further get gets got had has have having he her here hers him
+    his how i if in into is it its itself just let me more most my no nor not of off on once
+    only or other our ours out over own per please same she should so some such than that
+    the their theirs them then there these they this those through to too under until up
+    us very was we were what when where which while who whom whose why will with would you
+    your yours""".split()
+)
+# A query starting with one of these (or holding a "?") is asked as a question.
+QUESTION_STARTS = frozenset(
+    """how what which who whom whose when where why can could do does did is are was were
+    will would should shall may might has have any""".split()
+)
+# Words naming a kind of collateral, as reps type them, by kind. Compared by Porter stem,
+# so plurals match ("case studies", "decks").
+KIND_PHRASES: dict[str, tuple[tuple[str, ...], ...]] = {
+    "case_study": (("case", "study"), ("customer", "story"), ("success", "story")),
+    "testimonial": (("testimonial",),),
+    "email_template": (("email", "template"), ("email",), ("e", "mail"), ("template",)),
+    "ebook": (("ebook",), ("e", "book")),
+    "white_paper": (("white", "paper"), ("whitepaper",)),
+    "talking_point": (("talking", "point"),),
+    "one_pager": (("one", "pager"), ("onepager",), ("1", "pager")),
+    "battlecard": (("battlecard",), ("battle", "card")),
+    "presentation": (("presentation",), ("deck",), ("slide", "deck"), ("slides",)),
+}
+
+
+def is_question(text: str) -> bool:
+    """Whether a query is asked as a question: a "?", or a question word first and at
+    least three words."""
+    found = words(text)
+    return "?" in text or (len(found) >= 3 and found[0] in QUESTION_STARTS)
+
+
+def kind_spans(
+    query_words: Sequence[str], stem: Callable[[str], str]
+) -> list[tuple[int, int, str]]:
+    """Where the query names a kind of collateral: (start, number of words, kind), longest
+    phrase first at each position, words compared by `stem` (a Porter stemmer)."""
+    phrases = sorted(
+        (
+            (tuple(stem(w) for w in phrase), kind)
+            for kind, options in KIND_PHRASES.items()
+            for phrase in options
+        ),
+        key=lambda pair: -len(pair[0]),
+    )
+    stems = [stem(w) for w in query_words]
+    spans: list[tuple[int, int, str]] = []
+    i = 0
+    while i < len(stems):
+        for phrase, kind in phrases:
+            if tuple(stems[i : i + len(phrase)]) == phrase:
+                spans.append((i, len(phrase), kind))
+                i += len(phrase)
+                break
+        else:
+            i += 1
+    return spans

@@ -4,22 +4,40 @@ The rarer groups and the filters go to FTS5 as one expression; a group found in 
 of the documents or more is fetched once as a packed mask; the lists are intersected with
 numpy. Visibility at the query's instant is judged on the in-memory `Mirror`. What a
 search fetched is remembered (`Memo`) until the index next changes.
+
+When no visible document matches every required group, the partial-match fallback
+weighs each group by how much information it carries (`weight`: its IDF over the index,
+much less for a stop word or a word in COMMON_SHARE of the documents or more, less for a
+word common in general English) and keeps every document matching an informative group
+(any group, when none is informative), with the weight it covers. One pass over each
+group's list: the cost does not grow with the number of word subsets.
 """
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
+from wordfreq import zipf_frequency
 
-from search.base import MatchMode
+from search.base import COMMON_SHARE, MatchMode
 from search.fts5.plan import Group, Plan, all_of, where
+from search.fts5.schema import TEXT_COLUMNS, facet_token
 from search.fts5.state import Cursor
+from search.text import STOP_WORDS, quote
 
-EXACT_FALLBACK_GROUPS = 6
+# What a stop word and a word in COMMON_SHARE of the documents or more weigh, relative
+# to their IDF.
+STOP_FACTOR = 0.1
+COMMON_FACTOR = 0.25
+# General-English commonness (wordfreq's Zipf scale, 7 for "the", 3 for "overtime"):
+# from GENERAL_ZIPF up, a word weighs less, down to GENERAL_FLOOR of its IDF.
+GENERAL_ZIPF = 5.0
+GENERAL_SLOPE = 0.35
+GENERAL_FLOOR = 0.3
 
 
 @dataclass(frozen=True, eq=False)
@@ -30,6 +48,61 @@ class Candidates:
     hits: NDArray[np.int64]
     # Whether the text requires every group of the plan (not after a fallback, not ANY).
     every_group: bool
+    # After the partial-match fallback: the weight each hit covers (aligned with `hits`),
+    # and the weight of the whole query.
+    covered: NDArray[np.float64] | None = None
+    weight: float = 0.0
+    # The groups that rank the fallback's hits with BM25 (the rarer ones matched).
+    ranking: tuple[Group, ...] = field(default=())
+
+    @property
+    def share(self) -> float:
+        """How much of the query the best hit covers (1 when every group matched)."""
+        if self.every_group or self.covered is None or not len(self.covered):
+            return 1.0 if len(self.hits) else 0.0
+        return float(self.covered.max()) / max(self.weight, 1e-9)
+
+
+@lru_cache(maxsize=100_000)
+def general_factor(word: str) -> float:
+    """1 for a word rare in general English, less for a common one ("new", "make")."""
+    zipf = zipf_frequency(word, "en")
+    if zipf <= GENERAL_ZIPF:
+        return 1.0
+    return max(GENERAL_FLOOR, 1.0 - GENERAL_SLOPE * (zipf - GENERAL_ZIPF))
+
+
+def idf(found: int, documents: int) -> float:
+    """Inverse document frequency (BM25's, always above 0)."""
+    return math.log(1.0 + (documents - found + 0.5) / (found + 0.5))
+
+
+def word_weight(word: str, found: int, documents: int) -> float:
+    """What one word found in `found` of `documents` documents weighs."""
+    weight = idf(found, documents) * general_factor(word)
+    if word in STOP_WORDS:
+        weight *= STOP_FACTOR
+    if found >= COMMON_SHARE * max(documents, 1):
+        weight *= COMMON_FACTOR
+    return weight
+
+
+def weight(cursor: Cursor, group: Group) -> float:
+    """What a group weighs: its IDF over the whole index, with the factors of
+    `word_weight` (its least common word decides them)."""
+    found = len(_matching(cursor, where(group.expression(), None) or ""))
+    documents = max(cursor.mirror.count, found, 1)
+    return word_weight(_rarest(group), found, documents)
+
+
+def _rarest(group: Group) -> str:
+    """The word of a group that decides its weight's factors (the most telling one)."""
+    return min(group.words, key=lambda w: (w in STOP_WORDS, -general_factor(w)))
+
+
+def informative(group: Group, found: int, documents: int) -> bool:
+    """Whether a group says something: not only stop words, not in COMMON_SHARE or more."""
+    return not group.stop and found < COMMON_SHARE * max(documents, 1)
 
 
 def exists(cursor: Cursor, expression: str) -> bool:
@@ -55,7 +128,9 @@ def visible(cursor: Cursor, expression: str | None, live_at: float | None) -> ND
 def find(cursor: Cursor, plan: Plan) -> Candidates | None:
     """The text expression and its visible hits; None when nothing matches.
 
-    ALL: every group; else the most groups any visible document matches. ANY: any group.
+    ALL: every required group; else the partial-match fallback (`_covering`). A query
+    made only of kind words ("case studies") matches them as text or the kind itself.
+    ANY: any group.
     """
     groups = plan.groups
 
@@ -69,12 +144,68 @@ def find(cursor: Cursor, plan: Plan) -> Candidates | None:
         text = " OR ".join(g.expression() for g in chosen)
         hits = attempt(text)
         return Candidates(text, hits, every_group=False) if len(hits) else None
-    text = all_of(groups)
+    if not plan.required:
+        return _kind_only(cursor, plan)
+    text = all_of(plan.required)
     hits = _every_group(cursor, plan)
-    if len(hits) or len(groups) == 1:
+    if len(hits) or len(plan.groups) == 1:
         return Candidates(text, hits, every_group=True) if len(hits) else None
-    fallback = _most_words(groups, attempt)
-    return Candidates(*fallback, every_group=False) if fallback else None
+    return _covering(cursor, plan)
+
+
+def _kind_only(cursor: Cursor, plan: Plan) -> Candidates | None:
+    """Only kind words: the documents of those kinds, and those holding the words."""
+    text = all_of(plan.groups)
+    hits = visible(cursor, _or_kind(text, plan.kinds, plan.filters), plan.live_at)
+    return Candidates(text, hits, every_group=True) if len(hits) else None
+
+
+def _or_kind(text: str, kinds: tuple[str, ...], filters: str | None) -> str:
+    """A MATCH expression: `text` in the text columns or a document of one of `kinds`."""
+    tokens = " OR ".join(quote(facet_token("kind", k)) for k in kinds)
+    expression = f"({TEXT_COLUMNS} : ({text}) OR {{facets}} : ({tokens}))"
+    return f"{expression} AND {filters}" if filters else expression
+
+
+def _covering(cursor: Cursor, plan: Plan) -> Candidates | None:
+    """The partial-match fallback: every visible document matching an informative
+    group (any group when none is), with the weight of the groups it matches."""
+    documents = max(cursor.mirror.count, 1)
+    size = len(cursor.mirror.present)
+    covered = np.zeros(size, np.float64)
+    chosen = np.zeros(size, bool)
+    anything = np.zeros(size, bool)
+    total = 0.0
+    ranking: list[Group] = []
+    for group in plan.groups:
+        if group.kind is None:
+            everywhere = where(group.expression(), None) or ""
+            expression = where(group.expression(), plan.filters)
+        else:
+            # Kind words match as text or as the kind itself (not required: a boost).
+            everywhere = _or_kind(group.expression(), (group.kind,), None)
+            expression = _or_kind(group.expression(), (group.kind,), plan.filters)
+        found = len(_matching(cursor, everywhere))
+        group_weight = word_weight(_rarest(group), found, max(documents, found))
+        total += group_weight
+        rows = visible(cursor, expression, plan.live_at)
+        rows = rows[rows < size]
+        if not len(rows):
+            continue
+        covered[rows] += group_weight
+        anything[rows] = True
+        if informative(group, found, documents):
+            chosen[rows] = True
+            ranking.append(group)
+    if not chosen.any():
+        chosen = anything
+    hits = np.flatnonzero(chosen).astype(np.int64)
+    if not len(hits):
+        return None
+    text = " OR ".join(g.expression() for g in (ranking or plan.groups))
+    return Candidates(
+        text, hits, every_group=False, covered=covered[hits], weight=total, ranking=tuple(ranking)
+    )
 
 
 def _matching(cursor: Cursor, expression: str) -> NDArray[np.int32]:
@@ -145,32 +276,3 @@ def _every_group(cursor: Cursor, plan: Plan) -> NDArray[np.int64]:
     if plan.live_at is not None:
         rowids = mirror.live(rowids, plan.live_at)
     return rowids
-
-
-def _most_words(
-    groups: Sequence[Group], attempt: Callable[[str], NDArray[np.int64]]
-) -> tuple[str, NDArray[np.int64]] | None:
-    """The expression matching the most groups any visible document matches."""
-    # Fall back to the most words: groups matching nothing can never count.
-    sizes = {id(g): len(attempt(g.expression())) for g in groups}
-    alive = [g for g in groups if sizes[id(g)]]
-    if not alive:
-        return None
-    if len(alive) > EXACT_FALLBACK_GROUPS:
-        # Too many subsets to try: drop the rarest groups first until something matches.
-        alive.sort(key=lambda g: -sizes[id(g)])
-        while alive:
-            text = all_of(alive)
-            hits = attempt(text)
-            if len(hits):
-                return text, hits
-            alive.pop()
-        return None
-    for size in range(len(alive), 0, -1):
-        found = [
-            subset for subset in itertools.combinations(alive, size) if len(attempt(all_of(subset)))
-        ]
-        if found:
-            text = " OR ".join(f"({all_of(subset)})" for subset in found)
-            return text, attempt(text)
-    return None

@@ -3,25 +3,35 @@
 User words become quoted FTS5 string tokens only (never syntax). Each query word is a
 group of alternatives: the word (stemmed by FTS5), its synonyms (phrases too), typo
 corrections from the in-memory vocabulary when the index does not know the word, and for
-the last word a prefix plus the completions a stemmed prefix would miss. Filters are
-facet tokens in the same MATCH. No statement runs here but `Lexicon.probe`, asked only
-whether the index matches a word the vocabulary does not hold.
+the last word a prefix plus the completions a stemmed prefix would miss. Two adjacent
+words whose concatenation is an indexed word are one group ("roll out" also matches
+"rollout"). Filters are facet tokens in the same MATCH. No statement runs here but
+`Lexicon.probe`, asked only whether the index matches a word the vocabulary does not hold.
+
+Intent (MatchMode.ALL only): words naming a kind of collateral ("case study", "deck") are
+groups of their own that are not required to match (`Plan.kinds` boosts those kinds), and
+a query asked as a question (`Plan.question`) also finds the assets whose linked customer
+questions say the same thing (`search.fts5.questions`). A word the index knows only by
+its stem ("referal" stems to "refer") also gets a second reading with its typo correction
+(`Plan.reading`); the search keeps whichever reading matches the whole query better.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from search.base import COMMON_SHARE, MatchMode, SearchFilters, SearchQuery
 from search.fts5.schema import TEXT_COLUMNS, facet_token
 from search.fts5.state import Synonyms
 from search.highlight import Highlighter, stem
-from search.text import phrase, quote, words
+from search.text import STOP_WORDS, is_question, kind_spans, phrase, quote, words
 from search.vocabulary import Vocabulary
 
 MAX_QUERY_WORDS = 64
 MAX_SYNONYM_WORDS = 6
+# Two adjacent words are also tried joined when the joined word has this many letters.
+COMPOUND_MIN = 5
 
 
 @dataclass(frozen=True)
@@ -37,6 +47,13 @@ class Group:
     phrases: tuple[tuple[str, ...], ...] = ()
     # In how many documents its most common word appears (from the vocabulary).
     frequency: int = 0
+    # The kind of collateral these words name (not required to match: a boost).
+    kind: str | None = None
+
+    @property
+    def stop(self) -> bool:
+        """Whether every word of the group is a stop word (it counts for little)."""
+        return all(w in STOP_WORDS for w in self.words)
 
     def expression(self) -> str:
         """The group as one FTS5 expression: any of its alternatives."""
@@ -59,6 +76,8 @@ class Plan:
     """One search decided: word groups (rare and common), filters, instant and page."""
 
     groups: tuple[Group, ...]
+    # The groups every hit must match (all but the kind words).
+    required: tuple[Group, ...]
     # Groups whose words are in fewer than COMMON_SHARE of the documents rank; the
     # others (BM25 barely weighs them) only select.
     rare: tuple[Group, ...]
@@ -73,6 +92,11 @@ class Plan:
     cap: int
     facets: bool
     highlights: bool
+    # Kinds of collateral the query names (boosted), and whether it is asked as a question.
+    kinds: tuple[str, ...] = ()
+    question: bool = False
+    # The same query with the words the index knows only by stem respelled, if any.
+    reading: Plan | None = None
 
     @property
     def need(self) -> int:
@@ -90,15 +114,33 @@ class Plan:
 
 def build(query: SearchQuery, lexicon: Lexicon, candidate_cap: int) -> Plan:
     """The plan for `query`; `candidate_cap` applies when the query sets no limit."""
-    groups = _groups(lexicon, query.text)
+    intent = query.match is MatchMode.ALL
+    groups, respelled = _groups(lexicon, query.text, intent=intent)
+    plan = _plan(query, lexicon, candidate_cap, groups)
+    if intent:
+        plan = replace(plan, question=is_question(query.text))
+    if respelled:
+        reading = tuple(respelled.get(i, g) for i, g in enumerate(groups))
+        plan = replace(
+            plan,
+            reading=replace(_plan(query, lexicon, candidate_cap, reading), question=plan.question),
+        )
+    return plan
+
+
+def _plan(
+    query: SearchQuery, lexicon: Lexicon, candidate_cap: int, groups: tuple[Group, ...]
+) -> Plan:
     corrected = None
     if any(g.correction for g in groups):
         corrected = " ".join(g.correction or " ".join(g.words) for g in groups)
+    required = tuple(g for g in groups if g.kind is None)
     limit = COMMON_SHARE * max(lexicon.documents, 1)
     return Plan(
         groups=groups,
-        rare=tuple(g for g in groups if g.frequency < limit),
-        common=tuple(g for g in groups if g.frequency >= limit),
+        required=required,
+        rare=tuple(g for g in required if g.frequency < limit),
+        common=tuple(g for g in required if g.frequency >= limit),
         filters=filter_expression(query.filters),
         corrected=corrected,
         match=query.match,
@@ -108,6 +150,7 @@ def build(query: SearchQuery, lexicon: Lexicon, candidate_cap: int) -> Plan:
         cap=query.candidate_limit or candidate_cap,
         facets=query.facets,
         highlights=query.highlights,
+        kinds=tuple(dict.fromkeys(g.kind for g in groups if g.kind)),
     )
 
 
@@ -148,22 +191,84 @@ def _by_stem(candidates: Iterable[str], exclude: Iterable[str] = ()) -> list[str
     return kept
 
 
-def _groups(lexicon: Lexicon, text: str) -> tuple[Group, ...]:
-    """Query words grouped with their synonyms, typo corrections and completions."""
+def _groups(
+    lexicon: Lexicon, text: str, *, intent: bool = False
+) -> tuple[tuple[Group, ...], dict[int, Group]]:
+    """Query words grouped with their synonyms, typo corrections and completions; and, by
+    position, the second reading of the groups the index knows only by stem."""
     query_words = words(text)[:MAX_QUERY_WORDS]
+    kinds = {start: (size, kind) for start, size, kind in kind_spans(query_words, stem)}
+    if not intent:
+        kinds = {}
     groups: list[Group] = []
+    respelled: dict[int, Group] = {}
     i = 0
     while i < len(query_words):
-        size = 1
-        for length in range(min(MAX_SYNONYM_WORDS, len(query_words) - i), 1, -1):
-            if tuple(query_words[i : i + length]) in lexicon.synonyms:
-                size = length
-                break
+        size, kind = kinds.get(i, (1, None))
+        if kind is None:
+            for length in range(min(MAX_SYNONYM_WORDS, len(query_words) - i), 1, -1):
+                if tuple(query_words[i : i + length]) in lexicon.synonyms:
+                    size = length
+                    break
         group_words = tuple(query_words[i : i + size])
         last = i + size == len(query_words)
-        groups.append(_group(lexicon, group_words, last=last))
+        if kind is None and size == 1 and not last:
+            joined = query_words[i] + query_words[i + 1]
+            if _joinable(lexicon, query_words[i], query_words[i + 1]):
+                groups.append(_compound(lexicon, (query_words[i], query_words[i + 1]), joined))
+                i += 2
+                continue
+        group = _group(lexicon, group_words, last=last)
+        if kind is not None:
+            group = replace(group, kind=kind)
+        else:
+            other = _respelled(lexicon, group, last=last)
+            if other is not None:
+                respelled[len(groups)] = other
+        groups.append(group)
         i += size
-    return tuple(groups)
+    return tuple(groups), respelled
+
+
+def _joinable(lexicon: Lexicon, first: str, second: str) -> bool:
+    """Whether two adjacent query words may also match as one indexed word."""
+    joined = first + second
+    return (
+        len(first) >= 2
+        and len(second) >= 2
+        and len(joined) >= COMPOUND_MIN
+        and joined in lexicon.vocabulary
+        and (first, second) not in lexicon.synonyms
+    )
+
+
+def _compound(lexicon: Lexicon, pair: tuple[str, str], joined: str) -> Group:
+    """Two words that match apart (both) or joined ("roll out" or "rollout")."""
+    first, second = pair
+    vocabulary = lexicon.vocabulary
+    return Group(
+        words=pair,
+        alternatives=(f"({quote(first)} AND {quote(second)})", quote(joined)),
+        terms=(first, second, joined),
+        frequency=max(
+            vocabulary.docs(joined), min(vocabulary.docs(first), vocabulary.docs(second))
+        ),
+    )
+
+
+def _respelled(lexicon: Lexicon, group: Group, *, last: bool) -> Group | None:
+    """A word the vocabulary does not hold that the index matches only by its stem
+    ("referal" stems to "refer"): the group of its nearest typo correction, or None."""
+    if len(group.words) != 1 or group.correction is not None:
+        return None
+    word = group.words[0]
+    if word in lexicon.vocabulary or (last and lexicon.vocabulary.completions(word)):
+        return None
+    corrections = _by_stem(lexicon.vocabulary.corrections(word), exclude=[word])
+    if not corrections:
+        return None
+    other = _group(lexicon, (corrections[0],), last=last)
+    return replace(other, words=group.words, correction=corrections[0])
 
 
 def _token(alternative: Sequence[str]) -> str:

@@ -5,6 +5,11 @@ only, for at most the plan's `cap` rows; with more hits the most recently indexe
 title/question/tag matches are ranked first. When every word is common, title matches
 come first, most recently indexed first. bm25() is computed for every row it is asked
 about: the cap bounds that cost.
+
+After the partial-match fallback the hits are ordered by the weight of the query they
+cover (`Candidates.covered`; a hit of a kind the query names covers the kind words),
+then by BM25 over the informative groups (for at most `cap` rows), then newest.
+When every word matched, hits of the kinds the query names come first (`boosted`).
 """
 
 from __future__ import annotations
@@ -41,6 +46,8 @@ def rank(cursor: Cursor, plan: Plan, found: Candidates) -> Ranked:
     recently indexed first.
     """
     hits = found.hits
+    if found.covered is not None:
+        return _rank_covering(cursor, plan, found)
     full = where(found.text, plan.filters)
     assert full is not None
     if found.every_group and plan.common:
@@ -49,7 +56,8 @@ def rank(cursor: Cursor, plan: Plan, found: Candidates) -> Ranked:
         visible = set(hits.tolist())
         scored = [(r, -s) for r, s in _scored(cursor, full, None) if r in visible]
         scored.sort(key=lambda pair: (-pair[1], -pair[0]))
-        return scored
+        # Hits the text does not match (a named kind's documents) follow, newest first.
+        return _fill(scored, {r for r, _ in scored}, hits, plan.need)
     allowed = _allowed(cursor.mirror, hits)
     ranked: Ranked = []
     seen: set[int] = set()
@@ -70,6 +78,62 @@ def rank(cursor: Cursor, plan: Plan, found: Candidates) -> Ranked:
         if len(ranked) >= plan.need:
             return ranked
     return _fill(ranked, seen, hits, plan.need)
+
+
+def boosted(cursor: Cursor, plan: Plan, found: Candidates) -> Ranked:
+    """`rank`, with the hits of the kinds the query names first when every word matched."""
+    if not plan.kinds or not found.every_group:
+        return rank(cursor, plan, found)
+    wanted = of_kinds(cursor.mirror, plan.kinds, found.hits)
+    ranked: Ranked = []
+    for part in (found.hits[wanted], found.hits[~wanted]):
+        if len(part) and len(ranked) < plan.need:
+            ranked = stack(ranked, rank(cursor, plan, Candidates(found.text, part, True)))
+    return ranked
+
+
+def of_kinds(
+    mirror: Mirror, kinds: tuple[str, ...], rowids: NDArray[np.int64]
+) -> NDArray[np.bool_]:
+    """Which of `rowids` are of one of `kinds`."""
+    codes = [mirror.kinds.codes[k] for k in kinds if k in mirror.kinds.codes]
+    return np.isin(mirror.kind[rowids], codes)
+
+
+def stack(first: Ranked, then: Ranked) -> Ranked:
+    """`first` above `then`: `first`'s scores are raised, if need be, above `then`'s."""
+    if not first or not then:
+        return first + then
+    lift = max(0.0, then[0][1] - first[-1][1] + 0.001)
+    return [(r, s + lift) for r, s in first] + then
+
+
+def _rank_covering(cursor: Cursor, plan: Plan, found: Candidates) -> Ranked:
+    """The fallback's order: covered weight, BM25, newest."""
+    hits = found.hits
+    assert found.covered is not None
+    covered = found.covered
+    bm25 = np.zeros(len(hits))
+    if found.ranking:
+        expression = where(" OR ".join(g.expression() for g in found.ranking), plan.filters)
+        assert expression is not None
+        cap = None if len(hits) <= plan.cap else plan.cap
+        scored = _scored(cursor, expression, cap)
+        if scored:
+            rowids = np.fromiter((r for r, _ in scored), np.int64, len(scored))
+            scores = np.fromiter((-s for _, s in scored), np.float64, len(scored))
+            where_in = np.searchsorted(hits, rowids)
+            inside = where_in < len(hits)
+            inside[inside] = hits[where_in[inside]] == rowids[inside]
+            bm25[where_in[inside]] = scores[inside]
+    order = np.lexsort((-hits, -bm25, -np.round(covered, 6)))[: plan.need]
+    ranked: Ranked = []
+    previous = np.inf
+    for i in order.tolist():
+        score = min(previous, float(covered[i]) + 0.01 * float(bm25[i]))
+        ranked.append((int(hits[i]), score))
+        previous = score
+    return ranked
 
 
 def _rank_rare(cursor: Cursor, plan: Plan, found: Candidates) -> Ranked:

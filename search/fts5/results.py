@@ -8,24 +8,46 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+from numpy.typing import NDArray
+
 from search.base import BODY_SNIPPET_CHARS, SearchHit, SearchResult, empty_facets
-from search.fts5.candidates import find, visible
+from search.fts5.candidates import Candidates, find, visible
 from search.fts5.plan import Group, Plan, where
-from search.fts5.ranking import rank
+from search.fts5.questions import near_duplicates
+from search.fts5.ranking import Ranked, boosted, stack
 from search.fts5.state import Cursor
 from search.text import quote
 
 
 def answer(cursor: Cursor, plan: Plan) -> SearchResult:
-    """The result of `plan` on the snapshot `cursor` reads."""
+    """The result of `plan` on the snapshot `cursor` reads.
+
+    `match`: "all" when the hits match every required word (or a linked question says
+    what the query asks), "partial" after the partial-match fallback, "none" without hits.
+    """
     if not plan.groups:
         return _browse(cursor, plan)
-    found = find(cursor, plan)
+    plan, found = _reading(cursor, plan)
+    answers = near_duplicates(cursor, plan) if plan.question else {}
     corrected = _visible_correction(cursor, plan)
-    if found is None:
-        return SearchResult(hits=[], total=0, facets=empty_facets(), corrected_query=corrected)
+    if found is None and not answers:
+        return SearchResult(
+            hits=[], total=0, facets=empty_facets(), corrected_query=corrected, match="none"
+        )
     mirror = cursor.mirror
-    ranked = rank(cursor, plan, found)
+    first: Ranked = sorted(answers.items(), key=lambda pair: (-pair[1], -pair[0]))
+    hits = np.asarray(sorted(answers), np.int64)
+    ranked = first[: plan.need]
+    if found is not None:
+        rest = found.hits
+        if answers:
+            rest = found.hits[~np.isin(found.hits, hits)]
+            hits = np.union1d(found.hits, hits)
+        else:
+            hits = found.hits
+        if len(rest) and len(ranked) < plan.need:
+            ranked = stack(ranked, boosted(cursor, plan, _subset(found, rest)))
     page = ranked[plan.offset : plan.need]
     highlights = _highlights(cursor, plan, [r for r, _ in page]) if plan.highlights else {}
     return SearchResult(
@@ -37,10 +59,36 @@ def answer(cursor: Cursor, plan: Plan) -> SearchResult:
             )
             for rowid, score in page
         ],
-        total=len(found.hits),
-        facets=mirror.facet_counts(found.hits) if plan.facets else empty_facets(),
+        total=len(hits),
+        facets=mirror.facet_counts(hits) if plan.facets else empty_facets(),
         corrected_query=corrected,
+        match="all" if answers or (found is not None and found.every_group) else "partial",
     )
+
+
+def _subset(found: Candidates, rowids: NDArray[np.int64]) -> Candidates:
+    """`found` restricted to `rowids` (ascending, all among its hits)."""
+    if len(rowids) == len(found.hits):
+        return found
+    covered = None
+    if found.covered is not None:
+        covered = found.covered[np.isin(found.hits, rowids)]
+    return Candidates(found.text, rowids, found.every_group, covered, found.weight, found.ranking)
+
+
+def _reading(cursor: Cursor, plan: Plan) -> tuple[Plan, Candidates | None]:
+    """The plan and its candidates, or its second reading (words the index knew only by
+    stem respelled) when that matches the whole query at least as well: every word
+    rather than some, or a larger share of the query's weight."""
+    found = find(cursor, plan)
+    if plan.reading is None:
+        return plan, found
+    other = find(cursor, plan.reading)
+    if other is None:
+        return plan, found
+    if found is None or (other.every_group, other.share) >= (found.every_group, found.share):
+        return plan.reading, other
+    return plan, found
 
 
 def _visible_correction(cursor: Cursor, plan: Plan) -> str | None:

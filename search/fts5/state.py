@@ -74,6 +74,8 @@ class Cursor:
     conn: sqlite3.Connection
     mirror: Mirror
     memo: Memo
+    # The words indexed and in how many documents (for weighing words).
+    vocabulary: Vocabulary
 
 
 class State:
@@ -90,7 +92,7 @@ class State:
 
     def cursor(self, conn: sqlite3.Connection) -> Cursor:
         """What one search reads: `conn`'s snapshot and the current mirror and memo."""
-        return Cursor(conn=conn, mirror=self.mirror, memo=self.memo)
+        return Cursor(conn=conn, mirror=self.mirror, memo=self.memo, vocabulary=self.vocabulary)
 
     def refresh(self, conn: sqlite3.Connection) -> None:
         """Bring the mirror, vocabulary and synonyms up to the snapshot `conn` reads."""
