@@ -9,9 +9,14 @@ the next search.
 Differences from the FTS5 backend, by Meilisearch's own design: the fallback when not
 every word matches is Meilisearch's `matchingStrategy: "last"` (drop words from the end,
 rank by words matched), and `corrected_query` is always null (Meilisearch does not say
-which typo it forgave). Meilisearch has no "any of these words": `MatchMode.ANY` (the
-salient words of a deal, for suggestions) is one federated multi-search of the whole
-text and of each word alone, merged by weighted ranking score, without facet counts.
+which typo it forgave). `match` is read from the ranking-score details of the best hit:
+"all" when its "words" rule matched every query word, else "partial"; "none" without
+hits. Kind words and question phrasing get no special treatment here (Meilisearch has no
+per-query boost by attribute value): they count as ordinary words, which the "last"
+strategy drops first when they end the query. Meilisearch has no "any of these words":
+`MatchMode.ANY` (the salient words of a deal, for suggestions) is one federated
+multi-search of the whole text and of each word alone, merged by weighted ranking score,
+without facet counts.
 """
 
 from __future__ import annotations
@@ -117,6 +122,7 @@ def search_parameters(query: SearchQuery) -> dict[str, Any]:
     params: dict[str, Any] = {
         "attributesToRetrieve": ["id"],
         "showRankingScore": True,
+        "showRankingScoreDetails": True,
         "matchingStrategy": "last",
     }
     if query.offset % query.limit == 0:
@@ -200,7 +206,33 @@ def result_from_response(response: Mapping[str, Any], *, highlights: bool = True
         for name in FACETS
     }
     total = response.get("totalHits", response.get("estimatedTotalHits", len(hits)))
-    return SearchResult(hits=hits, total=int(total), facets=facets, corrected_query=None)
+    return SearchResult(
+        hits=hits,
+        total=int(total),
+        facets=facets,
+        corrected_query=None,
+        match=match_from_hits(response.get("hits", [])),
+    )
+
+
+def match_from_hits(hits: Sequence[Mapping[str, Any]]) -> str:
+    """ "all" when the best hit matched every query word (its "words" ranking rule), else
+    "partial"; "none" without hits. Hits ranked first by words matched, so the best hit
+    has the most; a hit without details (no words rule, e.g. browsing) counts as all."""
+    if not hits:
+        return "none"
+    best = max(hits, key=_words_matched)
+    words = (best.get("_rankingScoreDetails") or {}).get("words")
+    if not words:
+        return "all"
+    matched, most = words.get("matchingWords"), words.get("maxMatchingWords")
+    return "all" if matched is None or most is None or matched >= most else "partial"
+
+
+def _words_matched(hit: Mapping[str, Any]) -> float:
+    words = (hit.get("_rankingScoreDetails") or {}).get("words") or {}
+    most = words.get("maxMatchingWords") or 0
+    return (words.get("matchingWords") or 0) / most if most else 1.0
 
 
 def _score(hit: Mapping[str, Any]) -> float:

@@ -14,6 +14,7 @@ from search.meili import (
     filter_expression,
     filter_value,
     index_settings,
+    match_from_hits,
     result_from_response,
     search_parameters,
 )
@@ -177,3 +178,20 @@ def test_federated_hits_rank_by_their_weighted_score() -> None:
     result = result_from_response(response, highlights=False)
     assert [(h.id, h.score) for h in result.hits] == [("a1", 0.72), ("a2", 0.6)]
     assert result.total == 2
+
+
+def test_match_is_read_from_the_words_ranking_rule() -> None:
+    params = search_parameters(SearchQuery(text="roi construction"))
+    assert params["showRankingScoreDetails"] is True
+
+    def hit(matched: int, most: int) -> dict[str, object]:
+        words = {"order": 0, "matchingWords": matched, "maxMatchingWords": most, "score": 1.0}
+        return {"id": "a", "_rankingScore": 0.5, "_rankingScoreDetails": {"words": words}}
+
+    assert match_from_hits([hit(2, 2), hit(1, 2)]) == "all"
+    assert match_from_hits([hit(1, 3), hit(2, 3)]) == "partial"
+    assert match_from_hits([]) == "none"
+    assert match_from_hits([{"id": "a", "_rankingScore": 1.0}]) == "all"  # browsing
+    response = {"hits": [hit(1, 2)], "totalHits": 1}
+    assert result_from_response(response, highlights=False).match == "partial"
+    assert result_from_response({"hits": [], "totalHits": 0}).match == "none"
