@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test test-reliability test-sqlite system-packages lint format install install-dev bench-search bench-ingest bench-extraction bench-suggest bench-messaging bench-events clean
+.PHONY: run test test-reliability test-sqlite system-packages lint format install install-dev bench-search bench-ingest bench-extraction bench-suggest bench-messaging bench-events semantic-model clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -72,6 +72,13 @@ bench-events: install-dev
 .PHONY: eval-search
 eval-search: install-dev
 	$(BIN)/python -m bench.eval_search $(BENCH_ARGS)
+
+# Rebuilds the semantic search model (search/models/minilm-l6-int8/model.onnx) in a
+# throwaway venv with torch==2.13.0 pinned and checks it is byte-identical to the committed
+# file. About 1 GB of downloads and a few minutes: by hand only, never in CI.
+.PHONY: semantic-model
+semantic-model:
+	scripts/build_semantic_model.sh
 
 format: install-dev
 	$(BIN)/ruff format .
