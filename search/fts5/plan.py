@@ -195,7 +195,8 @@ def _groups(
     lexicon: Lexicon, text: str, *, intent: bool = False
 ) -> tuple[tuple[Group, ...], dict[int, Group]]:
     """Query words grouped with their synonyms, typo corrections and completions; and, by
-    position, the second reading of the groups the index knows only by stem."""
+    position, the second reading of the groups the index knows only by stem. Without
+    `intent` (MatchMode.ANY) there are no kind words and no second readings."""
     query_words = words(text)[:MAX_QUERY_WORDS]
     kinds = {start: (size, kind) for start, size, kind in kind_spans(query_words, stem)}
     if not intent:
@@ -221,7 +222,7 @@ def _groups(
         group = _group(lexicon, group_words, last=last)
         if kind is not None:
             group = replace(group, kind=kind)
-        else:
+        elif intent:
             other = _respelled(lexicon, group, last=last)
             if other is not None:
                 respelled[len(groups)] = other
