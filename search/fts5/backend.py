@@ -7,24 +7,31 @@ from collections.abc import Iterable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 
-from search.base import SearchDocument, SearchQuery, SearchResult
-from search.fts5 import plan, schema, store
+from search.base import MatchMode, SearchDocument, SearchQuery, SearchResult
+from search.fts5 import plan, schema, semantic, store
 from search.fts5.candidates import exists
 from search.fts5.connections import Connections
 from search.fts5.results import answer
 from search.fts5.state import State
+from search.semantic import Embedder
 
 
 class Fts5Backend:
-    """SQLite FTS5 search. `path` is the SQLite file (the catalogue's own, or its own)."""
+    """SQLite FTS5 search. `path` is the SQLite file (the catalogue's own, or its own).
+    With an `embedder`, documents are embedded as they are written and searches fuse the
+    documents close in meaning with the keyword ranking (`search.fts5.semantic`)."""
 
     name = "sqlite"
 
-    def __init__(self, path: str | Path, *, candidate_cap: int = 1000) -> None:
+    def __init__(
+        self, path: str | Path, *, candidate_cap: int = 1000, embedder: Embedder | None = None
+    ) -> None:
         self.path = str(path)
         self.candidate_cap = candidate_cap
+        self.embedder = embedder
         self._connections = Connections(self.path)
         self._state = State()
+        self._vectors = semantic.Vectors()
 
     # --- lifecycle ---------------------------------------------------------------------
 
@@ -44,6 +51,25 @@ class Fts5Backend:
         """Close every connection."""
         self._connections.close()
 
+    def semantic_health(self) -> str:
+        """`"ok"`, `"off"`, or `"unavailable: ..."` when the model does not load."""
+        if self.embedder is None:
+            return "off"
+        try:
+            self.embedder.load()
+        except Exception as exc:
+            return f"unavailable: {type(exc).__name__}: {exc}"[:200]
+        return "ok"
+
+    def _embed(self, conn: sqlite3.Connection, docs: Sequence[SearchDocument]) -> None:
+        if self.embedder is None or not docs:
+            return
+        try:
+            semantic.write(conn, docs, self.embedder)
+        except Exception as exc:
+            # Never fail the writer's transaction (the catalogue's own on SQLite).
+            semantic.embedding_failed(exc)
+
     def health(self) -> str:
         """`"ok"`, or the SQLite error reading the index."""
         try:
@@ -57,10 +83,12 @@ class Fts5Backend:
     def write(self, conn: sqlite3.Connection, docs: Sequence[SearchDocument]) -> None:
         """Add or replace documents within the transaction open on `conn`."""
         store.write(conn, docs)
+        self._embed(conn, docs)
 
     def remove(self, conn: sqlite3.Connection, ids: Sequence[str]) -> None:
         """Remove documents within the transaction open on `conn`."""
         store.remove(conn, ids)
+        semantic.remove(conn, ids)
 
     def write_synonyms(
         self, conn: sqlite3.Connection, synonyms: Mapping[str, Sequence[str]]
@@ -74,11 +102,13 @@ class Fts5Backend:
         """Add or replace documents."""
         with self._connections.writing() as conn:
             store.write(conn, docs)
+            self._embed(conn, docs)
 
     def delete(self, ids: Sequence[str]) -> None:
         """Remove documents (unknown ids are ignored)."""
         with self._connections.writing() as conn:
             store.remove(conn, ids)
+            semantic.remove(conn, ids)
 
     def set_synonyms(self, synonyms: Mapping[str, Sequence[str]]) -> None:
         """Replace the synonyms."""
@@ -89,12 +119,19 @@ class Fts5Backend:
         """Remove every document."""
         with self._connections.writing() as conn:
             store.clear(conn)
+            semantic.clear(conn)
 
     def rebuild(self, docs: Iterable[SearchDocument], synonyms: Mapping[str, Sequence[str]]) -> int:
         """Replace everything in one transaction; give the oldest documents first so that
         the newest get the largest rowids."""
         with self._connections.writing() as conn:
-            indexed = store.rebuild(conn, docs, synonyms)
+            if self.embedder is None:
+                indexed = store.rebuild(conn, docs, synonyms)
+            else:
+                # Vectors of unchanged text are kept, the others embedded on the way.
+                passing, finish = semantic.rebuilding(conn, docs, self.embedder)
+                indexed = store.rebuild(conn, passing, synonyms)
+                finish()
         return indexed
 
     def count(self) -> int:
@@ -115,4 +152,9 @@ class Fts5Backend:
                 documents=cursor.mirror.count,
                 probe=partial(exists, cursor),
             )
-            return answer(cursor, plan.build(query, lexicon, self.candidate_cap))
+            meaning = None
+            if self.embedder is not None and query.match is MatchMode.ALL and query.text.strip():
+                meaning = semantic.Meaning(
+                    query=self.embedder.query(query.text), loaded=self._vectors.refresh(conn)
+                )
+            return answer(cursor, plan.build(query, lexicon, self.candidate_cap), meaning)

@@ -7,6 +7,7 @@ marked in Python on the page's hits (`search.highlight`).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -16,25 +17,30 @@ from search.fts5.candidates import Candidates, find, visible
 from search.fts5.plan import Group, Plan, where
 from search.fts5.questions import near_duplicates
 from search.fts5.ranking import Ranked, boosted, stack
+from search.fts5.semantic import DEPTH, Meaning
 from search.fts5.state import Cursor
 from search.text import quote
 
 
-def answer(cursor: Cursor, plan: Plan) -> SearchResult:
+def answer(cursor: Cursor, plan: Plan, meaning: Meaning | None = None) -> SearchResult:
     """The result of `plan` on the snapshot `cursor` reads.
 
     `match`: "all" when the hits match every required word (or a linked question says
-    what the query asks), "partial" after the partial-match fallback, "none" without hits.
+    what the query asks), "partial" after the partial-match fallback, "semantic" when
+    only documents close in `meaning` were found (`search.fts5.semantic`), "none" without
+    hits.
     """
     if not plan.groups:
         return _browse(cursor, plan)
+    asked = plan
+    if meaning is not None:
+        # The keyword ranking deep enough to be fused (DEPTH).
+        deeper = max(plan.limit, DEPTH - plan.offset)
+        reading = plan.reading and replace(plan.reading, limit=deeper)
+        plan = replace(plan, limit=deeper, reading=reading)
     plan, found = _reading(cursor, plan)
     answers = near_duplicates(cursor, plan) if plan.question else {}
     corrected = _visible_correction(cursor, plan)
-    if found is None and not answers:
-        return SearchResult(
-            hits=[], total=0, facets=empty_facets(), corrected_query=corrected, match="none"
-        )
     mirror = cursor.mirror
     first: Ranked = sorted(answers.items(), key=lambda pair: (-pair[1], -pair[0]))
     hits = np.asarray(sorted(answers), np.int64)
@@ -48,7 +54,14 @@ def answer(cursor: Cursor, plan: Plan) -> SearchResult:
             hits = found.hits
         if len(rest) and len(ranked) < plan.need:
             ranked = stack(ranked, boosted(cursor, plan, _subset(found, rest)))
-    page = ranked[plan.offset : plan.need]
+    match = "all" if answers or (found is not None and found.every_group) else "partial"
+    if meaning is not None:
+        hits, ranked, match = meaning.fuse(cursor, asked, hits, ranked, match)
+    if not len(hits):
+        return SearchResult(
+            hits=[], total=0, facets=empty_facets(), corrected_query=corrected, match="none"
+        )
+    page = ranked[asked.offset : asked.need]
     highlights = _highlights(cursor, plan, [r for r, _ in page]) if plan.highlights else {}
     return SearchResult(
         hits=[
@@ -62,7 +75,7 @@ def answer(cursor: Cursor, plan: Plan) -> SearchResult:
         total=len(hits),
         facets=mirror.facet_counts(hits) if plan.facets else empty_facets(),
         corrected_query=corrected,
-        match="all" if answers or (found is not None and found.every_group) else "partial",
+        match=match,
     )
 
 

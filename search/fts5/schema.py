@@ -10,6 +10,7 @@ Tables (all named `fts_*`, which the catalogue's migrations ignore):
   rowids are never reused and a larger rowid means more recently indexed.
 - `fts_words`: every indexed word and in how many documents (typo correction, prefixes).
 - `fts_synonyms`, `fts_meta`.
+- `fts_vectors`: the documents' embeddings, by chunk (`search/fts5/semantic.py`).
 """
 
 from __future__ import annotations
@@ -50,6 +51,20 @@ DROP TABLE IF EXISTS fts_docs;
 DROP TABLE IF EXISTS fts_words;
 DROP TABLE IF EXISTS fts_synonyms;
 DROP TABLE IF EXISTS fts_meta;
+DROP TABLE IF EXISTS fts_vectors;
+"""
+
+# The documents' embeddings by chunk, float16 (search/fts5/semantic.py); added beside an
+# index of the same SCHEMA_VERSION without rebuilding it.
+VECTORS = """
+CREATE TABLE IF NOT EXISTS fts_vectors (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    asset_id TEXT NOT NULL,
+    chunk INTEGER NOT NULL,
+    hash TEXT NOT NULL,
+    vector BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS fts_vectors_asset ON fts_vectors(asset_id);
 """
 
 FACET_CODES = {
@@ -80,6 +95,7 @@ def install(conn: sqlite3.Connection) -> None:
     if exists:
         row = conn.execute("SELECT value FROM fts_meta WHERE key = 'schema'").fetchone()
         if row is not None and row[0] == SCHEMA_VERSION:
+            _install_vectors(conn)
             return
         for statement in DROP.strip().split(";"):
             if statement.strip():
@@ -92,3 +108,10 @@ def install(conn: sqlite3.Connection) -> None:
     )
     conn.execute("INSERT OR REPLACE INTO fts_meta(key, value) VALUES ('synonyms', '0')")
     conn.execute("INSERT OR REPLACE INTO fts_meta(key, value) VALUES ('generation', '0')")
+    _install_vectors(conn)
+
+
+def _install_vectors(conn: sqlite3.Connection) -> None:
+    for statement in VECTORS.strip().split(";"):
+        if statement.strip():
+            conn.execute(statement)

@@ -1,0 +1,245 @@
+"""Semantic search in the embedded index: the documents' vectors and their fusion with the
+keyword ranking.
+
+Storage: `fts_vectors` in the index's SQLite file (so vectors survive restarts and follow
+the index's transactions): one row per chunk of a document, float16 (half the disk; the
+model's int8 weights make the lost precision irrelevant), keyed by asset id, with the
+fingerprint of the text embedded: a document written again with the same text is never
+embedded again, its vectors are copied to fresh rows (the loader reads rows by id, so a
+rewritten document's vectors reach the searches' memory with its new rowid).
+
+Memory: every loaded chunk as float32 (numpy has no fast float16 product), with the rowid
+it belongs to. Rows of removed or rewritten documents stay until the next full reload;
+they are never shown, since only visible rowids are scored.
+
+Fusion (reciprocal rank fusion, k = RRF_K): a document's score is
+KEYWORD_WEIGHT / (k + keyword rank) + SEMANTIC_WEIGHT / (k + semantic rank), over the top
+`DEPTH` of each ranking. Ranks rather than scores: BM25 and cosine are on scales that do
+not compare, and a rank is robust to either drifting. Only documents whose best chunk is
+at least `search.semantic.FLOOR` close enter the semantic ranking, so a query with nothing
+close in meaning adds nothing, and one with no words found finds nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from search.base import SearchDocument
+from search.fts5.candidates import visible
+from search.fts5.plan import Plan
+from search.fts5.ranking import Ranked
+from search.fts5.state import Cursor
+from search.semantic import DIMENSIONS, FLOOR, Embedder, best_chunk, chunks, fingerprint
+
+log = logging.getLogger("baton.search")
+
+RRF_K = 60
+KEYWORD_WEIGHT = 1.0
+SEMANTIC_WEIGHT = 1.0
+# How deep each ranking is fused (and at least the requested page).
+DEPTH = 50
+# A full reload of the vectors when this share of the loaded rows is stale.
+STALE_SHARE = 0.3
+
+
+# --- writing ---------------------------------------------------------------------------
+
+
+def _pack(vector: NDArray[np.float32]) -> bytes:
+    return vector.astype(np.float16).tobytes()
+
+
+def write(conn: sqlite3.Connection, docs: Sequence[SearchDocument], embedder: Embedder) -> int:
+    """Store the vectors of `docs` (after their rows), embedding only changed text; within
+    the transaction open on `conn`. Returns how many chunks were embedded."""
+    pending: list[tuple[str, str, list[str]]] = []
+    kept: list[tuple[str, list[tuple[int, str, bytes]]]] = []
+    for doc in docs:
+        texts = chunks(doc)
+        digest = fingerprint(texts)
+        old = conn.execute(
+            "SELECT chunk, hash, vector FROM fts_vectors WHERE asset_id = ? ORDER BY chunk",
+            (doc.id,),
+        ).fetchall()
+        if old and all(row[1] == digest for row in old):
+            kept.append((doc.id, old))
+        else:
+            pending.append((doc.id, digest, texts))
+    vectors = embedder.embed([t for _, _, texts in pending for t in texts]) if pending else None
+    conn.executemany(
+        "DELETE FROM fts_vectors WHERE asset_id = ?",
+        [(a,) for a, _ in kept] + [(a,) for a, _, _ in pending],
+    )
+    rows: list[tuple[str, int, str, bytes]] = []
+    for asset_id, old in kept:
+        rows.extend((asset_id, chunk, digest, blob) for chunk, digest, blob in old)
+    at = 0
+    for asset_id, digest, texts in pending:
+        assert vectors is not None
+        for chunk in range(len(texts)):
+            rows.append((asset_id, chunk, digest, _pack(vectors[at])))
+            at += 1
+    conn.executemany(
+        "INSERT INTO fts_vectors(asset_id, chunk, hash, vector) VALUES (?, ?, ?, ?)", rows
+    )
+    return at
+
+
+def remove(conn: sqlite3.Connection, ids: Sequence[str]) -> None:
+    """Drop the vectors of `ids` within the transaction open on `conn`."""
+    conn.executemany("DELETE FROM fts_vectors WHERE asset_id = ?", [(i,) for i in ids])
+
+
+def clear(conn: sqlite3.Connection) -> None:
+    """Drop every vector within the transaction open on `conn`."""
+    conn.execute("DELETE FROM fts_vectors")
+
+
+def rebuilding(
+    conn: sqlite3.Connection,
+    docs: Iterable[SearchDocument],
+    embedder: Embedder,
+    *,
+    batch: int = 64,
+) -> tuple[Iterator[SearchDocument], Callable[[], None]]:
+    """`docs` passed through (to the rows' rebuild), their vectors written in batches on
+    the way, and a function to call at the end that writes the last batch and drops the
+    vectors of documents no longer indexed. Unchanged text keeps its vectors."""
+    seen: set[str] = set()
+    waiting: list[SearchDocument] = []
+
+    def flush() -> None:
+        if waiting:
+            write(conn, waiting, embedder)
+            waiting.clear()
+
+    def passing() -> Iterator[SearchDocument]:
+        for doc in docs:
+            seen.add(doc.id)
+            waiting.append(doc)
+            if len(waiting) >= batch:
+                flush()
+            yield doc
+
+    def finish() -> None:
+        flush()
+        stale = [
+            a for (a,) in conn.execute("SELECT DISTINCT asset_id FROM fts_vectors") if a not in seen
+        ]
+        remove(conn, stale)
+
+    return passing(), finish
+
+
+# --- memory ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """The chunks' vectors in memory (float32) and the rowid each belongs to."""
+
+    vectors: NDArray[np.float32]
+    owners: NDArray[np.int64]
+    upto: int
+    stored: int
+
+
+EMPTY = Loaded(np.zeros((0, DIMENSIONS), np.float32), np.zeros(0, np.int64), 0, 0)
+
+
+class Vectors:
+    """The vectors searches read, brought up to the snapshot at the start of each search."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.loaded = EMPTY
+
+    def refresh(self, conn: sqlite3.Connection) -> Loaded:
+        highest, stored = conn.execute("SELECT max(id), count(*) FROM fts_vectors").fetchone()
+        highest = highest or 0
+        current = self.loaded
+        if highest <= current.upto and stored == current.stored:
+            return current
+        with self._lock:
+            current = self.loaded
+            if highest <= current.upto and stored == current.stored:
+                return current
+            stale = len(current.owners) - current.stored
+            if highest < current.upto or stale + (current.stored - stored) > STALE_SHARE * max(
+                stored, 1
+            ):
+                current = EMPTY
+            rows = conn.execute(
+                "SELECT v.id, d.rowid, v.vector FROM fts_vectors v"
+                " JOIN fts_docs d ON d.asset_id = v.asset_id WHERE v.id > ? ORDER BY v.id",
+                (current.upto,),
+            ).fetchall()
+            if rows:
+                added = np.frombuffer(b"".join(r[2] for r in rows), np.float16)
+                vectors = np.concatenate(
+                    [current.vectors, added.reshape(-1, DIMENSIONS).astype(np.float32)]
+                )
+                owners = np.concatenate(
+                    [current.owners, np.fromiter((r[1] for r in rows), np.int64, len(rows))]
+                )
+            else:
+                vectors, owners = current.vectors, current.owners
+            self.loaded = Loaded(vectors, owners, max(highest, current.upto), stored)
+            return self.loaded
+
+
+# --- searching ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Meaning:
+    """A query's vector and the vectors it is compared with."""
+
+    query: NDArray[np.float32]
+    loaded: Loaded
+    floor: float = FLOOR
+
+    def close(self, cursor: Cursor, plan: Plan) -> Ranked:
+        """Visible documents (filters, instant) at least `floor` close, closest first."""
+        loaded = self.loaded
+        if not len(loaded.owners):
+            return []
+        shown = visible(cursor, plan.filters, plan.live_at)
+        keep = np.isin(loaded.owners, shown)
+        owners, scores = best_chunk(loaded.vectors[keep], loaded.owners[keep], self.query)
+        above = scores >= self.floor
+        owners, scores = owners[above], scores[above]
+        order = np.argsort(-scores, kind="stable")[: max(DEPTH, plan.need)]
+        return [(int(owners[i]), float(scores[i])) for i in order]
+
+    def fuse(
+        self, cursor: Cursor, plan: Plan, hits: NDArray[np.int64], ranked: Ranked, match: str
+    ) -> tuple[NDArray[np.int64], Ranked, str]:
+        """The keyword hits and ranking fused with the documents close in meaning: every
+        hit (total and facets count the union), ranked by reciprocal rank fusion; "semantic"
+        when only meaning found something."""
+        close = self.close(cursor, plan)
+        if not close:
+            return hits, ranked, match
+        fused: dict[int, float] = {}
+        for rank, (rowid, _) in enumerate(ranked[: max(DEPTH, plan.need)], 1):
+            fused[rowid] = KEYWORD_WEIGHT / (RRF_K + rank)
+        for rank, (rowid, _) in enumerate(close, 1):
+            fused[rowid] = fused.get(rowid, 0.0) + SEMANTIC_WEIGHT / (RRF_K + rank)
+        order = sorted(fused.items(), key=lambda pair: (-pair[1], -pair[0]))
+        rest = [pair for pair in ranked[max(DEPTH, plan.need) :] if pair[0] not in fused]
+        union = np.union1d(hits, np.asarray([r for r, _ in close], np.int64))
+        return union, order + rest, ("semantic" if not len(hits) else match)
+
+
+def embedding_failed(exc: Exception) -> None:
+    """Log a failure to embed: the documents are indexed without vectors (found by their
+    words only) until `baton reindex`."""
+    log.error("semantic search: embedding failed, documents indexed without vectors: %s", exc)
