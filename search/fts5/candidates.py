@@ -87,15 +87,7 @@ def word_weight(word: str, found: int, documents: int) -> float:
     return weight
 
 
-def weight(cursor: Cursor, group: Group) -> float:
-    """What a group weighs: its IDF over the whole index, with the factors of
-    `word_weight` (its least common word decides them)."""
-    found = len(_matching(cursor, where(group.expression(), None) or ""))
-    documents = max(cursor.mirror.count, found, 1)
-    return word_weight(_rarest(group), found, documents)
-
-
-def _rarest(group: Group) -> str:
+def rarest(group: Group) -> str:
     """The word of a group that decides its weight's factors (the most telling one)."""
     return min(group.words, key=lambda w: (w in STOP_WORDS, -general_factor(w)))
 
@@ -186,7 +178,7 @@ def _covering(cursor: Cursor, plan: Plan) -> Candidates | None:
             everywhere = _or_kind(group.expression(), (group.kind,), None)
             expression = _or_kind(group.expression(), (group.kind,), plan.filters)
         found = len(_matching(cursor, everywhere))
-        group_weight = word_weight(_rarest(group), found, max(documents, found))
+        group_weight = word_weight(rarest(group), found, max(documents, found))
         total += group_weight
         rows = visible(cursor, expression, plan.live_at)
         rows = rows[rows < size]

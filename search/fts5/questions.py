@@ -15,7 +15,7 @@ however many, is found.
 
 from __future__ import annotations
 
-from search.fts5.candidates import visible, weight, word_weight
+from search.fts5.candidates import rarest, visible, word_weight
 from search.fts5.plan import Group, Plan, where
 from search.fts5.state import Cursor
 from search.highlight import stem
@@ -41,7 +41,11 @@ def near_duplicates(cursor: Cursor, plan: Plan) -> dict[int, float]:
     rows = cursor.memo.get(
         ("linked", expression), lambda: cursor.conn.execute(LINKED, (expression, SCAN)).fetchall()
     )
-    weights = {id(g): weight(cursor, g) for g in content}
+    # Weighed from the vocabulary's counts (no list is fetched for a question).
+    documents = max(cursor.mirror.count, 1)
+    weights = {
+        id(g): word_weight(rarest(g), min(g.frequency, documents), documents) for g in content
+    }
     total = sum(weights.values())
     scored: dict[str, float] = {}
     for _, text in rows:

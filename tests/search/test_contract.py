@@ -243,7 +243,10 @@ def test_the_response_envelope(rep: Actor, library: Library) -> None:
         "took_ms",
         "hits",
         "facets",
+        "match",
+        "search_id",
     }
+    assert first["match"] == "all"
     assert first["query"] == "fieldline"
     assert (first["limit"], first["offset"]) == (20, 0)
     assert isinstance(first["took_ms"], int | float) and first["took_ms"] >= 0
