@@ -49,6 +49,18 @@ def _search_status(request: Request) -> str:
     return result
 
 
+def _semantic_status(request: Request) -> str:
+    search = getattr(request.app.state, "search", None)
+    check = getattr(search, "semantic_health", None)
+    if check is None:
+        return "off"
+    try:
+        result: str = check()
+    except Exception as exc:
+        return f"unavailable: {type(exc).__name__}"
+    return result
+
+
 @router.get(
     "/readyz",
     responses={
@@ -60,13 +72,17 @@ def readyz(request: Request) -> JSONResponse:
     (created, flushed to disk, removed), the database answers and accepts writes (a write
     of nothing, rolled back; on SQLite the file on disk is still the one opened) and the
     search backend answers. Else 503 with `Retry-After`; the body names each check,
-    `"ok"` or `"error: ..."`."""
+    `"ok"` or `"error: ..."`. `semantic` says whether searches also rank by meaning:
+    `"ok"`, `"off"` (BATON_SEMANTIC=off) or `"unavailable: <why>"`; it never makes the
+    server unready (searches then match words only)."""
     body: dict[str, Any] = {
         "data_dir": _data_dir_status(request),
         "database": _database_status(request),
         "search": _search_status(request),
     }
-    if all(value == "ok" for value in body.values()):
+    ready = all(value == "ok" for value in body.values())
+    body["semantic"] = _semantic_status(request)
+    if ready:
         return JSONResponse(body)
     return JSONResponse(body, status_code=503, headers={"Retry-After": str(READY_RETRY_AFTER)})
 

@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     meili_url: str | None = None
     meili_key: SecretStr | None = None
     meili_index: str = "baton-assets"
+    # Semantic search (hybrid ranking with the embedded MiniLM model): "auto" is on when
+    # onnxruntime and tokenizers are installed; "on" the same, and /readyz reports the
+    # model's absence; "off" never embeds (keyword search only).
+    semantic: Literal["auto", "on", "off"] = "auto"
     admin_key: SecretStr | None = None
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     max_upload_mb: int = Field(default=50, ge=1, le=10_240)

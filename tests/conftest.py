@@ -24,9 +24,14 @@ from api import migrations
 from api.main import create_app
 from api.settings import Settings
 
-# Nothing from a developer's environment may leak into the app under test.
+# Nothing from a developer's environment may leak into the app under test, but
+# BATON_SEMANTIC: the suite runs with semantic search on (the default) and off.
 for _name in list(os.environ):
-    if _name.startswith("BATON_") and not _name.startswith("BATON_TEST_"):
+    if (
+        _name.startswith("BATON_")
+        and not _name.startswith("BATON_TEST_")
+        and _name != "BATON_SEMANTIC"
+    ):
         del os.environ[_name]
 
 ADMIN_KEY = "test-master-key-0123456789"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from sqlalchemy.engine import Engine, make_url
@@ -23,24 +24,44 @@ from api.settings import Settings
 from search.base import SearchBackend
 from search.fts5 import Fts5Backend
 from search.meili import MeiliBackend
+from search.semantic import Embedder, availability
 
 log = logging.getLogger("baton.search")
 
 SEARCH_FILE = "search.db"
 
 
+@cache
+def _shared_embedder() -> Embedder:
+    """One model per process (every app and command of a process shares its session)."""
+    return Embedder()
+
+
+def semantic_setup(settings: Settings) -> tuple[Embedder | None, str]:
+    """The embedder semantic search uses, or None, and its state for /readyz: "ok", "off"
+    (BATON_SEMANTIC=off) or "unavailable: <why>"."""
+    if settings.semantic == "off":
+        return None, "off"
+    reason = availability()
+    if reason is not None:
+        return None, f"unavailable: {reason}"
+    return _shared_embedder(), "ok"
+
+
 def make_backend(settings: Settings) -> tuple[SearchBackend, bool]:
     """The configured backend, and whether it writes in the catalogue's own transaction."""
+    embedder, _ = semantic_setup(settings)
     if settings.search_backend == "meilisearch":
         if not settings.meili_url:
             raise ValueError("BATON_SEARCH_BACKEND=meilisearch needs BATON_MEILI_URL")
         key = settings.meili_key.get_secret_value() if settings.meili_key else None
-        return MeiliBackend(settings.meili_url, key, settings.meili_index), False
+        meili = MeiliBackend(settings.meili_url, key, settings.meili_index, embedder=embedder)
+        return meili, False
     if settings.uses_sqlite:
         database = make_url(settings.catalogue_url).database
         if database and database != ":memory:":
-            return Fts5Backend(Path(database)), True
-    return Fts5Backend(settings.data_dir / SEARCH_FILE), False
+            return Fts5Backend(Path(database), embedder=embedder), True
+    return Fts5Backend(settings.data_dir / SEARCH_FILE, embedder=embedder), False
 
 
 def rebuild(engine: Engine, backend: SearchBackend) -> int:
@@ -65,6 +86,8 @@ class SearchRuntime:
     backend: SearchBackend
     indexer: Indexer
     log: SearchLogWriter
+    # "ok", "off" or "unavailable: ..." when semantic search was set up (see semantic_health).
+    semantic: str = "off"
 
     @classmethod
     def start(cls, settings: Settings, engine: Engine, metrics: Metrics) -> SearchRuntime:
@@ -85,7 +108,21 @@ class SearchRuntime:
         )
         indexer.start()
         search_log = SearchLogWriter(engine, on_lost=metrics.search_log_failures.inc)
-        return cls(backend=backend, indexer=indexer, log=search_log)
+        _, semantic = semantic_setup(settings)
+        runtime = cls(backend=backend, indexer=indexer, log=search_log, semantic=semantic)
+        # Loads the model now rather than in the first search; says why it cannot.
+        state = runtime.semantic_health()
+        if state.startswith("unavailable"):
+            log.error("semantic search %s; searches match words only", state)
+        return runtime
+
+    def semantic_health(self) -> str:
+        """Semantic search: "ok", "off" (BATON_SEMANTIC=off, or a backend without it) or
+        "unavailable: <why>" (the runtime or the model is missing or does not load)."""
+        if self.semantic != "ok":
+            return self.semantic
+        check = getattr(self.backend, "semantic_health", None)
+        return "off" if check is None else str(check())
 
     @classmethod
     def _catch_up_at_start(
@@ -112,6 +149,11 @@ class SearchRuntime:
                 assets = count_assets(session)
             if backend.count() != assets:
                 log.info("search index out of step; building it from %d assets", assets)
+                rebuild(engine, backend)
+            elif backend.lacks_vectors():
+                # Semantic search turned on over an index built without it: the rebuild
+                # embeds what has no vectors (and keeps the others).
+                log.info("search index without embeddings; building them for %d assets", assets)
                 rebuild(engine, backend)
         if not transactional:
             # Synonyms may have changed while this backend was away: send them again.

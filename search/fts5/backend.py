@@ -134,6 +134,15 @@ class Fts5Backend:
                 finish()
         return indexed
 
+    def lacks_vectors(self) -> bool:
+        """With semantic search on: whether some document has no vectors (an index built
+        without it, or a failed embedding)."""
+        if self.embedder is None:
+            return False
+        reader = self._connections.reader()
+        (embedded,) = reader.execute("SELECT count(DISTINCT asset_id) FROM fts_vectors").fetchone()
+        return int(embedded) < store.count(reader)
+
     def count(self) -> int:
         """How many documents the index holds."""
         return store.count(self._connections.reader())

@@ -42,6 +42,9 @@ log = logging.getLogger("baton.search")
 
 RRF_K = 60
 KEYWORD_WEIGHT = 1.0
+# When every word matched, the keyword ranking weighs more: exact words keep their order
+# and documents found only by meaning come after those that hold the words.
+KEYWORD_WEIGHT_ALL = 2.0
 SEMANTIC_WEIGHT = 1.0
 # How deep each ranking is fused (and at least the requested page).
 DEPTH = 50
@@ -228,12 +231,19 @@ class Meaning:
         close = self.close(cursor, plan)
         if not close:
             return hits, ranked, match
+        weight = KEYWORD_WEIGHT_ALL if match == "all" else KEYWORD_WEIGHT
         fused: dict[int, float] = {}
+        keyword_rank: dict[int, int] = {}
         for rank, (rowid, _) in enumerate(ranked[: max(DEPTH, plan.need)], 1):
-            fused[rowid] = KEYWORD_WEIGHT / (RRF_K + rank)
+            fused[rowid] = weight / (RRF_K + rank)
+            keyword_rank[rowid] = rank
         for rank, (rowid, _) in enumerate(close, 1):
             fused[rowid] = fused.get(rowid, 0.0) + SEMANTIC_WEIGHT / (RRF_K + rank)
-        order = sorted(fused.items(), key=lambda pair: (-pair[1], -pair[0]))
+        # Ties keep the keyword order.
+        last = len(keyword_rank) + 1
+        order = sorted(
+            fused.items(), key=lambda pair: (-pair[1], keyword_rank.get(pair[0], last), -pair[0])
+        )
         rest = [pair for pair in ranked[max(DEPTH, plan.need) :] if pair[0] not in fused]
         union = np.union1d(hits, np.asarray([r for r, _ in close], np.int64))
         return union, order + rest, ("semantic" if not len(hits) else match)

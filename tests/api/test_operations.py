@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from pathlib import Path
@@ -22,7 +23,13 @@ def test_healthz(anonymous: Actor) -> None:
 def test_readyz_names_each_dependency(anonymous: Actor) -> None:
     response = anonymous.get("/readyz")
     assert response.status_code == 200
-    assert response.json() == {"data_dir": "ok", "database": "ok", "search": "ok"}
+    semantic = "off" if os.environ.get("BATON_SEMANTIC") == "off" else "ok"
+    assert response.json() == {
+        "data_dir": "ok",
+        "database": "ok",
+        "search": "ok",
+        "semantic": semantic,
+    }
 
 
 def test_readyz_is_503_when_the_database_does_not_answer(tmp_path: Path) -> None:
