@@ -17,6 +17,15 @@ strategy drops first when they end the query. Meilisearch has no "any of these w
 `MatchMode.ANY` (the salient words of a deal, for suggestions) is one federated
 multi-search of the whole text and of each word alone, merged by weighted ranking score,
 without facet counts.
+
+Semantic search (with an `Embedder`): hybrid search with user-provided vectors. The index
+declares the embedder `EMBEDDER` (`source: userProvided`, 384 dimensions); each document
+carries the vectors of its chunks (`_vectors`, several per document: Meilisearch scores a
+document by its closest); a search sends the query's vector with `hybrid` (semantic ratio
+`SEMANTIC_RATIO`; Meilisearch fuses the keyword and semantic rankings itself). The floor:
+`rankingScoreThreshold` does not tell the two rankings apart, so hits found only by meaning
+(no "words" rule in their details) below the floor are dropped from the page, and `match`
+is "semantic" when every hit was found only by meaning.
 """
 
 from __future__ import annotations
@@ -41,6 +50,7 @@ from search.base import (
     SearchResult,
     SearchUnavailable,
 )
+from search.semantic import DIMENSIONS, FLOOR, Embedder, chunks
 from search.text import MARK_CLOSE, MARK_OPEN, clip_marked, marked_html, strip_markers
 
 log = logging.getLogger("baton.search.meili")
@@ -55,6 +65,9 @@ CROP_WORDS = 40
 # against one of the whole text.
 ANY_WORDS_AT_MOST = 12
 ONE_WORD_WEIGHT = 0.8
+EMBEDDER = "baton-minilm"
+# Share of the semantic ranking in Meilisearch's hybrid fusion (0 keyword, 1 semantic).
+SEMANTIC_RATIO = 0.5
 
 
 def both_ways(synonyms: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
@@ -68,9 +81,12 @@ def both_ways(synonyms: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
     return table
 
 
-def index_settings(synonyms: Mapping[str, Sequence[str]]) -> dict[str, Any]:
-    """The index settings Baton needs (applied before the first document)."""
-    return {
+def index_settings(
+    synonyms: Mapping[str, Sequence[str]], *, semantic: bool = False
+) -> dict[str, Any]:
+    """The index settings Baton needs (applied before the first document); with semantic
+    search, the user-provided embedder its documents' vectors belong to."""
+    settings: dict[str, Any] = {
         "searchableAttributes": list(FIELDS),
         "filterableAttributes": FILTERABLE,
         "sortableAttributes": ["approved_at"],
@@ -83,11 +99,17 @@ def index_settings(synonyms: Mapping[str, Sequence[str]]) -> dict[str, Any]:
         "pagination": {"maxTotalHits": MAX_TOTAL_HITS},
         "faceting": {"maxValuesPerFacet": 1000},
     }
+    if semantic:
+        settings["embedders"] = {EMBEDDER: {"source": "userProvided", "dimensions": DIMENSIONS}}
+    return settings
 
 
-def document_payload(doc: SearchDocument) -> dict[str, Any]:
-    """One document as Meilisearch stores it (dates as seconds since 1970)."""
-    return {
+def document_payload(
+    doc: SearchDocument, vectors: Sequence[Sequence[float]] | None = None
+) -> dict[str, Any]:
+    """One document as Meilisearch stores it (dates as seconds since 1970); with semantic
+    search, the vectors of its chunks under `_vectors`."""
+    payload: dict[str, Any] = {
         "id": doc.id,
         "title": strip_markers(doc.title),
         "questions": [strip_markers(q) for q in doc.questions],
@@ -96,6 +118,22 @@ def document_payload(doc: SearchDocument) -> dict[str, Any]:
         "body": strip_markers(doc.body),
         **doc.attributes(),
     }
+    if vectors is not None:
+        payload["_vectors"] = {EMBEDDER: [[round(float(x), 6) for x in v] for v in vectors]}
+    return payload
+
+
+def payloads(docs: Sequence[SearchDocument], embedder: Embedder | None) -> list[dict[str, Any]]:
+    """The documents' payloads, their chunks embedded in one batch when `embedder` is set."""
+    if embedder is None:
+        return [document_payload(d) for d in docs]
+    texts = [chunks(d) for d in docs]
+    vectors = embedder.embed([t for ts in texts for t in ts])
+    out, at = [], 0
+    for doc, ts in zip(docs, texts, strict=True):
+        out.append(document_payload(doc, vectors[at : at + len(ts)].tolist()))
+        at += len(ts)
+    return out
 
 
 def filter_value(value: str) -> str:
@@ -117,8 +155,9 @@ def filter_expression(query: SearchQuery) -> str | None:
     return " AND ".join(parts) or None
 
 
-def search_parameters(query: SearchQuery) -> dict[str, Any]:
-    """The body of a Meilisearch search request for `query`."""
+def search_parameters(query: SearchQuery, vector: Sequence[float] | None = None) -> dict[str, Any]:
+    """The body of a Meilisearch search request for `query`; hybrid with the query's
+    `vector` when given (and the query has words)."""
     params: dict[str, Any] = {
         "attributesToRetrieve": ["id"],
         "showRankingScore": True,
@@ -137,6 +176,9 @@ def search_parameters(query: SearchQuery) -> dict[str, Any]:
         params["facets"] = list(FACETS)
     if not query.text.strip():
         params["sort"] = ["approved_at:desc"]
+    elif vector is not None:
+        params["hybrid"] = {"embedder": EMBEDDER, "semanticRatio": SEMANTIC_RATIO}
+        params["vector"] = [round(float(x), 6) for x in vector]
     if query.highlights:
         params.update(
             {
@@ -182,7 +224,8 @@ def any_word_search(
 def result_from_response(response: Mapping[str, Any], *, highlights: bool = True) -> SearchResult:
     """A Meilisearch search response as a SearchResult (highlights escaped and marked)."""
     hits = []
-    for hit in response.get("hits", []):
+    found = [h for h in response.get("hits", []) if not _below_floor(h)]
+    for hit in found:
         marked: dict[str, str] = {}
         formatted = hit.get("_formatted") or {}
         if highlights and formatted:
@@ -206,13 +249,34 @@ def result_from_response(response: Mapping[str, Any], *, highlights: bool = True
         for name in FACETS
     }
     total = response.get("totalHits", response.get("estimatedTotalHits", len(hits)))
+    # Hits dropped below the floor do not count (facets cannot be corrected per hit; when
+    # nothing is left, they are empty).
+    total = int(total) - (len(response.get("hits", [])) - len(found))
+    if not found:
+        facets = {name: {} for name in FACETS}
     return SearchResult(
         hits=hits,
         total=int(total),
         facets=facets,
         corrected_query=None,
-        match=match_from_hits(response.get("hits", [])),
+        match=match_from_hits(found),
     )
+
+
+def _only_by_meaning(hit: Mapping[str, Any]) -> bool:
+    """A hybrid hit no keyword rule found (its details have a vector rule, no words)."""
+    details = hit.get("_rankingScoreDetails") or {}
+    return "vectorSort" in details and "words" not in details
+
+
+def _below_floor(hit: Mapping[str, Any]) -> bool:
+    """A hit found only by meaning, less close than the floor. Meilisearch scores a vector
+    match (1 + cosine) / 2."""
+    if not _only_by_meaning(hit):
+        return False
+    similarity = (hit.get("_rankingScoreDetails") or {}).get("vectorSort", {}).get("similarity")
+    score = similarity if similarity is not None else hit.get("_semanticScore")
+    return score is not None and 2 * float(score) - 1 < FLOOR
 
 
 def match_from_hits(hits: Sequence[Mapping[str, Any]]) -> str:
@@ -221,6 +285,8 @@ def match_from_hits(hits: Sequence[Mapping[str, Any]]) -> str:
     has the most; a hit without details (no words rule, e.g. browsing) counts as all."""
     if not hits:
         return "none"
+    if all(_only_by_meaning(h) for h in hits):
+        return "semantic"
     best = max(hits, key=_words_matched)
     words = (best.get("_rankingScoreDetails") or {}).get("words")
     if not words:
@@ -246,7 +312,16 @@ class MeiliBackend:
 
     name = "meilisearch"
 
-    def __init__(self, url: str, key: str | None, index_uid: str, *, timeout: int = 10) -> None:
+    def __init__(
+        self,
+        url: str,
+        key: str | None,
+        index_uid: str,
+        *,
+        timeout: int = 10,
+        embedder: Embedder | None = None,
+    ) -> None:
+        self.embedder = embedder
         self.url = url
         self.index_uid = index_uid
         self.client = meilisearch.Client(url, key, timeout=timeout)
@@ -278,7 +353,11 @@ class MeiliBackend:
             current = synonyms
             if current is None:
                 current = index.get_synonyms() or {}
-            self._wait(index.update_settings(index_settings(current)).task_uid)
+            self._wait(
+                index.update_settings(
+                    index_settings(current, semantic=self.embedder is not None)
+                ).task_uid
+            )
 
         self._call("settings", apply)
         self._ready = True
@@ -296,7 +375,7 @@ class MeiliBackend:
         if not docs:
             return
         self._ensure()
-        payload = [document_payload(d) for d in docs]
+        payload = payloads(docs, self.embedder)
         index = self.client.index(self.index_uid)
         self._call("indexing", lambda: self._wait(index.add_documents(payload, "id").task_uid))
 
@@ -326,16 +405,20 @@ class MeiliBackend:
             nonlocal indexed
             self._wait(self.client.create_index(fresh, {"primaryKey": "id"}).task_uid)
             index = self.client.index(fresh)
-            self._wait(index.update_settings(index_settings(synonyms)).task_uid)
-            batch: list[dict[str, Any]] = []
+            self._wait(
+                index.update_settings(
+                    index_settings(synonyms, semantic=self.embedder is not None)
+                ).task_uid
+            )
+            batch: list[SearchDocument] = []
             for doc in docs:
-                batch.append(document_payload(doc))
+                batch.append(doc)
                 if len(batch) >= REBUILD_BATCH:
-                    self._wait(index.add_documents(batch, "id").task_uid)
+                    self._wait(index.add_documents(payloads(batch, self.embedder), "id").task_uid)
                     indexed += len(batch)
                     batch = []
             if batch:
-                self._wait(index.add_documents(batch, "id").task_uid)
+                self._wait(index.add_documents(payloads(batch, self.embedder), "id").task_uid)
                 indexed += len(batch)
             self._wait(self.client.swap_indexes([{"indexes": [self.index_uid, fresh]}]).task_uid)
             self._wait(self.client.delete_index(fresh).task_uid)
@@ -352,9 +435,11 @@ class MeiliBackend:
             )
         else:
             index = self.client.index(self.index_uid)
-            response = self._call(
-                "search", lambda: index.search(query.text, search_parameters(query))
-            )
+            vector = None
+            if self.embedder is not None and query.text.strip():
+                vector = self.embedder.query(query.text).tolist()
+            params = search_parameters(query, vector)
+            response = self._call("search", lambda: index.search(query.text, params))
         return result_from_response(response, highlights=query.highlights)
 
     def health(self) -> str:
