@@ -135,11 +135,16 @@ class Embedder:
 
 
 def chunks(doc: SearchDocument) -> list[str]:
-    """The texts a document is embedded as: its title, summary and linked questions, then
+    """The texts a document is embedded as: its title, tags, summary and linked questions, then
     up to BODY_CHUNKS chunks of the start of its body (each at most ~CHUNK_TOKENS)."""
     head = ". ".join(
         part.strip()
-        for part in (strip_markers(doc.title), strip_markers(doc.summary), *doc.questions)
+        for part in (
+            strip_markers(doc.title),
+            ", ".join(doc.tags),
+            strip_markers(doc.summary),
+            *doc.questions,
+        )
         if part and part.strip()
     )
     texts = [head] if head else []

@@ -40,7 +40,7 @@ from search.semantic import DIMENSIONS, FLOOR, Embedder, best_chunk, chunks, fin
 
 log = logging.getLogger("baton.search")
 
-RRF_K = 60
+RRF_K = 10
 KEYWORD_WEIGHT = 1.0
 # When every word matched, the keyword ranking weighs more: exact words keep their order
 # and documents found only by meaning come after those that hold the words.

@@ -31,9 +31,18 @@ def search_backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def settings_overrides(search_backend: str) -> Iterator[dict[str, Any]]:
+def keyword_only() -> None:
+    """Asked for by a test of the keyword rules alone (synonyms, exact words): the app runs
+    with semantic search off, since meaning rightly finds what those words do not."""
+
+
+@pytest.fixture
+def settings_overrides(
+    search_backend: str, request: pytest.FixtureRequest
+) -> Iterator[dict[str, Any]]:
+    semantic = {"semantic": "off"} if "keyword_only" in request.fixturenames else {}
     if search_backend != "meilisearch":
-        yield {}
+        yield semantic
         return
     index = f"baton-test-{uuid.uuid4().hex[:12]}"
     yield {
@@ -41,6 +50,7 @@ def settings_overrides(search_backend: str) -> Iterator[dict[str, Any]]:
         "meili_url": os.environ[MEILI_ENV],
         "meili_key": os.environ.get(MEILI_KEY_ENV),
         "meili_index": index,
+        **semantic,
     }
     client = meilisearch.Client(os.environ[MEILI_ENV], os.environ.get(MEILI_KEY_ENV))
     client.delete_index(index)
