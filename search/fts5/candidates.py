@@ -162,17 +162,18 @@ def _or_kind(text: str, kinds: tuple[str, ...], filters: str | None) -> str:
 def _covering(cursor: Cursor, plan: Plan) -> Candidates | None:
     """The partial-match fallback: every visible document matching an informative
     group (any group when none is), with the weight of the groups it matches."""
-    documents = max(cursor.mirror.count, 1)
-    size = len(cursor.mirror.present)
+    mirror = cursor.mirror
+    documents = max(mirror.count, 1)
+    size = len(mirror.present)
     covered = np.zeros(size, np.float64)
     chosen = np.zeros(size, bool)
     anything = np.zeros(size, bool)
     total = 0.0
-    ranking: list[Group] = []
+    matched: list[tuple[Group, NDArray[np.int32]]] = []
     for group in plan.groups:
         if group.kind is None:
             everywhere = where(group.expression(), None) or ""
-            expression = where(group.expression(), plan.filters)
+            expression = where(group.expression(), plan.filters) or ""
         else:
             # Kind words match as text or as the kind itself (not required: a boost).
             everywhere = _or_kind(group.expression(), (group.kind,), None)
@@ -180,7 +181,7 @@ def _covering(cursor: Cursor, plan: Plan) -> Candidates | None:
         found = len(_matching(cursor, everywhere))
         group_weight = word_weight(rarest(group), found, max(documents, found))
         total += group_weight
-        rows = visible(cursor, expression, plan.live_at)
+        rows = _matching(cursor, expression)
         rows = rows[rows < size]
         if not len(rows):
             continue
@@ -188,9 +189,17 @@ def _covering(cursor: Cursor, plan: Plan) -> Candidates | None:
         anything[rows] = True
         if informative(group, found, documents):
             chosen[rows] = True
-            ranking.append(group)
+            matched.append((group, rows))
+    # Visibility once, over every row any group matched.
+    shown = np.zeros(size, bool)
+    candidates = mirror.known(np.flatnonzero(anything).astype(np.int64))
+    if plan.live_at is not None:
+        candidates = mirror.live(candidates, plan.live_at)
+    shown[candidates] = True
+    chosen &= shown
+    ranking = [g for g, rows in matched if shown[rows].any()]
     if not chosen.any():
-        chosen = anything
+        chosen = anything & shown
     hits = np.flatnonzero(chosen).astype(np.int64)
     if not len(hits):
         return None

@@ -126,7 +126,13 @@ def _rank_covering(cursor: Cursor, plan: Plan, found: Candidates) -> Ranked:
             inside = where_in < len(hits)
             inside[inside] = hits[where_in[inside]] == rowids[inside]
             bm25[where_in[inside]] = scores[inside]
-    order = np.lexsort((-hits, -bm25, -np.round(covered, 6)))[: plan.need]
+    level = np.round(covered, 6)
+    # Only the hits at or above the page's lowest covered weight need sorting.
+    top = np.arange(len(hits))
+    if len(hits) > plan.need > 0:
+        floor = np.partition(level, len(level) - plan.need)[len(level) - plan.need]
+        top = np.flatnonzero(level >= floor)
+    order = top[np.lexsort((-hits[top], -bm25[top], -level[top]))][: plan.need]
     ranked: Ranked = []
     previous = np.inf
     for i in order.tolist():
