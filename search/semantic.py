@@ -5,10 +5,10 @@ provenance and sha256 are in `build-info.json`) runs with onnxruntime and tokeni
 the CPU; no torch, nothing downloaded. Its output `sentence_embedding` is already
 mean-pooled and L2-normalised (384 float32), so cosine similarity is a dot product.
 
-A document is embedded as a few chunks of at most `CHUNK_TOKENS` tokens (title, summary,
-linked questions, then the start of the body); its similarity to a query is that of its
-best chunk. Below `FLOOR` a document is not close in meaning: a query with nothing close
-finds nothing by meaning.
+A document is embedded as a few chunks of at most `CHUNK_TOKENS` tokens (title, tags,
+summary, linked questions, then the start of the body); its similarity to a query is that
+of its best chunk (search/fts5/semantic.py). Below `FLOOR` a document is not close in
+meaning: a query with nothing close finds nothing by meaning.
 """
 
 from __future__ import annotations
@@ -166,17 +166,3 @@ def fingerprint(texts: Sequence[str]) -> str:
     for text in texts:
         digest.update(b"\x00" + text.encode())
     return digest.hexdigest()[:32]
-
-
-def best_chunk(
-    vectors: NDArray[np.float32], owners: NDArray[np.int64], query: NDArray[np.float32]
-) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
-    """Each owner's best chunk similarity to `query`: (owners ascending, scores)."""
-    if not len(owners):
-        return owners, np.zeros(0, np.float32)
-    scores = vectors @ query
-    order = np.lexsort((-scores, owners))
-    owners, scores = owners[order], scores[order]
-    first = np.ones(len(owners), bool)
-    first[1:] = owners[1:] != owners[:-1]
-    return owners[first], scores[first]

@@ -36,7 +36,7 @@ from search.fts5.candidates import visible
 from search.fts5.plan import Plan
 from search.fts5.ranking import Ranked
 from search.fts5.state import Cursor
-from search.semantic import DIMENSIONS, FLOOR, Embedder, best_chunk, chunks, fingerprint
+from search.semantic import BODY_CHUNKS, DIMENSIONS, FLOOR, Embedder, chunks, fingerprint
 
 log = logging.getLogger("baton.search")
 
@@ -210,17 +210,35 @@ class Meaning:
     floor: float = FLOOR
 
     def close(self, cursor: Cursor, plan: Plan) -> Ranked:
-        """Visible documents (filters, instant) at least `floor` close, closest first."""
+        """Visible documents (filters, instant) at least `floor` close, closest first, at
+        most max(DEPTH, page) of them. Every chunk is scored (one pass, no BLAS threads);
+        the best chunks are picked with a partial sort, then one per document."""
         loaded = self.loaded
         if not len(loaded.owners):
             return []
         shown = visible(cursor, plan.filters, plan.live_at)
-        keep = np.isin(loaded.owners, shown)
-        owners, scores = best_chunk(loaded.vectors[keep], loaded.owners[keep], self.query)
-        above = scores >= self.floor
-        owners, scores = owners[above], scores[above]
-        order = np.argsort(-scores, kind="stable")[: max(DEPTH, plan.need)]
-        return [(int(owners[i]), float(scores[i])) for i in order]
+        if not len(shown):
+            return []
+        allowed = np.zeros(max(int(loaded.owners.max()), int(shown.max())) + 1, bool)
+        allowed[shown] = True
+        scores = np.einsum("ij,j->i", loaded.vectors, self.query)
+        scores[~allowed[loaded.owners]] = -2.0
+        depth = max(DEPTH, plan.need)
+        # Enough chunks for `depth` documents even when each has several close chunks.
+        want = depth * (1 + BODY_CHUNKS)
+        picked = np.arange(len(scores))
+        if len(scores) > want:
+            picked = np.argpartition(-scores, want)[:want]
+        picked = picked[scores[picked] >= self.floor]
+        picked = picked[np.argsort(-scores[picked], kind="stable")]
+        best: dict[int, float] = {}
+        for i in picked:
+            owner = int(loaded.owners[i])
+            if owner not in best:
+                best[owner] = float(scores[i])
+                if len(best) == depth:
+                    break
+        return list(best.items())
 
     def fuse(
         self, cursor: Cursor, plan: Plan, hits: NDArray[np.int64], ranked: Ranked, match: str
