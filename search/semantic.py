@@ -34,7 +34,7 @@ DIMENSIONS = 384
 # 2-2.5x more to embed.
 CHUNK_TOKENS = 128
 # Title, summary and questions, then this many chunks of the body's start.
-BODY_CHUNKS = 2
+BODY_CHUNKS = 1
 # Words per body chunk (~1.3 tokens a word keeps a chunk under CHUNK_TOKENS).
 CHUNK_WORDS = 90
 # Best-chunk cosine below which a document is not close in meaning to the query (probe:
