@@ -248,6 +248,9 @@ class Server:
             BATON_DATABASE_URL=url,
             BATON_ADMIN_KEY=ADMIN_KEY,
             BATON_LOG_LEVEL="warning",
+            # The benchmarks build their index without embeddings: semantic search would
+            # embed it in the background while they measure. BENCH_SEMANTIC=on to measure it.
+            BATON_SEMANTIC=os.environ.get("BENCH_SEMANTIC", "off"),
         )
         self.process = subprocess.Popen(
             [

@@ -4,7 +4,8 @@ the search log."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -88,6 +89,8 @@ class SearchRuntime:
     log: SearchLogWriter
     # "ok", "off" or "unavailable: ..." when semantic search was set up (see semantic_health).
     semantic: str = "off"
+    _backfill_stop: threading.Event = field(default_factory=threading.Event)
+    _backfill: threading.Thread | None = None
 
     @classmethod
     def start(cls, settings: Settings, engine: Engine, metrics: Metrics) -> SearchRuntime:
@@ -114,7 +117,26 @@ class SearchRuntime:
         state = runtime.semantic_health()
         if state.startswith("unavailable"):
             log.error("semantic search %s; searches match words only", state)
+        elif isinstance(backend, Fts5Backend) and backend.lacks_vectors():
+            runtime._start_backfill(backend)
         return runtime
+
+    def _start_backfill(self, backend: Fts5Backend) -> None:
+        """Semantic search turned on over an index built without it: embed what has no
+        vectors in the background (an hour per ~100k assets on one core), never holding
+        the start; searches find those documents by their words meanwhile."""
+
+        def run() -> None:
+            try:
+                done = backend.embed_missing(self._backfill_stop)
+            except Exception:
+                log.exception("semantic search: embedding the index's documents failed")
+                return
+            log.info("semantic search: embedded %d documents that had no vectors", done)
+
+        log.info("semantic search: embedding the documents that have no vectors")
+        self._backfill = threading.Thread(target=run, name="baton-embed-backfill", daemon=True)
+        self._backfill.start()
 
     def semantic_health(self) -> str:
         """Semantic search: "ok", "off" (BATON_SEMANTIC=off, or a backend without it) or
@@ -150,17 +172,15 @@ class SearchRuntime:
             if backend.count() != assets:
                 log.info("search index out of step; building it from %d assets", assets)
                 rebuild(engine, backend)
-            elif backend.lacks_vectors():
-                # Semantic search turned on over an index built without it: the rebuild
-                # embeds what has no vectors (and keeps the others).
-                log.info("search index without embeddings; building them for %d assets", assets)
-                rebuild(engine, backend)
         if not transactional:
             # Synonyms may have changed while this backend was away: send them again.
             with session_scope(engine) as session:
                 record_change(session, Subject.synonyms)
 
     def stop(self) -> None:
+        self._backfill_stop.set()
+        if self._backfill is not None:
+            self._backfill.join(timeout=30)
         self.indexer.stop()
         self.log.close()
         self.backend.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
@@ -13,7 +14,7 @@ from search.fts5.candidates import exists
 from search.fts5.connections import Connections
 from search.fts5.results import answer
 from search.fts5.state import State
-from search.semantic import Embedder
+from search.semantic import Embedder, chunks
 
 
 class Fts5Backend:
@@ -142,6 +143,22 @@ class Fts5Backend:
         reader = self._connections.reader()
         (embedded,) = reader.execute("SELECT count(DISTINCT asset_id) FROM fts_vectors").fetchone()
         return int(embedded) < store.count(reader)
+
+    def embed_missing(self, stop: threading.Event, *, batch: int = 32) -> int:
+        """Embed, batch by batch, the documents that have no vectors (an index built with
+        semantic search off), until none is left or `stop` is set. The model runs outside
+        any transaction; each batch is stored in a short one. Returns how many."""
+        done = 0
+        while self.embedder is not None and not stop.is_set():
+            with self._connections.snapshot() as conn:
+                docs = semantic.missing(conn, batch)
+            if not docs:
+                break
+            vectors = self.embedder.embed([t for d in docs for t in chunks(d)])
+            with self._connections.writing() as conn:
+                semantic.add_missing(conn, docs, vectors)
+            done += len(docs)
+        return done
 
     def count(self) -> int:
         """How many documents the index holds."""

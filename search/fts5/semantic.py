@@ -95,6 +95,52 @@ def write(conn: sqlite3.Connection, docs: Sequence[SearchDocument], embedder: Em
     return at
 
 
+def missing(conn: sqlite3.Connection, limit: int) -> list[SearchDocument]:
+    """Up to `limit` indexed documents without vectors (an index built with semantic search
+    off), read back from the index's own rows: what their chunks are made of."""
+    rows = conn.execute(
+        "SELECT d.asset_id, a.title, a.questions, a.tags, a.summary, a.body"
+        " FROM fts_docs d JOIN fts_assets a ON a.rowid = d.rowid"
+        " WHERE NOT EXISTS (SELECT 1 FROM fts_vectors v WHERE v.asset_id = d.asset_id)"
+        " LIMIT ?",
+        (limit,),
+    ).fetchall()
+    return [
+        SearchDocument(
+            id=asset_id,
+            title=title or "",
+            kind="",
+            status="",
+            summary=summary or "",
+            body=body or "",
+            tags=tuple(t for t in (tags or "").split(" ; ") if t),
+            questions=tuple(q for q in (questions or "").split("\n") if q),
+        )
+        for asset_id, title, questions, tags, summary, body in rows
+    ]
+
+
+def add_missing(
+    conn: sqlite3.Connection, docs: Sequence[SearchDocument], vectors: NDArray[np.float32]
+) -> None:
+    """Store vectors computed outside the transaction for `docs` (from `missing`), each only
+    if the document is still indexed and still has none."""
+    at = 0
+    for doc in docs:
+        texts = chunks(doc)
+        part = vectors[at : at + len(texts)]
+        at += len(texts)
+        indexed = conn.execute("SELECT 1 FROM fts_docs WHERE asset_id = ?", (doc.id,)).fetchone()
+        has = conn.execute("SELECT 1 FROM fts_vectors WHERE asset_id = ?", (doc.id,)).fetchone()
+        if indexed is None or has is not None:
+            continue
+        digest = fingerprint(texts)
+        conn.executemany(
+            "INSERT INTO fts_vectors(asset_id, chunk, hash, vector) VALUES (?, ?, ?, ?)",
+            [(doc.id, i, digest, _pack(v)) for i, v in enumerate(part)],
+        )
+
+
 def remove(conn: sqlite3.Connection, ids: Sequence[str]) -> None:
     """Drop the vectors of `ids` within the transaction open on `conn`."""
     conn.executemany("DELETE FROM fts_vectors WHERE asset_id = ?", [(i,) for i in ids])

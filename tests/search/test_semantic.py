@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -152,3 +153,25 @@ def test_reindex_rebuilds_them(
     assert result.exit_code == 0, result.output
     assert {row[1] for row in _vectors(client)} == {asset["id"]}
     assert asset["id"] in ids(search(rep, "staff burnout"))
+
+
+def test_an_index_built_without_meaning_is_embedded_afterwards(tmp_path: Path) -> None:
+    docs = [_doc("burnout", BURNOUT), *(_doc(f"o{i}", f) for i, f in enumerate(OTHER))]
+    words_only = Fts5Backend(tmp_path / "index.db")
+    words_only.open()
+    words_only.index(docs)
+    words_only.close()
+    backend = Fts5Backend(tmp_path / "index.db", embedder=Embedder())
+    backend.open()
+    assert backend.lacks_vectors()
+    assert backend.embed_missing(threading.Event(), batch=2) == len(docs)
+    assert not backend.lacks_vectors()
+    found = backend.search(SearchQuery(text="staff burnout", live_at=datetime.now(UTC)))
+    assert [h.id for h in found.hits][:1] == ["burnout"]
+    # The chunks read back from the index are those a write embeds: no embedding again.
+    with sqlite3.connect(tmp_path / "index.db") as conn:
+        before = conn.execute("SELECT id, hash FROM fts_vectors ORDER BY id").fetchall()
+    backend.index(docs[:1])
+    with sqlite3.connect(tmp_path / "index.db") as conn:
+        hashes = dict(conn.execute("SELECT asset_id, hash FROM fts_vectors").fetchall())
+    assert {h for _, h in before} >= {hashes["burnout"]}
