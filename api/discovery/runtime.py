@@ -96,6 +96,7 @@ class SearchRuntime:
     def start(cls, settings: Settings, engine: Engine, metrics: Metrics) -> SearchRuntime:
         """Open the backend, catch up, start the index's worker."""
         backend, transactional = make_backend(settings)
+        opened = True
         try:
             backend.open()
         except Exception as exc:
@@ -104,6 +105,7 @@ class SearchRuntime:
                 raise
             # A read-only or full data directory: serve anyway, so /readyz can say so.
             log.critical("the search index cannot be opened, searches fail: %s (%s)", reason, exc)
+            opened = False
         else:
             cls._catch_up_at_start(engine, backend, transactional=transactional)
         indexer = Indexer(
@@ -117,7 +119,7 @@ class SearchRuntime:
         state = runtime.semantic_health()
         if state.startswith("unavailable"):
             log.error("semantic search %s; searches match words only", state)
-        elif isinstance(backend, Fts5Backend) and backend.lacks_vectors():
+        elif opened and isinstance(backend, Fts5Backend) and backend.lacks_vectors():
             runtime._start_backfill(backend)
         return runtime
 
