@@ -204,24 +204,9 @@ def _window(column: Any, since: datetime | None, until: datetime) -> list[Column
 def _zero_result_searches(
     session: Session, *, since: datetime | None, until: datetime, limit: int
 ) -> tuple[list[ZeroResultSearch], int]:
-    searches_count = func.count()
-    last_searched = func.max(col(SearchLog.created_at))
-    searches = (
-        select(col(SearchLog.normalized_query), searches_count, last_searched)
-        .where(
-            col(SearchLog.role) == Role.rep.value,
-            col(SearchLog.total) == 0,
-            col(SearchLog.normalized_query) != "",
-            *_window(col(SearchLog.created_at), since, until),
-        )
-        .group_by(col(SearchLog.normalized_query))
+    rows, total = _by_query(
+        session, [col(SearchLog.total) == 0], since=since, until=until, limit=limit
     )
-    total = session.exec(select(func.count()).select_from(searches.subquery())).one()
-    rows = session.exec(
-        searches.order_by(
-            searches_count.desc(), last_searched.desc(), col(SearchLog.normalized_query)
-        ).limit(limit)
-    ).all()
     return [
         ZeroResultSearch(query=query, count=count, last_searched_at=last)
         for query, count, last in rows
@@ -245,34 +230,58 @@ def _weak_searches(
         .group_by(col(SearchOpen.user_id))
         .subquery()
     )
+    conditions = [
+        col(SearchLog.total) > 0,
+        sa.not_(opened),
+        sa.or_(
+            col(SearchLog.match).in_(WEAK_MATCHES),
+            col(SearchLog.created_at) >= first_linked.c.at,
+        ),
+    ]
+    rows, total = _by_query(
+        session,
+        conditions,
+        since=since,
+        until=until,
+        limit=limit,
+        joined=(first_linked, first_linked.c.user_id == col(SearchLog.user_id)),
+    )
+    return [
+        WeakSearch(query=query, count=count, last_searched_at=last) for query, count, last in rows
+    ], total
+
+
+def _by_query(
+    session: Session,
+    conditions: Sequence[ColumnElement[bool]],
+    *,
+    since: datetime | None,
+    until: datetime,
+    limit: int,
+    joined: tuple[Any, ColumnElement[bool]] | None = None,
+) -> tuple[list[tuple[str, int, datetime]], int]:
+    """Reps' searches with a query that meet `conditions`, grouped by normalised query,
+    most frequent first, then most recent; and how many such queries there are in all."""
     searches_count = func.count()
     last_searched = func.max(col(SearchLog.created_at))
-    searches = (
-        select(col(SearchLog.normalized_query), searches_count, last_searched)
-        .select_from(SearchLog)
-        .outerjoin(first_linked, first_linked.c.user_id == col(SearchLog.user_id))
-        .where(
-            col(SearchLog.role) == Role.rep.value,
-            col(SearchLog.total) > 0,
-            col(SearchLog.normalized_query) != "",
-            *_window(col(SearchLog.created_at), since, until),
-            sa.not_(opened),
-            sa.or_(
-                col(SearchLog.match).in_(WEAK_MATCHES),
-                col(SearchLog.created_at) >= first_linked.c.at,
-            ),
-        )
-        .group_by(col(SearchLog.normalized_query))
+    searches = select(col(SearchLog.normalized_query), searches_count, last_searched).select_from(
+        SearchLog
     )
+    if joined is not None:
+        searches = searches.outerjoin(*joined)
+    searches = searches.where(
+        col(SearchLog.role) == Role.rep.value,
+        col(SearchLog.normalized_query) != "",
+        *_window(col(SearchLog.created_at), since, until),
+        *conditions,
+    ).group_by(col(SearchLog.normalized_query))
     total = session.exec(select(func.count()).select_from(searches.subquery())).one()
     rows = session.exec(
         searches.order_by(
             searches_count.desc(), last_searched.desc(), col(SearchLog.normalized_query)
         ).limit(limit)
     ).all()
-    return [
-        WeakSearch(query=query, count=count, last_searched_at=last) for query, count, last in rows
-    ], total
+    return [(query, count, last) for query, count, last in rows], total
 
 
 # The lists show assets without their body (up to 5 million characters): never loaded.

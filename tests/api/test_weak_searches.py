@@ -21,6 +21,7 @@ from api.discovery.service import match_of
 from api.main import create_app
 from api.settings import Settings
 from search.base import SearchHit, SearchResult
+from tests.api.test_races import _at_once
 from tests.catalogue import create, publish
 from tests.conftest import Actor, new_actor
 from tests.live import serving
@@ -293,22 +294,6 @@ def servers(settings: Settings, client: Any) -> Iterator[list[tuple[FastAPI, str
     first, second = create_app(settings), create_app(settings)
     with serving(first) as one, serving(second) as two:
         yield [(first, f"http://127.0.0.1:{one}"), (second, f"http://127.0.0.1:{two}")]
-
-
-def _at_once(calls: list[Callable[[], httpx.Response]]) -> list[httpx.Response]:
-    start = threading.Barrier(len(calls))
-    answers: list[httpx.Response | None] = [None] * len(calls)
-
-    def run(index: int) -> None:
-        start.wait()
-        answers[index] = calls[index]()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return [answer for answer in answers if answer is not None]
 
 
 def test_concurrent_searches_and_opens_of_one_session_on_two_servers(
