@@ -40,12 +40,18 @@ router = APIRouter(prefix="/v1/assets", tags=["assets"])
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=AssetOut)
 def create_asset(
-    body: AssetCreate, session: SessionDep, caller: MarketerDep, now: NowDep, settings: SettingsDep
+    body: AssetCreate,
+    session: SessionDep,
+    caller: MarketerDep,
+    now: NowDep,
+    settings: SettingsDep,
+    response: Response,
 ) -> AssetOut:
-    """Create a draft (version 1)."""
+    """Create a draft (version 1); `ETag` names its first revision."""
     asset = service.create_asset(
         session, caller, body, now=now, talking_point_ttl=settings.talking_point_ttl
     )
+    set_etag(response, asset.revision)
     return presentation.present_one(session, asset, now=now)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Response, status
 from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
@@ -19,6 +19,7 @@ from api.deps import (
     SearchDep,
     SessionDep,
     SettingsDep,
+    set_etag,
 )
 from api.discovery import service as discovery
 from api.discovery.routes import SearchIdParam
@@ -84,6 +85,7 @@ def upload_asset(
     settings: SettingsDep,
     blobs: BlobsDep,
     extractor: ExtractorDep,
+    response: Response,
 ) -> AssetOut:
     """Create a draft asset from a document: its text becomes the body, its own title the
     title (else the file name); an email becomes an email template."""
@@ -99,6 +101,7 @@ def upload_asset(
         now=now,
         talking_point_ttl=settings.talking_point_ttl,
     )
+    set_etag(response, asset.revision)
     return present_one(session, asset, now=now)
 
 

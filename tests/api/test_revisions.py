@@ -145,3 +145,24 @@ def test_the_second_of_two_writers_who_read_the_same_revision_gets_409(
         if final.status == "approved":
             assert final.body == "Reviewed words"
         assert final.revision == 3  # created, submitted, one write
+
+
+def test_a_new_asset_answers_its_first_revision_as_etag(marketer: Actor) -> None:
+    created = marketer.post(
+        "/v1/assets", json={"title": "Crew rota one-pager", "kind": "one_pager"}
+    )
+    uploaded = marketer.post(
+        "/v1/assets/upload",
+        files={"file": ("rota.txt", b"Crew rota talking points for utilities.", "text/plain")},
+    )
+    for response in (created, uploaded):
+        assert response.status_code == 201, response.text
+        etag = response.headers["etag"]
+        # The client can edit straight away with If-Match, without reading it first.
+        assert marketer.get(f"/v1/assets/{response.json()['id']}").headers["etag"] == etag
+        patched = marketer.patch(
+            f"/v1/assets/{response.json()['id']}",
+            json={"summary": "For the rota meeting."},
+            headers={"If-Match": etag},
+        )
+        assert patched.status_code == 200, patched.text
