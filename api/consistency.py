@@ -21,7 +21,6 @@ embedded index that does not exist yet (the server builds it when it starts).
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -37,7 +36,7 @@ from api.changes.models import ChangeConsumer
 from api.db import session_scope
 from api.discovery.indexing import CONSUMER
 from api.discovery.runtime import make_backend
-from api.files.blobs import CHUNK, SHA256, STALE_SECONDS, BlobStore
+from api.files.blobs import SHA256, STALE_SECONDS, BlobStore, sha256_of
 from api.settings import Settings
 from search.base import SearchBackend, SearchFilters, SearchQuery
 from search.fts5 import Fts5Backend
@@ -165,7 +164,7 @@ def _check_blobs(
         size = path.stat().st_size
         if row.size is not None and size != row.size:
             report.add("damaged-blob", row.id, f"blob {sha256} has {size} bytes, not {row.size}")
-        elif hash_blobs and _sha256(path) != sha256:
+        elif hash_blobs and sha256_of(path) != sha256:
             report.add("damaged-blob", row.id, f"blob {sha256} holds other bytes")
     stored = 0
     for path in _stored_files(blobs.root):
@@ -217,14 +216,6 @@ def _note_staged(report: Report, blobs: BlobStore) -> None:
         "uploads or imports in progress, or left by a crash; the server removes those a "
         "day old when it starts"
     )
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 # --- what reps read is what was reviewed --------------------------------------------------
