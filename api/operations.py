@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -38,27 +39,23 @@ def _database_status(request: Request) -> str:
         return f"error: {type(exc).__name__}"
 
 
-def _search_status(request: Request) -> str:
-    check = getattr(request.app.state, "search_health", None)
+def _ask(check: Callable[[], str] | None, *, absent: str, failed: str) -> str:
+    """A health check's answer: `absent` when there is none, `failed: <error>` when it raises."""
     if check is None:
-        return "ok"
+        return absent
     try:
-        result: str = check()
+        return check()
     except Exception as exc:
-        return f"error: {type(exc).__name__}"
-    return result
+        return f"{failed}: {type(exc).__name__}"
+
+
+def _search_status(request: Request) -> str:
+    return _ask(getattr(request.app.state, "search_health", None), absent="ok", failed="error")
 
 
 def _semantic_status(request: Request) -> str:
     search = getattr(request.app.state, "search", None)
-    check = getattr(search, "semantic_health", None)
-    if check is None:
-        return "off"
-    try:
-        result: str = check()
-    except Exception as exc:
-        return f"unavailable: {type(exc).__name__}"
-    return result
+    return _ask(getattr(search, "semantic_health", None), absent="off", failed="unavailable")
 
 
 @router.get(
