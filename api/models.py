@@ -1,6 +1,7 @@
 """Every table, imported in one place so that Alembic and the app see the whole schema."""
 
 from api.assets.models import Asset, AssetQuestion, AssetTag, AssetTerm, AssetVersion
+from api.audit.models import AuditEntry
 from api.changes.models import Change, ChangeConsumer
 from api.discovery.models import SearchLog, SearchOpen, Synonym
 from api.events.models import Event, OpportunityOutcome
@@ -16,6 +17,7 @@ __all__ = [
     "AssetTag",
     "AssetTerm",
     "AssetVersion",
+    "AuditEntry",
     "Change",
     "ChangeConsumer",
     "Event",
