@@ -4,23 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    ProgressColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
-from sqlalchemy.engine import Engine
 
-from api import migrations
-from api.db import make_engine
-from api.settings import Settings, get_settings
+if TYPE_CHECKING:  # imported where used: a command's --help imports no database driver
+    from rich.progress import Progress, ProgressColumn
+    from sqlalchemy.engine import Engine
+
+    from api.settings import Settings
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -28,6 +21,8 @@ err = Console(stderr=True, soft_wrap=True)
 
 def read_settings() -> Settings:
     """The BATON_ settings; invalid ones end the command with exit code 2, saying why."""
+    from api.settings import get_settings
+
     try:
         return get_settings()
     except Exception as exc:  # pydantic's ValidationError names the variable at fault
@@ -43,6 +38,8 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 
 def migrate(settings: Settings, revision: str = "head") -> None:
     """Create the data folder and bring the catalogue to the latest schema (or `revision`)."""
+    from api import migrations
+
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     migrations.upgrade(settings.catalogue_url, revision)
 
@@ -50,6 +47,8 @@ def migrate(settings: Settings, revision: str = "head") -> None:
 @contextmanager
 def catalogue(settings: Settings) -> Iterator[Engine]:
     """An engine on the catalogue, disposed of when the command is done with it."""
+    from api.db import make_engine
+
     engine = make_engine(settings.catalogue_url)
     try:
         yield engine
@@ -59,6 +58,14 @@ def catalogue(settings: Settings) -> Iterator[Engine]:
 
 def progress_bar(label: str, *columns: ProgressColumn, **options: Any) -> Progress:
     """A progress bar on stderr: the label, the bar, done of total, `columns`, time taken."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     return Progress(
         TextColumn(label),
         BarColumn(),

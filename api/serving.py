@@ -1,0 +1,130 @@
+"""`baton serve`: check the port, migrate, (load the demo,) then serve the API with uvicorn.
+
+The port is taken first, before any migration or key is printed, so a busy port ends the
+command at once with the fix instead of after the demo keys. The app, uvicorn and the demo
+are imported inside the command: `baton serve --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import socket
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from api.commands import catalogue, fail, migrate, out, read_settings
+
+if TYPE_CHECKING:
+    from api.settings import Settings
+    from api.users.models import Role
+
+
+def take_port(host: str, port: int) -> socket.socket:
+    """A socket bound to host:port and listening (connections wait in its backlog until
+    the server starts); a clear error, with the fix, when the port is busy."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except socket.gaierror as exc:
+        raise fail(f"cannot listen on {host!r}: {exc.strerror}; give --host an address", 2) from exc
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+    try:
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        other = port + 1 if port < 65535 else 8001
+        if exc.errno == errno.EADDRINUSE:
+            raise fail(
+                f"port {port} on {host} is already in use (another `baton serve`?). Stop what "
+                f"holds it, or use another port: `baton serve --port {other}` "
+                f"(or `make run PORT={other}`)."
+            ) from exc
+        if exc.errno == errno.EACCES:
+            raise fail(
+                f"not allowed to listen on port {port} on {host} (ports below 1024 need "
+                f"privileges): use `baton serve --port {other}` (or `make run PORT={other}`)."
+            ) from exc
+        raise fail(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
+    sock.set_inheritable(True)
+    return sock
+
+
+def demo_keys(settings: Settings) -> list[tuple[str, Role, str]]:
+    """Give the demo admin, marketer and rep fresh keys (older demo keys stop working)."""
+    from api.db import session_scope
+    from api.demo.load import DEMO_PEOPLE
+    from api.users import service as users
+
+    keys = []
+    with catalogue(settings) as engine, session_scope(engine) as session:
+        for email, name, role in DEMO_PEOPLE:
+            user = users.find_active_by_email(session, email)
+            if user is None:
+                user, key = users.create_user(session, email=email, role=role, name=name)
+            else:
+                users.revoke_keys(session, user.id)
+                key = users.issue_key(session, user)
+            keys.append((email, role, key))
+    return keys
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="port to listen on")] = 8000,
+    demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo/--no-demo",
+            help="load the demo library into an empty catalogue and print demo API keys",
+        ),
+    ] = False,
+) -> None:
+    """Migrate the database to the latest schema, then serve the API.
+
+    The port is checked first: a busy one ends the command before anything else."""
+    settings = read_settings()
+    sock = take_port(host, port)
+    try:
+        _serve(settings, sock, host, port, demo)
+    finally:
+        sock.close()
+
+
+def _serve(settings: Settings, sock: socket.socket, host: str, port: int, demo: bool) -> None:
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
+    )
+    migrate(settings)
+    base = f"http://{'127.0.0.1' if host in {'0.0.0.0', '::'} else host}:{port}"  # noqa: S104
+    if demo:
+        from api.demo.commands import load_demo, report
+        from api.users.models import Role
+
+        report(load_demo(settings))
+        keys = demo_keys(settings)
+        out.print("\n[bold]Demo API keys[/bold] (new on every start):")
+        for email, role, key in keys:
+            out.print(f"  {role.value:<9} {email:<28} {key}")
+        rep_key = next(key for _, role, key in keys if role is Role.rep)
+        out.print("\nTry:")
+        out.print(f"  curl -H 'Authorization: Bearer {rep_key}' {base}/v1/assets")
+    out.print(f"\nAPI docs: {base}/docs   (OpenAPI: {base}/openapi.json)\n")
+
+    import uvicorn
+
+    from api.main import create_app
+
+    config = uvicorn.Config(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level=settings.log_level,
+        proxy_headers=True,
+        access_log=False,
+    )
+    uvicorn.Server(config).run(sockets=[sock])
