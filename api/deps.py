@@ -11,6 +11,7 @@ from fastapi import Depends, Header, Query, Request, Response
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from api.audit.service import act_as
 from api.db import session_scope
 from api.discovery.runtime import SearchRuntime
 from api.files.blobs import BlobStore
@@ -74,6 +75,7 @@ def get_caller(request: Request, session: SessionDep, settings: SettingsDep) -> 
     master = settings.admin_key.get_secret_value() if settings.admin_key else None
     caller = authenticate(session, _bearer(request), master_key=master)
     request.state.caller = caller
+    act_as(session, caller)  # the audit log's actor for what this request changes
     return caller
 
 

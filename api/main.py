@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from api.assets.routes import router as assets_router
+from api.audit.routes import router as audit_router
 from api.body_limit import BodyLimit
 from api.cors import install_cors
 from api.db import make_engine, probe_directory, utcnow
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         events_router,
         search_router,
         suggestions_router,
+        audit_router,
     ):
         app.include_router(router)
     app.add_middleware(UnexpectedErrors)

@@ -16,6 +16,7 @@ from api.assets.kinds import Kind, field_problems, rules_for
 from api.assets.models import Asset, AssetQuestion, AssetTag, AssetTerm, Status
 from api.assets.schemas import CONTENT_FIELDS, NOT_NULLABLE, AssetCreate, AssetUpdate, FileInfo
 from api.assets.visibility import AssetFilters, filter_clauses
+from api.audit import service as audit
 from api.changes.log import Op, Subject, record_change
 from api.errors import (
     Conflict,
@@ -34,6 +35,38 @@ from api.taxonomy.service import resolve_terms
 from api.users.service import Caller
 
 TERM_FACETS = tuple(Facet)  # the order of api.taxonomy.facets.FACETS, which checks it
+# What the audit log shows of an asset: its own fields (not bookkeeping such as the
+# revision or updated_at), and the lists (terms by facet, tags, questions) a change names.
+AUDITED_FIELDS = ("title", "kind", "summary", "body", "url", "status", "fields", "expires_at")
+LINKED_FIELDS = (*(f.value for f in TERM_FACETS), "tags", "question_ids")
+FILE_FIELDS = ("file_name", "file_content_type", "file_size", "file_sha256")
+
+
+def _audited(asset: Asset, *names: str) -> dict[str, Any]:
+    """The asset's fields as the audit log records them (copied: later edits of the row
+    do not reach them)."""
+    return audit.plain({name: getattr(asset, name) for name in names or AUDITED_FIELDS})
+
+
+def _linked(session: Session, asset_id: str, names: Collection[str]) -> dict[str, list[str]]:
+    """The asset's current terms (slugs by facet), tags and question ids, of `names`."""
+    linked: dict[str, list[str]] = {}
+    facets = [f.value for f in TERM_FACETS if f.value in names]
+    if facets:
+        rows = session.exec(
+            select(Term.facet, Term.slug)
+            .join(AssetTerm, col(AssetTerm.term_id) == col(Term.id))
+            .where(col(AssetTerm.asset_id) == asset_id, col(Term.facet).in_(facets))
+        ).all()
+        for facet in facets:
+            linked[facet] = sorted(slug for of, slug in rows if of == facet)
+    if "tags" in names:
+        tags = select(AssetTag.tag).where(col(AssetTag.asset_id) == asset_id)
+        linked["tags"] = sorted(session.exec(tags).all())
+    if "question_ids" in names:
+        ids = select(AssetQuestion.question_id).where(col(AssetQuestion.asset_id) == asset_id)
+        linked["question_ids"] = sorted(session.exec(ids).all())
+    return linked
 
 
 def check_revision(asset: Asset, if_match: Collection[int] | None) -> None:
@@ -105,7 +138,7 @@ def _default_expiry(kind: str, created_at: datetime, ttl: timedelta) -> datetime
 
 def _set_terms(
     session: Session, asset: Asset, facet: Facet, names: Sequence[str], *, fresh: bool
-) -> None:
+) -> list[str]:
     terms = resolve_terms(session, facet, names, loc=["body", facet.value])
     if not fresh:
         facet_term_ids = select(Term.id).where(Term.facet == facet.value)
@@ -117,6 +150,7 @@ def _set_terms(
     for term in terms:
         assert term.id is not None
         session.add(AssetTerm(asset_id=asset.id, term_id=term.id))
+    return [term.slug for term in terms]
 
 
 def _set_tags(session: Session, asset: Asset, tags: Iterable[str], *, fresh: bool) -> None:
@@ -195,12 +229,21 @@ def create_asset(
         if file is not None:
             ensure_new_file(session, file.sha256)  # the same bytes, stored a moment ago
         raise
+    linked: dict[str, list[str]] = {}
     for facet in TERM_FACETS:
-        _set_terms(session, asset, facet, getattr(data, facet.value), fresh=True)
+        linked[facet.value] = _set_terms(
+            session, asset, facet, getattr(data, facet.value), fresh=True
+        )
     _set_tags(session, asset, data.tags, fresh=True)
     _set_questions(session, asset, data.question_ids, fresh=True)
     session.flush()
     record_change(session, Subject.asset, asset.id)
+    linked.update(tags=list(data.tags), question_ids=list(data.question_ids))
+    after = {**_audited(asset), "owner_id": asset.owner_id, **linked}
+    created = {name: value for name, value in after.items() if value not in (None, "", [], {})}
+    audit.record(
+        session, action="asset.created", subject="asset", subject_id=asset.id, after=created
+    )
     return asset
 
 
@@ -224,6 +267,8 @@ def update_asset(
             raise Invalid(f"{name} cannot be null", loc=["body", name])
     if asset.status == Status.archived.value:
         raise InvalidTransition("an archived asset cannot be edited", asset_status=asset.status)
+    lists = [name for name in LINKED_FIELDS if changes.get(name) is not None]
+    before = {**_audited(asset), **_linked(session, asset_id, lists)}
 
     with written_once(session, asset_id):
         content_changed = _apply_content(asset, changes)
@@ -238,6 +283,15 @@ def update_asset(
             session.flush()
     if content_changed or metadata_changed:
         record_change(session, Subject.asset, asset.id)
+        after = {**_audited(asset), **_linked(session, asset_id, lists)}
+        audit.record(
+            session,
+            action="asset.updated",
+            subject="asset",
+            subject_id=asset_id,
+            before=before,
+            after=after,
+        )
     return asset
 
 
@@ -296,10 +350,15 @@ def delete_asset(
     Its file leaves the blob store only after the commit, so a rollback never loses it."""
     asset = get_asset(session, asset_id)
     check_revision(asset, if_match)
+    before = {**_audited(asset), **_audited(asset, "owner_id", *FILE_FIELDS)}
     with written_once(session, asset_id):
         session.delete(asset)
         session.flush()
     if asset.file_sha256 is not None:
         remove_after_commit(session, blobs, asset.file_sha256)
     record_change(session, Subject.asset, asset_id, op=Op.delete)
+    before = {name: value for name, value in before.items() if value is not None}
+    audit.record(
+        session, action="asset.deleted", subject="asset", subject_id=asset_id, before=before
+    )
     return asset

@@ -120,24 +120,37 @@ def record(
     old = _fields(before)
     new = _fields(after)
     if old is not None and new is not None:
-        differ = [k for k in dict.fromkeys([*old, *new]) if old.get(k) != new.get(k)]
-        if not differ:
+        old, new = changed_entries(old, new)
+        if not old and not new:
             return
-        old = {k: old[k] for k in differ if k in old}
-        new = {k: new[k] for k in differ if k in new}
     who = actor_of(session) if actor is None else as_actor(actor)
     session.execute(
-        sa.insert(AuditEntry.__table__).values(  # type: ignore[attr-defined]
-            at=utcnow(),
-            actor_id=who.id,
-            actor_name=who.name,
-            action=action[:64],
-            subject=subject[:32],
-            subject_id=str(subject_id)[:64],
-            before=old,
-            after=new,
-        )
+        _INSERT,
+        {
+            "at": utcnow(),
+            "actor_id": who.id,
+            "actor_name": who.name,
+            "action": action[:64],
+            "subject": subject[:32],
+            "subject_id": str(subject_id)[:64],
+            "before": old,
+            "after": new,
+        },
     )
+
+
+def changed_entries(
+    old: Mapping[str, Any], new: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The entries of two mappings that differ (a key in one only counts): for a
+    collection keyed by name, such as the synonyms by term, nested under one field."""
+    keys = [k for k in dict.fromkeys([*old, *new]) if old.get(k) != new.get(k)]
+    return {k: old[k] for k in keys if k in old}, {k: new[k] for k in keys if k in new}
+
+
+# One statement, its parameters passed apart: its compiled form is cached once (values()
+# inlined into the statement cost a cache key over the JSON at every call).
+_INSERT = sa.insert(AuditEntry.__table__)  # type: ignore[attr-defined]
 
 
 def _fields(values: Mapping[str, Any] | None) -> dict[str, Any] | None:

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
 from api.assets.models import Asset
+from api.audit import service as audit
 from api.db import session_scope, utcnow
 from api.demo import corpus
 from api.demo import documents as d
@@ -84,6 +85,7 @@ def load_if_empty(
     """Load the demo library unless the catalogue holds assets already (then None)."""
     now = now or utcnow()
     with session_scope(engine) as session:
+        audit.act_as(session, audit.DEMO)
         if session.exec(select(func.count()).select_from(Asset)).one() > 0:
             return None
         summary = DemoSummary()

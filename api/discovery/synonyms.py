@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 
 from sqlmodel import Session, col, delete, select
 
+from api.audit import service as audit
 from api.changes.log import Subject, record_change
 from api.db import strip_nul
 from api.discovery.models import Synonym
@@ -53,10 +54,20 @@ def replace_synonyms(
                 )
             if value != key and value not in values:
                 values.append(value)
+    before = get_synonyms(session)
     session.exec(delete(Synonym))
     for term, values in cleaned.items():
         for value in values:
             session.add(Synonym(term=term, synonym=value))
     session.flush()
     record_change(session, Subject.synonyms)
-    return get_synonyms(session)
+    after = get_synonyms(session)
+    removed, added = audit.changed_entries(before, after)
+    audit.record(
+        session,
+        action="synonyms.changed",
+        subject="synonyms",
+        before={"synonyms": removed},
+        after={"synonyms": added},
+    )
+    return after

@@ -17,6 +17,7 @@ from api.assets import presentation, visibility
 from api.assets import service as assets
 from api.assets.models import Asset
 from api.assets.schemas import FileInfo
+from api.audit import service as audit
 from api.errors import (
     BatonError,
     Invalid,
@@ -79,6 +80,13 @@ def asset_from_file(
     )
     if blobs.keep_file(file.path, file.sha256):
         remove_after_rollback(session, blobs, file.sha256)
+    audit.record(
+        session,
+        action="file.uploaded",
+        subject="asset",
+        subject_id=asset.id,
+        after=info.model_dump(mode="json"),
+    )
     return asset
 
 

@@ -24,6 +24,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from api.assets.models import Asset
+from api.audit import service as audit
 from api.db import utcnow
 from api.errors import BatonError
 from api.files.blobs import BlobStore, remove_if_unused, sha256_of
@@ -118,8 +119,10 @@ def import_paths(
     progress: Callable[[FileOutcome], None] | None = None,
     total: Callable[[int], None] | None = None,
     clock: Callable[[], datetime] = utcnow,
+    actor: audit.ActorLike | None = None,
 ) -> ImportReport:
-    """Import every document under `paths`; the report says what became of each file."""
+    """Import every document under `paths`; the report says what became of each file.
+    The audit log names `actor` (the CLI) as who imported, else `caller` (the owner)."""
     started = time.perf_counter()
     report = ImportReport()
 
@@ -140,6 +143,7 @@ def import_paths(
 
     blobs.clean_stale()
     with Session(engine, expire_on_commit=False) as session:
+        audit.act_as(session, caller if actor is None else actor)
         jobs = _prepare(session, files, manifest, options, record, report.timings)
         writer = _Writer(session, blobs, caller, options, record, report.timings, clock)
         writer.run(jobs)

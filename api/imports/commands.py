@@ -12,6 +12,7 @@ from rich.progress import TextColumn
 from rich.table import Table
 
 from api.assets.kinds import Kind
+from api.audit import service as audit
 from api.commands import catalogue, fail, migrate, out, progress_bar, read_settings
 from api.db import session_scope
 from api.errors import BatonError
@@ -134,6 +135,7 @@ def _run(
             options,
             progress=advance,
             total=lambda n: bar.update(task, total=n),
+            actor=audit.cli_actor(),
         )
 
 

@@ -16,6 +16,7 @@ from sqlmodel import Session, col, delete, select
 from api.assets.kinds import Kind, rules_for
 from api.assets.models import Asset
 from api.assets.schemas import Finding
+from api.audit import service as audit
 from api.changes.log import Subject, record_change
 from api.errors import Invalid
 from api.messaging.matching import (
@@ -117,6 +118,7 @@ def replace_rules(session: Session, rules: Sequence[RuleIn]) -> tuple[Rule, ...]
         where = ".".join(str(part) for part in first["loc"][1:])
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise Invalid(f"{where}: {first['msg']}{more}", errors=problems)
+    before = present(current_rules(session))
     session.exec(delete(MessagingRule))
     for position, rule in enumerate(cleaned):
         session.add(
@@ -132,6 +134,15 @@ def replace_rules(session: Session, rules: Sequence[RuleIn]) -> tuple[Rule, ...]
         )
     session.flush()
     record_change(session, Subject.rules)
+    audit.record(
+        session,
+        action="messaging_rules.replaced",
+        subject="messaging_rules",
+        before={"rules": [rule.model_dump(mode="json", exclude_none=True) for rule in before]},
+        after={
+            "rules": [rule.model_dump(mode="json", exclude_none=True) for rule in present(cleaned)]
+        },
+    )
     return tuple(cleaned)
 
 

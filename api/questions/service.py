@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select, update
 
 from api.assets.models import Asset, AssetQuestion
 from api.assets.visibility import live_clause, live_state
+from api.audit import service as audit
 from api.changes.log import Subject, record_change
 from api.errors import NotFound
 from api.paging import PageRequest, paginate
@@ -44,12 +45,21 @@ def ask(session: Session, data: QuestionCreate, *, now: datetime) -> tuple[Quest
                 session.add(question)
                 session.flush()
             record_change(session, Subject.questions, question.id)
+            asked = {"text": data.text, "stage": data.stage, "industry": data.industry}
+            audit.record(
+                session,
+                action="question.created",
+                subject="question",
+                subject_id=question.id,
+                after={name: value for name, value in asked.items() if value},
+            )
             return question, True
         except IntegrityError:
             # Asked by someone else a moment ago: count it on theirs.
             existing = _by_key(session, key)
             if existing is None:
                 raise
+    before = _counted(existing)
     session.exec(
         update(Question)
         .where(col(Question.id) == existing.id)
@@ -63,7 +73,24 @@ def ask(session: Session, data: QuestionCreate, *, now: datetime) -> tuple[Quest
     session.add(existing)
     session.flush()
     record_change(session, Subject.questions, existing.id)
+    audit.record(
+        session,
+        action="question.asked",
+        subject="question",
+        subject_id=existing.id,
+        before=before,
+        after=_counted(existing),
+    )
     return existing, False
+
+
+def _counted(question: Question) -> dict[str, int | None]:
+    """What asking a known question again changes, as the audit log shows it."""
+    return {
+        "asked_count": question.asked_count,
+        "stage_id": question.stage_id,
+        "industry_id": question.industry_id,
+    }
 
 
 def _term_id(session: Session, facet: Facet, name: str | None, field: str) -> int | None:

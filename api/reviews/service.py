@@ -16,6 +16,7 @@ from api.assets.models import Asset, AssetVersion, Status
 from api.assets.presentation import person_ref
 from api.assets.schemas import Finding, VersionOut
 from api.assets.service import check_revision, get_asset, written_once
+from api.audit import service as audit
 from api.changes.log import Subject, record_change
 from api.errors import Invalid, InvalidTransition
 from api.messaging import service as messaging
@@ -28,6 +29,14 @@ TRANSITIONS: dict[str, tuple[frozenset[Status], Status]] = {
     "reject": (frozenset({Status.in_review}), Status.draft),
     "archive": (frozenset({Status.draft, Status.in_review, Status.approved}), Status.archived),
 }
+# The audit log's action for each move, and the fields a move may change.
+AUDIT_ACTIONS = {
+    "submit": "asset.submitted",
+    "approve": "asset.approved",
+    "reject": "asset.rejected",
+    "archive": "asset.archived",
+}
+MOVED_FIELDS = ("status", "version", "approved_at", "review_comment")
 
 
 def transition(
@@ -53,6 +62,7 @@ def transition(
             f"cannot {action} an asset that is {current.value}; it must be {wanted}",
             asset_status=current.value,
         )
+    before = audit.plain({name: getattr(asset, name) for name in MOVED_FIELDS})
     with written_once(session, asset_id):
         if effect is not None:
             effect(asset)
@@ -61,6 +71,15 @@ def transition(
         session.add(asset)
         session.flush()
     record_change(session, Subject.asset, asset.id)
+    after = {name: getattr(asset, name) for name in MOVED_FIELDS}
+    audit.record(
+        session,
+        action=AUDIT_ACTIONS[action],
+        subject="asset",
+        subject_id=asset.id,
+        before=before,
+        after=after,
+    )
     return asset
 
 

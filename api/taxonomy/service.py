@@ -8,6 +8,7 @@ from collections.abc import Collection, Iterable, Sequence
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
+from api.audit import service as audit
 from api.errors import Conflict, Invalid
 from api.taxonomy.facets import BY_FACET, FACETS
 from api.taxonomy.models import Facet, Term
@@ -77,7 +78,17 @@ def create_term(session: Session, facet: Facet, *, label: str, slug: str | None 
             session.flush()
     except IntegrityError as exc:
         raise Conflict(f"{facet.value} already has a term with slug '{slug}'", slug=slug) from exc
+    _audit_created(session, term)
     return term
+
+
+def _audit_created(session: Session, term: Term) -> None:
+    after: dict[str, str | int] = {"facet": term.facet, "slug": term.slug, "label": term.label}
+    if BY_FACET[Facet(term.facet)].ordered:
+        after["position"] = term.position
+    audit.record(
+        session, action="term.created", subject="term", subject_id=str(term.id), after=after
+    )
 
 
 def _find(session: Session, facet: Facet, slug: str) -> Term | None:
@@ -132,6 +143,7 @@ def _create_on_first_use(session: Session, facet: Facet, slug: str, label: str) 
         if existing is None:
             raise
         return existing
+    _audit_created(session, term)
     return term
 
 
