@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from api import openapi
 from api.assets.routes import router as assets_router
 from api.audit.routes import router as audit_router
 from api.body_limit import BodyLimit
@@ -72,6 +73,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        # /docs and /redoc come from api.openapi (package files, no CDN).
+        docs_url=None,
+        redoc_url=None,
+        generate_unique_id_function=openapi.operation_id,
     )
     app.state.settings = settings
     app.state.engine = make_engine(settings.catalogue_url)
@@ -99,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         audit_router,
     ):
         app.include_router(router)
+    openapi.install(app)
     app.add_middleware(UnexpectedErrors)
     app.add_middleware(NulGuard)
     app.add_middleware(

@@ -15,9 +15,16 @@ router = APIRouter(tags=["operations"])
 
 # How long a load balancer should wait before asking /readyz again after a 503.
 READY_RETRY_AFTER = 10
+# /readyz's body: each check's name and "ok" or "error: ..." (OpenAPI).
+READINESS = {"type": "object", "additionalProperties": {"type": "string"}}
 
 
-@router.get("/healthz")
+@router.get(
+    "/healthz",
+    response_model=dict[str, str],
+    operation_id="getHealth",
+    summary="Liveness",
+)
 def healthz() -> dict[str, str]:
     """200 while the process serves."""
     return {"status": "ok"}
@@ -60,8 +67,15 @@ def _semantic_status(request: Request) -> str:
 
 @router.get(
     "/readyz",
+    operation_id="getReadiness",
+    summary="Readiness",
     responses={
-        503: {"description": "a check failed: the body names it; the response has Retry-After"}
+        200: {"content": {"application/json": {"schema": READINESS}}},
+        503: {
+            "description": "a check failed: the body names it; the response has Retry-After",
+            "content": {"application/json": {"schema": READINESS}},
+            "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+        },
     },
 )
 def readyz(request: Request) -> JSONResponse:

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import logging
 from http import HTTPStatus
-from typing import Any
+from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.assets.schemas import Finding
 from api.errors import (
     BatonError,
     Invalid,
@@ -159,3 +162,94 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _request_validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_exception)
     app.add_exception_handler(Exception, _unexpected)
+
+
+# The schema side: what the OpenAPI description declares for every 4xx and 5xx
+# (api.openapi). `Problem` is the one shape; a subclass adds the members one error carries
+# and names the status it documents.
+
+
+class FieldError(BaseModel):
+    """Where one validation problem is (`loc`: "body", "query", "path" or "header", then
+    the field's path) and what it is (`msg`)."""
+
+    loc: list[str | int] = Field(examples=[["body", "title"]])
+    msg: str = Field(examples=["String should have at most 300 characters"])
+
+
+class Problem(BaseModel):
+    """An error, as `application/problem+json` (RFC 9457). `type` names the kind of
+    problem (`/problems/<slug>`), `title` says it in words, `detail` says what went wrong
+    with this request. A validation failure (422) adds `errors`, one per field at fault.
+    Other members may follow (`asset_id`, `findings`, ...); a client ignores those it does
+    not know."""
+
+    model_config = ConfigDict(extra="allow")
+    # The status a specialised problem documents (api.openapi.errors); None for any.
+    status_code: ClassVar[int | None] = None
+
+    type: str = Field(examples=["/problems/not-found"])
+    title: str = Field(examples=["Not found"])
+    status: int = Field(ge=400, le=599, examples=[404])
+    detail: str = Field(examples=["no asset with id 0b3f..."])
+    errors: list[FieldError] | SkipJsonSchema[None] = Field(
+        default=None, description="validation failures: each field at fault (422)"
+    )
+    request_id: str | SkipJsonSchema[None] = Field(
+        default=None, description="the request's id, as in `X-Request-ID` and the server's log"
+    )
+
+
+class DuplicateUpload(Problem):
+    """The same bytes were uploaded before: `asset_id` names the asset that holds them."""
+
+    status_code = 409
+    asset_id: str
+
+
+class AssetConflict(Problem):
+    """The asset is not in a state this action starts from, or another request changed it
+    between this one's read and its write: `asset_status` is its status now (`deleted`
+    when it is gone) and `revision`, when present, its revision (ETag) now."""
+
+    status_code = 409
+    asset_status: str = Field(examples=["approved"])
+    revision: int | SkipJsonSchema[None] = None
+
+
+class StaleRevision(Problem):
+    """`If-Match` names a revision the asset no longer has: `revision` is its revision
+    now; read it again and retry."""
+
+    status_code = 412
+    revision: int
+
+
+class NotRenderable(Problem):
+    """Only email templates render: `kind` is this asset's kind."""
+
+    status_code = 409
+    kind: str
+
+
+class TermConflict(Problem):
+    """The facet already has a term with this `slug`."""
+
+    status_code = 409
+    slug: str
+
+
+class ApprovalRefused(Problem):
+    """Messaging rule errors remain: `findings` lists each (as POST /v1/messaging/check
+    reports them); `errors` locates them."""
+
+    status_code = 422
+    findings: list[Finding]
+
+
+class MissingVariables(Problem):
+    """The request is invalid (`errors`), or the template needs values it was not given:
+    `missing` names each placeholder without a value."""
+
+    status_code = 422
+    missing: list[str] | SkipJsonSchema[None] = None

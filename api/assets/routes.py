@@ -17,7 +17,6 @@ from api.assets.schemas import (
     RenderIn,
 )
 from api.deps import (
-    REVISION_RESPONSES,
     AdminDep,
     BlobsDep,
     CallerDep,
@@ -32,13 +31,21 @@ from api.deps import (
 )
 from api.discovery import service as discovery
 from api.discovery.routes import SearchIdParam
+from api.openapi import errors
+from api.problems import AssetConflict, MissingVariables, NotRenderable
 from api.schemas import Page
 from api.taxonomy.facets import facet_parameters, terms_by_facet
 
 router = APIRouter(prefix="/v1/assets", tags=["assets"])
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=AssetOut)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=AssetOut,
+    operation_id="createAsset",
+    summary="Create an asset (a draft)",
+)
 def create_asset(
     body: AssetCreate,
     session: SessionDep,
@@ -72,7 +79,7 @@ def asset_filters(
 AssetFiltersDep = Annotated[visibility.AssetFilters, Depends(asset_filters)]
 
 
-@router.get("", response_model=Page[AssetOut])
+@router.get("", response_model=Page[AssetOut], operation_id="listAssets", summary="List assets")
 def list_assets(
     session: SessionDep, caller: CallerDep, now: NowDep, page: PageDep, filters: AssetFiltersDep
 ) -> Page[AssetOut]:
@@ -82,7 +89,7 @@ def list_assets(
     return Page[AssetOut].of(presentation.present(session, assets, now=now), total, page)
 
 
-@router.get("/{asset_id}", response_model=AssetOut)
+@router.get("/{asset_id}", response_model=AssetOut, operation_id="getAsset", summary="Get an asset")
 def get_asset(
     asset_id: str,
     session: SessionDep,
@@ -109,7 +116,13 @@ def get_asset(
     return presentation.present_one(session, asset, now=now)
 
 
-@router.patch("/{asset_id}", response_model=AssetOut, responses=REVISION_RESPONSES)
+@router.patch(
+    "/{asset_id}",
+    response_model=AssetOut,
+    operation_id="updateAsset",
+    summary="Change an asset",
+    responses=errors(AssetConflict),
+)
 def update_asset(
     asset_id: str,
     body: AssetUpdate,
@@ -133,7 +146,13 @@ def update_asset(
     return presentation.present_one(session, asset, now=now)
 
 
-@router.post("/{asset_id}/render", response_model=RenderedEmail)
+@router.post(
+    "/{asset_id}/render",
+    response_model=RenderedEmail,
+    operation_id="renderEmail",
+    summary="Fill an email template",
+    responses=errors(NotRenderable, MissingVariables),
+)
 def render(
     asset_id: str, body: RenderIn, session: SessionDep, caller: CallerDep, now: NowDep
 ) -> RenderedEmail:
@@ -142,7 +161,13 @@ def render(
     return rendering.render_asset(session, caller, asset_id, variables=body.variables, now=now)
 
 
-@router.delete("/{asset_id}", status_code=status.HTTP_204_NO_CONTENT, responses=REVISION_RESPONSES)
+@router.delete(
+    "/{asset_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    operation_id="deleteAsset",
+    summary="Delete an asset for good (admin)",
+    responses=errors(AssetConflict),
+)
 def delete_asset(
     asset_id: str, session: SessionDep, _: AdminDep, blobs: BlobsDep, expected: IfMatchDep
 ) -> Response:

@@ -38,7 +38,7 @@ SearchIdParam = Annotated[
 ]
 
 
-@router.get("", response_model=SearchOut)
+@router.get("", response_model=SearchOut, operation_id="searchAssets", summary="Search assets")
 @facet_parameters(lambda spec: Annotated[list[str] | None, Repeatable])
 def search(
     session: SessionDep,
@@ -92,13 +92,23 @@ def search(
     return Response(found.model_dump_json(), media_type="application/json")
 
 
-@router.get("/synonyms", response_model=dict[str, list[str]])
+@router.get(
+    "/synonyms",
+    response_model=dict[str, list[str]],
+    operation_id="getSynonyms",
+    summary="Get the synonyms",
+)
 def get_synonyms(session: SessionDep, _: CallerDep) -> dict[str, list[str]]:
     """The synonyms by term; each applies both ways."""
     return synonyms.get_synonyms(session)
 
 
-@router.put("/synonyms", response_model=dict[str, list[str]])
+@router.put(
+    "/synonyms",
+    response_model=dict[str, list[str]],
+    operation_id="replaceSynonyms",
+    summary="Replace the synonyms",
+)
 def put_synonyms(
     session: SessionDep,
     _: MarketerDep,

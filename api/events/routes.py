@@ -15,11 +15,19 @@ from api.events.schemas import (
     OutcomeIn,
     OutcomeOut,
 )
+from api.openapi import errors
 
 router = APIRouter(prefix="/v1", tags=["usage"])
 
 
-@router.post("/events", status_code=status.HTTP_202_ACCEPTED, response_model=EventOut)
+@router.post(
+    "/events",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=EventOut,
+    operation_id="recordEvent",
+    summary="Record a use of, or feedback on, an asset",
+    responses=errors(404),
+)
 def post_event(
     body: EventCreate, session: SessionDep, caller: CallerDep, now: NowDep, runtime: SearchDep
 ) -> EventOut:
@@ -31,7 +39,12 @@ def post_event(
     return EventOut.model_validate({**event.model_dump(), "id": str(event.id)})
 
 
-@router.post("/opportunities/{opportunity_id}/outcome", response_model=OutcomeOut)
+@router.post(
+    "/opportunities/{opportunity_id}/outcome",
+    response_model=OutcomeOut,
+    operation_id="recordOutcome",
+    summary="Record a deal's outcome",
+)
 def post_outcome(
     opportunity_id: Annotated[OpportunityId, Path(description="the CRM's id of the deal")],
     body: OutcomeIn,

@@ -25,8 +25,10 @@ from api.discovery import service as discovery
 from api.discovery.routes import SearchIdParam
 from api.files import service
 from api.files.receive import UploadDep
+from api.openapi import errors
+from api.problems import DuplicateUpload
 from api.taxonomy.facets import FACETS
-from ingest.formats import SUPPORTED
+from ingest.formats import MEDIA_TYPES, SUPPORTED
 from ingest.limits import Limits
 
 router = APIRouter(prefix="/v1/assets", tags=["assets"])
@@ -66,16 +68,9 @@ UPLOAD_BODY: dict[str, Any] = {
     status_code=status.HTTP_201_CREATED,
     response_model=AssetOut,
     openapi_extra=UPLOAD_BODY,
-    responses={
-        409: {"description": "the same bytes were uploaded before: `asset_id` names it"},
-        413: {"description": "larger than BATON_MAX_UPLOAD_MB"},
-        415: {"description": "not a type Baton reads"},
-        422: {
-            "description": (
-                "corrupt, encrypted or unsafe file, one that took too long to read, or bad metadata"
-            )
-        },
-    },
+    operation_id="uploadAsset",
+    summary="Create an asset from a document",
+    responses=errors(DuplicateUpload, 413, 415, 422),
 )
 def upload_asset(
     received: UploadDep,
@@ -108,7 +103,17 @@ def upload_asset(
 @router.get(
     "/{asset_id}/file",
     response_class=FileResponse,
-    responses={200: {"description": "the original bytes", "content": {"*/*": {}}}},
+    operation_id="downloadAssetFile",
+    summary="Download an asset's original file",
+    responses={
+        200: {
+            "description": "the original bytes, as an attachment with its file name",
+            "content": {
+                media_type: {"schema": {"type": "string", "format": "binary"}}
+                for media_type in MEDIA_TYPES.values()
+            },
+        }
+    },
 )
 def get_file(
     asset_id: str,

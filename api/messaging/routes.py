@@ -11,19 +11,34 @@ from api.messaging.schemas import CheckIn, CheckOut, RulesIn, RulesOut
 router = APIRouter(prefix="/v1/messaging", tags=["messaging"])
 
 
-@router.get("/rules", response_model=RulesOut)
+@router.get(
+    "/rules",
+    response_model=RulesOut,
+    operation_id="getMessagingRules",
+    summary="Get the messaging rules",
+)
 def get_rules(session: SessionDep, _: MarketerDep) -> RulesOut:
     """The rules in force, in their order."""
     return RulesOut(rules=service.present(service.current_rules(session)))
 
 
-@router.put("/rules", response_model=RulesOut)
+@router.put(
+    "/rules",
+    response_model=RulesOut,
+    operation_id="replaceMessagingRules",
+    summary="Replace the messaging rules",
+)
 def replace_rules(body: RulesIn, session: SessionDep, _: MarketerDep) -> RulesOut:
     """Replace all the rules; 422 naming each rule at fault, and nothing changes."""
     return RulesOut(rules=service.present(service.replace_rules(session, body.rules)))
 
 
-@router.post("/check", response_model=CheckOut)
+@router.post(
+    "/check",
+    response_model=CheckOut,
+    operation_id="checkMessaging",
+    summary="Check a text against the rules",
+)
 def check(body: CheckIn, session: SessionDep, _: MarketerDep) -> CheckOut:
     """What the rules in force find in a text: offsets are into `text`."""
     kind = body.kind.value if body.kind is not None else None

@@ -18,6 +18,8 @@ router = APIRouter(prefix="/v1/questions", tags=["questions"])
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=QuestionOut,
+    operation_id="askQuestion",
+    summary="Record a customer question",
     responses={200: {"model": QuestionOut, "description": "a known question, counted again"}},
 )
 def ask_question(
@@ -30,7 +32,9 @@ def ask_question(
     return service.present(session, [question], now=now)[0]
 
 
-@router.get("", response_model=Page[QuestionOut])
+@router.get(
+    "", response_model=Page[QuestionOut], operation_id="listQuestions", summary="List questions"
+)
 def list_questions(
     session: SessionDep,
     _: CallerDep,
@@ -52,7 +56,12 @@ def list_questions(
     return Page[QuestionOut].of(service.present(session, rows, now=now), total, page)
 
 
-@router.get("/{question_id}", response_model=QuestionOut)
+@router.get(
+    "/{question_id}",
+    response_model=QuestionOut,
+    operation_id="getQuestion",
+    summary="Get a question",
+)
 def get_question(question_id: str, session: SessionDep, _: CallerDep, now: NowDep) -> QuestionOut:
     question = service.get_question(session, question_id)
     return service.present(session, [question], now=now)[0]

@@ -40,7 +40,12 @@ def content_gaps_report(
 ReportDep = Annotated[ContentGapsReport, Depends(content_gaps_report)]
 
 
-@router.get("/content-gaps", response_model=ContentGapsReport)
+@router.get(
+    "/content-gaps",
+    response_model=ContentGapsReport,
+    operation_id="getContentGaps",
+    summary="The content-gaps report",
+)
 def content_gaps(report: ReportDep) -> ContentGapsReport:
     """Where reps lack content: coverage of every stage × industry pair, unanswered
     questions, searches that found nothing or nothing useful, expiring, expired, unused and
@@ -51,7 +56,14 @@ def content_gaps(report: ReportDep) -> ContentGapsReport:
 @router.get(
     "/content-gaps.csv",
     response_class=Response,
-    responses={200: {"content": {"text/csv": {}}, "description": "the coverage matrix"}},
+    operation_id="getContentGapsCsv",
+    summary="The content-gaps coverage matrix as CSV",
+    responses={
+        200: {
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+            "description": "the coverage matrix",
+        }
+    },
 )
 def content_gaps_csv(report: ReportDep) -> Response:
     """The coverage matrix: a row per stage, a column per industry, live asset counts."""
@@ -62,7 +74,12 @@ def content_gaps_csv(report: ReportDep) -> Response:
     )
 
 
-@router.get("/content-gaps.html", response_class=HTMLResponse)
+@router.get(
+    "/content-gaps.html",
+    response_class=HTMLResponse,
+    operation_id="getContentGapsPage",
+    summary="The content-gaps report as a page",
+)
 def content_gaps_html(report: ReportDep) -> HTMLResponse:
     """The report as a self-contained page: the coverage heatmap, then the lists."""
     return HTMLResponse(
@@ -79,7 +96,12 @@ SortParam = Annotated[
 ]
 
 
-@router.get("/asset-performance", response_model=Page[AssetPerformance])
+@router.get(
+    "/asset-performance",
+    response_model=Page[AssetPerformance],
+    operation_id="getAssetPerformance",
+    summary="Asset performance",
+)
 def asset_performance(
     session: SessionDep,
     caller: MarketerDep,

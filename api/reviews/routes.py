@@ -11,7 +11,6 @@ from api.assets.models import Asset
 from api.assets.presentation import present_one
 from api.assets.schemas import AssetOut, RejectIn, SubmitOut, VersionOut
 from api.deps import (
-    REVISION_RESPONSES,
     IfMatchDep,
     MarketerDep,
     NowDep,
@@ -19,6 +18,8 @@ from api.deps import (
     SessionDep,
     set_etag,
 )
+from api.openapi import errors
+from api.problems import ApprovalRefused, AssetConflict
 from api.reviews import service
 from api.schemas import Page
 
@@ -31,7 +32,13 @@ def _moved(session: Session, asset: Asset, response: Response, now: datetime) ->
     return present_one(session, asset, now=now)
 
 
-@router.post("/{asset_id}/submit", response_model=SubmitOut, responses=REVISION_RESPONSES)
+@router.post(
+    "/{asset_id}/submit",
+    response_model=SubmitOut,
+    operation_id="submitAsset",
+    summary="Submit a draft for review",
+    responses=errors(AssetConflict),
+)
 def submit(
     asset_id: str,
     session: SessionDep,
@@ -45,7 +52,13 @@ def submit(
     return SubmitOut(asset=_moved(session, asset, response, now), findings=findings)
 
 
-@router.post("/{asset_id}/approve", response_model=AssetOut, responses=REVISION_RESPONSES)
+@router.post(
+    "/{asset_id}/approve",
+    response_model=AssetOut,
+    operation_id="approveAsset",
+    summary="Approve an asset in review",
+    responses=errors(AssetConflict, ApprovalRefused),
+)
 def approve(
     asset_id: str,
     session: SessionDep,
@@ -59,7 +72,13 @@ def approve(
     return _moved(session, asset, response, now)
 
 
-@router.post("/{asset_id}/reject", response_model=AssetOut, responses=REVISION_RESPONSES)
+@router.post(
+    "/{asset_id}/reject",
+    response_model=AssetOut,
+    operation_id="rejectAsset",
+    summary="Send an asset in review back to draft",
+    responses=errors(AssetConflict),
+)
 def reject(
     asset_id: str,
     body: RejectIn,
@@ -74,7 +93,13 @@ def reject(
     return _moved(session, asset, response, now)
 
 
-@router.post("/{asset_id}/archive", response_model=AssetOut, responses=REVISION_RESPONSES)
+@router.post(
+    "/{asset_id}/archive",
+    response_model=AssetOut,
+    operation_id="archiveAsset",
+    summary="Archive an asset",
+    responses=errors(AssetConflict),
+)
 def archive(
     asset_id: str,
     session: SessionDep,
@@ -88,7 +113,12 @@ def archive(
     return _moved(session, asset, response, now)
 
 
-@router.get("/{asset_id}/versions", response_model=Page[VersionOut])
+@router.get(
+    "/{asset_id}/versions",
+    response_model=Page[VersionOut],
+    operation_id="listAssetVersions",
+    summary="List an asset's approved versions",
+)
 def list_versions(
     asset_id: str, session: SessionDep, _: MarketerDep, page: PageDep
 ) -> Page[VersionOut]:

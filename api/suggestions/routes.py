@@ -11,7 +11,12 @@ from api.suggestions.schemas import SuggestionRequest, SuggestionsOut
 router = APIRouter(prefix="/v1/suggestions", tags=["suggestions"])
 
 
-@router.post("", response_model=SuggestionsOut)
+@router.post(
+    "",
+    response_model=SuggestionsOut,
+    operation_id="createSuggestions",
+    summary="Suggest assets for an open deal",
+)
 def suggest(
     body: SuggestionRequest,
     session: SessionDep,
