@@ -133,7 +133,6 @@ REQUEST_EXAMPLES: dict[str, Any] = {
     "checkMessaging": {"text": "FieldPro gives guaranteed savings.", "kind": "one_pager"},
     "createTerm": {"label": "Renewable energy"},
     "createUser": {"email": "ana@example.com", "name": "Ana Ruiz", "role": "rep"},
-    "createMyKey": {"name": "CRM extension"},
 }
 
 
