@@ -25,6 +25,15 @@ from api.problems import problem_response
 ALLOWED_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 # Content-Type, Accept and the other CORS-safelisted headers are always allowed.
 ALLOWED_HEADERS = ("Authorization", "Content-Type")
+# Response headers a page or an extension may read beyond the safelisted ones.
+EXPOSED_HEADERS = (
+    "X-Request-ID",
+    "Retry-After",
+    "RateLimit-Limit",
+    "RateLimit-Remaining",
+    "RateLimit-Reset",
+    "RateLimit-Policy",
+)
 # How long a browser may cache a preflight answer (Chrome caps it at two hours).
 PREFLIGHT_MAX_AGE_SECONDS = 3600
 
@@ -82,6 +91,7 @@ def install_cors(app: FastAPI, origins: Sequence[str]) -> None:
         allow_origins=list(origins),
         allow_methods=ALLOWED_METHODS,
         allow_headers=ALLOWED_HEADERS,
+        expose_headers=EXPOSED_HEADERS,
         allow_credentials=False,
         max_age=PREFLIGHT_MAX_AGE_SECONDS,
     )

@@ -22,12 +22,14 @@ from api.events.routes import router as events_router
 from api.files.blobs import BlobStore
 from api.files.routes import UPLOAD_PATH
 from api.files.routes import router as files_router
+from api.logs import configure_logging
 from api.messaging.routes import router as messaging_router
 from api.metrics import Metrics
 from api.operations import router as operations_router
 from api.problems import UnexpectedErrors, install_problem_handlers
 from api.questions.routes import router as questions_router
 from api.reports.routes import router as reports_router
+from api.request_context import RequestContext
 from api.request_guard import NulGuard
 from api.request_metrics import MetricsMiddleware
 from api.reviews.routes import router as reviews_router
@@ -114,6 +116,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_cors(app, settings.cors_origins)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    # Outermost: the request id (logs, problem bodies, X-Request-ID) and the access log.
+    app.add_middleware(RequestContext)
     return app
 
 
@@ -143,7 +147,9 @@ def check_data_dir(settings: Settings) -> None:
 
 @cache
 def _default_app() -> FastAPI:
-    return create_app()
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return create_app(settings)
 
 
 def __getattr__(name: str) -> Any:

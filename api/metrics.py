@@ -1,9 +1,22 @@
-"""Prometheus metrics: requests by route and status, their latency, and search figures.
-The middleware that counts requests is `api.request_metrics`."""
+"""Prometheus metrics: requests by route and status, their latency, search figures, and
+the process's own (CPU seconds, resident memory bytes, open file descriptors, start time)
+and the platform's (Python version, garbage collections). The middleware that counts
+requests is `api.request_metrics`.
+
+Each name says its unit (Prometheus' convention): `_seconds`, `_bytes`, `_changes`, or
+`_total` for counters."""
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    GCCollector,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+)
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
 
@@ -13,6 +26,11 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        # process_cpu_seconds_total, process_resident_memory_bytes, process_open_fds, ...
+        ProcessCollector(registry=self.registry)
+        # python_info; python_gc_collections_total and friends.
+        PlatformCollector(registry=self.registry)
+        GCCollector(registry=self.registry)
         self.requests = Counter(
             "baton_http_requests_total",
             "HTTP requests by route template, method and status",
@@ -34,7 +52,7 @@ class Metrics:
             registry=self.registry,
         )
         self.index_lag = Gauge(
-            "baton_search_index_lag",
+            "baton_search_index_lag_changes",
             "Catalogue changes not yet applied to the search index",
             registry=self.registry,
         )

@@ -24,6 +24,7 @@ from api.errors import (
     storage_failure,
     validation_errors,
 )
+from api.logs import REQUEST_ID
 
 log = logging.getLogger("baton.errors")
 
@@ -47,6 +48,9 @@ def problem_response(
     # Extension members never override the standard ones.
     body: dict[str, Any] = dict(extra or {})
     body.update(type=problem_type(slug), title=title, status=status, detail=detail)
+    request_id = REQUEST_ID.get()
+    if request_id is not None:  # the id in X-Request-ID and in the server's log lines
+        body["request_id"] = request_id
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 

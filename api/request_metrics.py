@@ -9,7 +9,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.metrics import Metrics
 
 
-def _route_template(scope: Scope) -> str:
+def route_template(scope: Scope) -> str:
     """The matched route's template; requests answered before routing share one label."""
     route = scope.get("route")
     path = getattr(route, "path", None)
@@ -39,7 +39,7 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            route = _route_template(scope)
+            route = route_template(scope)
             method = scope.get("method", "GET")
             self.metrics.requests.labels(route, method, str(status_code)).inc()
             self.metrics.latency.labels(route, method).observe(time.perf_counter() - started)

@@ -8,7 +8,6 @@ are imported inside the command: `baton serve --help` stays fast.
 from __future__ import annotations
 
 import errno
-import logging
 import socket
 from typing import TYPE_CHECKING, Annotated
 
@@ -96,9 +95,9 @@ def serve(
 
 
 def _serve(settings: Settings, sock: socket.socket, host: str, port: int, demo: bool) -> None:
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
-    )
+    from api.logs import configure_logging
+
+    configure_logging(settings.log_level, settings.log_format)
     migrate(settings)
     base = f"http://{'127.0.0.1' if host in {'0.0.0.0', '::'} else host}:{port}"  # noqa: S104
     if demo:
@@ -124,7 +123,8 @@ def _serve(settings: Settings, sock: socket.socket, host: str, port: int, demo: 
         host=host,
         port=port,
         log_level=settings.log_level,
+        log_config=None,  # our handler (api.logs) formats uvicorn's records too
         proxy_headers=True,
-        access_log=False,
+        access_log=False,  # replaced by ours, baton.access (api.request_context)
     )
     uvicorn.Server(config).run(sockets=[sock])

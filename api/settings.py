@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     max_body_mb: int = Field(default=10, ge=1, le=1_024)
     talking_point_ttl_days: int = Field(default=DEFAULT_TALKING_POINT_TTL.days, ge=1)
     log_level: str = "info"
+    # Operations (README, "Running it"): logs, /metrics, rate limits.
+    log_format: Literal["text", "json"] = "text"
+    metrics_token: SecretStr | None = None
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -51,6 +54,15 @@ class Settings(BaseSettings):
     @classmethod
     def _valid_origins(cls, value: list[str]) -> list[str]:
         return list(dict.fromkeys(normalize_origin(origin) for origin in value))
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _valid_metrics_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        if len(value.get_secret_value()) < 16:
+            raise ValueError("the metrics token must be at least 16 characters long")
+        return value
 
     @property
     def catalogue_url(self) -> str:

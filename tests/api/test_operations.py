@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 
 from api.main import create_app
 from api.settings import Settings
@@ -82,3 +83,42 @@ def test_readyz_is_503_naming_the_data_directory_when_it_takes_no_file(
     body = response.json()
     assert body["data_dir"] == "error: does not accept writes: Not a directory"
     assert body["database"] == "ok"  # (the search index of the PostgreSQL leg is in there)
+
+
+def test_metrics_show_the_process_and_name_their_units(anonymous: Actor) -> None:
+    text = anonymous.get("/metrics").text
+    values = dict(
+        line.rsplit(" ", 1) for line in text.splitlines() if line and not line.startswith("#")
+    )
+    assert float(values["process_resident_memory_bytes"]) > 10_000_000
+    assert float(values["process_cpu_seconds_total"]) > 0
+    assert float(values["process_open_fds"]) >= 3
+    assert "process_start_time_seconds" in values
+    assert any(name.startswith("python_info{") for name in values)
+    assert "baton_search_index_lag_changes" in values
+    # Every baton metric ends with its unit or _total (counters), per Prometheus' naming.
+    families = re.findall(r"^# TYPE (baton_\S+) (\w+)$", text, re.MULTILINE)
+    assert families
+    for name, kind in families:
+        if name.endswith("_created"):  # prometheus-client's creation time of a counter
+            continue
+        unit = "total" if kind == "counter" else name.rsplit("_", 1)[1]
+        assert unit in {"total", "seconds", "bytes", "changes"}, name
+
+
+def test_metrics_can_be_kept_behind_a_token(settings: Settings) -> None:
+    token = "scrape-0123456789abcdef"
+    app = create_app(settings.model_copy(update={"metrics_token": SecretStr(token)}))
+    with TestClient(app) as client:
+        missing = client.get("/metrics")
+        wrong = client.get("/metrics", headers={"Authorization": "Bearer not-the-token-at-all"})
+        right = client.get("/metrics", headers={"Authorization": f"Bearer {token}"})
+        assert client.get("/healthz").status_code == 200  # the probes stay open
+    for refused in (missing, wrong):
+        assert refused.status_code == 401
+        assert refused.headers["content-type"].startswith("application/problem+json")
+        assert refused.headers["www-authenticate"] == "Bearer"
+        assert "BATON_METRICS_TOKEN" in refused.json()["detail"]
+        assert "process_cpu_seconds_total" not in refused.text
+    assert right.status_code == 200
+    assert "process_cpu_seconds_total" in right.text

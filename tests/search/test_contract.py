@@ -543,7 +543,7 @@ def test_search_figures_reach_metrics(client: TestClient, rep: Actor, library: L
     search(rep, "offline")
     text = client.get("/metrics").text
     assert "baton_search_duration_seconds_count" in text
-    assert "baton_search_index_lag" in text
+    assert "baton_search_index_lag_changes" in text
     ready = client.get("/readyz").json()
     assert ready.pop("semantic") in ("ok", "off")
     assert ready == {"data_dir": "ok", "database": "ok", "search": "ok"}
