@@ -39,6 +39,9 @@ lazy("check", "api.maintenance:check", "Check that catalogue, blobs and search i
 lazy("db", "api.maintenance:db_app", "The catalogue database's schema (migrations).")
 lazy("users", "api.users.commands:users_app", "People and their API keys.")
 lazy("report", "api.reports.commands:report_app", "Reports for marketing, without a server.")
+lazy("backup", "api.backup.commands:backup", "Back up catalogue and files while the server runs.")
+lazy("restore", "api.backup.commands:restore", "Restore a backup into an empty installation.")
+lazy("blobs", "api.backup.commands:blobs_app", "The blob store: remove files no asset names.")
 
 
 def _flag_type(self: TyperOption, ctx: Any) -> str | None:
