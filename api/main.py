@@ -28,6 +28,7 @@ from api.metrics import Metrics
 from api.operations import router as operations_router
 from api.problems import UnexpectedErrors, install_problem_handlers
 from api.questions.routes import router as questions_router
+from api.rate_limits import Budgets, RateLimits
 from api.reports.routes import router as reports_router
 from api.request_context import RequestContext
 from api.request_guard import NulGuard
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             search.stop()
+            await app.state.rate_limits.close()
             app.state.extractor.close()
             app.state.engine.dispose()
 
@@ -88,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.clock = utcnow
     app.state.metrics = Metrics()
     app.state.suggestions = SuggestionMemory()
+    app.state.rate_limits = Budgets(settings)
 
     install_problem_handlers(app)
     for router in (
@@ -114,6 +117,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_bytes=settings.max_body_bytes,
         streamed={files_router.prefix + UPLOAD_PATH},
     )
+    # Rate limits: before the body is read, inside CORS so that browsers see the 429.
+    master = settings.admin_key.get_secret_value() if settings.admin_key else None
+    app.add_middleware(RateLimits, budgets=app.state.rate_limits, master_key=master)
     install_cors(app, settings.cors_origins)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     # Outermost: the request id (logs, problem bodies, X-Request-ID) and the access log.

@@ -95,6 +95,9 @@ def readyz(request: Request) -> JSONResponse:
     }
     ready = all(value == "ok" for value in body.values())
     body["semantic"] = _semantic_status(request)
+    rate_limits = request.app.state.rate_limits.health()
+    if rate_limits is not None:  # only with BATON_REDIS_URL; never makes the server unready
+        body["rate_limits"] = rate_limits
     if ready:
         return JSONResponse(body)
     return JSONResponse(body, status_code=503, headers={"Retry-After": str(READY_RETRY_AFTER)})

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from functools import lru_cache
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
@@ -14,6 +16,18 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 DEFAULT_PORTS = {"http": 80, "https": 443}
 # How long a talking point stays live without an explicit `expires_at`, unless configured.
 DEFAULT_TALKING_POINT_TTL = timedelta(days=90)
+# Requests each API key may make per window, by route group (`api.rate_limits`);
+# `failed_auth` counts refused keys by client address. BATON_RATE_LIMITS changes some:
+# "search=120/minute;suggestions=off"; "off" alone turns them all off.
+DEFAULT_RATE_LIMITS = {
+    "search": "300/minute",
+    "suggestions": "60/minute",
+    "writes": "300/minute",
+    "default": "1200/minute",
+    "failed_auth": "60/minute",
+}
+RATE_LIMIT_UNITS = ("second", "minute", "hour", "day")
+_RATE = re.compile(r"^(\d{1,9})\s*(?:/|per)\s*(second|minute|hour|day)s?$")
 
 
 class Settings(BaseSettings):
@@ -42,6 +56,11 @@ class Settings(BaseSettings):
     # Operations (README, "Running it"): logs, /metrics, rate limits.
     log_format: Literal["text", "json"] = "text"
     metrics_token: SecretStr | None = None
+    redis_url: str | None = None
+    redis_prefix: str = Field(default="baton", pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
+    rate_limits: Annotated[dict[str, str], NoDecode] = Field(
+        default_factory=lambda: dict(DEFAULT_RATE_LIMITS)
+    )
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -54,6 +73,31 @@ class Settings(BaseSettings):
     @classmethod
     def _valid_origins(cls, value: list[str]) -> list[str]:
         return list(dict.fromkeys(normalize_origin(origin) for origin in value))
+
+    @field_validator("rate_limits", mode="before")
+    @classmethod
+    def _parse_rate_limits(cls, value: object) -> object:
+        return parse_rate_limits(value) if isinstance(value, str) else value
+
+    @field_validator("rate_limits")
+    @classmethod
+    def _valid_rate_limits(cls, value: dict[str, str]) -> dict[str, str]:
+        return {**DEFAULT_RATE_LIMITS, **check_rate_limits(value)}
+
+    @field_validator("redis_url")
+    @classmethod
+    def _valid_redis_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        if urlsplit(value).scheme not in {"redis", "rediss", "unix"}:
+            raise ValueError(
+                "not a Redis URL; write redis://host:port/db "
+                "(or rediss:// with TLS, unix:///path/to/socket)"
+            )
+        if find_spec("redis") is None:
+            raise ValueError("the Redis client is not installed: pip install 'baton[redis]'")
+        return value
 
     @field_validator("metrics_token")
     @classmethod
@@ -90,6 +134,47 @@ class Settings(BaseSettings):
     @property
     def max_body_bytes(self) -> int:
         return self.max_body_mb * 1024 * 1024
+
+
+def parse_rate_limits(text: str) -> dict[str, str]:
+    """`group=N/unit;group=off` (`;` or `,` between them) as a dict; "off" turns all off."""
+    text = text.strip()
+    if text.lower() == "off":
+        return dict.fromkeys(DEFAULT_RATE_LIMITS, "off")
+    budgets: dict[str, str] = {}
+    for part in re.split(r"[;,]", text):
+        if not part.strip():
+            continue
+        group, equals, rate = part.partition("=")
+        if not equals:
+            raise ValueError(
+                f"{part.strip()!r} names no budget; write group=N/unit, "
+                "e.g. search=120/minute;suggestions=60/minute"
+            )
+        budgets[group.strip().lower()] = rate.strip().lower()
+    return budgets
+
+
+def check_rate_limits(budgets: dict[str, str]) -> dict[str, str]:
+    """The budgets, normalised to `N/unit` or `off`; a clear error for anything else."""
+    checked: dict[str, str] = {}
+    for group, rate in budgets.items():
+        if group not in DEFAULT_RATE_LIMITS:
+            raise ValueError(
+                f"unknown rate limit group {group!r}; the groups are "
+                f"{', '.join(DEFAULT_RATE_LIMITS)}"
+            )
+        if rate == "off":
+            checked[group] = rate
+            continue
+        match = _RATE.match(rate)
+        if match is None or int(match.group(1)) < 1:
+            raise ValueError(
+                f"{group}={rate!r} is not a budget; write N/unit with N at least 1 and "
+                f"unit one of {', '.join(RATE_LIMIT_UNITS)} (e.g. {group}=120/minute), or off"
+            )
+        checked[group] = f"{int(match.group(1))}/{match.group(2)}"
+    return checked
 
 
 def normalize_origin(origin: str) -> str:

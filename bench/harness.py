@@ -248,6 +248,8 @@ class Server:
             BATON_DATABASE_URL=url,
             BATON_ADMIN_KEY=ADMIN_KEY,
             BATON_LOG_LEVEL="warning",
+            # The benchmarks send as fast as they can: the per-key rate limits would answer 429.
+            BATON_RATE_LIMITS="off",
             # The benchmarks build their index without embeddings: semantic search would
             # embed it in the background while they measure. BENCH_SEMANTIC=on to measure it.
             BATON_SEMANTIC=os.environ.get("BENCH_SEMANTIC", "off"),
