@@ -21,6 +21,7 @@ from api.settings import Settings
 from api.suggestions.memory import SuggestionMemory
 from api.users.models import Role
 from api.users.service import Caller, authenticate
+from api.users.usage import KeyUsage
 from ingest.workers import Extractor, ExtractorOnDemand
 
 
@@ -41,6 +42,8 @@ SearchDep = Annotated[SearchRuntime, app_part("search")]
 MetricsDep = Annotated[Metrics, app_part("metrics")]
 # What the app remembers between suggestions (question indexes, word shares).
 SuggestionsDep = Annotated[SuggestionMemory, app_part("suggestions")]
+# When API keys were last used, noted in memory and written in batches.
+KeyUsageDep = Annotated[KeyUsage, app_part("key_usage")]
 
 
 def get_session(engine: Annotated[Engine, app_part("engine")]) -> Iterator[Session]:
@@ -72,10 +75,16 @@ def _bearer(request: Request) -> str | None:
 
 
 def get_caller(request: Request, session: SessionDep, settings: SettingsDep) -> Caller:
+    """The caller of the request's key, checked against the database on every request
+    (nothing caches a key: a revoked one stops at once). The key's use is only noted in
+    memory (`KeyUsage`), written later in a batch."""
     master = settings.admin_key.get_secret_value() if settings.admin_key else None
-    caller = authenticate(session, _bearer(request), master_key=master)
+    now = get_now(request)
+    caller = authenticate(session, _bearer(request), master_key=master, now=now)
     request.state.caller = caller
     act_as(session, caller)  # the audit log's actor for what this request changes
+    if caller.key_id is not None:
+        request.app.state.key_usage.seen(caller.key_id, now)
     return caller
 
 

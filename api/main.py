@@ -39,6 +39,7 @@ from api.suggestions.memory import SuggestionMemory
 from api.suggestions.routes import router as suggestions_router
 from api.taxonomy.routes import router as taxonomy_router
 from api.users.routes import router as users_router
+from api.users.usage import KeyUsage
 from ingest.workers import ExtractorOnDemand
 
 log = logging.getLogger("baton")
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             search.stop()
             await app.state.rate_limits.close()
+            app.state.key_usage.stop()
             app.state.extractor.close()
             app.state.engine.dispose()
 
@@ -91,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = Metrics()
     app.state.suggestions = SuggestionMemory()
     app.state.rate_limits = Budgets(settings)
+    app.state.key_usage = KeyUsage(app.state.engine)
 
     install_problem_handlers(app)
     for router in (

@@ -16,8 +16,8 @@ import typer
 from api.commands import catalogue, fail, migrate, out, read_settings
 
 if TYPE_CHECKING:
+    from api.demo.keys import DemoKey
     from api.settings import Settings
-    from api.users.models import Role
 
 
 def take_port(host: str, port: int) -> socket.socket:
@@ -53,23 +53,47 @@ def take_port(host: str, port: int) -> socket.socket:
     return sock
 
 
-def demo_keys(settings: Settings) -> list[tuple[str, Role, str]]:
-    """Give the demo admin, marketer and rep fresh keys (older demo keys stop working)."""
+def demo_keys(settings: Settings) -> list[DemoKey]:
+    """The demo people's keys: the same at every start (kept in the data directory's
+    demo-keys.json, mode 0600), new ones only for those that stopped working."""
+    from api.demo.keys import demo_keys as kept_keys
+
+    with catalogue(settings) as engine:
+        return kept_keys(engine, settings.data_dir)
+
+
+def print_demo_keys(keys: list[DemoKey], settings: Settings, base: str) -> None:
+    from api.demo.keys import keys_file
+    from api.users.models import Role
+
+    where = keys_file(settings.data_dir).resolve()
+    made = sum(k.new for k in keys)
+    note = f"{made} new" if made else "the same as at the last start"
+    out.print(f"\n[bold]Demo API keys[/bold] ({note}; kept in {where}):")
+    for key in keys:
+        flag = "   (disabled: enable with `baton users enable`)" if key.disabled else ""
+        out.print(f"  {key.role.value:<9} {key.email:<28} {key.key}{flag}")
+    rep_key = next(k.key for k in keys if k.role is Role.rep)
+    out.print("\nTry:")
+    out.print(f"  curl -H 'Authorization: Bearer {rep_key}' {base}/v1/assets")
+
+
+def admin_hint(settings: Settings) -> str | None:
+    """How to get in, when nobody can manage people: no active admin and no master key."""
+    if settings.admin_key is not None:
+        return None
     from api.db import session_scope
-    from api.demo.load import DEMO_PEOPLE
     from api.users import service as users
 
-    keys = []
     with catalogue(settings) as engine, session_scope(engine) as session:
-        for email, name, role in DEMO_PEOPLE:
-            user = users.find_active_by_email(session, email)
-            if user is None:
-                user, key = users.create_user(session, email=email, role=role, name=name)
-            else:
-                users.revoke_keys(session, user.id)
-                key = users.issue_key(session, user)
-            keys.append((email, role, key))
-    return keys
+        if users.count_active_admins(session) > 0:
+            return None
+    return (
+        "No admin yet: nobody can add people or make keys. Create the first admin (their "
+        "API key is printed once):\n"
+        "  baton users add you@example.com --role admin\n"
+        "or start with a master key: BATON_ADMIN_KEY=<a long random secret> baton serve"
+    )
 
 
 def serve(
@@ -102,16 +126,12 @@ def _serve(settings: Settings, sock: socket.socket, host: str, port: int, demo: 
     base = f"http://{'127.0.0.1' if host in {'0.0.0.0', '::'} else host}:{port}"  # noqa: S104
     if demo:
         from api.demo.commands import load_demo, report
-        from api.users.models import Role
 
         report(load_demo(settings))
-        keys = demo_keys(settings)
-        out.print("\n[bold]Demo API keys[/bold] (new on every start):")
-        for email, role, key in keys:
-            out.print(f"  {role.value:<9} {email:<28} {key}")
-        rep_key = next(key for _, role, key in keys if role is Role.rep)
-        out.print("\nTry:")
-        out.print(f"  curl -H 'Authorization: Bearer {rep_key}' {base}/v1/assets")
+        print_demo_keys(demo_keys(settings), settings, base)
+    hint = admin_hint(settings)
+    if hint is not None:
+        out.print(f"\n[bold yellow]{hint}[/bold yellow]")
     out.print(f"\nAPI docs: {base}/docs   (OpenAPI: {base}/openapi.json)\n")
 
     import uvicorn

@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     max_upload_mb: int = Field(default=50, ge=1, le=10_240)
     max_body_mb: int = Field(default=10, ge=1, le=1_024)
     talking_point_ttl_days: int = Field(default=DEFAULT_TALKING_POINT_TTL.days, ge=1)
+    # At most this many active (neither revoked nor expired) API keys per person.
+    max_keys_per_user: int = Field(default=10, ge=1, le=1_000)
     log_level: str = "info"
     # Operations (README, "Running it"): logs, /metrics, rate limits.
     log_format: Literal["text", "json"] = "text"
