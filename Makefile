@@ -30,7 +30,22 @@ run: install
 system-packages:
 	./.ci/system-packages
 
-test: install-dev system-packages
+# The generated-client tests (tests/clients): openapi-python-client in a venv of its own
+# (it pins typer<0.28, Baton's CLI uses 0.29), openapi-typescript and tsc through npm.
+CLIENTS := tests/clients
+$(VENV)/clients/.installed: $(BIN)/python $(CLIENTS)/requirements.txt
+	$(PYTHON) -m venv $(VENV)/clients
+	$(VENV)/clients/bin/python -m pip install --quiet -r $(CLIENTS)/requirements.txt
+	touch $@
+
+$(CLIENTS)/node_modules/.installed: $(CLIENTS)/package.json $(CLIENTS)/package-lock.json
+	npm ci --prefix $(CLIENTS) --no-audit --no-fund --loglevel=error
+	touch $@
+
+.PHONY: clients
+clients: $(VENV)/clients/.installed $(CLIENTS)/node_modules/.installed
+
+test: install-dev system-packages clients
 	$(BIN)/python -m pytest -n 2 -m "not reliability" $(PYTEST_ARGS)
 
 # The reliability suite (tests/reliability, the `reliability` marker): races of every pair
