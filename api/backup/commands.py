@@ -67,6 +67,8 @@ def backup(
         result = service.take_backup(settings, dest, reporter=_Printed(), pg_dump=pg_dump)
     except service.BackupError as exc:
         raise fail(escape(str(exc))) from exc
+    except Exception as exc:  # unforeseen: said in one line, never a traceback
+        raise fail(escape(f"{type(exc).__name__}: {exc}")) from exc
     manifest = result.manifest
     size = sum(int(entry["size"]) for entry in manifest["files"])
     out.print(
@@ -101,6 +103,8 @@ def restore(
         result = service.restore_backup(settings, src, reporter=_Printed(), pg_restore=pg_restore)
     except service.BackupError as exc:
         raise fail(escape(str(exc))) from exc
+    except Exception as exc:  # unforeseen: said in one line, never a traceback
+        raise fail(escape(f"{type(exc).__name__}: {exc}")) from exc
     manifest = result.manifest
     migrated = f", migrated from schema {result.migrated_from}" if result.migrated_from else ""
     out.print(
@@ -145,6 +149,8 @@ def gc(
         report = service.collect_blobs(settings, grace=seconds, dry_run=dry_run)
     except service.BackupError as exc:
         raise fail(escape(str(exc))) from exc
+    except Exception as exc:  # unforeseen: said in one line, never a traceback
+        raise fail(escape(f"{type(exc).__name__}: {exc}")) from exc
     verb = "would remove" if dry_run else "removed"
     for path in report.orphans:
         out.print(f"{verb} orphan blob {escape(str(path))}", highlight=False)

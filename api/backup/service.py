@@ -585,7 +585,14 @@ def restore_backup(
     head = migrations.head_revision()
     if revision != head:
         say.step(f"migrating the catalogue from schema {revision} to {head}")
-        migrations.upgrade(url)
+        try:
+            migrations.upgrade(url)
+        except Exception as exc:
+            raise BackupError(
+                f"the backup is restored into {data_dir}, but migrating its catalogue from "
+                f"schema {revision} to {head} failed: {exc}; fix the cause and run "
+                "baton db upgrade"
+            ) from exc
         result.migrated_from = revision
     result.index = _restore_index(settings, say)
     return result

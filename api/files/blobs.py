@@ -8,8 +8,10 @@ Blobs live outside the database, so their removal follows the catalogue's unit o
 blob is removed only once the row that named it is gone for good (after the commit), and a
 blob written for a row that never commits is removed after the rollback.
 
-Two file locks under `tmp/locks/` let other processes work on the store while the server
-runs (`baton backup`, `baton blobs gc`):
+Two file locks beside the store (`<data dir>/.blobs-removals.lock` and
+`.blobs-adoptions.lock`, outside it so nothing takes them for blobs or staged files) let
+other processes work on the store while the server runs (`baton backup`,
+`baton blobs gc`):
 
 - `removals`: a backup holds it shared while it copies the blobs its snapshot of the
   catalogue names, and the server's removals skip a blob meanwhile (it stays as an orphan
@@ -56,7 +58,6 @@ SYNC_ALL_ABOVE = 16
 # What `baton blobs gc` keeps though no row names it: blobs and staged files this young
 # (a write that placed its blob and has not committed its row yet).
 GC_GRACE_SECONDS = 3600
-LOCKS = "locks"
 REMOVALS = "removals"
 ADOPTIONS = "adoptions"
 # Every column that names a blob by its SHA-256: the garbage collector keeps what any of
@@ -206,11 +207,12 @@ class BlobStore:
 
     @contextlib.contextmanager
     def _lock(self, name: str, operation: int) -> Iterator[None]:
-        """Hold the file lock `tmp/locks/<name>` (fcntl.flock `operation`); BlobStoreBusy
+        """Hold the file lock `.<root>-<name>.lock` beside the store (fcntl.flock
+        `operation`, between processes and between threads alike); BlobStoreBusy
         when it is asked not to wait (LOCK_NB) and another process holds it. Where the lock
         file cannot be made (a read-only data directory, where nothing is removed either)
         the work goes on without it."""
-        path = self.tmp / LOCKS / name
+        path = self.root.parent / f".{self.root.name}-{name}.lock"
         try:
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         except FileNotFoundError:
