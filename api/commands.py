@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 if TYPE_CHECKING:  # imported where used: a command's --help imports no database driver
     from rich.progress import Progress, ProgressColumn
@@ -21,12 +23,14 @@ err = Console(stderr=True, soft_wrap=True)
 
 def read_settings() -> Settings:
     """The BATON_ settings; invalid ones end the command with exit code 2, saying why."""
-    from api.settings import get_settings
+    from api.settings import SettingsError, get_settings
 
     try:
         return get_settings()
-    except Exception as exc:  # pydantic's ValidationError names the variable at fault
-        err.print(f"[red]Invalid BATON_ settings:[/red] {exc}")
+    except SettingsError as exc:  # each line names the variable at fault and its source
+        err.print("[red]error:[/red] invalid settings (see README.md, Settings):")
+        for problem in exc.problems:
+            err.print(f"  {escape(problem)}", highlight=False)
         raise typer.Exit(2) from exc
 
 
@@ -36,12 +40,39 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
-def migrate(settings: Settings, revision: str = "head") -> None:
-    """Create the data folder and bring the catalogue to the latest schema (or `revision`)."""
+def migrate(settings: Settings, revision: str = "head") -> bool:
+    """Create the data folder and bring the catalogue to the latest schema (or `revision`);
+    False when it was there already. Errors name the absolute paths at fault."""
+    from sqlalchemy.exc import OperationalError
+
     from api import migrations
 
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    migrations.upgrade(settings.catalogue_url, revision)
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise fail(
+            f"cannot create the data directory {settings.data_dir}: {exc.strerror}; "
+            "set BATON_DATA_DIR to a folder this user can write",
+            2,
+        ) from exc
+    try:
+        return migrations.upgrade(settings.catalogue_url, revision)
+    except OperationalError as exc:
+        where = database_name(settings.catalogue_url)
+        raise fail(f"cannot open the catalogue database {where}: {exc.orig}") from exc
+    except OSError as exc:
+        raise fail(f"cannot migrate the catalogue in {settings.data_dir}: {exc}") from exc
+
+
+def database_name(url: str) -> str:
+    """The catalogue as messages name it: a SQLite file's absolute path, else its URL
+    without the password."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database:
+        return str(Path(parsed.database).resolve())
+    return parsed.render_as_string(hide_password=True)
 
 
 @contextmanager

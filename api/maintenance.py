@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from api.commands import catalogue, err, fail, migrate, out, read_settings
+from api.commands import catalogue, database_name, err, fail, migrate, out, read_settings
 
 db_app = typer.Typer(help="The catalogue database's schema.", no_args_is_help=True)
 
@@ -24,8 +24,11 @@ def db_upgrade(
     from api import migrations
 
     settings = read_settings()
-    migrate(settings, revision)
-    out.print(f"database at revision {migrations.current_revision(settings.catalogue_url)}")
+    migrated = migrate(settings, revision)
+    where = database_name(settings.catalogue_url)
+    current = migrations.current_revision(settings.catalogue_url)
+    out.print(f"{'migrated' if migrated else 'already at head'}: {where}", highlight=False)
+    out.print(f"database at revision {current}")
 
 
 @db_app.command("downgrade")

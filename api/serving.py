@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from api.commands import catalogue, fail, migrate, out, read_settings
+from api.commands import catalogue, database_name, fail, migrate, out, read_settings
 
 if TYPE_CHECKING:
     from api.demo.keys import DemoKey
@@ -122,7 +122,8 @@ def _serve(settings: Settings, sock: socket.socket, host: str, port: int, demo: 
     from api.logs import configure_logging
 
     configure_logging(settings.log_level, settings.log_format)
-    migrate(settings)
+    if migrate(settings):
+        out.print(f"migrated {database_name(settings.catalogue_url)} to the latest schema")
     base = f"http://{'127.0.0.1' if host in {'0.0.0.0', '::'} else host}:{port}"  # noqa: S104
     if demo:
         from api.demo.commands import load_demo, report

@@ -1,16 +1,26 @@
-"""Baton's configuration: one Settings class read from the environment (prefix BATON_)."""
+"""Baton's configuration: one Settings class read from the environment (prefix BATON_) and
+a `.env` file (the working directory's, or the one BATON_ENV_FILE names).
+
+`load_settings` reads and checks everything at once: a BATON_ variable that is no setting
+(with the setting it most likely meant) and each invalid value, named by its variable and
+its source, in one `SettingsError`; the CLI prints it and exits 2, without a traceback.
+"""
 
 from __future__ import annotations
 
+import difflib
+import os
 import re
+from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from functools import lru_cache
 from importlib.util import find_spec
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator
+from dotenv import dotenv_values
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -33,7 +43,14 @@ _RATE = re.compile(r"^(\d{1,9})\s*(?:/|per)\s*(second|minute|hour|day)s?$")
 class Settings(BaseSettings):
     """Everything Baton reads from its environment. See the table in README.md."""
 
-    model_config = SettingsConfigDict(env_prefix="BATON_", extra="forbid")
+    # A .env file holds other tools' variables too: only settings are read from it (unknown
+    # BATON_ names are reported by load_settings); `extra` still refuses unknown arguments.
+    model_config = SettingsConfigDict(
+        env_prefix="BATON_",
+        extra="forbid",
+        env_file_encoding="utf-8",
+        dotenv_filtering="only_existing",
+    )
 
     data_dir: Path = Path("./data")
     database_url: str | None = Field(
@@ -54,7 +71,7 @@ class Settings(BaseSettings):
     talking_point_ttl_days: int = Field(default=DEFAULT_TALKING_POINT_TTL.days, ge=1)
     # At most this many active (neither revoked nor expired) API keys per person.
     max_keys_per_user: int = Field(default=10, ge=1, le=1_000)
-    log_level: str = "info"
+    log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
     # Operations (README, "Running it"): logs, /metrics, rate limits.
     log_format: Literal["text", "json"] = "text"
     metrics_token: SecretStr | None = None
@@ -63,6 +80,61 @@ class Settings(BaseSettings):
     rate_limits: Annotated[dict[str, str], NoDecode] = Field(
         default_factory=lambda: dict(DEFAULT_RATE_LIMITS)
     )
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute_data_dir(cls, value: Path) -> Path:
+        path = value.expanduser().resolve()
+        if path.exists() and not path.is_dir():
+            raise ValueError(f"{path} is a file, not a directory")
+        return path
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _lower_log_level(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _valid_database_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        scheme = urlsplit(value).scheme
+        if scheme in {"postgres", "postgresql"}:  # psycopg 3 is the driver Baton ships
+            return "postgresql+psycopg" + value[len(scheme) :]
+        if scheme not in DATABASE_SCHEMES:
+            raise ValueError(
+                f"not a database URL Baton can use (scheme {scheme or 'missing'!r}); write "
+                "sqlite:///path/to/baton.db or postgresql://user@host:5432/dbname"
+            )
+        return value
+
+    @field_validator("meili_url")
+    @classmethod
+    def _valid_meili_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise ValueError("not a Meilisearch URL; write http://host:7700 (or https://)")
+        return value.strip().rstrip("/")
+
+    @field_validator("meili_index")
+    @classmethod
+    def _valid_meili_index(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,400}", value):
+            raise ValueError("an index name is letters, digits, - and _ (at most 400)")
+        return value
+
+    @model_validator(mode="after")
+    def _meilisearch_needs_a_url(self) -> Settings:
+        if self.search_backend == "meilisearch" and not self.meili_url:
+            raise ValueError(
+                "BATON_SEARCH_BACKEND=meilisearch needs BATON_MEILI_URL (e.g. "
+                "http://127.0.0.1:7700) and a search/admin key in BATON_MEILI_KEY"
+            )
+        return self
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -217,5 +289,100 @@ def normalize_origin(origin: str) -> str:
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """The process-wide settings, read once from the environment."""
-    return Settings()
+    """The process-wide settings, read once from the environment and the .env file."""
+    return load_settings()
+
+
+DATABASE_SCHEMES = {"sqlite", "sqlite+pysqlite", "postgresql+psycopg"}
+# BATON_ variables that are not settings: the .env file's name and the test suite's own.
+NOT_SETTINGS = {"BATON_ENV_FILE"}
+NOT_SETTINGS_PREFIXES = ("BATON_TEST_",)
+
+
+class SettingsError(ValueError):
+    """Settings that cannot be used: one line per problem, each naming its variable."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("invalid settings:\n" + "\n".join(f"  {p}" for p in problems))
+
+
+def env_file(environ: Mapping[str, str] | None = None) -> Path | None:
+    """The .env file to read: BATON_ENV_FILE's (which must exist), else ./.env if any."""
+    environ = os.environ if environ is None else environ
+    named = environ.get("BATON_ENV_FILE", "").strip()
+    if named:
+        path = Path(named).expanduser().resolve()
+        if not path.is_file():
+            raise SettingsError([f"BATON_ENV_FILE: {path} is not a file"])
+        return path
+    default = Path(".env").resolve()
+    return default if default.is_file() else None
+
+
+def unknown_variables(names: Iterable[str], source: str) -> list[str]:
+    """A problem for each BATON_ name that is no setting, with the closest setting."""
+    known = {f"BATON_{field.upper()}" for field in Settings.model_fields}
+    problems = []
+    for name in names:
+        upper = name.upper()
+        if (
+            not upper.startswith("BATON_")
+            or upper in known
+            or upper in NOT_SETTINGS
+            or upper.startswith(NOT_SETTINGS_PREFIXES)
+        ):
+            continue
+        close = difflib.get_close_matches(upper, sorted(known), n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]}?" if close else f"; the settings are {_listed(known)}"
+        problems.append(f"{name} ({source}): not a Baton setting{hint}")
+    return problems
+
+
+def _listed(known: set[str]) -> str:
+    return ", ".join(sorted(known))
+
+
+def load_settings() -> Settings:
+    """Settings from the environment and the .env file (the environment wins), every problem
+    reported at once (`SettingsError`): unknown BATON_ variables first, then each invalid
+    value."""
+    environ = os.environ
+    path = env_file(environ)
+    from_file = _read_env_file(path) if path else {}
+    problems = unknown_variables(environ, "environment")
+    if path:
+        problems += unknown_variables(from_file, str(path))
+    try:
+        settings = Settings(_env_file=path)
+    except ValidationError as exc:
+        problems += [_explain(error, environ, from_file, path) for error in exc.errors()]
+        raise SettingsError(problems) from None
+    if problems:
+        raise SettingsError(problems)
+    return settings
+
+
+def _read_env_file(path: Path) -> dict[str, str | None]:
+    return dict(dotenv_values(path))
+
+
+def _explain(
+    error: Any, environ: Mapping[str, str], from_file: Mapping[str, Any], path: Path | None
+) -> str:
+    """One line for a pydantic error: the variable, its value (never a secret's), where it
+    was set, and what is wrong."""
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if not error["loc"]:
+        return message
+    field = str(error["loc"][0])
+    name = f"BATON_{field.upper()}"
+    if any(key.upper() == name for key in environ):
+        source = "environment"
+    elif any(key.upper() == name for key in from_file):
+        source = str(path)
+    else:
+        source = "default"
+    secret = "SecretStr" in str(Settings.model_fields.get(field, Field()).annotation)
+    value = "" if secret or isinstance(error.get("input"), dict) else f"={error.get('input')!r}"
+    return f"{name}{value} ({source}): {message}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import re
 import socket
@@ -24,10 +25,13 @@ from api.settings import Settings, get_settings
 KEY = re.compile(r"\bbk_[A-Za-z0-9_-]{20,}")
 
 
-def baton(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def baton(
+    *args: str, env: dict[str, str], timeout: float = 60, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "api.cli", *args],
         env=env,
+        cwd=cwd,
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -89,11 +93,136 @@ def test_users_add_refuses_bad_input(database_url: str, env: dict[str, str]) -> 
     assert bad_role.returncode == 2
 
 
-def test_invalid_settings_are_reported(env: dict[str, str]) -> None:
+def test_invalid_settings_are_reported(env: dict[str, str], tmp_path: Path) -> None:
+    """Every problem at once, each naming its variable and where it was set; exit 2, no
+    traceback."""
     env["BATON_SEARCH_BACKEND"] = "elastic"
-    result = baton("db", "current", env=env)
+    env["BATON_LOG_LEVEL"] = "loud"
+    (tmp_path / ".env").write_text("BATON_MAX_UPLOD_MB=5\nEDITOR=vi\n")
+    result = baton("db", "current", env=env, cwd=tmp_path)
     assert result.returncode == 2
-    assert "search_backend" in result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.splitlines()
+    assert lines[0] == "error: invalid settings (see README.md, Settings):"
+    assert lines[1:] == [
+        f"  BATON_MAX_UPLOD_MB ({tmp_path / '.env'}): not a Baton setting; "
+        "did you mean BATON_MAX_UPLOAD_MB?",
+        "  BATON_SEARCH_BACKEND='elastic' (environment): Input should be 'sqlite' or 'meilisearch'",
+        "  BATON_LOG_LEVEL='loud' (environment): Input should be 'critical', 'error', "
+        "'warning', 'info' or 'debug'",
+    ]
+
+
+def test_a_relative_data_directory_is_named_by_its_absolute_path(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    env["BATON_DATA_DIR"] = "store"
+    result = baton("db", "upgrade", env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert f"migrated: {tmp_path / 'store' / 'baton.db'}" in result.stdout
+    (tmp_path / "blocked").write_text("a file where a folder should be")
+    env["BATON_DATA_DIR"] = "blocked/data"
+    blocked = baton("db", "upgrade", env=env, cwd=tmp_path)
+    assert blocked.returncode == 2
+    assert f"cannot create the data directory {tmp_path / 'blocked' / 'data'}" in (
+        blocked.stderr.replace("\n", "")
+    )
+
+
+# What `baton --help` and each command's help must not import: the app, the web stack,
+# the database layer, the demo corpus and the heavy libraries behind ingest and suggestions.
+HEAVY = (
+    "api.main",
+    "fastapi",
+    "uvicorn",
+    "sqlalchemy",
+    "api.demo.corpus",
+    "docx",
+    "pptx",
+    "pypdf",
+    "wordfreq",
+    "onnxruntime",
+    "psycopg",
+    "meilisearch",
+)
+
+
+def imported_by(*args: str) -> tuple[str, set[str]]:
+    """What `baton ARGS` prints and the modules it imported."""
+    code = (
+        "import sys\n"
+        f"sys.argv = ['baton', *{list(args)!r}]\n"
+        "from api.cli import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print('MODULES', ' '.join(sorted(sys.modules)))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    printed, _, modules = result.stdout.rpartition("MODULES ")
+    return printed, set(modules.split())
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("--help",), ("-h",), ("--version",), ("serve", "--help"), ("db", "--help")],
+)
+def test_help_imports_only_what_it_shows(args: tuple[str, ...]) -> None:
+    printed, modules = imported_by(*args)
+    assert printed.strip()
+    assert sorted(m for m in modules if m.split(".")[0] in HEAVY or m in HEAVY) == []
+
+
+def test_help_lists_every_command_and_version_prints_it() -> None:
+    printed, _ = imported_by("--help")
+    for name in ("serve", "demo", "ingest", "reindex", "check", "db", "users", "report"):
+        assert re.search(rf"│ {name} +\S", printed), name
+    assert "-h" in printed and "--version" in printed
+    version, _ = imported_by("--version")
+    assert version.strip() == f"baton {importlib.metadata.version('baton')}"
+
+
+def test_serve_help_shows_flags_as_flags(env: dict[str, str]) -> None:
+    result = baton("serve", "-h", env=env)
+    assert result.returncode == 0
+    assert re.search(r"--demo +--no-demo +load the demo library", result.stdout)
+    assert "<bool>" not in result.stdout
+    assert "[default: 8000]" in result.stdout
+
+
+def test_serve_on_a_busy_port_says_so_before_migrating_or_printing_keys(
+    env: dict[str, str],
+) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = baton("serve", "--demo", "--port", str(port), env=env)
+    assert result.returncode == 1
+    message = " ".join(result.stderr.split())
+    assert f"port {port} on 127.0.0.1 is already in use" in message
+    assert f"baton serve --port {port + 1}" in message
+    assert f"make run PORT={port + 1}" in message
+    assert "Traceback" not in result.stderr
+    assert not KEY.search(result.stdout)
+    assert not Path(env["BATON_DATA_DIR"]).exists()  # nothing migrated, nothing loaded
+
+
+def test_ingest_refuses_an_unknown_stage_before_any_worker_starts(
+    database_url: str, env: dict[str, str], tmp_path: Path
+) -> None:
+    env["BATON_DATABASE_URL"] = database_url
+    (tmp_path / "a.txt").write_text("Crane inspections, weekly.")
+    result = baton("ingest", str(tmp_path / "a.txt"), "--stage", "nonsense", env=env)
+    assert result.returncode == 2
+    assert "--stage: unknown stage 'nonsense'; known: awareness" in result.stderr
+    assert "starting" not in result.stderr
+    assert "Import summary" not in result.stdout
+    imported = baton("ingest", str(tmp_path / "a.txt"), "--stage", "Awareness", env=env)
+    assert imported.returncode == 0, imported.stderr
+    assert "starting 4 extraction workers (2 for small files, 2 for the others)" in (
+        imported.stderr
+    )
 
 
 @pytest.fixture
@@ -136,12 +265,14 @@ def test_serve_demo_migrates_prints_keys_and_serves(
     assert set(keys) == {"admin", "marketer", "rep"}
     assert f"curl -H 'Authorization: Bearer {keys['rep']}' {base}/v1/assets" in output
 
-    listed = httpx.get(f"{base}/v1/assets", headers={"Authorization": f"Bearer {keys['rep']}"})
+    rep = {"Authorization": f"Bearer {keys['rep']}"}
+    listed = httpx.get(f"{base}/v1/assets", headers=rep, timeout=30)  # a busy CI machine
     assert listed.status_code == 200
     assert set(listed.json()) == {"items", "total", "limit", "offset"}
-    me = httpx.get(f"{base}/v1/me", headers={"Authorization": f"Bearer {keys['marketer']}"})
+    marketer = {"Authorization": f"Bearer {keys['marketer']}"}
+    me = httpx.get(f"{base}/v1/me", headers=marketer, timeout=30)
     assert me.json()["role"] == "marketer"
-    ready = httpx.get(f"{base}/readyz").json()
+    ready = httpx.get(f"{base}/readyz", timeout=30).json()
     assert ready.pop("semantic") in ("ok", "off")
     assert ready == {"data_dir": "ok", "database": "ok", "search": "ok"}
 

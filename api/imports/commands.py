@@ -13,7 +13,7 @@ from rich.table import Table
 
 from api.assets.kinds import Kind
 from api.audit import service as audit
-from api.commands import catalogue, fail, migrate, out, progress_bar, read_settings
+from api.commands import catalogue, err, fail, migrate, out, progress_bar, read_settings
 from api.db import session_scope
 from api.errors import BatonError
 from api.files.blobs import BlobStore
@@ -76,6 +76,7 @@ def ingest(
     migrate(settings)
     try:
         with catalogue(settings) as engine:
+            _check_terms(engine, terms)
             caller = _owner(engine, owner)
             options = ImportOptions(
                 defaults=defaults,
@@ -96,6 +97,21 @@ def ingest(
         raise typer.Exit(1)
 
 
+def _check_terms(engine: Any, terms: dict[str, list[str] | None]) -> None:
+    """Terms of closed facets (stages) must exist: checked once, before any worker starts,
+    rather than failing every file."""
+    from api.taxonomy.service import OPEN_FACETS, resolve_terms
+
+    with session_scope(engine) as session:
+        for spec in FACETS:
+            names = terms.get(spec.param)
+            if names and spec.facet not in OPEN_FACETS:
+                try:
+                    resolve_terms(session, spec.facet, names, loc=[f"--{spec.param}"])
+                except BatonError as exc:
+                    raise fail(f"--{spec.param}: {exc.detail}", 2) from exc
+
+
 def _owner(engine: Any, email: str | None) -> Caller:
     if email is None:
         return MASTER
@@ -114,6 +130,11 @@ def _run(
     options: ImportOptions,
     show: bool,
 ) -> ImportReport:
+    err.print(
+        f"starting {2 * options.jobs} extraction workers "
+        f"({options.jobs} for small files, {options.jobs} for the others)…",
+        highlight=False,
+    )
     rate = TextColumn("{task.fields[rate]:>7.1f} files/s")
     failures = TextColumn("[red]{task.fields[failed]} failed")
     with progress_bar("[bold]importing", rate, failures, disable=not show) as bar:
