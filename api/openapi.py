@@ -33,7 +33,8 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 
 from api import deps
-from api.problems import PROBLEM_JSON, FieldError, Problem, StaleRevision
+from api.problems import PROBLEM_JSON, FieldError, Problem, RateLimited, StaleRevision
+from api.rate_limits import RateLimits, route_group
 
 REF = "#/components/schemas/"
 BEARER = "bearerAuth"
@@ -77,7 +78,16 @@ RETRY_AFTER = {
 }
 HEADERS: dict[int, dict[str, Any]] = {
     401: {"WWW-Authenticate": {"description": "`Bearer`", "schema": {"type": "string"}}},
-    429: {"Retry-After": RETRY_AFTER},
+    429: {
+        "Retry-After": RETRY_AFTER,
+        "RateLimit-Limit": {"description": "requests per window", "schema": {"type": "integer"}},
+        "RateLimit-Remaining": {"description": "requests left", "schema": {"type": "integer"}},
+        "RateLimit-Reset": {
+            "description": "seconds until the window frees",
+            "schema": {"type": "integer"},
+        },
+        "RateLimit-Policy": {"description": "`N;w=seconds`", "schema": {"type": "string"}},
+    },
     503: {"Retry-After": RETRY_AFTER},
 }
 
@@ -133,6 +143,8 @@ REQUEST_EXAMPLES: dict[str, Any] = {
     "checkMessaging": {"text": "FieldPro gives guaranteed savings.", "kind": "one_pager"},
     "createTerm": {"label": "Renewable energy"},
     "createUser": {"email": "ana@example.com", "name": "Ana Ruiz", "role": "rep"},
+    "updateUser": {"role": "marketer", "active": True},
+    "createMyKey": {"name": "CRM extension", "expires_at": "2027-06-30T00:00:00Z"},
 }
 
 
@@ -143,7 +155,7 @@ def _problem_models(model: type[Problem]) -> Iterator[type[Problem]]:
 
 
 # The specialised problem an implied status answers with.
-IMPLIED_MODELS: dict[int, type[Problem]] = {412: StaleRevision}
+IMPLIED_MODELS: dict[int, type[Problem]] = {412: StaleRevision, 429: RateLimited}
 
 
 def errors(*declared: int | type[Problem]) -> dict[int | str, dict[str, Any]]:
@@ -224,9 +236,12 @@ def describe(app: FastAPI) -> dict[str, Any]:
             "POST /v1/users or POST /v1/me/keys make one)",
         }
     }
+    limited = any(middleware.cls is RateLimits for middleware in app.user_middleware)
     for route in api_routes(app):
         for method in route.methods or ():
-            _refine(spec["paths"][route.path_format][method.lower()], route)
+            operation = spec["paths"][route.path_format][method.lower()]
+            rate_limited = limited and route_group(method, route.path_format) is not None
+            _refine(operation, route, rate_limited=rate_limited)
     return spec
 
 
@@ -264,10 +279,13 @@ STORES = _dependency(deps.SessionDep)
 CONDITIONAL = _dependency(deps.IfMatchDep)
 
 
-def implied_errors(route: APIRoute, operation: dict[str, Any]) -> set[int]:
-    """The error statuses a route can answer because of what it depends on."""
+def implied_errors(
+    route: APIRoute, operation: dict[str, Any], *, rate_limited: bool = False
+) -> set[int]:
+    """The error statuses a route can answer because of what it depends on (and 429 when
+    the app's rate limits count its requests)."""
     calls = set(_calls(route.dependant))
-    implied = {500}
+    implied = {500, 429} if rate_limited else {500}
     if AUTHENTICATES in calls:
         implied.add(401)
     if calls & ROLE_CHECKS:
@@ -305,7 +323,7 @@ def _any_text(schema: dict[str, Any]) -> bool:
     return schema.get("type") == "string" and keys == {"type"}
 
 
-def _refine(operation: dict[str, Any], route: APIRoute) -> None:
+def _refine(operation: dict[str, Any], route: APIRoute, *, rate_limited: bool) -> None:
     responses: dict[str, Any] = operation.setdefault("responses", {})
     default_422 = responses.get("422", {}).get("content", {}).get("application/json", {})
     if default_422.get("schema", {}).get("$ref") == REF + "HTTPValidationError":
@@ -313,7 +331,7 @@ def _refine(operation: dict[str, Any], route: APIRoute) -> None:
     calls = set(_calls(route.dependant))
     if AUTHENTICATES in calls:
         operation["security"] = [{BEARER: []}]
-    for status in implied_errors(route, operation):
+    for status in implied_errors(route, operation, rate_limited=rate_limited):
         model = IMPLIED_MODELS.get(status, Problem)
         responses.setdefault(
             str(status), {"description": DESCRIPTIONS[status], "model_ref": REF + model.__name__}

@@ -243,6 +243,16 @@ class TermConflict(Problem):
     slug: str
 
 
+class RateLimited(Problem):
+    """This key spent its budget for this `group` of routes: `limit` requests per
+    `window_seconds`. `Retry-After` says when one more is allowed."""
+
+    status_code = 429
+    group: str = Field(examples=["suggestions"])
+    limit: int
+    window_seconds: int
+
+
 class ApprovalRefused(Problem):
     """Messaging rule errors remain: `findings` lists each (as POST /v1/messaging/check
     reports them); `errors` locates them."""

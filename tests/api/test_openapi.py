@@ -105,7 +105,7 @@ def test_every_error_is_a_declared_problem_never_the_default_422(
             schema = resolve(spec, response["content"]["application/problem+json"]["schema"])
             assert {"type", "title", "status", "detail"} <= set(schema["required"]), (where, code)
         if path.startswith("/v1/"):
-            assert 503 in codes, where
+            assert {429, 503} <= codes, where
         if "requestBody" in op and "application/json" in op["requestBody"]["content"]:
             assert {400, 413, 422} <= codes, where
 
@@ -130,6 +130,8 @@ def test_errors_with_extra_members_have_their_own_schemas(spec: dict[str, Any]) 
     conflict = _problem_of(spec, "submitAsset", 409)
     assert "asset_status" in conflict["required"]
     assert "slug" in _problem_of(spec, "createTerm", 409)["required"]
+    limited = _problem_of(spec, "createSuggestions", 429)
+    assert {"group", "limit", "window_seconds"} <= set(limited["required"])
     for _, _, op in operations(spec):
         limited = op["responses"].get("429")
         if limited is not None:
