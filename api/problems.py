@@ -261,6 +261,14 @@ class ApprovalRefused(Problem):
     findings: list[Finding]
 
 
+class KeyLimitReached(Problem):
+    """The person has as many active API keys as allowed: `limit` is that number
+    (BATON_MAX_KEYS_PER_USER); revoke one first."""
+
+    status_code = 409
+    limit: int
+
+
 class MissingVariables(Problem):
     """The request is invalid (`errors`), or the template needs values it was not given:
     `missing` names each placeholder without a value."""

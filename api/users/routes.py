@@ -8,6 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from api.deps import AdminDep, CallerDep, KeyUsageDep, NowDep, PageDep, SessionDep, SettingsDep
+from api.openapi import errors
+from api.problems import KeyLimitReached
 from api.schemas import Page
 from api.users import service
 from api.users.models import ApiKey, Role
@@ -26,7 +28,9 @@ from api.users.usage import KeyUsage
 router = APIRouter(prefix="/v1", tags=["users"])
 
 
-@router.post("/users", status_code=status.HTTP_201_CREATED, response_model=UserCreated)
+@router.post(
+    "/users", status_code=status.HTTP_201_CREATED, response_model=UserCreated, responses=errors(409)
+)
 def create_user(body: UserCreate, session: SessionDep, _: AdminDep) -> UserCreated:
     """Create a user and their API key; the key is shown here once and never again."""
     user, key = service.create_user(session, email=body.email, role=body.role, name=body.name)
@@ -68,6 +72,7 @@ def get_user(user_id: str, session: SessionDep, _: AdminDep, now: NowDep) -> Use
     response_model=UserDetail,
     operation_id="updateUser",
     summary="Change a person's role, state or name (admin)",
+    responses=errors(409),
 )
 def update_user(
     user_id: str, body: UserUpdate, session: SessionDep, _: AdminDep, now: NowDep
@@ -86,7 +91,9 @@ def update_user(
     return service.describe(session, [user], now=now)[0]
 
 
-@router.delete("/users/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/users/{user_id}", status_code=status.HTTP_204_NO_CONTENT, responses=errors(409, 422)
+)
 def delete_user(
     user_id: str,
     session: SessionDep,
@@ -144,6 +151,7 @@ def me(caller: CallerDep) -> UserOut:
     response_model=Page[KeyOut],
     operation_id="listMyKeys",
     summary="List my API keys",
+    responses=errors(403),
 )
 def list_my_keys(
     caller: CallerDep, session: SessionDep, page: PageDep, now: NowDep, usage: KeyUsageDep
@@ -160,6 +168,7 @@ def list_my_keys(
     response_model=KeyCreated,
     operation_id="createMyKey",
     summary="Make a named API key for a tool",
+    responses=errors(403, KeyLimitReached),
 )
 def create_my_key(
     body: KeyCreate,
@@ -187,6 +196,7 @@ def create_my_key(
     status_code=status.HTTP_204_NO_CONTENT,
     operation_id="revokeMyKey",
     summary="Revoke one of my API keys",
+    responses=errors(403),
 )
 def revoke_my_key(key_id: str, caller: CallerDep, session: SessionDep, now: NowDep) -> Response:
     """The key stops working at once (the key of the request too); another person's key

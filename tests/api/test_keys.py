@@ -307,3 +307,32 @@ def _stored_last_used(settings: Settings, key_id: str) -> datetime | None:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def test_the_description_declares_the_keys_errors(anonymous: Actor) -> None:
+    spec = anonymous.get("/openapi.json").json()
+    create = spec["paths"]["/v1/me/keys"]["post"]
+    assert create["operationId"] == "createMyKey"
+    limit = create["responses"]["409"]["content"]["application/problem+json"]["schema"]
+    assert limit["$ref"].endswith("/KeyLimitReached")
+    assert "limit" in spec["components"]["schemas"]["KeyLimitReached"]["required"]
+    assert "403" in create["responses"]  # the master key has no keys of its own
+    assert "api_key" in spec["components"]["schemas"]["KeyCreated"]["required"]
+    assert "api_key" not in spec["components"]["schemas"]["KeyOut"]["properties"]
+    ids = {
+        op["operationId"]
+        for path in spec["paths"].values()
+        for op in path.values()
+        if isinstance(op, dict) and "operationId" in op
+    }
+    assert {
+        "listMyKeys",
+        "createMyKey",
+        "revokeMyKey",
+        "listUsers",
+        "getUser",
+        "updateUser",
+        "listUserKeys",
+        "revokeUserKey",
+    } <= ids
+    assert "409" in spec["paths"]["/v1/users/{user_id}"]["patch"]["responses"]
