@@ -106,7 +106,15 @@ def readyz(request: Request) -> JSONResponse:
 @router.get(
     "/metrics",
     response_class=Response,
-    responses={401: {"description": "BATON_METRICS_TOKEN is set and the request lacks it"}},
+    operation_id="getMetrics",
+    summary="Prometheus metrics",
+    responses={
+        200: {
+            "description": "the Prometheus text format",
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        },
+        401: {"description": "BATON_METRICS_TOKEN is set and the request lacks it"},
+    },
 )
 def metrics(request: Request) -> Response:
     """Prometheus text exposition. When BATON_METRICS_TOKEN is set, only for requests

@@ -29,7 +29,12 @@ router = APIRouter(prefix="/v1", tags=["users"])
 
 
 @router.post(
-    "/users", status_code=status.HTTP_201_CREATED, response_model=UserCreated, responses=errors(409)
+    "/users",
+    status_code=status.HTTP_201_CREATED,
+    response_model=UserCreated,
+    operation_id="createUser",
+    summary="Add a person and their first API key (admin)",
+    responses=errors(409),
 )
 def create_user(body: UserCreate, session: SessionDep, _: AdminDep) -> UserCreated:
     """Create a user and their API key; the key is shown here once and never again."""
@@ -92,7 +97,11 @@ def update_user(
 
 
 @router.delete(
-    "/users/{user_id}", status_code=status.HTTP_204_NO_CONTENT, responses=errors(409, 422)
+    "/users/{user_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    operation_id="deleteUser",
+    summary="Remove a person (admin)",
+    responses=errors(409, 422),
 )
 def delete_user(
     user_id: str,
@@ -141,7 +150,7 @@ def revoke_user_key(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/me", response_model=UserOut)
+@router.get("/me", response_model=UserOut, operation_id="getMe", summary="Who I am")
 def me(caller: CallerDep) -> UserOut:
     return UserOut(id=caller.id, email=caller.email, name=caller.name, role=caller.role)
 
