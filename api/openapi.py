@@ -324,6 +324,15 @@ def _any_text(schema: dict[str, Any]) -> bool:
     return schema.get("type") == "string" and keys == {"type"}
 
 
+def _name_inline_body(response: dict[str, Any], operation_id: str) -> None:
+    """An unnamed success body (a plain dict) is titled `<OperationId>Response`, not
+    FastAPI's `Response Getsynonyms`: generated clients name their models after it."""
+    for content in response.get("content", {}).values():
+        schema = content.get("schema", {})
+        if str(schema.get("title", "")).startswith("Response "):
+            schema["title"] = operation_id[0].upper() + operation_id[1:] + "Response"
+
+
 def _refine(operation: dict[str, Any], route: APIRoute, *, rate_limited: bool) -> None:
     responses: dict[str, Any] = operation.setdefault("responses", {})
     default_422 = responses.get("422", {}).get("content", {}).get("application/json", {})
@@ -338,6 +347,8 @@ def _refine(operation: dict[str, Any], route: APIRoute, *, rate_limited: bool) -
             str(status), {"description": DESCRIPTIONS[status], "model_ref": REF + model.__name__}
         )
     for key, response in responses.items():
+        if key.isdigit() and int(key) < 400:
+            _name_inline_body(response, operation["operationId"])
         if not key.isdigit() or int(key) < 400:
             continue
         status = int(key)

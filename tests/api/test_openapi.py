@@ -57,6 +57,10 @@ def test_every_operation_has_a_readable_unique_id_a_tag_and_a_summary(
         assert CAMEL_CASE.match(op["operationId"]), (where, op["operationId"])
         assert op.get("tags") and set(op["tags"]) <= tags, (where, op.get("tags"))
         assert op.get("summary"), where
+        for code, response in op["responses"].items():
+            for content in response.get("content", {}).values():
+                title = str(content.get("schema", {}).get("title", ""))
+                assert not title.startswith("Response "), (where, code, title)
     by_id = {op["operationId"]: (method, path) for method, path, op in operations(spec)}
     for name, where in {
         "listAssets": ("GET", "/v1/assets"),
