@@ -1,5 +1,7 @@
 # syntax=docker/dockerfile:1
-# Baton: build a virtualenv with a plain (non-editable) install, run it as a non-root user.
+# Baton: build a virtualenv with a plain (non-editable) install of every optional part
+# (baton[all]: PostgreSQL, Meilisearch, Redis clients), run it as a non-root user with a
+# fixed uid (10001: the compose file's meili-key job hands the API its key file by it).
 
 FROM python:3.11-slim AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
@@ -10,10 +12,11 @@ COPY api ./api
 COPY search ./search
 COPY ingest ./ingest
 COPY alembic ./alembic
-RUN /opt/baton/bin/pip install -c constraints.txt .
+RUN /opt/baton/bin/pip install -c constraints.txt ".[all]"
 
 FROM python:3.11-slim AS runtime
-RUN groupadd --system baton && useradd --system --gid baton --home-dir /data baton \
+RUN groupadd --system --gid 10001 baton \
+    && useradd --system --uid 10001 --gid baton --home-dir /data baton \
     && mkdir -p /data && chown baton:baton /data
 COPY --from=build /opt/baton /opt/baton
 ENV PATH="/opt/baton/bin:$PATH" \

@@ -22,8 +22,10 @@ install: $(VENV)/.installed
 
 install-dev: $(VENV)/.installed-dev
 
+# `make run PORT=8001` when 8000 is taken (a busy port is reported before anything starts).
+PORT ?= 8000
 run: install
-	$(BIN)/baton serve --demo
+	$(BIN)/baton serve --demo --port $(PORT)
 
 # System packages the tests use (Debian's chromium for the report page): installed when
 # missing, a quick check otherwise.

@@ -101,8 +101,13 @@ class Settings(BaseSettings):
             return None
         value = value.strip()
         scheme = urlsplit(value).scheme
-        if scheme in {"postgres", "postgresql"}:  # psycopg 3 is the driver Baton ships
-            return "postgresql+psycopg" + value[len(scheme) :]
+        if scheme in {"postgres", "postgresql"}:  # psycopg 3 is the driver Baton uses
+            value = "postgresql+psycopg" + value[len(scheme) :]
+            scheme = "postgresql+psycopg"
+        if scheme == "postgresql+psycopg" and find_spec("psycopg") is None:
+            raise ValueError(
+                "PostgreSQL needs its client, an optional part: pip install 'baton[postgres]'"
+            )
         if scheme not in DATABASE_SCHEMES:
             raise ValueError(
                 f"not a database URL Baton can use (scheme {scheme or 'missing'!r}); write "
@@ -133,6 +138,11 @@ class Settings(BaseSettings):
             raise ValueError(
                 "BATON_SEARCH_BACKEND=meilisearch needs BATON_MEILI_URL (e.g. "
                 "http://127.0.0.1:7700) and a search/admin key in BATON_MEILI_KEY"
+            )
+        if self.search_backend == "meilisearch" and find_spec("meilisearch") is None:
+            raise ValueError(
+                "BATON_SEARCH_BACKEND=meilisearch needs the Meilisearch client, an optional "
+                "part: pip install 'baton[meilisearch]'"
             )
         return self
 
@@ -294,8 +304,9 @@ def get_settings() -> Settings:
 
 
 DATABASE_SCHEMES = {"sqlite", "sqlite+pysqlite", "postgresql+psycopg"}
-# BATON_ variables that are not settings: the .env file's name and the test suite's own.
-NOT_SETTINGS = {"BATON_ENV_FILE"}
+# BATON_ variables that are not settings: where the .env file and the secret files are, and
+# the test suite's own.
+NOT_SETTINGS = {"BATON_ENV_FILE", "BATON_SECRETS_DIR"}
 NOT_SETTINGS_PREFIXES = ("BATON_TEST_",)
 
 
@@ -318,6 +329,19 @@ def env_file(environ: Mapping[str, str] | None = None) -> Path | None:
         return path
     default = Path(".env").resolve()
     return default if default.is_file() else None
+
+
+def secrets_dir(environ: Mapping[str, str]) -> Path | None:
+    """BATON_SECRETS_DIR: a folder of one file per secret setting, named like its variable
+    (`baton_meili_key`, as Docker secrets and compose volumes give them), read after the
+    environment and the .env file."""
+    named = environ.get("BATON_SECRETS_DIR", "").strip()
+    if not named:
+        return None
+    path = Path(named).expanduser().resolve()
+    if not path.is_dir():
+        raise SettingsError([f"BATON_SECRETS_DIR: {path} is not a folder"])
+    return path
 
 
 def unknown_variables(names: Iterable[str], source: str) -> list[str]:
@@ -353,8 +377,9 @@ def load_settings() -> Settings:
     problems = unknown_variables(environ, "environment")
     if path:
         problems += unknown_variables(from_file, str(path))
+    secrets = secrets_dir(environ)
     try:
-        settings = Settings(_env_file=path)
+        settings = Settings(_env_file=path, _secrets_dir=secrets)
     except ValidationError as exc:
         problems += [_explain(error, environ, from_file, path) for error in exc.errors()]
         raise SettingsError(problems) from None

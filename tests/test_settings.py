@@ -145,3 +145,18 @@ def test_meilisearch_needs_its_url(workdir: Path, monkeypatch: pytest.MonkeyPatc
         load_settings()
     monkeypatch.setenv("BATON_MEILI_URL", "http://127.0.0.1:7700/")
     assert load_settings().meili_url == "http://127.0.0.1:7700"
+
+
+def test_secret_files_are_read_from_baton_secrets_dir(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secrets = workdir / "secrets"
+    secrets.mkdir()
+    (secrets / "baton_admin_key").write_text("from-a-file-0123456789\n")
+    monkeypatch.setenv("BATON_SECRETS_DIR", str(secrets))
+    settings = load_settings()
+    assert settings.admin_key is not None
+    assert settings.admin_key.get_secret_value() == "from-a-file-0123456789"
+    monkeypatch.setenv("BATON_SECRETS_DIR", "nowhere")
+    with pytest.raises(SettingsError, match=f"BATON_SECRETS_DIR: {workdir / 'nowhere'} is not"):
+        load_settings()

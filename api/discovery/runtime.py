@@ -24,7 +24,6 @@ from api.metrics import Metrics
 from api.settings import Settings
 from search.base import SearchBackend
 from search.fts5 import Fts5Backend
-from search.meili import MeiliBackend
 from search.semantic import Embedder, availability
 
 log = logging.getLogger("baton.search")
@@ -55,6 +54,8 @@ def make_backend(settings: Settings) -> tuple[SearchBackend, bool]:
     if settings.search_backend == "meilisearch":
         if not settings.meili_url:
             raise ValueError("BATON_SEARCH_BACKEND=meilisearch needs BATON_MEILI_URL")
+        from search.meili import MeiliBackend  # noqa: PLC0415 (baton[meilisearch], optional)
+
         key = settings.meili_key.get_secret_value() if settings.meili_key else None
         meili = MeiliBackend(settings.meili_url, key, settings.meili_index, embedder=embedder)
         return meili, False
