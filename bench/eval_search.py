@@ -160,7 +160,8 @@ MODES = {
     ),
     "hybrid": Mode(
         "hybrid",
-        "keyword ranking fused with semantic search (MiniLM-L6 int8, reciprocal rank fusion)",
+        "keyword ranking with semantic similarity fused in (MiniLM-L6 int8): a weighted score,"
+        " then the question and kind rules",
         {"semantic": "on"},
     ),
 }

@@ -67,6 +67,11 @@ ANY_WORDS_AT_MOST = 12
 ONE_WORD_WEIGHT = 0.8
 EMBEDDER = "baton-minilm"
 # Share of the semantic ranking in Meilisearch's hybrid fusion (0 keyword, 1 semantic).
+# One ratio per request: Meilisearch cannot weigh meaning more only when not every word
+# matched, as the embedded index does (search/fts5/semantic.py: 0.5 when every word
+# matched, 0.7 after the partial-match fallback). 0.5, the embedded index's weight for full
+# matches: a higher ratio would let a piece close in meaning outrank one holding every
+# word typed, which the embedded index never does for exact titles and codes.
 SEMANTIC_RATIO = 0.5
 
 

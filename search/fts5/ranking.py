@@ -14,6 +14,8 @@ When every word matched, hits of the kinds the query names come first (`boosted`
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -34,6 +36,43 @@ RANK_NEWEST = RANK_ALL + " ORDER BY rowid DESC LIMIT ?"
 RECENT = "SELECT rowid FROM fts_assets WHERE fts_assets MATCH ? ORDER BY rowid DESC LIMIT ?"
 
 Ranked = list[tuple[int, float]]
+
+
+@dataclass(frozen=True)
+class Keyword:
+    """What the keyword side found, as fusion with meaning reads it
+    (`search.fts5.semantic.Meaning.fuse`): the intent rules are applied after fusion."""
+
+    # Every keyword hit (near-duplicate questions included), ascending.
+    hits: NDArray[np.int64]
+    # Assets whose linked questions are near-duplicates of the query, best first.
+    answers: Ranked
+    # The other hits by keyword score alone (no kind boost), best first.
+    ranked: Ranked
+    # How strongly the keywords point at each of `ranked`, 0 to 1 (`evidence`).
+    evidence: dict[int, float]
+    # "all" or "partial" (as the keyword-only search would say).
+    match: str
+    # The kinds the query names, boosted when every word matched.
+    kinds: tuple[str, ...]
+
+
+def evidence(found: Candidates, ranked: Ranked) -> dict[int, float]:
+    """How strongly the keywords point at each ranked hit, 0 to 1. After the partial-match
+    fallback: the share of the query's weight the hit covers (ties stay ties, for meaning
+    to break). When every word matched: 0.5 to 1, from the lowest to the highest score
+    (BM25 does not compare across queries; every full match is good evidence)."""
+    if not ranked:
+        return {}
+    rowids = np.fromiter((r for r, _ in ranked), np.int64, len(ranked))
+    if found.covered is not None:
+        at = np.searchsorted(found.hits, rowids)
+        share = found.covered[np.minimum(at, len(found.hits) - 1)] / max(found.weight, 1e-9)
+        return dict(zip(rowids.tolist(), np.clip(share, 0.0, 1.0).tolist(), strict=True))
+    scores = np.fromiter((s for _, s in ranked), np.float64, len(ranked))
+    low, high = float(scores.min()), float(scores.max())
+    spread = (scores - low) / (high - low) if high > low else np.ones_like(scores)
+    return dict(zip(rowids.tolist(), (0.5 + 0.5 * spread).tolist(), strict=True))
 
 
 def rank(cursor: Cursor, plan: Plan, found: Candidates) -> Ranked:

@@ -16,7 +16,7 @@ from search.base import BODY_SNIPPET_CHARS, SearchHit, SearchResult, empty_facet
 from search.fts5.candidates import Candidates, find, visible
 from search.fts5.plan import Group, Plan, where
 from search.fts5.questions import near_duplicates
-from search.fts5.ranking import Ranked, boosted, stack
+from search.fts5.ranking import Keyword, Ranked, boosted, evidence, rank, stack
 from search.fts5.semantic import DEPTH, Meaning
 from search.fts5.state import Cursor
 from search.text import quote
@@ -42,21 +42,19 @@ def answer(cursor: Cursor, plan: Plan, meaning: Meaning | None = None) -> Search
     answers = near_duplicates(cursor, plan) if plan.question else {}
     corrected = _visible_correction(cursor, plan)
     mirror = cursor.mirror
-    first: Ranked = sorted(answers.items(), key=lambda pair: (-pair[1], -pair[0]))
     hits = np.asarray(sorted(answers), np.int64)
-    ranked = first[: plan.need]
+    rest = np.zeros(0, np.int64)
     if found is not None:
-        rest = found.hits
-        if answers:
-            rest = found.hits[~np.isin(found.hits, hits)]
-            hits = np.union1d(found.hits, hits)
-        else:
-            hits = found.hits
-        if len(rest) and len(ranked) < plan.need:
-            ranked = stack(ranked, boosted(cursor, plan, _subset(found, rest)))
+        rest = found.hits[~np.isin(found.hits, hits)] if answers else found.hits
+        hits = np.union1d(found.hits, hits)
     match = "all" if answers or (found is not None and found.every_group) else "partial"
     if meaning is not None:
-        hits, ranked, match = meaning.fuse(cursor, asked, hits, ranked, match)
+        keyword = _keyword(cursor, plan, found, rest, answers, hits, match)
+        hits, ranked, match = meaning.fuse(cursor, asked, keyword)
+    else:
+        ranked = sorted(answers.items(), key=lambda pair: (-pair[1], -pair[0]))[: plan.need]
+        if found is not None and len(rest) and len(ranked) < plan.need:
+            ranked = stack(ranked, boosted(cursor, plan, _subset(found, rest)))
     if not len(hits):
         return SearchResult(
             hits=[], total=0, facets=empty_facets(), corrected_query=corrected, match="none"
@@ -77,6 +75,28 @@ def answer(cursor: Cursor, plan: Plan, meaning: Meaning | None = None) -> Search
         corrected_query=corrected,
         match=match,
     )
+
+
+def _keyword(
+    cursor: Cursor,
+    plan: Plan,
+    found: Candidates | None,
+    rest: NDArray[np.int64],
+    answers: dict[int, float],
+    hits: NDArray[np.int64],
+    match: str,
+) -> Keyword:
+    """The keyword side for fusion with meaning: the near-duplicate questions, the `rest`
+    of the hits ranked without the kind boost (applied after fusion) and their evidence."""
+    ranked: Ranked = []
+    strength: dict[int, float] = {}
+    if found is not None and len(rest):
+        part = _subset(found, rest)
+        ranked = rank(cursor, plan, part)
+        strength = evidence(part, ranked[: plan.need])
+    first = sorted(answers.items(), key=lambda pair: (-pair[1], -pair[0]))
+    kinds = plan.kinds if found is not None and found.every_group else ()
+    return Keyword(hits, first, ranked, strength, match, kinds)
 
 
 def _subset(found: Candidates, rowids: NDArray[np.int64]) -> Candidates:

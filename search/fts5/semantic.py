@@ -12,12 +12,19 @@ Memory: every loaded chunk as float32 (numpy has no fast float16 product), with 
 it belongs to. Rows of removed or rewritten documents stay until the next full reload;
 they are never shown, since only visible rowids are scored.
 
-Fusion (reciprocal rank fusion, k = RRF_K): a document's score is
-KEYWORD_WEIGHT / (k + keyword rank) + SEMANTIC_WEIGHT / (k + semantic rank), over the top
-`DEPTH` of each ranking. Ranks rather than scores: BM25 and cosine are on scales that do
-not compare, and a rank is robust to either drifting. Only documents whose best chunk is
-at least `search.semantic.FLOOR` close enter the semantic ranking, so a query with nothing
-close in meaning adds nothing, and one with no words found finds nothing.
+Fusion, into the keyword ranking rather than beside it: each candidate (the keyword
+ranking's top `DEPTH`, and the documents at least `search.semantic.FLOOR` close) scores
+(1 - w) * keyword evidence + w * similarity (`SEMANTIC_WEIGHT_ALL` when every word matched,
+`SEMANTIC_WEIGHT_PARTIAL` after the partial-match fallback). Keyword evidence is 0 to 1
+(`search.fts5.ranking.evidence`: the share of the query's weight covered, or the BM25 score
+spread over 0.5 to 1 among full matches; 0 for a document found only by meaning); the
+similarity is the best chunk's cosine, counted for a keyword hit whatever it is and for
+any other document only above the floor, so a query with nothing close adds nothing, and
+one with no words found and nothing close finds nothing. Then the keyword intent rules
+apply to the fused order: assets whose linked questions are near-duplicates of the query
+first, then, when every word matched, the kinds the query names (among keyword and
+semantic candidates alike). A score rather than reciprocal rank fusion: partial matches
+tie on covered weight, and a rank would break those ties arbitrarily before meaning could.
 """
 
 from __future__ import annotations
@@ -34,18 +41,20 @@ from numpy.typing import NDArray
 from search.base import SearchDocument
 from search.fts5.candidates import visible
 from search.fts5.plan import Plan
-from search.fts5.ranking import Ranked
+from search.fts5.ranking import Keyword, Ranked, of_kinds, stack
 from search.fts5.state import Cursor
 from search.semantic import BODY_CHUNKS, DIMENSIONS, FLOOR, Embedder, chunks, fingerprint
 
 log = logging.getLogger("baton.search")
 
-RRF_K = 10
-KEYWORD_WEIGHT = 1.0
-# When every word matched, the keyword ranking weighs more: exact words keep their order
-# and documents found only by meaning come after those that hold the words.
-KEYWORD_WEIGHT_ALL = 2.0
-SEMANTIC_WEIGHT = 1.0
+# Fusion: score = (1 - w) * keyword evidence + w * similarity, w by how the keywords
+# matched. Every word matched: half each. After the partial-match fallback the words are
+# weaker evidence of what the rep meant, and meaning weighs more; 0.7 rather than more so
+# that a rare word still outweighs several common ones (`make eval-search`: 0.8 finds two
+# more paraphrases, but ranks a piece holding three common words of "hydrostatic
+# scheduling guide crews" above the one holding "hydrostatic").
+SEMANTIC_WEIGHT_ALL = 0.5
+SEMANTIC_WEIGHT_PARTIAL = 0.7
 # How deep each ranking is fused (and at least the requested page).
 DEPTH = 50
 # A full reload of the vectors when this share of the loaded rows is stale.
@@ -199,6 +208,17 @@ class Loaded:
     upto: int
     stored: int
 
+    def similarity(self, query: NDArray[np.float32], rowids: Sequence[int]) -> dict[int, float]:
+        """The best chunk's cosine with `query` of each of `rowids` that has vectors."""
+        if not rowids or not len(self.owners):
+            return {}
+        at = np.flatnonzero(np.isin(self.owners, np.asarray(rowids, np.int64)))
+        near = np.einsum("ij,j->i", self.vectors[at], query)
+        best: dict[int, float] = {}
+        for owner, score in zip(self.owners[at].tolist(), near.tolist(), strict=True):
+            best[owner] = max(score, best.get(owner, -1.0))
+        return best
+
 
 EMPTY = Loaded(np.zeros((0, DIMENSIONS), np.float32), np.zeros(0, np.int64), 0, 0)
 
@@ -287,30 +307,51 @@ class Meaning:
         return list(best.items())
 
     def fuse(
-        self, cursor: Cursor, plan: Plan, hits: NDArray[np.int64], ranked: Ranked, match: str
+        self, cursor: Cursor, plan: Plan, keyword: Keyword
     ) -> tuple[NDArray[np.int64], Ranked, str]:
-        """The keyword hits and ranking fused with the documents close in meaning: every
-        hit (total and facets count the union), ranked by reciprocal rank fusion; "semantic"
-        when only meaning found something."""
+        """The keyword hits fused with the documents close in meaning: every hit (total and
+        facets count the union), ranked by a weighted score of keyword evidence and
+        similarity, then the keyword intent rules: near-duplicate questions first, then,
+        when every word matched, the kinds the query names. "semantic" when only meaning
+        found something."""
+        depth = max(DEPTH, plan.need)
         close = self.close(cursor, plan)
-        if not close:
-            return hits, ranked, match
-        weight = KEYWORD_WEIGHT_ALL if match == "all" else KEYWORD_WEIGHT
-        fused: dict[int, float] = {}
-        keyword_rank: dict[int, int] = {}
-        for rank, (rowid, _) in enumerate(ranked[: max(DEPTH, plan.need)], 1):
-            fused[rowid] = weight / (RRF_K + rank)
-            keyword_rank[rowid] = rank
-        for rank, (rowid, _) in enumerate(close, 1):
-            fused[rowid] = fused.get(rowid, 0.0) + SEMANTIC_WEIGHT / (RRF_K + rank)
+        top = keyword.ranked[:depth]
+        answered = {r for r, _ in keyword.answers}
+        found = answered | {r for r, _ in top}
+        candidates = [r for r, _ in top] + [r for r, _ in close if r not in found]
+        similarity = dict(close)
+        # Keyword hits count with their similarity whatever it is (no floor).
+        similarity.update(self.loaded.similarity(self.query, [r for r, _ in top]))
+        weight = SEMANTIC_WEIGHT_ALL if keyword.match == "all" else SEMANTIC_WEIGHT_PARTIAL
+        fused = {
+            r: (1.0 - weight) * keyword.evidence.get(r, 0.0)
+            + weight * max(similarity.get(r, 0.0), 0.0)
+            for r in candidates
+        }
         # Ties keep the keyword order.
-        last = len(keyword_rank) + 1
-        order = sorted(
-            fused.items(), key=lambda pair: (-pair[1], keyword_rank.get(pair[0], last), -pair[0])
-        )
-        rest = [pair for pair in ranked[max(DEPTH, plan.need) :] if pair[0] not in fused]
-        union = np.union1d(hits, np.asarray([r for r, _ in close], np.int64))
-        return union, order + rest, ("semantic" if not len(hits) else match)
+        order = sorted(fused, key=lambda r: -fused[r])
+        named = _of_kinds(cursor, keyword.kinds, order)
+        tiers: list[Ranked] = [
+            [(r, s) for r, s in keyword.answers],
+            [(r, fused[r]) for r in order if r in named],
+            [(r, fused[r]) for r in order if r not in named],
+        ]
+        ranked: Ranked = []
+        for tier in reversed(tiers):
+            ranked = stack(tier, ranked)
+        tail = [(r, 0.0) for r, _ in keyword.ranked[depth:] if r not in fused]
+        union = np.union1d(keyword.hits, np.asarray([r for r, _ in close], np.int64))
+        match = "semantic" if not len(keyword.hits) and len(union) else keyword.match
+        return union, ranked + tail, match
+
+
+def _of_kinds(cursor: Cursor, kinds: tuple[str, ...], rowids: Sequence[int]) -> set[int]:
+    """Which of `rowids` are of one of `kinds`."""
+    if not kinds or not rowids:
+        return set()
+    array = np.asarray(rowids, np.int64)
+    return set(array[of_kinds(cursor.mirror, kinds, array)].tolist())
 
 
 def embedding_failed(exc: Exception) -> None:
