@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import sys
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -137,3 +138,26 @@ def test_the_package_metadata_is_complete() -> None:
     assert {"Homepage", "Source", "Issues"} <= set(project["urls"])
     for package in ("api", "search", "ingest"):
         assert (ROOT / package / "py.typed").is_file(), package
+
+
+def test_a_sqlite_installation_never_imports_the_optional_clients(tmp_path: Path) -> None:
+    """What `baton[postgres]` and `baton[meilisearch]` bring is imported only by those who
+    use it: the app on SQLite starts, serves and migrates without either client."""
+    code = (
+        "import sys\n"
+        "from fastapi.testclient import TestClient\n"
+        "from api import migrations\n"
+        "from api.main import create_app\n"
+        "from api.settings import Settings\n"
+        f"settings = Settings(data_dir={str(tmp_path)!r}, semantic='off')\n"
+        "settings.data_dir.mkdir(parents=True, exist_ok=True)\n"
+        "migrations.upgrade(settings.catalogue_url)\n"
+        "with TestClient(create_app(settings)) as client:\n"
+        "    assert client.get('/readyz').status_code == 200\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('psycopg', 'meilisearch')))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"

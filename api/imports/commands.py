@@ -1,29 +1,25 @@
-"""`baton ingest`: bulk import from the command line, with a progress bar and a summary."""
+"""`baton ingest`: bulk import from the command line, with a progress bar and a summary.
+
+The importer, the extractors and the database are imported when the command runs, so
+`baton ingest --help` stays light (it needs only the kinds and the facets)."""
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.progress import TextColumn
-from rich.table import Table
 
 from api.assets.kinds import Kind
-from api.audit import service as audit
 from api.commands import catalogue, err, fail, migrate, out, progress_bar, read_settings
-from api.db import session_scope
-from api.errors import BatonError
-from api.files.blobs import BlobStore
-from api.imports.bulk import FileOutcome, ImportOptions, ImportReport, import_paths
-from api.imports.manifests import ManifestError
-from api.imports.metadata import parse_metadata
 from api.taxonomy.facets import FACETS, facet_parameters
-from api.users.models import Role
-from api.users.service import MASTER, Caller, caller_for, find_active_by_email
-from ingest.limits import Limits
+
+if TYPE_CHECKING:
+    from api.files.blobs import BlobStore
+    from api.imports.bulk import FileOutcome, ImportOptions, ImportReport
+    from api.users.service import Caller
 
 
 @facet_parameters(
@@ -63,6 +59,13 @@ def ingest(
     The command-line metadata applies to files whose manifest entry, sidecar or front
     matter does not say otherwise. Exits 1 when any file failed, listing why.
     """
+    from api.errors import BatonError
+    from api.files.blobs import BlobStore
+    from api.imports.bulk import ImportOptions
+    from api.imports.manifests import ManifestError
+    from api.imports.metadata import parse_metadata
+    from ingest.limits import Limits
+
     settings = read_settings()
     defaults_raw: dict[str, Any] = {
         "kind": kind.value if kind else None,
@@ -100,6 +103,8 @@ def ingest(
 def _check_terms(engine: Any, terms: dict[str, list[str] | None]) -> None:
     """Terms of closed facets (stages) must exist: checked once, before any worker starts,
     rather than failing every file."""
+    from api.db import session_scope
+    from api.errors import BatonError
     from api.taxonomy.service import OPEN_FACETS, resolve_terms
 
     with session_scope(engine) as session:
@@ -113,6 +118,10 @@ def _check_terms(engine: Any, terms: dict[str, list[str] | None]) -> None:
 
 
 def _owner(engine: Any, email: str | None) -> Caller:
+    from api.db import session_scope
+    from api.users.models import Role
+    from api.users.service import MASTER, caller_for, find_active_by_email
+
     if email is None:
         return MASTER
     with session_scope(engine) as session:
@@ -135,6 +144,11 @@ def _run(
         f"({options.jobs} for small files, {options.jobs} for the others)…",
         highlight=False,
     )
+    from rich.progress import TextColumn
+
+    from api.audit import service as audit
+    from api.imports.bulk import import_paths
+
     rate = TextColumn("{task.fields[rate]:>7.1f} files/s")
     failures = TextColumn("[red]{task.fields[failed]} failed")
     with progress_bar("[bold]importing", rate, failures, disable=not show) as bar:
@@ -161,6 +175,8 @@ def _run(
 
 
 def _summarise(report: ImportReport) -> None:
+    from rich.table import Table
+
     by_format: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for o in report.outcomes:
         row = by_format[o.format or "(not extracted)"]

@@ -208,12 +208,13 @@ def test_approve_publishes_each_asset(
     assert assets(settings)["notes.txt"]["status"] == "in_review"
 
 
-def test_unknown_stage_on_the_command_line_is_refused_for_every_file(
+def test_unknown_stage_on_the_command_line_is_refused_before_any_file_is_read(
     env: dict[str, str], settings: Settings, folder: Path
 ) -> None:
     result = run(str(folder), "--stage", "nowhere")
-    assert result.exit_code == 1
-    assert "unknown stage 'nowhere'" in result.output
+    assert result.exit_code == 2
+    assert "--stage: unknown stage 'nowhere'" in result.output
+    assert "starting" not in result.output
     assert assets(settings) == {}
     assert blob_files(settings) == []
 
