@@ -124,7 +124,9 @@ def record(
         if not old and not new:
             return
     who = actor_of(session) if actor is None else as_actor(actor)
-    session.execute(
+    # On the session's connection: the same transaction, without the ORM's own handling of
+    # a statement (a fifth of the cost of an entry).
+    session.connection().execute(
         _INSERT,
         {
             "at": utcnow(),
