@@ -42,7 +42,7 @@ from ir_measures import RR, Success, nDCG
 from api import migrations
 from api.assets.kinds import Kind, rules_for
 from api.main import create_app
-from api.settings import Settings
+from api.settings import DEFAULT_RATE_LIMITS, Settings
 from bench import harness
 
 EVAL = Path(__file__).resolve().parent / "eval"
@@ -239,6 +239,8 @@ def running_catalogue(mode: Mode, assets: list[dict[str, Any]]) -> Iterator[Cata
             admin_key=ADMIN_KEY,
             search_backend="sqlite",
             log_level="warning",
+            # One key loads the whole corpus in seconds: no rate limits (as bench/harness.py).
+            rate_limits=dict.fromkeys(DEFAULT_RATE_LIMITS, "off"),
             **mode.settings,
         )
         with TestClient(create_app(settings)) as client:
