@@ -25,6 +25,7 @@ from api.db import make_engine
 from api.discovery.runtime import rebuild
 from bench.corpus import Piece
 from search.fts5 import Fts5Backend
+from search.semantic import Embedder
 
 ROOT = Path(__file__).resolve().parent
 WORK = ROOT / ".work"
@@ -70,11 +71,12 @@ def corpus_figures(pieces: list[Piece]) -> dict[str, Any]:
     }
 
 
-def build_index(catalogue: Path) -> dict[str, Any]:
-    """Build the FTS5 index of a loaded SQLite catalogue as `baton reindex` does."""
+def build_index(catalogue: Path, embedder: Embedder | None = None) -> dict[str, Any]:
+    """Build the FTS5 index of a loaded SQLite catalogue as `baton reindex` does (with
+    `embedder`, its vectors too: embedded after the rows' commit)."""
     print("building the FTS5 index (as `baton reindex`) …", flush=True)
     engine = make_engine(f"sqlite:///{catalogue}")
-    backend = Fts5Backend(catalogue)
+    backend = Fts5Backend(catalogue, embedder=embedder)
     backend.open()
     started = time.perf_counter()
     try:
@@ -240,7 +242,7 @@ def _rss_kb(pid: int) -> dict[str, int]:
 class Server:
     """uvicorn serving the app on a free port of 127.0.0.1, as `baton serve` does."""
 
-    def __init__(self, data_dir: Path, url: str) -> None:
+    def __init__(self, data_dir: Path, url: str, *, semantic: str | None = None) -> None:
         self.port = _free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("BATON_")}
         env.update(
@@ -252,7 +254,7 @@ class Server:
             BATON_RATE_LIMITS="off",
             # The benchmarks build their index without embeddings: semantic search would
             # embed it in the background while they measure. BENCH_SEMANTIC=on to measure it.
-            BATON_SEMANTIC=os.environ.get("BENCH_SEMANTIC", "off"),
+            BATON_SEMANTIC=semantic or os.environ.get("BENCH_SEMANTIC", "off"),
         )
         self.process = subprocess.Popen(
             [
@@ -291,6 +293,15 @@ class Server:
         )
         response.raise_for_status()
         return str(response.json()["api_key"])
+
+    def cpu_seconds(self) -> float:
+        """CPU time the server process has used so far (every thread), in seconds."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def rss_mb(self) -> float:
+        """The server's resident memory now, in MB."""
+        return round(_rss_kb(self.process.pid).get("VmRSS", 0) / 1024, 1)
 
     def stop(self) -> float:
         """Stop the server; its peak RSS in MB."""

@@ -8,6 +8,10 @@ index build time and the server's peak RSS. The same queries then run against Po
 full-text search on the same library (tsvector + GIN + websearch_to_tsquery +
 ts_rank_cd). Prints the figures and ratios; writes bench/results/search.json.
 
+With BENCH_SEMANTIC=on (or --semantic) it measures what semantic search costs on the same
+library instead, semantic off against on over HTTP (bench/search_semantic.py), and writes
+bench/results/search-semantic.json; search.json stays the keyword engine's.
+
 Not a test: figures depend on the machine and on whatever else runs on it.
 """
 
@@ -218,7 +222,19 @@ def main(argv: list[str] | None = None) -> None:
         help="PostgreSQL server for the peer (a database is created and dropped)",
     )
     parser.add_argument("--no-pg", action="store_true", help="skip the PostgreSQL peer")
+    parser.add_argument(
+        "--semantic",
+        action="store_true",
+        default=os.environ.get("BENCH_SEMANTIC") == "on",
+        help="measure semantic search's costs instead (BENCH_SEMANTIC=on): bench.search_semantic",
+    )
+    parser.add_argument("--runs", type=int, default=2, help="semantic: alternating off/on runs")
     args = parser.parse_args(argv)
+    if args.semantic:
+        from bench import search_semantic  # noqa: PLC0415
+
+        search_semantic.main(args)
+        return
 
     work = harness.WORK / f"search-{args.n}"
     shutil.rmtree(work, ignore_errors=True)

@@ -6,7 +6,9 @@ reach the index depends on where it lives:
 
 - transactional (SQLite catalogue, `sqlite` backend): the FTS5 rows are written through
   the session's own connection, in the writer's transaction, so a 2xx write is searchable
-  at once and a rollback drops them;
+  at once and a rollback drops them; the model never runs there (it would hold the
+  catalogue's only write lock): after the commit the backend's worker embeds the
+  documents whose text changed (`Fts5Backend.vectors_due`);
 - otherwise (PostgreSQL catalogue, or Meilisearch): right after the commit the running app
   applies what it just recorded (so the next search sees it), and a background worker
   reads whatever else is in the log (failed attempts, other processes such as the CLI),
@@ -35,7 +37,7 @@ from sqlmodel import Session
 from api.changes import feed
 from api.changes.log import Recorded, Subject, subscribe, unsubscribe
 from api.changes.models import Change, ChangeConsumer
-from api.db import session_scope, utcnow
+from api.db import after_commit, session_scope, utcnow
 from api.discovery.documents import documents_for
 from api.discovery.synonyms import get_synonyms
 from search.base import SearchBackend
@@ -103,7 +105,9 @@ class Indexer:
         if change.subject == Subject.asset:
             docs = documents_for(session, [change.subject_id])
             self.backend.write(conn, docs)
-            if not docs:
+            if docs:
+                after_commit(session, self.backend.vectors_due)
+            else:
                 self.backend.remove(conn, [change.subject_id])
         elif change.subject == Subject.synonyms:
             self.backend.write_synonyms(conn, get_synonyms(session))

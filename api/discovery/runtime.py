@@ -4,8 +4,7 @@ the search log."""
 from __future__ import annotations
 
 import logging
-import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -66,11 +65,14 @@ def make_backend(settings: Settings) -> tuple[SearchBackend, bool]:
     return Fts5Backend(settings.data_dir / SEARCH_FILE, embedder=embedder), False
 
 
-def rebuild(engine: Engine, backend: SearchBackend) -> int:
+def rebuild(engine: Engine, backend: SearchBackend, *, embed: bool = True) -> int:
     """Rebuild the backend from the catalogue; the changes it covers count as applied.
 
     The consumer is not held while the backend is rebuilt (that may take minutes), so
-    writes meanwhile go on being applied; the position moves to what the rebuild read."""
+    writes meanwhile go on being applied; the position moves to what the rebuild read.
+    With `embed`, the documents whose text changed are embedded before it returns (the
+    embedded index embeds after its rebuild's commit, never holding the write lock);
+    otherwise the backend's worker embeds them later."""
     with session_scope(engine) as session:
         # Read first: every change of a transaction that has ended is in what follows.
         covered = feed.last(session)
@@ -80,6 +82,9 @@ def rebuild(engine: Engine, backend: SearchBackend) -> int:
             consumer = feed.claim(session, CONSUMER)
             if consumer is not None:
                 feed.advance(session, consumer, covered)
+    embed_pending = getattr(backend, "embed_pending", None)
+    if embed and embed_pending is not None:
+        embed_pending()
     return indexed
 
 
@@ -90,8 +95,6 @@ class SearchRuntime:
     log: SearchLogWriter
     # "ok", "off" or "unavailable: ..." when semantic search was set up (see semantic_health).
     semantic: str = "off"
-    _backfill_stop: threading.Event = field(default_factory=threading.Event)
-    _backfill: threading.Thread | None = None
 
     @classmethod
     def start(cls, settings: Settings, engine: Engine, metrics: Metrics) -> SearchRuntime:
@@ -120,26 +123,15 @@ class SearchRuntime:
         state = runtime.semantic_health()
         if state.startswith("unavailable"):
             log.error("semantic search %s; searches match words only", state)
-        elif opened and isinstance(backend, Fts5Backend) and backend.lacks_vectors():
-            runtime._start_backfill(backend)
+        elif opened and isinstance(backend, Fts5Backend):
+            if backend.lacks_vectors():
+                # An index built without semantic search, or writes whose vectors were
+                # not embedded yet: the worker embeds them in the background (an hour per
+                # ~100k assets on one core), never holding the start; searches find those
+                # documents by their words meanwhile.
+                log.info("semantic search: embedding the documents that have no vectors")
+            backend.vectors_due()
         return runtime
-
-    def _start_backfill(self, backend: Fts5Backend) -> None:
-        """Semantic search turned on over an index built without it: embed what has no
-        vectors in the background (an hour per ~100k assets on one core), never holding
-        the start; searches find those documents by their words meanwhile."""
-
-        def run() -> None:
-            try:
-                done = backend.embed_missing(self._backfill_stop)
-            except Exception:
-                log.exception("semantic search: embedding the index's documents failed")
-                return
-            log.info("semantic search: embedded %d documents that had no vectors", done)
-
-        log.info("semantic search: embedding the documents that have no vectors")
-        self._backfill = threading.Thread(target=run, name="baton-embed-backfill", daemon=True)
-        self._backfill.start()
 
     def semantic_health(self) -> str:
         """Semantic search: "ok", "off" (BATON_SEMANTIC=off, or a backend without it) or
@@ -174,16 +166,13 @@ class SearchRuntime:
                 assets = count_assets(session)
             if backend.count() != assets:
                 log.info("search index out of step; building it from %d assets", assets)
-                rebuild(engine, backend)
+                rebuild(engine, backend, embed=False)
         if not transactional:
             # Synonyms may have changed while this backend was away: send them again.
             with session_scope(engine) as session:
                 record_change(session, Subject.synonyms)
 
     def stop(self) -> None:
-        self._backfill_stop.set()
-        if self._backfill is not None:
-            self._backfill.join(timeout=30)
         self.indexer.stop()
         self.log.close()
         self.backend.close()

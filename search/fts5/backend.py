@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from collections.abc import Iterable, Mapping, Sequence
@@ -16,23 +17,52 @@ from search.fts5.results import answer
 from search.fts5.state import State
 from search.semantic import Embedder, chunks
 
+log = logging.getLogger("baton.search")
+
+# The embedding worker also looks for documents without vectors this often (written by a
+# process that stopped before embedding them), besides when a write signals it.
+EMBED_POLL_SECONDS = 30.0
+EMBED_BATCH = 32
+
 
 class Fts5Backend:
     """SQLite FTS5 search. `path` is the SQLite file (the catalogue's own, or its own).
-    With an `embedder`, documents are embedded as they are written and searches fuse the
-    documents close in meaning with the keyword ranking (`search.fts5.semantic`)."""
+
+    With an `embedder`, searches fuse the documents close in meaning with the keyword
+    ranking (`search.fts5.semantic`). Writes never run the model: a document's words are
+    searchable as soon as its transaction commits, its vectors follow from a background
+    worker woken after the commit (`vectors_due`); `settle` waits for them. The chunks'
+    neighbour graph is kept beside the file (`<path>.neighbours`); `graph_from` and
+    `merge_at` say from how many chunks there is one and how many new chunks wait before
+    they join it (`search.fts5.semantic.Vectors`)."""
 
     name = "sqlite"
 
     def __init__(
-        self, path: str | Path, *, candidate_cap: int = 1000, embedder: Embedder | None = None
+        self,
+        path: str | Path,
+        *,
+        candidate_cap: int = 1000,
+        embedder: Embedder | None = None,
+        graph_from: int = semantic.GRAPH_FROM,
+        merge_at: int = semantic.MERGE_AT,
     ) -> None:
         self.path = str(path)
         self.candidate_cap = candidate_cap
         self.embedder = embedder
         self._connections = Connections(self.path)
         self._state = State()
-        self._vectors = semantic.Vectors()
+        self._vectors = semantic.Vectors(
+            self.path,
+            Path(f"{self.path}.neighbours"),
+            graph_from=graph_from,
+            merge_at=merge_at,
+        )
+        self._due = threading.Event()
+        self._closing = threading.Event()
+        self._embedding = threading.Lock()
+        self._worker: threading.Thread | None = None
+        self._worker_lock = threading.Lock()
 
     # --- lifecycle ---------------------------------------------------------------------
 
@@ -43,14 +73,26 @@ class Fts5Backend:
             self.install(conn)
         with self._connections.snapshot() as conn:
             self._state.refresh(conn)
+            if self.embedder is not None:
+                # Reads the saved neighbour graph (or starts building it) now.
+                self._vectors.refresh(conn)
 
     def install(self, conn: sqlite3.Connection) -> None:
         """Create the tables (on a connection inside a transaction); drop an older layout."""
         schema.install(conn)
 
     def close(self) -> None:
-        """Close every connection."""
+        """Stop the embedding worker and the graph's merges (saving the graph), close
+        every connection."""
+        self._closing.set()
+        self._due.set()
+        worker = self._worker
+        if worker is not None:
+            worker.join(timeout=30)
+        self._vectors.close()
         self._connections.close()
+        self._worker = None
+        self._closing.clear()
 
     def semantic_health(self) -> str:
         """`"ok"`, `"off"`, or `"unavailable: ..."` when the model does not load."""
@@ -62,14 +104,9 @@ class Fts5Backend:
             return f"unavailable: {type(exc).__name__}: {exc}"[:200]
         return "ok"
 
-    def _embed(self, conn: sqlite3.Connection, docs: Sequence[SearchDocument]) -> None:
-        if self.embedder is None or not docs:
-            return
-        try:
-            semantic.write(conn, docs, self.embedder)
-        except Exception as exc:
-            # Never fail the writer's transaction (the catalogue's own on SQLite).
-            semantic.embedding_failed(exc)
+    def _carry(self, conn: sqlite3.Connection, docs: Sequence[SearchDocument]) -> None:
+        if self.embedder is not None and docs:
+            semantic.carry(conn, docs)
 
     def health(self) -> str:
         """`"ok"`, or the SQLite error reading the index."""
@@ -82,9 +119,11 @@ class Fts5Backend:
     # --- writing (on any connection, inside the caller's transaction) ------------------
 
     def write(self, conn: sqlite3.Connection, docs: Sequence[SearchDocument]) -> None:
-        """Add or replace documents within the transaction open on `conn`."""
+        """Add or replace documents within the transaction open on `conn`. Their vectors
+        are kept if their text did not change; the caller calls `vectors_due` once the
+        transaction commits, so that the others are embedded."""
         store.write(conn, docs)
-        self._embed(conn, docs)
+        self._carry(conn, docs)
 
     def remove(self, conn: sqlite3.Connection, ids: Sequence[str]) -> None:
         """Remove documents within the transaction open on `conn`."""
@@ -100,10 +139,11 @@ class Fts5Backend:
     # --- the SearchBackend writing interface (own transactions) -----------------------
 
     def index(self, docs: Sequence[SearchDocument]) -> None:
-        """Add or replace documents."""
+        """Add or replace documents (their vectors follow, `vectors_due`)."""
         with self._connections.writing() as conn:
             store.write(conn, docs)
-            self._embed(conn, docs)
+            self._carry(conn, docs)
+        self.vectors_due()
 
     def delete(self, ids: Sequence[str]) -> None:
         """Remove documents (unknown ids are ignored)."""
@@ -124,13 +164,13 @@ class Fts5Backend:
 
     def rebuild(self, docs: Iterable[SearchDocument], synonyms: Mapping[str, Sequence[str]]) -> int:
         """Replace everything in one transaction; give the oldest documents first so that
-        the newest get the largest rowids."""
+        the newest get the largest rowids. Vectors of unchanged text are kept; the others
+        are embedded afterwards (`embed_pending`, or the worker: `vectors_due`)."""
         with self._connections.writing() as conn:
             if self.embedder is None:
                 indexed = store.rebuild(conn, docs, synonyms)
             else:
-                # Vectors of unchanged text are kept, the others embedded on the way.
-                passing, finish = semantic.rebuilding(conn, docs, self.embedder)
+                passing, finish = semantic.carrying(conn, docs)
                 indexed = store.rebuild(conn, passing, synonyms)
                 finish()
         return indexed
@@ -144,21 +184,67 @@ class Fts5Backend:
         (embedded,) = reader.execute("SELECT count(DISTINCT asset_id) FROM fts_vectors").fetchone()
         return int(embedded) < store.count(reader)
 
-    def embed_missing(self, stop: threading.Event, *, batch: int = 32) -> int:
-        """Embed, batch by batch, the documents that have no vectors (an index built with
-        semantic search off), until none is left or `stop` is set. The model runs outside
-        any transaction; each batch is stored in a short one. Returns how many."""
+    def embed_missing(self, stop: threading.Event, *, batch: int = EMBED_BATCH) -> int:
+        """Embed, batch by batch, the documents that have no vectors (written since, or an
+        index built with semantic search off), until none is left or `stop` is set. The
+        model runs outside any transaction; each batch is stored in a short one. Returns
+        how many were stored."""
         done = 0
+        after = 0
         while self.embedder is not None and not stop.is_set():
-            with self._connections.snapshot() as conn:
-                docs = semantic.missing(conn, batch)
-            if not docs:
-                break
-            vectors = self.embedder.embed([t for d in docs for t in chunks(d)])
-            with self._connections.writing() as conn:
-                semantic.add_missing(conn, docs, vectors)
-            done += len(docs)
+            with self._embedding:
+                with self._connections.snapshot() as conn:
+                    found = semantic.missing(conn, batch, after)
+                if not found:
+                    break
+                after = found[-1][0]
+                docs = [doc for _, doc in found]
+                vectors = self.embedder.embed([t for d in docs for t in chunks(d)])
+                with self._connections.writing() as conn:
+                    done += semantic.add_missing(conn, docs, vectors)
         return done
+
+    def embed_pending(self) -> int:
+        """Embed every document that has no vectors now, in the caller's thread (what the
+        worker would do in a moment); returns how many."""
+        return self.embed_missing(threading.Event())
+
+    def settle(self) -> None:
+        """Wait for the vectors: embed what has none, and finish adding the new chunks to
+        the neighbour graph. Tests call it instead of waiting for the worker."""
+        self.embed_pending()
+        with self._connections.snapshot() as conn:
+            self._vectors.refresh(conn)
+        self._vectors.settle()
+
+    def vectors_due(self) -> None:
+        """Documents were written without vectors (a commit just happened): wake the
+        embedding worker (started on first use)."""
+        if self.embedder is None or self._closing.is_set():
+            return
+        with self._worker_lock:
+            if self._worker is None or not self._worker.is_alive():
+                self._worker = threading.Thread(
+                    target=self._embed_in_background, name="baton-embed", daemon=True
+                )
+                self._worker.start()
+        self._due.set()
+
+    def _embed_in_background(self) -> None:
+        """The embedding worker: embeds what lacks vectors when woken, and every
+        EMBED_POLL_SECONDS (another process may have written documents and stopped)."""
+        while not self._closing.is_set():
+            self._due.wait(EMBED_POLL_SECONDS)
+            self._due.clear()
+            if self._closing.is_set():
+                break
+            try:
+                done = self.embed_missing(self._closing)
+            except Exception as exc:
+                semantic.embedding_failed(exc)
+                continue
+            if done:
+                log.debug("semantic search: embedded %d documents", done)
 
     def count(self) -> int:
         """How many documents the index holds."""

@@ -10,7 +10,9 @@ Tables (all named `fts_*`, which the catalogue's migrations ignore):
   rowids are never reused and a larger rowid means more recently indexed.
 - `fts_words`: every indexed word and in how many documents (typo correction, prefixes).
 - `fts_synonyms`, `fts_meta`.
-- `fts_vectors`: the documents' embeddings, by chunk (`search/fts5/semantic.py`).
+- `fts_vectors`: the documents' embeddings, by chunk (`search/fts5/semantic.py`); its
+  token in `fts_meta` ('vectors') names this table for the neighbour graph saved beside
+  the index file (`<file>.neighbours`).
 """
 
 from __future__ import annotations
@@ -115,3 +117,8 @@ def _install_vectors(conn: sqlite3.Connection) -> None:
     for statement in VECTORS.strip().split(";"):
         if statement.strip():
             conn.execute(statement)
+    # The vectors' token: a neighbour graph saved beside the index was built from this
+    # table only if it carries the same one (`search/fts5/semantic.py`).
+    conn.execute(
+        "INSERT OR IGNORE INTO fts_meta(key, value) VALUES ('vectors', lower(hex(randomblob(8))))"
+    )

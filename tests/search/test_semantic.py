@@ -1,6 +1,10 @@
 """Semantic search with the real model (search/models/minilm-l6-int8, no stub): paraphrases
 found by meaning, the floor, visibility, vectors kept across restarts and rebuilt by
-`baton reindex`. Runs with semantic search on whatever BATON_SEMANTIC says."""
+`baton reindex`. Runs with semantic search on whatever BATON_SEMANTIC says.
+
+Vectors are embedded after a write's commit, in the background: a test waits for them with
+`settled` (the backend's `settle`, which embeds what is pending in the test's thread),
+never with a timer."""
 
 from __future__ import annotations
 
@@ -42,6 +46,15 @@ def settings_overrides(search_backend: str) -> dict[str, Any]:
     return {"semantic": "on"}
 
 
+def settled(actor: Actor) -> None:
+    """Wait for the vectors of everything written so far (the embedded index embeds after
+    the commit; Meilisearch's vectors are sent with the documents)."""
+    backend = actor.client.app.state.search.backend  # type: ignore[attr-defined]
+    settle = getattr(backend, "settle", None)
+    if settle is not None:
+        settle()
+
+
 def _doc(key: str, fields: dict[str, str], status: str = "approved") -> SearchDocument:
     return SearchDocument(
         id=key,
@@ -69,6 +82,7 @@ def test_a_paraphrase_is_found_by_meaning_and_not_without_it(tmp_path: Path) -> 
     for backend in (with_meaning, words_only):
         backend.open()
         backend.index(docs)
+    with_meaning.settle()
     query = SearchQuery(text="staff burnout", live_at=datetime.now(UTC))
     found = with_meaning.search(query)
     assert [h.id for h in found.hits][:1] == ["burnout"]
@@ -83,6 +97,7 @@ def test_nonsense_finds_nothing(marketer: Actor, rep: Actor) -> None:
     publish(marketer, **BURNOUT)
     for fields in OTHER:
         publish(marketer, **fields)
+    settled(rep)
     result = search(rep, "purple elephant banana recipe")
     assert result["hits"] == [] and result["total"] == 0 and result["match"] == "none"
 
@@ -90,6 +105,7 @@ def test_nonsense_finds_nothing(marketer: Actor, rep: Actor) -> None:
 def test_a_draft_close_in_meaning_never_shows_to_a_rep(marketer: Actor, rep: Actor) -> None:
     draft = create(marketer, **BURNOUT)
     publish(marketer, **OTHER[0])
+    settled(rep)
     result = search(rep, "staff burnout")
     assert draft["id"] not in ids(result)
     assert all(draft["id"] not in ids(search(rep, q)) for q in ("tired crews", "exhaustion"))
@@ -99,6 +115,7 @@ def test_a_draft_close_in_meaning_never_shows_to_a_rep(marketer: Actor, rep: Act
 
 def test_filters_apply_to_hits_found_by_meaning(marketer: Actor, rep: Actor) -> None:
     asset = publish(marketer, **BURNOUT)
+    settled(rep)
     assert asset["id"] in ids(search(rep, "staff burnout"))
     assert search(rep, "staff burnout", kind="email_template")["total"] == 0
 
@@ -121,6 +138,7 @@ def test_embeddings_survive_a_restart(
 ) -> None:
     _embedded_only(search_backend)
     asset = publish(marketer, **BURNOUT)
+    settled(marketer)
     before = _vectors(client)
     assert {row[1] for row in before} == {asset["id"]}
     with TestClient(create_app(settings)) as again:
@@ -139,6 +157,7 @@ def test_reindex_rebuilds_them(
 ) -> None:
     _embedded_only(search_backend)
     asset = publish(marketer, **BURNOUT)
+    settled(marketer)
     path = client.app.state.search.backend.path  # type: ignore[attr-defined]
     with sqlite3.connect(path) as conn:
         conn.execute("DELETE FROM fts_vectors")
