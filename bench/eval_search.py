@@ -244,7 +244,13 @@ def running_catalogue(mode: Mode, assets: list[dict[str, Any]]) -> Iterator[Cata
             **mode.settings,
         )
         with TestClient(create_app(settings)) as client:
-            yield load_into(client, assets)
+            catalogue = load_into(client, assets)
+            # The embedded index embeds after each write's commit, in the background:
+            # wait for every vector before the queries run.
+            settle = getattr(client.app.state.search.backend, "settle", None)
+            if settle is not None:
+                settle()
+            yield catalogue
 
 
 # --- searching and scoring --------------------------------------------------------------------
