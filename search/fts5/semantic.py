@@ -400,28 +400,30 @@ class Vectors:
         self._closing = threading.Event()
 
     def refresh(self, conn: sqlite3.Connection) -> Loaded:
-        epoch, highest = conn.execute(
+        # The highest id ever given (AUTOINCREMENT: never given again, even after deletes).
+        epoch, given = conn.execute(
             "SELECT (SELECT value FROM fts_meta WHERE key = 'vectors'),"
-            " (SELECT max(id) FROM fts_vectors)"
+            " (SELECT seq FROM sqlite_sequence WHERE name = 'fts_vectors')"
         ).fetchone()
-        epoch, highest = epoch or "", highest or 0
+        epoch, given = epoch or "", given or 0
         current = self.loaded
-        if epoch == current.epoch and highest <= current.upto and not self._compact:
+        if epoch == current.epoch and given <= current.upto and not self._compact:
             return current
         with self._lock:
             current = self.loaded
-            if epoch != current.epoch or highest < current.upto or self._compact:
-                current = self._start(conn, epoch, fresh=self._compact)
+            if epoch != current.epoch or self._compact:
+                current = self._start(conn, epoch, given, fresh=self._compact)
                 self._compact = False
-            if highest > current.upto:
+            if given > current.upto:
                 current = current.with_tail(*_unpack(_rows_after(conn, current.upto)))
+                current = replace(current, upto=max(current.upto, given))
             self.loaded = current
             if current.graph is not None and len(current.tail_ids) >= self.merge_at:
                 self._dead_share(conn, current)
             self._merge_if_due()
             return self.loaded
 
-    def _start(self, conn: sqlite3.Connection, epoch: str, *, fresh: bool) -> Loaded:
+    def _start(self, conn: sqlite3.Connection, epoch: str, given: int, *, fresh: bool) -> Loaded:
         """The vectors as of `conn`'s snapshot: the saved graph if it matches the table
         (and its rows' current owners), else every row in the tail."""
         saved = None if fresh or self.path is None else Graph.load(self.path, DIMENSIONS)
@@ -429,10 +431,9 @@ class Vectors:
             graph, ids, meta = saved
             upto = int(meta.get("upto", "0"))
             row = conn.execute("SELECT hash FROM fts_vectors WHERE id = ?", (upto,)).fetchone()
-            highest = conn.execute("SELECT max(id) FROM fts_vectors").fetchone()[0] or 0
             if (
                 meta.get("epoch") == epoch
-                and upto <= highest
+                and upto <= given
                 and (row is None or row[0] == meta.get("hash"))
             ):
                 live = conn.execute(
@@ -563,6 +564,7 @@ class Vectors:
         if worker is not None:
             worker.join(timeout=120)
         self._save(self.loaded)
+        self._closing.clear()
 
 
 # --- searching ---------------------------------------------------------------------------
