@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
+from starlette.types import Message, Send
 
 from api.problems import problem_response
 
@@ -53,6 +54,15 @@ class RefusingCORSMiddleware(CORSMiddleware):
                 f"{', '.join(ALLOWED_HEADERS)}"
             )
         return response
+
+    async def send(self, message: Message, send: Send, request_headers: Headers) -> None:
+        # Starlette adds Access-Control-Expose-Headers to every answer to a request with an
+        # Origin; an origin that is not allowed gets no CORS header at all.
+        origin = request_headers.get("origin")
+        if origin is not None and not self.is_allowed_origin(origin):
+            raw = [(name, value) for name, value in request_headers.raw if name != b"origin"]
+            request_headers = Headers(raw=raw)
+        await super().send(message, send, request_headers)
 
     def _refused_parts(self, request_headers: Headers) -> str:
         """What the preflight asked for that is not allowed, named: "the method PUT and
