@@ -171,6 +171,9 @@ def imported_by(*args: str) -> tuple[str, set[str]]:
         (("--version",), ()),
         (("serve", "--help"), ()),
         (("db", "--help"), ()),
+        (("demo", "--help"), ()),
+        (("reindex", "--help"), ()),
+        (("check", "--help"), ()),
         # Its options list the kinds and the facets, which are model enums.
         (("ingest", "--help"), ("sqlalchemy",)),
     ],

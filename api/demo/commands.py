@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from api.commands import catalogue, migrate, out, read_settings
-from api.demo.load import DemoSummary, load_if_empty
-from api.files.blobs import BlobStore
-from api.settings import Settings
+
+if TYPE_CHECKING:  # the corpus and its writers load when used: `baton demo --help` is light
+    from api.demo.load import DemoSummary
+    from api.settings import Settings
 
 
 def load_demo(settings: Settings) -> DemoSummary | None:
     """Load the demo library into an empty, migrated catalogue; None when it holds assets
     already."""
+    from api.demo.load import load_if_empty
+    from api.files.blobs import BlobStore
+
     with catalogue(settings) as engine:
         return load_if_empty(engine, BlobStore(settings.blob_dir))
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-
-from rich.progress import Progress, TaskID
+from typing import TYPE_CHECKING
 
 from api.commands import catalogue, fail, out, progress_bar, read_settings
-from api.db import session_scope
-from api.discovery.documents import count_assets
-from api.discovery.runtime import make_backend, rebuild
-from search.base import SearchBackend, SearchDocument
+
+if TYPE_CHECKING:  # the backends load when the command runs: `baton reindex --help` is light
+    from rich.progress import Progress, TaskID
+
+    from search.base import SearchBackend, SearchDocument
 
 
 class _Counted:
@@ -36,6 +36,10 @@ class _Counted:
 
 def reindex() -> None:
     """Rebuild the configured search backend from the catalogue (safe to run again)."""
+    from api.db import session_scope
+    from api.discovery.documents import count_assets
+    from api.discovery.runtime import make_backend, rebuild
+
     settings = read_settings()
     backend, _ = make_backend(settings)
     started = time.perf_counter()
