@@ -28,7 +28,7 @@ def read_settings() -> Settings:
     try:
         return get_settings()
     except SettingsError as exc:  # each line names the variable at fault and its source
-        err.print("[red]error:[/red] invalid settings (see README.md, Settings):")
+        err.print("[red]error:[/red] invalid settings (see README.md, Configuration):")
         for problem in exc.problems:
             err.print(f"  {escape(problem)}", highlight=False)
         raise typer.Exit(2) from exc

@@ -103,7 +103,7 @@ def test_invalid_settings_are_reported(env: dict[str, str], tmp_path: Path) -> N
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     lines = result.stderr.splitlines()
-    assert lines[0] == "error: invalid settings (see README.md, Settings):"
+    assert lines[0] == "error: invalid settings (see README.md, Configuration):"
     assert lines[1:] == [
         f"  BATON_MAX_UPLOD_MB ({tmp_path / '.env'}): not a Baton setting; "
         "did you mean BATON_MAX_UPLOAD_MB?",
