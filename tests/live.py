@@ -1,12 +1,16 @@
-"""A real uvicorn server on a free loopback port, for tests that need real HTTP."""
+"""A real uvicorn server on a free loopback port, for tests that need real HTTP, and the
+chromium that browser tests drive."""
 
 from __future__ import annotations
 
+import shutil
+import socket
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
 import uvicorn
 from fastapi import FastAPI
 
@@ -24,3 +28,40 @@ def serving(app: FastAPI) -> Iterator[int]:
     finally:
         server.should_exit = True
         thread.join()
+
+
+@contextmanager
+def already_started(app: FastAPI) -> Iterator[str]:
+    """Serve `app`, whose start-up a TestClient already ran (uvicorn only serves requests),
+    on 127.0.0.1 at a free port; its base URL, until the block ends."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(app, lifespan="off", log_level="warning", access_log=False)
+    )
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)
+        listener.close()
+
+
+# As the machines here need: no sandbox as root, no GPU, no calls home.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+def chromium() -> str:
+    """Debian's chromium, which `.ci/system-packages` installs (Playwright never downloads one)."""
+    path = shutil.which("chromium")
+    if path is None:
+        pytest.fail("Debian's chromium is not installed: run .ci/system-packages (make test does)")
+    return path

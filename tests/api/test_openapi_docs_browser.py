@@ -5,57 +5,24 @@ ReDoc renders the operations too."""
 
 from __future__ import annotations
 
-import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from playwright.sync_api import Route, sync_playwright
 
 from tests.conftest import Actor
+from tests.live import CHROMIUM_ARGS, already_started, chromium
 
 pytestmark = pytest.mark.slow
-
-# As the machines here need: no sandbox as root, no GPU, no calls home.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
 @pytest.fixture
 def server(app: FastAPI, client: object) -> Iterator[str]:
     """The app served by uvicorn on 127.0.0.1 (the TestClient already started it)."""
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
-    uvicorn_server = uvicorn.Server(
-        uvicorn.Config(app, lifespan="off", log_level="warning", access_log=False)
-    )
-    thread = threading.Thread(
-        target=uvicorn_server.run, kwargs={"sockets": [listener]}, daemon=True
-    )
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not uvicorn_server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        uvicorn_server.should_exit = True
-        thread.join(timeout=20)
-        listener.close()
-
-
-def chromium() -> str:
-    path = shutil.which("chromium")
-    if path is None:
-        pytest.fail("Debian's chromium is not installed: run .ci/system-packages (make test does)")
-    return path
+    with already_started(app) as url:
+        yield url
 
 
 def test_docs_render_offline_and_authorize_works(

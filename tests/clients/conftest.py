@@ -9,25 +9,21 @@ from __future__ import annotations
 
 import importlib
 import shutil
-import socket
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.main import create_app
 from api.settings import Settings
 from tests.conftest import ADMIN_KEY
-from tests.live import serving
+from tests.live import already_started, serving
 
 HERE = Path(__file__).parent
 PYTHON_GENERATOR = Path(sys.prefix) / "clients" / "bin" / "openapi-python-client"
@@ -115,22 +111,5 @@ def typescript_types(live_spec: Path) -> Path:
 @pytest.fixture
 def base_url(app: FastAPI, client: TestClient) -> Iterator[str]:
     """The test's app over real HTTP on 127.0.0.1 (the TestClient already started it)."""
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(app, lifespan="off", log_level="warning", access_log=False)
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=20)
-        listener.close()
+    with already_started(app) as url:
+        yield url

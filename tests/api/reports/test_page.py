@@ -2,27 +2,21 @@
 
 from __future__ import annotations
 
-import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from playwright.sync_api import sync_playwright
 
 from tests.api.reports.conftest import Corpus, days
 from tests.catalogue import create, transition
 from tests.conftest import Actor
+from tests.live import CHROMIUM_ARGS, already_started, chromium
 
 ARTIFACTS = Path(__file__).parents[2] / ".artifacts"
 PAGE = "/v1/reports/content-gaps.html"
-# As the machines here need: no sandbox as root, no GPU, no calls home (the network is closed).
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
 def test_the_page_is_self_contained_and_escapes_what_it_shows(
@@ -54,35 +48,8 @@ def test_the_page_is_self_contained_and_escapes_what_it_shows(
 @pytest.fixture
 def server(app: FastAPI) -> Iterator[str]:
     """The app served by uvicorn on 127.0.0.1 at a free port, for as long as the test runs."""
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
-    # The TestClient already ran the app's start-up; uvicorn only serves requests.
-    uvicorn_server = uvicorn.Server(
-        uvicorn.Config(app, lifespan="off", log_level="warning", access_log=False)
-    )
-    thread = threading.Thread(
-        target=uvicorn_server.run, kwargs={"sockets": [listener]}, daemon=True
-    )
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not uvicorn_server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        uvicorn_server.should_exit = True
-        thread.join(timeout=20)
-        listener.close()
-
-
-def chromium() -> str:
-    path = shutil.which("chromium")
-    if path is None:
-        pytest.fail("Debian's chromium is not installed: run .ci/system-packages (make test does)")
-    return path
+    with already_started(app) as url:
+        yield url
 
 
 @pytest.mark.slow
