@@ -33,7 +33,7 @@ import shlex
 import shutil
 import sqlite3
 import subprocess
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import metadata
@@ -57,7 +57,6 @@ from api.files.blobs import (
     named_blobs,
 )
 from api.settings import Settings
-from search.base import SearchBackend, SearchDocument
 
 FORMAT = "baton-backup"
 FORMAT_VERSION = 1
@@ -723,7 +722,7 @@ def _restore_index(settings: Settings, say: Reporter) -> str:
         backend.open()
         with session_scope(engine) as session:
             say.start("indexing", count_assets(session))
-        indexed = rebuild(engine, _Counted(backend, say))  # type: ignore[arg-type]
+        indexed = rebuild(engine, backend, advance=say.advance)
     except Exception as exc:
         return f"not rebuilt ({exc}): run baton reindex before serving"
     finally:
@@ -731,25 +730,6 @@ def _restore_index(settings: Settings, say: Reporter) -> str:
         backend.close()
         engine.dispose()
     return f"rebuilt: {indexed} asset(s) indexed"
-
-
-class _Counted:
-    """A backend whose rebuild counts the documents it is handed on the reporter."""
-
-    def __init__(self, backend: SearchBackend, say: Reporter) -> None:
-        self.backend = backend
-        self.say = say
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self.backend, name)
-
-    def rebuild(self, docs: Iterable[SearchDocument], synonyms: Mapping[str, Sequence[str]]) -> int:
-        def counted() -> Iterator[SearchDocument]:
-            for doc in docs:
-                yield doc
-                self.say.advance()
-
-        return self.backend.rebuild(counted(), synonyms)
 
 
 # --- garbage collection -----------------------------------------------------------------

@@ -4,6 +4,7 @@ the search log."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -21,7 +22,7 @@ from api.discovery.synonyms import get_synonyms
 from api.errors import storage_failure
 from api.metrics import Metrics
 from api.settings import Settings
-from search.base import SearchBackend
+from search.base import SearchBackend, SearchDocument
 from search.fts5 import Fts5Backend
 from search.semantic import Embedder, availability
 
@@ -65,18 +66,28 @@ def make_backend(settings: Settings) -> tuple[SearchBackend, bool]:
     return Fts5Backend(settings.data_dir / SEARCH_FILE, embedder=embedder), False
 
 
-def rebuild(engine: Engine, backend: SearchBackend, *, embed: bool = True) -> int:
+def rebuild(
+    engine: Engine,
+    backend: SearchBackend,
+    *,
+    embed: bool = True,
+    advance: Callable[[], None] | None = None,
+) -> int:
     """Rebuild the backend from the catalogue; the changes it covers count as applied.
 
     The consumer is not held while the backend is rebuilt (that may take minutes), so
     writes meanwhile go on being applied; the position moves to what the rebuild read.
     With `embed`, the documents whose text changed are embedded before it returns (the
     embedded index embeds after its rebuild's commit, never holding the write lock);
-    otherwise the backend's worker embeds them later."""
+    otherwise the backend's worker embeds them later. `advance` is called once per document
+    handed to the backend (a progress bar)."""
     with session_scope(engine) as session:
         # Read first: every change of a transaction that has ended is in what follows.
         covered = feed.last(session)
-        indexed = backend.rebuild(all_documents(session), get_synonyms(session))
+        docs = all_documents(session)
+        if advance is not None:
+            docs = _advancing(docs, advance)
+        indexed = backend.rebuild(docs, get_synonyms(session))
     if covered is not None:
         with session_scope(engine) as session:
             consumer = feed.claim(session, CONSUMER)
@@ -86,6 +97,14 @@ def rebuild(engine: Engine, backend: SearchBackend, *, embed: bool = True) -> in
     if embed and embed_pending is not None:
         embed_pending()
     return indexed
+
+
+def _advancing(
+    docs: Iterable[SearchDocument], advance: Callable[[], None]
+) -> Iterator[SearchDocument]:
+    for doc in docs:
+        yield doc
+        advance()
 
 
 @dataclass
