@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,7 +15,7 @@ from api.main import create_app
 from api.settings import Settings
 from tests.api.test_conventions import assert_problem
 from tests.conftest import ADMIN_KEY, Actor, new_actor
-from tests.live import serving
+from tests.live import at_once, serving
 
 KEY_FIELDS = {
     "id",
@@ -185,23 +183,6 @@ class TestLimit:
 
 def _soon(*, days: int) -> str:
     return (datetime.now(UTC) + timedelta(days=days)).isoformat()
-
-
-def at_once(calls: list[Callable[[], httpx.Response]]) -> list[httpx.Response]:
-    """Run the calls on their own threads, released together."""
-    start = threading.Barrier(len(calls))
-    answers: list[httpx.Response | None] = [None] * len(calls)
-
-    def run(index: int) -> None:
-        start.wait()
-        answers[index] = calls[index]()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return [answer for answer in answers if answer is not None]
 
 
 # --- admins and other people's keys --------------------------------------------------------

@@ -3,8 +3,7 @@ silent overwrite, never words nobody reviewed going live."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -14,7 +13,7 @@ from api.main import create_app
 from api.settings import Settings
 from tests.catalogue import create, transition
 from tests.conftest import Actor
-from tests.live import serving
+from tests.live import at_once, serving
 
 ROUNDS = 8
 
@@ -24,24 +23,6 @@ def server(settings: Settings, client: Any) -> Iterator[str]:
     """A second app on the same catalogue, served over real HTTP with its own threads."""
     with serving(create_app(settings)) as port:
         yield f"http://127.0.0.1:{port}"
-
-
-def _at_once(calls: list[Callable[[], httpx.Response]]) -> list[httpx.Response]:
-    """Run the calls on their own threads, released together."""
-    start = threading.Barrier(len(calls))
-    answers: list[httpx.Response | None] = [None] * len(calls)
-
-    def run(index: int) -> None:
-        start.wait()
-        answers[index] = calls[index]()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert all(answer is not None for answer in answers)
-    return [answer for answer in answers if answer is not None]
 
 
 def _client(server: str, actor: Actor) -> httpx.Client:
@@ -56,7 +37,7 @@ def test_concurrent_approvals_approve_once(server: str, marketer: Actor) -> None
             asset = create(marketer, title=f"Tank farm inspections {round_}")
             transition(marketer, asset["id"], "submit")
             path = f"/v1/assets/{asset['id']}/approve"
-            answers = _at_once([lambda p=path: http.post(p) for _ in range(4)])
+            answers = at_once([lambda p=path: http.post(p) for _ in range(4)])
             codes = sorted(a.status_code for a in answers)
             assert codes == [200, 409, 409, 409], [a.text for a in answers]
             versions = marketer.get(f"/v1/assets/{asset['id']}/versions").json()
@@ -71,7 +52,7 @@ def test_an_approval_and_an_edit_at_once_never_publish_unreviewed_words(
             asset = create(marketer, title=f"Boiler safety {round_}", body="Reviewed words")
             transition(marketer, asset["id"], "submit")
             path = f"/v1/assets/{asset['id']}"
-            answers = _at_once(
+            answers = at_once(
                 [
                     lambda p=path: http.post(f"{p}/approve"),
                     lambda p=path: http.patch(p, json={"body": "Words nobody reviewed"}),
@@ -90,7 +71,7 @@ def test_identical_uploads_at_once_store_one_asset(server: str, marketer: Actor)
     with _client(server, marketer) as http:
         for round_ in range(ROUNDS):
             data = f"Forklift daily checks, round {round_}.".encode()
-            answers = _at_once(
+            answers = at_once(
                 [
                     lambda d=data: http.post("/v1/assets/upload", files={"file": ("checks.txt", d)})
                     for _ in range(4)

@@ -8,8 +8,9 @@ import functools
 import httpx
 import pytest
 
-from tests.api.test_races import _at_once, _client, server  # noqa: F401 (fixture)
+from tests.api.test_races import _client, server  # noqa: F401 (fixture)
 from tests.conftest import Actor
+from tests.live import at_once
 
 ROUNDS = 6
 
@@ -23,7 +24,7 @@ def test_the_same_question_asked_at_once_is_one_question(server: str, rep: Actor
             def ask(text: str = text) -> httpx.Response:
                 return http.post("/v1/questions", json={"text": text})
 
-            answers = _at_once([ask] * 4)
+            answers = at_once([ask] * 4)
             codes = [a.status_code for a in answers]
             assert all(code < 500 for code in codes), [a.text for a in answers]
             ids = {a.json().get("id") or a.json().get("question_id") for a in answers}
@@ -42,7 +43,7 @@ def test_new_terms_named_at_once_are_created_once(server: str, marketer: Actor) 
                     json={"title": f"Hangar {n}", "kind": "one_pager", "industries": [industry]},
                 )
 
-            answers = _at_once([functools.partial(create, n) for n in range(4)])
+            answers = at_once([functools.partial(create, n) for n in range(4)])
             assert [a.status_code for a in answers] == [201] * 4, [a.text for a in answers]
         taxonomy = http.get("/v1/taxonomy").json()
         slugs = [t["slug"] for t in taxonomy["industries"]]

@@ -8,10 +8,9 @@ from fastapi.testclient import TestClient
 from api.main import create_app
 from api.settings import Settings
 from tests.api.test_conventions import assert_problem
-from tests.api.test_keys import at_once
 from tests.catalogue import create
 from tests.conftest import ADMIN_KEY, Actor, new_actor
-from tests.live import serving
+from tests.live import at_once, serving
 
 
 def test_create_user_shows_key_once(admin: Actor, client: TestClient) -> None:

@@ -21,10 +21,9 @@ from api.discovery.service import match_of
 from api.main import create_app
 from api.settings import Settings
 from search.base import SearchHit, SearchResult
-from tests.api.test_races import _at_once
 from tests.catalogue import create, publish
 from tests.conftest import Actor, new_actor
-from tests.live import serving
+from tests.live import at_once, serving
 
 
 def search(actor: Actor, q: str, **params: Any) -> dict[str, Any]:
@@ -308,7 +307,7 @@ def test_concurrent_searches_and_opens_of_one_session_on_two_servers(
             for q in ("off", "offl", "offli", "offlin")
             for http in clients
         ]
-        answers = _at_once(calls)
+        answers = at_once(calls)
         assert [a.status_code for a in answers] == [200] * len(calls)
         ids = {a.json()["search_id"] for a in answers}
         assert len(ids) == 1
@@ -320,7 +319,7 @@ def test_concurrent_searches_and_opens_of_one_session_on_two_servers(
         (search_id,) = ids
         path = f"/v1/assets/{offline['id']}"
         view = {"asset_id": offline["id"], "type": "view", "search_id": search_id}
-        opened = _at_once(
+        opened = at_once(
             [
                 *(
                     lambda http=http: http.get(path, params={"search_id": search_id})
