@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import shutil
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 import pytest
@@ -84,3 +86,18 @@ def at_once(calls: list[Callable[[], httpx.Response]]) -> list[httpx.Response]:
         thread.join()
     assert all(answer is not None for answer in answers)
     return [answer for answer in answers if answer is not None]
+
+
+def wait_until_healthy(
+    base: str, process: subprocess.Popen[str], log: Path, *, seconds: float
+) -> None:
+    """Wait for a `baton serve` process to answer /healthz at `base`; fail with its output
+    (`log`) if it exits first."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.2)
+        assert process.poll() is None, log.read_text()

@@ -8,7 +8,6 @@ import re
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +20,7 @@ import api.main
 from api import migrations
 from api.main import create_app
 from api.settings import Settings, get_settings
+from tests.live import wait_until_healthy
 
 KEY = re.compile(r"\bbk_[A-Za-z0-9_-]{20,}")
 
@@ -251,14 +251,7 @@ def served(tmp_path: Path, env: dict[str, str]) -> Iterator[tuple[str, subproces
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
-            assert process.poll() is None, Path(log.name).read_text()
+        wait_until_healthy(base, process, Path(log.name), seconds=60)
         log.flush()
         yield base, process
     finally:

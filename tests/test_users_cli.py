@@ -8,7 +8,6 @@ import re
 import stat
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -21,6 +20,7 @@ from api.demo.keys import demo_keys, keys_file
 from api.main import create_app
 from api.settings import Settings
 from api.users import service as users
+from tests.live import wait_until_healthy
 from tests.test_cli import KEY, baton, free_port
 
 
@@ -176,14 +176,7 @@ def _start(env: dict[str, str], *args: str, log: Path) -> tuple[str, str]:
         )
         base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 120
-            while time.monotonic() < deadline:
-                try:
-                    if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.2)
-                assert process.poll() is None, log.read_text()
+            wait_until_healthy(base, process, log, seconds=120)
         finally:
             process.terminate()
             process.wait(timeout=30)
