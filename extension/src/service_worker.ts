@@ -1,0 +1,2 @@
+// The service worker: every network call to the Baton server goes through it.
+export {};
