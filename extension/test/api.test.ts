@@ -1,0 +1,114 @@
+// The API client: the request the service worker sends, and how answers map to the side
+// panel's states (401, unreachable, problem+json detail).
+import { describe, expect, it, vi } from "vitest";
+import { buildUrl, failureOf, filenameOf, request, requestFile } from "../src/api";
+
+const settings = { server: "https://baton.example.com", apiKey: "bt_key" };
+
+function answering(status: number, body: string, headers: Record<string, string> = {}) {
+  return vi.fn((_url: string, _init?: RequestInit) =>
+    Promise.resolve(new Response(body, { status, headers })),
+  );
+}
+
+describe("API client", () => {
+  it("sends the key as a bearer token, JSON in and out, no cookies", async () => {
+    const fetchImpl = answering(200, '{"suggestions": [], "questions": []}');
+    const answer = await request(
+      settings,
+      { method: "POST", path: "/v1/suggestions", body: { stage: "decision" } },
+      fetchImpl as unknown as typeof fetch,
+    );
+    expect(answer).toEqual({ ok: true, status: 200, body: { suggestions: [], questions: [] } });
+    const [url, init] = fetchImpl.mock.calls[0]!;
+    expect(url).toBe("https://baton.example.com/v1/suggestions");
+    expect(init?.credentials).toBe("omit");
+    expect(init?.headers).toMatchObject({
+      Authorization: "Bearer bt_key",
+      "Content-Type": "application/json",
+    });
+    expect(init?.body).toBe('{"stage":"decision"}');
+  });
+
+  it("repeats query parameters and leaves out the absent ones", () => {
+    expect(
+      buildUrl(settings.server, "/v1/search", {
+        q: "roi café",
+        kind: ["case_study", "one_pager"],
+        stage: [],
+        typing_session: undefined,
+        limit: 10,
+      }),
+    ).toBe("https://baton.example.com/v1/search?q=roi+caf%C3%A9&kind=case_study&kind=one_pager&limit=10");
+  });
+
+  it("maps a refused key to the unauthorized state with the server's detail", async () => {
+    const answer = await request(
+      settings,
+      { method: "GET", path: "/v1/me" },
+      answering(401, '{"type":"about:blank","title":"Unauthorized","status":401,"detail":"unknown or revoked API key"}', {
+        "Content-Type": "application/problem+json",
+      }) as unknown as typeof fetch,
+    );
+    expect(failureOf(answer)).toEqual({ kind: "unauthorized", detail: "unknown or revoked API key" });
+  });
+
+  it("maps a network failure to the unreachable state, naming the server", async () => {
+    const fetchImpl = vi.fn(() => Promise.reject(new TypeError("Failed to fetch")));
+    const answer = await request(settings, { method: "GET", path: "/v1/me" }, fetchImpl);
+    expect(answer.status).toBe(0);
+    expect(failureOf(answer)).toEqual({
+      kind: "unreachable",
+      detail: "https://baton.example.com cannot be reached",
+    });
+  });
+
+  it("says not configured without calling anything", async () => {
+    const fetchImpl = vi.fn();
+    const answer = await request(null, { method: "GET", path: "/v1/me" }, fetchImpl);
+    expect(fetchImpl).not.toHaveBeenCalled();
+    expect(failureOf(answer)?.kind).toBe("not-configured");
+  });
+
+  it("keeps a problem's detail and extra members (the render's missing variables)", async () => {
+    const answer = await request(
+      settings,
+      { method: "POST", path: "/v1/assets/a1/render", body: { variables: {} } },
+      answering(422, '{"title":"Unprocessable","status":422,"detail":"missing variables: first_name","missing":["first_name"]}', {
+        "Content-Type": "application/problem+json",
+      }) as unknown as typeof fetch,
+    );
+    expect(failureOf(answer)).toEqual({
+      kind: "problem",
+      status: 422,
+      detail: "missing variables: first_name",
+      body: { title: "Unprocessable", status: 422, detail: "missing variables: first_name", missing: ["first_name"] },
+    });
+  });
+
+  it("names a problem without a detail by its status, and a non-JSON body by its text", async () => {
+    const answer = await request(
+      settings,
+      { method: "GET", path: "/v1/taxonomy" },
+      answering(502, "Bad Gateway") as unknown as typeof fetch,
+    );
+    expect(failureOf(answer)).toMatchObject({ kind: "problem", status: 502, detail: "Bad Gateway" });
+    expect(failureOf({ ok: false, status: 500, body: null })).toMatchObject({
+      detail: "The Baton server answered 500",
+    });
+  });
+
+  it("fetches a file with its name for the panel to save", async () => {
+    const answer = await requestFile(
+      settings,
+      { method: "GET", path: "/v1/assets/a1/file" },
+      answering(200, "PDF!", {
+        "Content-Type": "application/pdf",
+        "Content-Disposition": "attachment; filename*=UTF-8''R%C3%A9sum%C3%A9.pdf",
+      }) as unknown as typeof fetch,
+    );
+    expect(answer).toMatchObject({ ok: true, filename: "Résumé.pdf", contentType: "application/pdf" });
+    expect(atob(answer.base64!)).toBe("PDF!");
+    expect(filenameOf('attachment; filename="case study.pdf"')).toBe("case study.pdf");
+  });
+});
