@@ -1,0 +1,5 @@
+// Vite's `?raw` imports: a file's text (the fixture pages).
+declare module "*?raw" {
+  const text: string;
+  export default text;
+}
