@@ -12,13 +12,15 @@ Tables (all named `fts_*`, which the catalogue's migrations ignore):
 - `fts_synonyms`, `fts_meta`.
 - `fts_vectors`: the documents' embeddings, by chunk (`search/fts5/semantic.py`); its
   token in `fts_meta` ('vectors') names this table for the neighbour graph saved beside
-  the index file (`<file>.neighbours`).
+  the index file (`<file>.neighbours`); `fts_meta` ('embedding') says how they were made
+  (`search.semantic.EMBEDDING`): when that changes, they are dropped and made again.
 """
 
 from __future__ import annotations
 
 import sqlite3
 
+from search.semantic import EMBEDDING
 from search.text import words
 
 SCHEMA_VERSION = "2"
@@ -122,3 +124,14 @@ def _install_vectors(conn: sqlite3.Connection) -> None:
     conn.execute(
         "INSERT OR IGNORE INTO fts_meta(key, value) VALUES ('vectors', lower(hex(randomblob(8))))"
     )
+    # Vectors embedded by another model or cut into chunks another way do not compare with
+    # today's queries: drop them (a new token, so no saved graph is reused); the backend's
+    # worker embeds every document again in the background, each found by its words until
+    # then.
+    row = conn.execute("SELECT value FROM fts_meta WHERE key = 'embedding'").fetchone()
+    if row is None or row[0] != EMBEDDING:
+        conn.execute("DELETE FROM fts_vectors")
+        conn.execute("UPDATE fts_meta SET value = lower(hex(randomblob(8))) WHERE key = 'vectors'")
+        conn.execute(
+            "INSERT OR REPLACE INTO fts_meta(key, value) VALUES ('embedding', ?)", (EMBEDDING,)
+        )

@@ -194,3 +194,35 @@ def test_an_index_built_without_meaning_is_embedded_afterwards(tmp_path: Path) -
     with sqlite3.connect(tmp_path / "index.db") as conn:
         hashes = dict(conn.execute("SELECT asset_id, hash FROM fts_vectors").fetchall())
     assert {h for _, h in before} >= {hashes["burnout"]}
+
+
+def test_vectors_made_another_way_are_made_again(tmp_path: Path) -> None:
+    """An index whose vectors came from another model or another chunking (an upgrade of
+    Baton) drops them at start and embeds every document again: old and new vectors never
+    mix in one ranking."""
+    docs = [_doc("burnout", BURNOUT), *(_doc(f"o{i}", f) for i, f in enumerate(OTHER))]
+    backend = Fts5Backend(tmp_path / "index.db", embedder=Embedder())
+    backend.open()
+    backend.index(docs)
+    backend.embed_pending()
+    backend.close()
+    with sqlite3.connect(tmp_path / "index.db") as conn:
+        conn.execute(
+            "UPDATE fts_meta SET value = 'an-older-model/head+1x90' WHERE key = 'embedding'"
+        )
+        conn.execute("UPDATE fts_vectors SET hash = 'older'")
+        (token,) = conn.execute("SELECT value FROM fts_meta WHERE key = 'vectors'").fetchone()
+    again = Fts5Backend(tmp_path / "index.db", embedder=Embedder())
+    again.open()
+    try:
+        assert again.lacks_vectors()
+        assert again.embed_pending() == len(docs)
+        with sqlite3.connect(tmp_path / "index.db") as conn:
+            hashes = {h for (h,) in conn.execute("SELECT DISTINCT hash FROM fts_vectors")}
+            (now,) = conn.execute("SELECT value FROM fts_meta WHERE key = 'vectors'").fetchone()
+        assert "older" not in hashes
+        assert now != token  # a neighbour graph saved from the old vectors is not reused
+        found = again.search(SearchQuery(text="staff burnout", live_at=datetime.now(UTC)))
+        assert [h.id for h in found.hits][:1] == ["burnout"]
+    finally:
+        again.close()
