@@ -42,6 +42,11 @@ lazy("report", "api.reports.commands:report_app", "Reports for marketing, withou
 lazy("backup", "api.backup.commands:backup", "Back up catalogue and files while the server runs.")
 lazy("restore", "api.backup.commands:restore", "Restore a backup into an empty installation.")
 lazy("blobs", "api.backup.commands:blobs_app", "The blob store: remove files no asset names.")
+lazy(
+    "notifications",
+    "api.notifications.commands:notifications_app",
+    "Webhooks, reminders and digests: run a round of the worker.",
+)
 
 
 def _flag_type(self: TyperOption, ctx: Any) -> str | None:

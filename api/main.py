@@ -25,6 +25,8 @@ from api.files.routes import router as files_router
 from api.logs import configure_logging
 from api.messaging.routes import router as messaging_router
 from api.metrics import Metrics
+from api.notifications.routes import router as webhooks_router
+from api.notifications.worker import Notifier
 from api.operations import router as operations_router
 from api.problems import UnexpectedErrors, install_problem_handlers
 from api.questions.routes import router as questions_router
@@ -65,9 +67,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         search = SearchRuntime.start(settings, app.state.engine, app.state.metrics)
         app.state.search = search
         app.state.search_health = search.backend.health
+        notifier = Notifier(app.state.engine, settings)
+        notifier.start()  # webhooks, reminders, digests (off when the interval is 0)
         try:
             yield
         finally:
+            notifier.stop()
             search.stop()
             await app.state.rate_limits.close()
             app.state.key_usage.stop()
@@ -110,6 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         search_router,
         suggestions_router,
         audit_router,
+        webhooks_router,
     ):
         app.include_router(router)
     openapi.install(app)

@@ -6,6 +6,13 @@ from api.changes.models import Change, ChangeConsumer
 from api.discovery.models import SearchLog, SearchOpen, Synonym
 from api.events.models import Event, OpportunityOutcome
 from api.messaging.models import MessagingRule
+from api.notifications.models import (
+    NotificationClaim,
+    NotificationEmail,
+    OutboxEvent,
+    Webhook,
+    WebhookDelivery,
+)
 from api.questions.models import Question
 from api.taxonomy.models import Term
 from api.users.models import ApiKey, User
@@ -22,11 +29,16 @@ __all__ = [
     "ChangeConsumer",
     "Event",
     "MessagingRule",
+    "NotificationClaim",
+    "NotificationEmail",
     "OpportunityOutcome",
+    "OutboxEvent",
     "Question",
     "SearchLog",
     "SearchOpen",
     "Synonym",
     "Term",
     "User",
+    "Webhook",
+    "WebhookDelivery",
 ]

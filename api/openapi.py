@@ -52,6 +52,11 @@ TAGS: list[dict[str, str]] = [
     {"name": "reports", "description": "The content-gaps report and asset performance."},
     {"name": "users", "description": "People, roles and API keys."},
     {"name": "audit", "description": "Who changed what, and when."},
+    {
+        "name": "webhooks",
+        "description": "Webhooks for chosen events, signed per Standard Webhooks, and "
+        "their delivery log.",
+    },
     {"name": "operations", "description": "Liveness, readiness and metrics (no key)."},
 ]
 
@@ -94,6 +99,13 @@ HEADERS: dict[int, dict[str, Any]] = {
 # An example body for every operation that takes one (checked against its schema by
 # tests/api/test_openapi.py), by operationId.
 REQUEST_EXAMPLES: dict[str, Any] = {
+    "createWebhook": {
+        "url": "https://crm.example.com/hooks/baton",
+        "events": ["asset.approved", "asset.updated", "asset.archived"],
+        "description": "CRM sidebar cache",
+    },
+    "updateWebhook": {"active": False},
+    "rotateWebhookSecret": {"grace_seconds": 86400},
     "createAsset": {
         "title": "Northwind cut rework by 30% with the field app",
         "kind": "case_study",

@@ -80,6 +80,16 @@ class Settings(BaseSettings):
     rate_limits: Annotated[dict[str, str], NoDecode] = Field(
         default_factory=lambda: dict(DEFAULT_RATE_LIMITS)
     )
+    # Notifications (README, "Notifications and webhooks"): the address of the API in
+    # links (webhook payloads, emails), SMTP for reminders and digests, webhook delivery.
+    public_url: str | None = None
+    smtp_url: SecretStr | None = None
+    smtp_from: str = Field(default="Baton <baton@localhost>", max_length=320)
+    webhook_allow_private: bool = False
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    # The serving process's notifications loop: seconds between rounds; 0 turns it off
+    # (then run `baton notifications run-once` from cron).
+    notifications_interval_seconds: float = Field(default=5.0, ge=0, le=3600)
 
     @field_validator("data_dir")
     @classmethod
@@ -181,6 +191,33 @@ class Settings(BaseSettings):
             )
         if find_spec("redis") is None:
             raise ValueError("the Redis client is not installed: pip install 'baton[redis]'")
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _valid_public_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise ValueError("not the API's address; write https://baton.example.com")
+        return value.strip().rstrip("/")
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _valid_smtp_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        parts = urlsplit(value.get_secret_value().strip())
+        if parts.scheme not in SMTP_SCHEMES or not parts.hostname:
+            raise ValueError(
+                "not an SMTP URL; write smtp://user:password@host:587 (plain), "
+                "smtp+starttls://… (STARTTLS) or smtps://…:465 (TLS)"
+            )
+        try:
+            parts.port  # noqa: B018 (raises on a port that is not a number)
+        except ValueError as exc:
+            raise ValueError("the SMTP URL has an invalid port") from exc
         return value
 
     @field_validator("metrics_token")
@@ -304,6 +341,7 @@ def get_settings() -> Settings:
 
 
 DATABASE_SCHEMES = {"sqlite", "sqlite+pysqlite", "postgresql+psycopg"}
+SMTP_SCHEMES = {"smtp", "smtp+starttls", "smtps"}
 # BATON_ variables that are not settings: where the .env file and the secret files are, and
 # the test suite's own.
 NOT_SETTINGS = {"BATON_ENV_FILE", "BATON_SECRETS_DIR"}

@@ -167,6 +167,8 @@ def settings(database_url: str, tmp_path: Path, settings_overrides: dict[str, An
         "database_url": database_url,
         "data_dir": tmp_path / "data",
         "admin_key": ADMIN_KEY,
+        # No notifications loop in the app under test: tests drive rounds themselves.
+        "notifications_interval_seconds": 0,
     }
     values.update(settings_overrides)
     return Settings(**values)

@@ -27,6 +27,7 @@ from api.errors import (
     PreconditionFailed,
 )
 from api.files.blobs import BlobStore, remove_after_commit
+from api.notifications import service as notifications
 from api.paging import PageRequest, paginate
 from api.questions.models import Question
 from api.settings import DEFAULT_TALKING_POINT_TTL
@@ -292,6 +293,7 @@ def update_asset(
             before=before,
             after=after,
         )
+        notifications.notify_asset_updated(session, asset)  # a live asset's only
     return asset
 
 

@@ -16,6 +16,7 @@ from api.assets.visibility import live_clause, live_state
 from api.audit import service as audit
 from api.changes.log import Subject, record_change
 from api.errors import NotFound
+from api.notifications import service as notifications
 from api.paging import PageRequest, paginate
 from api.questions.models import Question
 from api.questions.schemas import QuestionCreate, QuestionOut
@@ -53,6 +54,7 @@ def ask(session: Session, data: QuestionCreate, *, now: datetime) -> tuple[Quest
                 subject_id=question.id,
                 after={name: value for name, value in asked.items() if value},
             )
+            notifications.notify_question(session, question)
             return question, True
         except IntegrityError:
             # Asked by someone else a moment ago: count it on theirs.

@@ -20,6 +20,7 @@ from api.audit import service as audit
 from api.changes.log import Subject, record_change
 from api.errors import Invalid, InvalidTransition
 from api.messaging import service as messaging
+from api.notifications import service as notifications
 from api.paging import PageRequest, paginate
 from api.users.service import Caller, people
 
@@ -80,6 +81,7 @@ def transition(
         before=before,
         after=after,
     )
+    notifications.notify_transition(session, action, asset, was=current.value)
     return asset
 
 

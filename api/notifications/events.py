@@ -1,0 +1,24 @@
+"""The events Baton notifies about: their names, as webhooks subscribe to them."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class EventType(StrEnum):
+    asset_approved = "asset.approved"
+    asset_updated = "asset.updated"
+    asset_expired = "asset.expired"
+    asset_due_for_review = "asset.due_for_review"
+    asset_archived = "asset.archived"
+    question_asked = "question.asked"
+    rules_violated = "rules.violated"
+    gaps_weekly_digest = "gaps.weekly_digest"
+
+
+# Events that also reach people by email (when BATON_SMTP_URL is set): the asset's owner
+# for reminders, the marketing leads (marketers and admins) for the digest.
+OWNER_REMINDERS = frozenset(
+    {EventType.asset_expired, EventType.asset_due_for_review, EventType.rules_violated}
+)
+LEADS_DIGESTS = frozenset({EventType.gaps_weekly_digest})

@@ -1,0 +1,122 @@
+"""Time-based events: found by the clock, claimed once in the database, then notified.
+
+Each function of `TIME_BASED` takes a session (its own transaction) and the time, finds
+what has become due, and raises each event with `service.notify_once` (or `claim` then
+`notify`), so of several processes checking at once exactly one notifies: the claim and
+the event commit together, a rolled-back round claims nothing.
+
+- `expired_assets`: approved assets whose `expires_at` passed (within `EXPIRY_LOOKBACK`,
+  so a first start does not announce years of old expiries), once per asset and expiry
+  time (an asset renewed and expiring again is announced again);
+- `weekly_digest`: the content-gaps digest, once per ISO week, from Monday `DIGEST_HOUR`
+  UTC on (the first round after that time sends it).
+
+Due for review (freshness policies) adds one function here, calling
+`notify_once(session, EventType.asset_due_for_review, asset_payload(session, asset),
+subject_id=asset.id, period=<the due date>, now=now)` for each asset that became due.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, col, select
+
+from api.assets.models import Asset, Status
+from api.notifications.events import EventType
+from api.notifications.models import NotificationClaim
+from api.notifications.service import asset_href, asset_payload, claim, notify, notify_once
+from api.reports.service import content_gaps
+
+EXPIRY_LOOKBACK = timedelta(days=30)
+DIGEST_WEEKDAY = 0  # Monday
+DIGEST_HOUR = 8  # UTC
+DIGEST_LISTED = 10  # entries of each list the digest names
+
+
+def expired_assets(session: Session, now: datetime) -> int:
+    """`asset.expired` for each approved asset whose expiry passed; how many were raised."""
+    candidates = session.exec(
+        select(Asset)
+        .where(
+            col(Asset.status) == Status.approved.value,
+            col(Asset.expires_at) <= now,
+            col(Asset.expires_at) > now - EXPIRY_LOOKBACK,
+        )
+        .order_by(col(Asset.expires_at), col(Asset.id))
+    ).all()
+    if not candidates:
+        return 0
+    taken = set(
+        session.exec(
+            select(NotificationClaim.subject, NotificationClaim.period).where(
+                col(NotificationClaim.kind) == EventType.asset_expired.value,
+                col(NotificationClaim.subject).in_([a.id for a in candidates]),
+            )
+        ).all()
+    )
+    raised = 0
+    for asset in candidates:
+        assert asset.expires_at is not None
+        period = asset.expires_at.isoformat()
+        if (asset.id, period) in taken:
+            continue
+        payload = asset_payload(session, asset)
+        if payload is not None and notify_once(
+            session,
+            EventType.asset_expired,
+            payload,
+            subject_id=asset.id,
+            period=period,
+            now=now,
+        ):
+            raised += 1
+    return raised
+
+
+def digest_period(now: datetime) -> str | None:
+    """The ISO week whose digest is due at `now` ("2026-W49"), or None before it is due
+    (Monday before DIGEST_HOUR: last week's was sent already)."""
+    year, week, weekday = now.isocalendar()
+    if weekday - 1 == DIGEST_WEEKDAY and now.hour < DIGEST_HOUR:
+        return None
+    return f"{year}-W{week:02d}"
+
+
+def weekly_digest(session: Session, now: datetime) -> int:
+    """`gaps.weekly_digest` once per week: a summary of the content-gaps report with ids
+    and counts (the email adds the questions' wording for the marketing leads)."""
+    period = digest_period(now)
+    if period is None or not claim(
+        session, EventType.gaps_weekly_digest.value, "", period, now=now
+    ):
+        return 0
+    report = content_gaps(session, now=now, limit=DIGEST_LISTED)
+    empty = [cell for cell in report.coverage if cell.live_count == 0]
+    payload = {
+        "period": period,
+        "generated_at": now.isoformat(),
+        "url": "/v1/reports/content-gaps",
+        "totals": report.totals.model_dump(),
+        "pairs": len(report.coverage),
+        "uncovered_total": len(empty),
+        "uncovered": [
+            {"stage": cell.stage, "industry": cell.industry} for cell in empty[:DIGEST_LISTED]
+        ],
+        "unanswered_questions": [
+            {"id": q.id, "asked_count": q.asked_count} for q in report.unanswered_questions
+        ],
+        "expiring": [
+            {"id": a.id, "title": a.title, "days_left": a.days_left, "url": asset_href(a.id)}
+            for a in report.expiring
+        ],
+        "expired": [
+            {"id": a.id, "title": a.title, "url": asset_href(a.id)} for a in report.expired
+        ],
+    }
+    notify(session, EventType.gaps_weekly_digest, payload, subject_id=period)
+    return 1
+
+
+TIME_BASED: tuple[Callable[[Session, datetime], int], ...] = (expired_assets, weekly_digest)

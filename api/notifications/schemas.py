@@ -1,0 +1,79 @@
+"""Webhooks and their deliveries as the API shows them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import Field
+
+from api.notifications.events import EventType
+from api.schemas import RequestModel, ResponseModel
+
+DeliveryStatus = Literal["pending", "delivered", "failed"]
+
+
+class WebhookCreate(RequestModel):
+    url: str = Field(
+        max_length=2048,
+        description="http:// or https://, without credentials; public addresses only "
+        "unless BATON_WEBHOOK_ALLOW_PRIVATE is on",
+    )
+    events: list[EventType] = Field(min_length=1, max_length=len(EventType))
+    description: str = Field(default="", max_length=500)
+    active: bool = True
+
+
+class WebhookUpdate(RequestModel):
+    url: str | None = Field(default=None, max_length=2048)
+    events: list[EventType] | None = Field(default=None, min_length=1, max_length=len(EventType))
+    description: str | None = Field(default=None, max_length=500)
+    active: bool | None = None
+
+
+class SecretRotation(RequestModel):
+    grace_seconds: int = Field(
+        default=86_400,
+        ge=0,
+        le=7 * 86_400,
+        description="how long the current secret keeps signing beside the new one "
+        "(0: it stops at once; at most 7 days)",
+    )
+
+
+class WebhookOut(ResponseModel):
+    id: str
+    url: str
+    events: list[EventType]
+    description: str
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+    previous_secret_expires_at: datetime | None = Field(
+        description="until then the previous secret signs too (after a rotation)"
+    )
+
+
+class WebhookWithSecret(WebhookOut):
+    secret: str = Field(
+        description="the signing secret (`whsec_…`, Standard Webhooks): shown on creation "
+        "and rotation only"
+    )
+
+
+class DeliveryOut(ResponseModel):
+    id: str
+    webhook_id: str
+    event_id: str
+    event_type: EventType
+    webhook_message_id: str = Field(
+        description="the `webhook-id` header: the same for every attempt of this event"
+    )
+    status: DeliveryStatus
+    attempts: int = Field(description="attempts made (since the last redelivery)")
+    last_status_code: int | None
+    last_error: str | None
+    last_attempt_at: datetime | None
+    next_attempt_at: datetime | None = Field(description="when a pending delivery is tried next")
+    delivered_at: datetime | None
+    created_at: datetime

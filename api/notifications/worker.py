@@ -1,0 +1,275 @@
+"""The notifications worker: one round (`run_once`) and the loop that repeats it in the
+serving process (`Notifier`). `baton notifications run-once` runs one round from cron.
+
+A round, every step safe to run in several processes at once:
+1. time-based events (`schedule.TIME_BASED`), each claimed once in the database;
+2. dispatch: each new outbox event, taken once (`dispatched_at` set by a conditional
+   UPDATE), becomes a delivery for every active webhook subscribed to its type and, when
+   SMTP is configured, an email for each recipient, in one transaction;
+3. webhook deliveries that are due, each taken by a lease (`delivery.take`), a few at once;
+4. emails that are due, taken the same way.
+Nothing is held in memory between rounds: a restart loses nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from api.audit.service import Actor, act_as
+from api.db import insert_for, new_id, session_scope, utcnow
+from api.notifications import delivery, emails, schedule
+from api.notifications.models import (
+    NotificationEmail,
+    OutboxEvent,
+    Webhook,
+    WebhookDelivery,
+)
+from api.notifications.service import off_notify, on_notify
+from api.settings import Settings
+
+log = logging.getLogger("baton.notifications")
+
+WORKER = Actor("system:notifications", "Baton notifications")
+BATCH = 100
+PARALLEL = 4  # deliveries in flight at once (a slow receiver does not hold up the rest)
+
+_emails = NotificationEmail.__table__  # type: ignore[attr-defined]
+_events = OutboxEvent.__table__  # type: ignore[attr-defined]
+
+
+@dataclass
+class Round:
+    scheduled: int = 0
+    dispatched: int = 0
+    delivered: int = 0
+    failed_attempts: int = 0
+    emailed: int = 0
+    failed_emails: int = 0
+
+
+def run_once(engine: Engine, settings: Settings, *, now: datetime | None = None) -> Round:
+    """One round at `now` (the real time by default; tests pass a clock they control)."""
+    now = now or utcnow()
+    done = Round()
+    for find in schedule.TIME_BASED:
+        with session_scope(engine) as session:
+            act_as(session, WORKER)
+            done.scheduled += find(session, now)
+    done.dispatched = dispatch(engine, settings, now=now)
+    ids = delivery.due(engine, now=now, limit=BATCH)
+    if ids:
+        with ThreadPoolExecutor(PARALLEL, thread_name_prefix="baton-webhook") as pool:
+            results = list(
+                pool.map(
+                    lambda delivery_id: delivery.attempt(
+                        engine,
+                        delivery_id,
+                        now=now,
+                        timeout=settings.webhook_timeout_seconds,
+                        allow_private=settings.webhook_allow_private,
+                    ),
+                    ids,
+                )
+            )
+        done.delivered = sum(r is True for r in results)
+        done.failed_attempts = sum(r is False for r in results)
+    if settings.smtp_url is not None:
+        done.emailed, done.failed_emails = send_emails(engine, settings, now=now)
+    return done
+
+
+def dispatch(engine: Engine, settings: Settings, *, now: datetime) -> int:
+    """Turn new outbox events into deliveries and emails; how many events were taken."""
+    with Session(engine) as session:
+        pending = session.exec(
+            select(OutboxEvent.id)
+            .where(col(OutboxEvent.dispatched_at).is_(None))
+            .order_by(col(OutboxEvent.created_at), col(OutboxEvent.id))
+            .limit(BATCH)
+        ).all()
+    taken = 0
+    for event_id in pending:
+        with session_scope(engine) as session:
+            claimed = (
+                session.connection()
+                .execute(
+                    sa.update(_events)
+                    .where(_events.c.id == event_id, _events.c.dispatched_at.is_(None))
+                    .values(dispatched_at=now)
+                    .returning(_events.c.id)
+                )
+                .first()
+            )
+            if claimed is None:
+                continue
+            event = session.get(OutboxEvent, event_id)
+            assert event is not None
+            _fan_out(session, event, settings, now=now)
+            taken += 1
+    return taken
+
+
+def _fan_out(session: Session, event: OutboxEvent, settings: Settings, *, now: datetime) -> None:
+    hooks = session.exec(select(Webhook).where(col(Webhook.active).is_(True))).all()
+    body = delivery.render_body(event, public_url=settings.public_url)
+    rows = [
+        {
+            "id": new_id(),
+            "webhook_id": hook.id,
+            "event_id": event.id,
+            "event_type": event.type,
+            "body": body,
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        }
+        for hook in hooks
+        if event.type in (hook.events or [])
+    ]
+    if rows:
+        table = WebhookDelivery.__table__  # type: ignore[attr-defined]
+        session.connection().execute(
+            insert_for(session, table).on_conflict_do_nothing(
+                index_elements=["webhook_id", "event_id"]
+            ),
+            rows,
+        )
+    if settings.smtp_url is None:
+        return
+    recipients = emails.recipients(session, event)
+    if not recipients:
+        return
+    subject, text = emails.compose(session, event, public_url=settings.public_url)
+    session.connection().execute(
+        insert_for(session, _emails).on_conflict_do_nothing(
+            index_elements=["event_id", "recipient"]
+        ),
+        [
+            {
+                "id": new_id(),
+                "event_id": event.id,
+                "recipient": to,
+                "subject": subject,
+                "body": text,
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+            for to in recipients
+        ],
+    )
+
+
+def send_emails(engine: Engine, settings: Settings, *, now: datetime) -> tuple[int, int]:
+    """Send the emails that are due: (sent, failed attempts)."""
+    assert settings.smtp_url is not None
+    smtp_url = settings.smtp_url.get_secret_value()
+    with engine.connect() as conn:
+        ids = list(
+            conn.execute(
+                sa.select(_emails.c.id)
+                .where(_emails.c.status == "pending", _emails.c.next_attempt_at <= now)
+                .order_by(_emails.c.next_attempt_at, _emails.c.id)
+                .limit(BATCH)
+            ).scalars()
+        )
+    sent = failed = 0
+    for email_id in ids:
+        with engine.begin() as conn:
+            attempts = conn.execute(
+                sa.update(_emails)
+                .where(
+                    _emails.c.id == email_id,
+                    _emails.c.status == "pending",
+                    _emails.c.next_attempt_at <= now,
+                )
+                .values(attempts=_emails.c.attempts + 1, next_attempt_at=now + delivery.LEASE)
+                .returning(_emails.c.attempts)
+            ).scalar()
+            row = conn.execute(sa.select(_emails).where(_emails.c.id == email_id)).first()
+        if attempts is None or row is None:
+            continue
+        msg = emails.message(row.id, settings.smtp_from, row.recipient, row.subject, row.body)
+        try:
+            emails.send(smtp_url, msg, timeout=settings.webhook_timeout_seconds)
+            values: dict[str, object] = {
+                "status": "sent",
+                "sent_at": now,
+                "next_attempt_at": None,
+                "last_error": None,
+            }
+            sent += 1
+        except (smtplib.SMTPException, OSError) as exc:
+            failed += 1
+            wait = delivery.retry_after(attempts)
+            values = {"last_error": f"{type(exc).__name__}: {exc}"[:500]}
+            values.update(
+                {"status": "failed", "next_attempt_at": None}
+                if wait is None
+                else {"next_attempt_at": now + wait}
+            )
+            log.warning("email %s to %s failed: %s", row.id, row.recipient, exc)
+        with engine.begin() as conn:
+            conn.execute(
+                sa.update(_emails)
+                .where(_emails.c.id == email_id, _emails.c.attempts == attempts)
+                .values(**values)
+            )
+    return sent, failed
+
+
+class Notifier:
+    """The serving process's loop: a round every `interval` seconds, and at once after a
+    commit that raised an event. Stops at the app's shutdown (the round in progress ends
+    first; whatever it did not finish is still in the database)."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.clock = clock
+        self.interval = settings.notifications_interval_seconds
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self.interval <= 0 or self._thread is not None:
+            return
+        on_notify(self._wake.set)
+        self._thread = threading.Thread(target=self._run, name="baton-notifications", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                run_once(self.engine, self.settings, now=self.clock())
+            except Exception:
+                log.exception("a notifications round failed; the next one retries")
+            self._wake.wait(self.interval)
+            self._wake.clear()
+
+    def stop(self) -> None:
+        off_notify(self._wake.set)
+        self._stopping.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=self.settings.webhook_timeout_seconds + 5)
+            self._thread = None
