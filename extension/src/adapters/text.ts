@@ -166,7 +166,13 @@ export function questionsIn(text: string, limit: number = MAX_QUESTIONS): string
     // Quoted replies start with ">"; bullets with "-" or "•".
     const clean = line.replace(/^[\s>*•\-–]+/, "");
     for (const match of clean.matchAll(/[^.!?]*\?+/g)) {
-      const sentence = oneLine(match[0].replace(/\?+$/, "?"));
+      let sentence = oneLine(match[0].replace(/\?+$/, "?"));
+      // "Our CFO asks: what ROI do customers see?" asks "What ROI do customers see?".
+      const colon = sentence.lastIndexOf(": ");
+      if (colon >= 0 && sentence.slice(colon + 2).split(" ").length >= 3) {
+        const asked = sentence.slice(colon + 2);
+        sentence = asked.charAt(0).toUpperCase() + asked.slice(1);
+      }
       // A question has words: "?" alone, "Q?" or a URL's query string are not.
       if (sentence.length < 8 || !/[a-z]{2,}.*\s.*[a-z]/i.test(sentence)) continue;
       if (/^\S*[=&/]\S*\?$/.test(sentence)) continue;

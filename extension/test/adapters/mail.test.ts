@@ -19,7 +19,7 @@ describe("Gmail thread", () => {
     // Once each, in the order of the thread (the quoted copy is left out).
     expect(context.questions).toEqual([
       "Does it integrate with SAP?",
-      "Sam, our CFO asks: what ROI do customers see in the first year?",
+      "What ROI do customers see in the first year?",
       "And how long does rollout take for 90 technicians?",
     ]);
     // The compose box (the rep's own draft, the signature) is not the thread.

@@ -76,6 +76,10 @@ describe("text", () => {
       "Ok? Q?",
     ].join("\n");
     expect(questionsIn(text)).toEqual(["Does it work offline?", "What about SAP?"]);
+    expect(questionsIn("Our CFO asks: what ROI do customers see? Re: why?")).toEqual([
+      "What ROI do customers see?",
+      "Re: why?",
+    ]);
   });
 
   it("caps at a word boundary", () => {
