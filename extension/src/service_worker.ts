@@ -54,7 +54,13 @@ function announce(message: TabChanged): void {
 }
 
 chrome.tabs.onActivated.addListener(({ tabId }) => {
-  void touch(tabId).then(() => announce({ type: "baton:tab-changed", tabId }));
+  void touch(tabId).then(() => announce({ type: "baton:tab-changed", tabId, reason: "activated" }));
+});
+
+// A tab loaded another page (where no content script runs to say so, too): without the
+// "tabs" permission the event carries no address, only that loading completed.
+chrome.tabs.onUpdated.addListener((tabId, change) => {
+  if (change.status === "complete") announce({ type: "baton:tab-changed", tabId, reason: "loaded" });
 });
 
 chrome.tabs.onRemoved.addListener((tabId) => {
@@ -108,7 +114,7 @@ chrome.runtime.onMessage.addListener((message: unknown, sender, reply) => {
     const tabId = sender.tab?.id;
     if (tabId !== undefined) {
       void touch(tabId).then(() =>
-        announce({ type: "baton:tab-changed", tabId, deal_key: message.deal_key }),
+        announce({ type: "baton:tab-changed", tabId, reason: "page-changed", deal_key: message.deal_key }),
       );
     }
     return false;

@@ -45,6 +45,9 @@ export type { InsertResult };
 export interface TabChanged {
   type: "baton:tab-changed";
   tabId: number;
+  /** activated: the rep switched tabs; page-changed: the content script saw another deal;
+   * loaded: the tab finished loading a page. */
+  reason: "activated" | "page-changed" | "loaded";
   deal_key?: string;
 }
 

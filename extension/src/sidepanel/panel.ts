@@ -330,8 +330,8 @@ export async function mountPanel(root: HTMLElement): Promise<void> {
       "aria-label": "Comment for marketing (optional)",
     });
     const commentBox = h("div", { class: "comment", hidden: true }, comment);
-    const helpful = h("button", { type: "button", "data-testid": "helpful", "aria-pressed": "false", title: "Helpful" }, "👍 Helpful");
-    const notHelpful = h("button", { type: "button", "data-testid": "not-helpful", "aria-pressed": "false", title: "Not helpful" }, "👎 Not helpful");
+    const helpful = h("button", { type: "button", "data-testid": "helpful", "aria-pressed": "false", title: "Helpful" }, "✓ Helpful");
+    const notHelpful = h("button", { type: "button", "data-testid": "not-helpful", "aria-pressed": "false", title: "Not helpful" }, "✗ Not helpful");
     const rate = async (type: "helpful" | "not_helpful", text?: string): Promise<void> => {
       if (await record(asset.id, type, { comment: text, search_id: searchId })) {
         helpful.setAttribute("aria-pressed", String(type === "helpful"));
@@ -694,6 +694,8 @@ export async function mountPanel(root: HTMLElement): Promise<void> {
     if (!isTabChanged(message)) return;
     if (pinned !== null && message.tabId !== pinned) return;
     if (message.tabId === self) return;
+    // A page that finished loading in another tab than the one followed changes nothing.
+    if (message.reason === "loaded" && message.tabId !== tabId) return;
     void refresh();
   });
   // Settings saved in the options page: start again.
