@@ -154,6 +154,10 @@ function detailOf(body: unknown): string | undefined {
   return undefined;
 }
 
+function isProblem(body: unknown): boolean {
+  return typeof body === "object" && body !== null && "status" in body && "title" in body;
+}
+
 export function failureOf(answer: ApiAnswer): Failure | null {
   if (answer.ok) return null;
   if (answer.error === "not-configured") {
@@ -161,6 +165,11 @@ export function failureOf(answer: ApiAnswer): Failure | null {
   }
   if (answer.error === "unreachable" || answer.status === 0) {
     return { kind: "unreachable", detail: detailOf(answer.body) ?? "The Baton server cannot be reached" };
+  }
+  // A proxy or load balancer in front of a server that is down (Baton itself never
+  // answers these without a problem+json body).
+  if ((answer.status === 502 || answer.status === 504) && !isProblem(answer.body)) {
+    return { kind: "unreachable", detail: `The Baton server cannot be reached (a gateway answered ${answer.status})` };
   }
   if (answer.status === 401) {
     return {

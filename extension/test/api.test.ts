@@ -90,9 +90,13 @@ describe("API client", () => {
     const answer = await request(
       settings,
       { method: "GET", path: "/v1/taxonomy" },
-      answering(502, "Bad Gateway") as unknown as typeof fetch,
+      answering(503, "Busy") as unknown as typeof fetch,
     );
-    expect(failureOf(answer)).toMatchObject({ kind: "problem", status: 502, detail: "Bad Gateway" });
+    expect(failureOf(answer)).toMatchObject({ kind: "problem", status: 503, detail: "Busy" });
+    expect(failureOf({ ok: false, status: 502, body: { detail: "Bad Gateway" } })).toEqual({
+      kind: "unreachable",
+      detail: "The Baton server cannot be reached (a gateway answered 502)",
+    });
     expect(failureOf({ ok: false, status: 500, body: null })).toMatchObject({
       detail: "The Baton server answered 500",
     });

@@ -65,8 +65,10 @@ def extension_id(context: BrowserContext) -> str:
     return worker.url.split("/")[2]
 
 
-def configure(context: BrowserContext, ext_id: str, server: str, key: str) -> str:
-    """Fills the options page as a rep would; the connection test's answer."""
+def configure(
+    context: BrowserContext, ext_id: str, server: str, key: str, *, test: bool = True
+) -> str:
+    """Fills the options page as a rep would; the connection test's answer (with `test`)."""
     page = context.new_page()
     try:
         page.goto(f"chrome-extension://{ext_id}/options.html")
@@ -75,6 +77,8 @@ def configure(context: BrowserContext, ext_id: str, server: str, key: str) -> st
         page.click('[data-testid="save"]')
         # (The extension's CSP allows no string evaluation: selectors, not wait_for_function.)
         page.wait_for_selector('[data-testid="connection-result"]:text-matches("^Saved")')
+        if not test:
+            return page.inner_text('[data-testid="connection-result"]')
         page.click('[data-testid="test-connection"]')
         page.wait_for_selector(
             '[data-testid="connection-result"][data-tone="ok"],'

@@ -1,0 +1,282 @@
+"""The extension in a real Chromium (Debian's) against a live Baton on 127.0.0.1: the
+options page configured as a rep would, the fixture pages of a Salesforce opportunity, a
+HubSpot deal, a Gmail thread and a plain page under their real host names, the side panel
+(opened as a tab) showing each deal's suggestions with their reasons, an email template
+filled and inserted into the Gmail compose box, a rating, and on the server the events with
+the deal's id and the sent asset left out of the next suggestions. A wrong key and a server
+that is down show their states, and the recording proxy (tests/extension/harness.py) sees
+no request to any host but the configured server and the fixture pages. Screenshots of each
+state go to $BATON_TEST_ARTEFACTS/extension (else tests/.artifacts/extension)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from sqlmodel import col, select
+
+from api.db import session_scope
+from api.events.models import Event
+from tests.catalogue import publish
+from tests.conftest import Actor, new_actor
+from tests.extension.harness import launch
+from tests.extension.launcher import Panel, configure, ensure_build, open_panel, tab_id
+from tests.live import already_started
+
+pytestmark = pytest.mark.slow
+
+SALESFORCE_DEAL = "0065g00000KXbQ2AAL"
+HUBSPOT_DEAL = "18234567890"
+
+
+@pytest.fixture
+def server(app: FastAPI, client: object) -> Iterator[str]:
+    with already_started(app) as url:
+        yield url
+
+
+def catalogue(marketer: Actor) -> dict[str, dict[str, Any]]:
+    """Approved content that fits the fixture pages' deals."""
+    offline = marketer.post("/v1/questions", json={"text": "Does the app work offline?"})
+    assert offline.status_code in (200, 201), offline.text
+    return {
+        "case": publish(
+            marketer,
+            title="Tunnelling contractor cuts overtime 30% with offline crews",
+            kind="case_study",
+            summary="How an underground construction crew schedules and charts with no signal.",
+            body="Crews underground work offline all shift; the app syncs when back in signal.",
+            stages=["decision"],
+            industries=["construction"],
+            personas=["cfo"],
+            question_ids=[offline.json()["id"]],
+        ),
+        "template": publish(
+            marketer,
+            title="Follow-up: offline crews and ROI",
+            kind="email_template",
+            body=(
+                "Hi {{ first_name }},\n\nCrews like yours closed {{ jobs_closed }} more jobs "
+                "a month once they could work offline.\n\n{{ sender_name }}"
+            ),
+            fields={"subject": "Offline crews at {{ company }}"},
+            stages=["decision"],
+            industries=["construction", "healthcare"],
+        ),
+        "health": publish(
+            marketer,
+            title="Home health: bedside charting and visit routing",
+            kind="one_pager",
+            summary="Nurses chart at the bedside; dispatch routes the visits.",
+            stages=["decision"],
+            industries=["healthcare"],
+        ),
+        "storm": publish(
+            marketer,
+            title="Storm season: dispatch the nearest crew with switching authorisation",
+            kind="battlecard",
+            summary="Utilities restore faster when dispatch knows crew skills and location.",
+            body="Storm season outages: crews, dispatch, restoration times, utilities.",
+            industries=["utilities"],
+        ),
+    }
+
+
+@contextmanager
+def hanging_server() -> Iterator[tuple[str, Callable[[], None]]]:
+    """A port on 127.0.0.1 that accepts connections and never answers; its address, and a
+    function that closes it and every connection it took (the server going down)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    taken: list[socket.socket] = []
+    closed = threading.Event()
+
+    def accept() -> None:
+        while not closed.is_set():
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            taken.append(connection)
+
+    def drop() -> None:
+        closed.set()
+        with suppress(OSError):
+            listener.shutdown(socket.SHUT_RDWR)  # wakes the accept() below on Linux
+        listener.close()
+        for connection in taken:
+            connection.close()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}", drop
+    finally:
+        drop()
+
+
+def events(app: FastAPI, asset_id: str) -> list[Event]:
+    usage = getattr(app.state, "usage", None)
+    if usage is not None:
+        usage.flush()
+    with session_scope(app.state.engine) as session:
+        rows = session.exec(
+            select(Event).where(col(Event.asset_id) == asset_id).order_by(col(Event.id))
+        ).all()
+        return [Event.model_validate(row) for row in rows]
+
+
+def suggested_ids(panel: Panel) -> list[str]:
+    return [
+        element.get_attribute("data-asset-id") or ""
+        for element in panel.page.query_selector_all('[data-testid="suggestion"]')
+    ]
+
+
+def card(panel: Panel, asset_id: str) -> Any:
+    return panel.page.locator(f'[data-testid="suggestion"][data-asset-id="{asset_id}"]')
+
+
+def test_a_rep_gets_suggestions_for_each_page_fills_an_email_and_rates_it(
+    app: FastAPI, server: str, client: Any, marketer: Actor
+) -> None:
+    assets = catalogue(marketer)
+    rep = new_actor(client, "rep")
+    with launch(ensure_build(), server) as browser:
+        context = browser.context
+        first = open_panel(context, browser.extension_id)
+        assert first.wait_for_state("not-configured") == "not-configured"
+        first.screenshot("not-configured")
+        first.page.close()
+
+        assert (
+            configure(context, browser.extension_id, server, str(rep.key))
+            == "Connected as Rep (rep)."
+        )
+
+        # Salesforce: the opportunity's stage, industry and persona, its questions.
+        crm = context.new_page()
+        crm.goto(browser.urls["salesforce"])
+        panel = open_panel(
+            context,
+            browser.extension_id,
+            tab_id(context, browser.extension_id, "https://fieldline"),
+        )
+        assert panel.wait_for_state("ready") == "ready"
+        deal = panel.page.inner_text('[data-testid="deal"]')
+        assert "Harbour Line Tunnelling" in deal and "Stage: Decision" in deal
+        ids = suggested_ids(panel)
+        assert ids[0] == assets["case"]["id"] and assets["template"]["id"] in ids
+        assert ids.index(assets["storm"]["id"]) > ids.index(assets["template"]["id"])
+        reasons = (
+            card(panel, assets["case"]["id"]).locator('[data-testid="reason"]').all_inner_texts()
+        )
+        assert "stage: decision" in reasons and "industry: construction" in reasons
+        questions = panel.page.locator('[data-testid="question"]').all_inner_texts()
+        assert any("work offline" in q and assets["case"]["title"] in q for q in questions)
+        panel.screenshot("ready-salesforce")
+
+        # The same tab moves to a HubSpot deal: the panel follows it.
+        crm.goto(browser.urls["hubspot"])
+        panel.page.wait_for_selector(f'#app[data-deal-key="{HUBSPOT_DEAL}"]')
+        assert panel.wait_for_state("ready") == "ready"
+        assert "Coastline Home Health" in panel.page.inner_text('[data-testid="deal"]')
+        ids = suggested_ids(panel)
+        assert ids[0] == assets["health"]["id"]
+        panel.screenshot("ready-hubspot")
+
+        # A plain page: the generic reader, injected when the panel asks.
+        crm.goto(browser.urls["plain"])
+        panel.page.wait_for_selector('#app[data-deal-key^="https://news."]')
+        assert panel.wait_for_state("ready") == "ready"
+        assert suggested_ids(panel)[0] == assets["storm"]["id"]
+        panel.screenshot("ready-plain-page")
+
+        # Back to the Salesforce deal, then its Gmail thread: the thread is linked to it.
+        crm.goto(browser.urls["salesforce"])
+        panel.page.wait_for_selector(f'#app[data-deal-key="{SALESFORCE_DEAL}"]')
+        crm.goto(browser.urls["gmail"])
+        panel.page.wait_for_selector(
+            f'#app[data-deal-key]:not([data-deal-key="{SALESFORCE_DEAL}"])'
+            ':not([data-deal-key^="https://news."])'
+        )
+        assert panel.wait_for_state("ready") == "ready"
+        assert "Harbour Line Tunnelling" in panel.page.inner_text('[data-testid="deal"]')
+
+        template = card(panel, assets["template"]["id"])
+        template.locator('[data-testid="action-fill"]').click()
+        form = template.locator('[data-testid="fill-form"]')
+        form.wait_for()
+        # first_name, company and sender_name come from the deal and the rep; this one not.
+        fields = form.locator('[data-testid="fill-field"]')
+        assert [fields.nth(i).get_attribute("data-name") for i in range(fields.count())] == [
+            "jobs_closed"
+        ]
+        fields.first.fill("14")
+        panel.screenshot("fill-form")
+        form.locator('[data-testid="fill-insert"]').click()
+        panel.page.wait_for_selector('[data-testid="toast"]:has-text("Inserted")')
+        assert (
+            crm.input_value("input[name=subjectbox]") == "Offline crews at Harbour Line Tunnelling"
+        )
+        body = crm.inner_text('div[aria-label="Message Body"]')
+        assert "Hi Dana," in body and "closed 14 more jobs" in body and "Rep" in body
+
+        template.locator('[data-testid="helpful"]').click()
+        panel.page.wait_for_selector('[data-testid="helpful"][aria-pressed="true"]')
+
+        # Everything went to the configured server (the recording proxy saw every host).
+        assert browser.foreign_hosts() == set()
+        assert f"127.0.0.1:{server.rsplit(':', 1)[1]}" in browser.proxy.hosts()
+
+    recorded = events(app, assets["template"]["id"])
+    by_type = {event.type: event for event in recorded}
+    assert by_type["send"].opportunity_id == SALESFORCE_DEAL
+    assert by_type["helpful"].opportunity_id == SALESFORCE_DEAL
+    assert by_type["render"].opportunity_id == SALESFORCE_DEAL
+    again = rep.post(
+        "/v1/suggestions",
+        json={"stage": "decision", "industry": "construction", "opportunity_id": SALESFORCE_DEAL},
+    )
+    assert again.status_code == 200, again.text
+    assert assets["template"]["id"] not in [s["asset"]["id"] for s in again.json()["suggestions"]]
+    assert [s["asset_id"] for s in again.json()["already_sent"]] == [assets["template"]["id"]]
+
+
+def test_a_wrong_key_an_empty_catalogue_a_slow_server_and_a_server_down_show_their_states(
+    app: FastAPI, server: str, client: Any
+) -> None:
+    rep = new_actor(client, "rep")
+    with launch(ensure_build(), server) as browser:
+        context = browser.context
+        crm = context.new_page()
+        crm.goto(browser.urls["salesforce"])
+        tab = tab_id(context, browser.extension_id, "https://fieldline")
+
+        result = configure(context, browser.extension_id, server, "not-a-key")
+        assert result.startswith("The server refused this key")
+        panel = open_panel(context, browser.extension_id, tab)
+        assert panel.wait_for_state("unauthorized") == "unauthorized"
+        assert "refused" in panel.page.inner_text('[data-testid="state"]')
+        panel.screenshot("unauthorized")
+
+        configure(context, browser.extension_id, server, str(rep.key))
+        assert panel.wait_for_state("empty") == "empty"
+        assert "Nothing suggested" in panel.page.inner_text('[data-testid="state"]')
+        panel.screenshot("empty")
+
+        # A server that takes the connection and does not answer: loading; then it goes
+        # down: unreachable.
+        with hanging_server() as (down, drop):
+            configure(context, browser.extension_id, down, str(rep.key), test=False)
+            assert panel.wait_for_state("loading") == "loading"
+            panel.screenshot("loading")
+            drop()
+            assert panel.wait_for_state("unreachable") == "unreachable"
+        assert "cannot be reached" in panel.page.inner_text('[data-testid="state"]')
+        panel.screenshot("unreachable")
+        assert browser.foreign_hosts() == {down.removeprefix("http://")}
