@@ -259,12 +259,13 @@ class Notifier:
 
     def _run(self) -> None:
         while not self._stopping.is_set():
+            # Cleared before the round: an event raised during it wakes the next one.
+            self._wake.clear()
             try:
                 run_once(self.engine, self.settings, now=self.clock())
             except Exception:
                 log.exception("a notifications round failed; the next one retries")
             self._wake.wait(self.interval)
-            self._wake.clear()
 
     def stop(self) -> None:
         off_notify(self._wake.set)

@@ -7,7 +7,6 @@ sleeping on the backoff."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -25,7 +24,7 @@ from api.reviews import service as reviews
 from api.settings import Settings
 from api.users.models import Role
 from api.users.service import Caller
-from tests.api.notifications.receivers import Receiver, receiver
+from tests.api.notifications.receivers import Receiver
 from tests.catalogue import create, publish, transition
 from tests.conftest import Actor
 
@@ -36,12 +35,6 @@ pytestmark = pytest.mark.slow
 def settings_overrides() -> dict[str, Any]:
     # The receiver listens on 127.0.0.1: allowed here, refused by default.
     return {"webhook_allow_private": True, "webhook_timeout_seconds": 1.0}
-
-
-@pytest.fixture
-def hook_receiver() -> Iterator[Receiver]:
-    with receiver() as state:
-        yield state
 
 
 def register(admin: Actor, url: str, events: list[str]) -> dict[str, Any]:
