@@ -189,6 +189,16 @@ def test_a_rep_gets_suggestions_for_each_page_fills_an_email_and_rates_it(
         assert ids[0] == assets["health"]["id"]
         panel.screenshot("ready-hubspot")
 
+        # Search as you type, typo and all, narrowed by a kind chip.
+        panel.page.fill('[data-testid="search-input"]', "storm sesaon")
+        panel.page.wait_for_selector(
+            f'[data-testid="search-result"][data-asset-id="{assets["storm"]["id"]}"]'
+        )
+        panel.page.click('[data-testid="chip-kind"][data-value="case_study"]')
+        panel.page.wait_for_selector('[data-testid="search-result"]', state="detached")
+        panel.page.click('[data-testid="chip-kind"][data-value="case_study"]')
+        panel.page.fill('[data-testid="search-input"]', "")
+
         # A plain page: the generic reader, injected when the panel asks.
         crm.goto(browser.urls["plain"])
         panel.page.wait_for_selector('#app[data-deal-key^="https://news."]')
