@@ -7,7 +7,8 @@ A round, every step safe to run in several processes at once:
    UPDATE), becomes a delivery for every active webhook subscribed to its type and, when
    SMTP is configured, an email for each recipient, in one transaction;
 3. webhook deliveries that are due, each taken by a lease (`delivery.take`), a few at once;
-4. emails that are due, taken the same way.
+4. emails that are due, taken the same way;
+5. once an hour, what is done and older than 30 days is forgotten (`prune`).
 Nothing is held in memory between rounds: a restart loses nothing.
 """
 
@@ -19,7 +20,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -29,20 +30,23 @@ from api.audit.service import Actor, act_as
 from api.db import insert_for, new_id, session_scope, utcnow
 from api.notifications import delivery, emails, schedule
 from api.notifications.models import (
+    NotificationClaim,
     NotificationEmail,
     OutboxEvent,
     Webhook,
     WebhookDelivery,
 )
-from api.notifications.service import off_notify, on_notify
+from api.notifications.service import claim, off_notify, on_notify
 from api.settings import Settings
 
 log = logging.getLogger("baton.notifications")
 
 WORKER = Actor("system:notifications", "Baton notifications")
 BATCH = 100
+KEEP = timedelta(days=30)  # how long the delivery log keeps what is done
 PARALLEL = 4  # deliveries in flight at once (a slow receiver does not hold up the rest)
 
+_deliveries = WebhookDelivery.__table__  # type: ignore[attr-defined]
 _emails = NotificationEmail.__table__  # type: ignore[attr-defined]
 _events = OutboxEvent.__table__  # type: ignore[attr-defined]
 
@@ -55,6 +59,7 @@ class Round:
     failed_attempts: int = 0
     emailed: int = 0
     failed_emails: int = 0
+    pruned: int = 0
 
 
 def run_once(engine: Engine, settings: Settings, *, now: datetime | None = None) -> Round:
@@ -85,7 +90,42 @@ def run_once(engine: Engine, settings: Settings, *, now: datetime | None = None)
         done.failed_attempts = sum(r is False for r in results)
     if settings.smtp_url is not None:
         done.emailed, done.failed_emails = send_emails(engine, settings, now=now)
+    done.pruned = prune(engine, now=now)
     return done
+
+
+def prune(engine: Engine, *, now: datetime) -> int:
+    """Once an hour (claimed, so one process does it): forget deliveries and emails done
+    (delivered, sent or failed) more than `KEEP` ago, the events left with none pending,
+    and claims older than any time-based event still looks back to. The delivery log
+    therefore shows the last 30 days. How many events were removed."""
+    with session_scope(engine) as session:
+        if not claim(session, "notifications.prune", "", now.strftime("%Y-%m-%dT%H"), now=now):
+            return 0
+        cutoff = now - KEEP
+        conn = session.connection()
+        done_deliveries = _deliveries.c.status != "pending"
+        conn.execute(
+            sa.delete(_deliveries).where(done_deliveries, _deliveries.c.created_at < cutoff)
+        )
+        conn.execute(
+            sa.delete(_emails).where(_emails.c.status != "pending", _emails.c.created_at < cutoff)
+        )
+        unsent = sa.or_(
+            sa.exists().where(_deliveries.c.event_id == _events.c.id),
+            sa.exists().where(_emails.c.event_id == _events.c.id),
+        )
+        removed = conn.execute(
+            sa.delete(_events).where(
+                _events.c.dispatched_at.is_not(None),
+                _events.c.dispatched_at < cutoff,
+                sa.not_(unsent),
+            )
+        ).rowcount
+        claims = NotificationClaim.__table__  # type: ignore[attr-defined]
+        forgotten = now - KEEP - schedule.EXPIRY_LOOKBACK
+        conn.execute(sa.delete(claims).where(claims.c.claimed_at < forgotten))
+    return int(removed or 0)
 
 
 def dispatch(engine: Engine, settings: Settings, *, now: datetime) -> int:

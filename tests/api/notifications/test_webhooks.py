@@ -19,6 +19,7 @@ from api.notifications import service as notifications
 from api.notifications.delivery import MAX_ATTEMPTS, RETRY_SCHEDULE, signed_headers
 from api.notifications.events import EventType
 from api.notifications.models import OutboxEvent
+from api.notifications.schedule import digest_period
 from api.notifications.worker import Round, run_once
 from api.reviews import service as reviews
 from api.settings import Settings
@@ -217,6 +218,8 @@ def test_two_replicas_never_send_a_time_based_event_twice(
         for n in range(3)
     ]
     later = utcnow() + timedelta(days=2)
+    if digest_period(later) is None:  # early on a Monday: the week's digest is not due yet
+        later += timedelta(hours=8)
     engines = [make_engine(settings.catalogue_url) for _ in range(2)]
     start = threading.Barrier(2)
     rounds: list[Round] = []
@@ -282,11 +285,13 @@ def test_payloads_never_carry_a_drafts_text(
     assert patched.status_code == 200, patched.text
     transition(marketer, live["id"], "archive")
     round_at(app, settings, utcnow())
-    kinds = [r.json["type"] for r in hook_receiver.received]
+    about_assets = [r for r in hook_receiver.received if r.json["type"].startswith("asset.")]
+    kinds = [r.json["type"] for r in about_assets]
     assert sorted(kinds) == ["asset.approved", "asset.archived", "asset.updated"]
     for request in hook_receiver.received:
         assert b"UNREVIEWED" not in request.body
         assert b"Reviewed body" not in request.body
+    for request in about_assets:
         assert request.json["data"]["id"] == live["id"]
     archived = hook_receiver.of_type("asset.archived")[0].json["data"]
     assert archived["status"] == "archived" and archived["title"] == "Reviewed title"
@@ -303,3 +308,24 @@ def test_the_standard_webhooks_test_vector() -> None:
     assert headers["webhook-signature"] == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
     assert headers["webhook-timestamp"] == "1614265330"
     assert notifications.new_secret().startswith("whsec_")
+
+
+def test_the_log_forgets_what_is_done_after_thirty_days_but_never_what_is_pending(
+    app: FastAPI, settings: Settings, admin: Actor, marketer: Actor, hook_receiver: Receiver
+) -> None:
+    hook = register(admin, hook_receiver.url, ["asset.approved"])
+    publish(marketer, title="Delivered long ago")
+    now = utcnow()
+    round_at(app, settings, now)
+    hook_receiver.script = [500] * 20
+    publish(marketer, title="Still failing")
+    round_at(app, settings, now)
+    assert [d["status"] for d in deliveries(admin, hook["id"])] == ["pending", "delivered"]
+    done = round_at(app, settings, now + timedelta(days=31))
+    assert done.pruned >= 1  # the delivered approval (and a digest of that week, if any)
+    (left,) = deliveries(admin, hook["id"])
+    assert left["status"] == "pending" and left["attempts"] == 2
+    with Session(app.state.engine) as session:
+        kept = session.exec(select(OutboxEvent)).all()
+    approvals = [e.payload["title"] for e in kept if e.type == "asset.approved"]
+    assert approvals == ["Still failing"]
