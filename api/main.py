@@ -14,6 +14,7 @@ from api import openapi
 from api.assets.routes import router as assets_router
 from api.audit.routes import router as audit_router
 from api.body_limit import BodyLimit
+from api.bulk.routes import router as bulk_router
 from api.cors import install_cors
 from api.db import make_engine, probe_directory, utcnow
 from api.discovery.routes import router as search_router
@@ -106,6 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         users_router,
         taxonomy_router,
         files_router,
+        bulk_router,
         assets_router,
         reviews_router,
         questions_router,

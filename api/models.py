@@ -4,6 +4,7 @@ from api.assets.models import Asset, AssetQuestion, AssetTag, AssetTerm, AssetVe
 from api.audit.models import AuditEntry
 from api.changes.models import Change, ChangeConsumer
 from api.discovery.models import SearchLog, SearchOpen, Synonym
+from api.duplicates.models import AssetSignature, AssetSignatureBand
 from api.events.models import Event, OpportunityOutcome
 from api.messaging.models import MessagingRule
 from api.notifications.models import (
@@ -13,7 +14,7 @@ from api.notifications.models import (
     Webhook,
     WebhookDelivery,
 )
-from api.questions.models import Question
+from api.questions.models import Question, QuestionAlias
 from api.taxonomy.models import Term
 from api.users.models import ApiKey, User
 
@@ -21,6 +22,8 @@ __all__ = [
     "ApiKey",
     "Asset",
     "AssetQuestion",
+    "AssetSignature",
+    "AssetSignatureBand",
     "AssetTag",
     "AssetTerm",
     "AssetVersion",
@@ -34,6 +37,7 @@ __all__ = [
     "OpportunityOutcome",
     "OutboxEvent",
     "Question",
+    "QuestionAlias",
     "SearchLog",
     "SearchOpen",
     "Synonym",

@@ -134,6 +134,17 @@ REQUEST_EXAMPLES: dict[str, Any] = {
         "limit": 5,
     },
     "askQuestion": {"text": "Does it work offline?", "stage": "decision"},
+    "mergeQuestion": {"into": "5f0c2a9e1b7d4e3f"},
+    "bulkEditAssets": {
+        "ids": ["0b3f6c1e8a4d4c55", "7d2e9a4b1c3f4a60"],
+        "change": {
+            "add_tags": ["fy27"],
+            "remove_tags": ["fy26"],
+            "add": {"industries": ["Healthcare"]},
+            "action": "submit",
+        },
+        "mode": "per_item",
+    },
     "recordEvent": {"asset_id": "0b3f6c1e8a4d4c55", "type": "used_in_deal"},
     "recordOutcome": {"outcome": "won", "amount": 48000},
     "replaceMessagingRules": {

@@ -205,7 +205,16 @@ class Problem(BaseModel):
 
 
 class DuplicateUpload(Problem):
-    """The same bytes were uploaded before: `asset_id` names the asset that holds them."""
+    """The same bytes were uploaded before, or a live or pending asset has the same text
+    (normalised title and body; `force=true` creates it anyway): `asset_id` names it."""
+
+    status_code = 409
+    asset_id: str
+
+
+class DuplicateContent(Problem):
+    """A live or pending asset has the same text (normalised title and body): `asset_id`
+    names it; `force=true` creates this one anyway."""
 
     status_code = 409
     asset_id: str

@@ -31,20 +31,31 @@ from api.deps import (
 )
 from api.discovery import service as discovery
 from api.discovery.routes import SearchIdParam
+from api.duplicates import service as duplicates
+from api.duplicates.schemas import AssetCreated
 from api.openapi import errors
-from api.problems import AssetConflict, MissingVariables, NotRenderable
+from api.problems import AssetConflict, DuplicateContent, MissingVariables, NotRenderable
 from api.schemas import Page
 from api.taxonomy.facets import facet_parameters, terms_by_facet
 
 router = APIRouter(prefix="/v1/assets", tags=["assets"])
 
+ForceParam = Annotated[
+    bool,
+    Query(
+        description="create it even when a live or pending asset has the same text "
+        "(normalised title and body)"
+    ),
+]
+
 
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
-    response_model=AssetOut,
+    response_model=AssetCreated,
     operation_id="createAsset",
     summary="Create an asset (a draft)",
+    responses=errors(DuplicateContent),
 )
 def create_asset(
     body: AssetCreate,
@@ -53,13 +64,19 @@ def create_asset(
     now: NowDep,
     settings: SettingsDep,
     response: Response,
-) -> AssetOut:
-    """Create a draft (version 1); `ETag` names its first revision."""
+    force: ForceParam = False,
+) -> AssetCreated:
+    """Create a draft (version 1); `ETag` names its first revision. `similar` lists the live
+    or pending assets whose text is nearly the same; the same text as one of them is a 409
+    naming it (`asset_id`) unless `force=true`."""
     asset = service.create_asset(
-        session, caller, body, now=now, talking_point_ttl=settings.talking_point_ttl
+        session, caller, body, now=now, talking_point_ttl=settings.talking_point_ttl, force=force
     )
     set_etag(response, asset.revision)
-    return presentation.present_one(session, asset, now=now)
+    return AssetCreated(
+        **dict(presentation.present_one(session, asset, now=now)),
+        similar=duplicates.similar_to(session, asset.id, now=now),
+    )
 
 
 @facet_parameters(lambda spec: Annotated[list[str] | None, Query(description="repeatable")])

@@ -18,6 +18,7 @@ from api.assets.schemas import CONTENT_FIELDS, NOT_NULLABLE, AssetCreate, AssetU
 from api.assets.visibility import AssetFilters, filter_clauses
 from api.audit import service as audit
 from api.changes.log import Op, Subject, record_change
+from api.duplicates import service as duplicates
 from api.errors import (
     Conflict,
     EditConflict,
@@ -33,6 +34,7 @@ from api.questions.models import Question
 from api.settings import DEFAULT_TALKING_POINT_TTL
 from api.taxonomy.models import Facet, Term
 from api.taxonomy.service import resolve_terms
+from api.users.models import Role, User
 from api.users.service import Caller
 
 TERM_FACETS = tuple(Facet)  # the order of api.taxonomy.facets.FACETS, which checks it
@@ -196,11 +198,15 @@ def create_asset(
     now: datetime,
     talking_point_ttl: timedelta = DEFAULT_TALKING_POINT_TTL,
     file: FileInfo | None = None,
+    force: bool = False,
 ) -> Asset:
-    """A new draft, version 1. A talking point without `expires_at` expires after the TTL."""
+    """A new draft, version 1. A talking point without `expires_at` expires after the TTL.
+    The text of a live or pending asset again is a 409 (`DuplicateText`) unless `force`."""
     _check_fields(data.kind, data.fields)
     if file is not None:
         ensure_new_file(session, file.sha256)
+    if not force:
+        duplicates.ensure_new_text(session, data.title, data.body, now=now)
     asset = Asset(
         title=data.title,
         kind=data.kind.value,
@@ -362,5 +368,44 @@ def delete_asset(
     before = {name: value for name, value in before.items() if value is not None}
     audit.record(
         session, action="asset.deleted", subject="asset", subject_id=asset_id, before=before
+    )
+    return asset
+
+
+def set_owner(
+    session: Session,
+    asset_id: str,
+    owner_id: str,
+    *,
+    now: datetime,
+    if_match: Collection[int] | None = None,
+) -> Asset:
+    """Give the asset to another owner: an active marketer or admin (422 otherwise)."""
+    asset = get_asset(session, asset_id)
+    check_revision(asset, if_match)
+    owner = session.get(User, owner_id)
+    if owner is None or not owner.active:
+        raise Invalid(f"owner: no active user with id {owner_id}", loc=["body", "owner_id"])
+    if not Role(owner.role).at_least(Role.marketer):
+        raise Invalid(
+            f"owner: {owner.email} is a rep; assets belong to a marketer or an admin",
+            loc=["body", "owner_id"],
+        )
+    if asset.owner_id == owner_id:
+        return asset
+    before = {"owner_id": asset.owner_id}
+    with written_once(session, asset_id):
+        asset.owner_id = owner_id
+        asset.updated_at = now
+        session.add(asset)
+        session.flush()
+    record_change(session, Subject.asset, asset.id)
+    audit.record(
+        session,
+        action="asset.updated",
+        subject="asset",
+        subject_id=asset_id,
+        before=before,
+        after={"owner_id": owner_id},
     )
     return asset

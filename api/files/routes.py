@@ -9,7 +9,7 @@ from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
 from api.assets.presentation import present_one
-from api.assets.schemas import AssetOut
+from api.assets.routes import ForceParam
 from api.deps import (
     BlobsDep,
     CallerDep,
@@ -23,6 +23,8 @@ from api.deps import (
 )
 from api.discovery import service as discovery
 from api.discovery.routes import SearchIdParam
+from api.duplicates import service as duplicates
+from api.duplicates.schemas import AssetCreated
 from api.files import service
 from api.files.receive import UploadDep
 from api.openapi import errors
@@ -66,7 +68,7 @@ UPLOAD_BODY: dict[str, Any] = {
 @router.post(
     UPLOAD_PATH,
     status_code=status.HTTP_201_CREATED,
-    response_model=AssetOut,
+    response_model=AssetCreated,
     openapi_extra=UPLOAD_BODY,
     operation_id="uploadAsset",
     summary="Create an asset from a document",
@@ -81,9 +83,12 @@ def upload_asset(
     blobs: BlobsDep,
     extractor: ExtractorDep,
     response: Response,
-) -> AssetOut:
+    force: ForceParam = False,
+) -> AssetCreated:
     """Create a draft asset from a document: its text becomes the body, its own title the
-    title (else the file name); an email becomes an email template."""
+    title (else the file name); an email becomes an email template. `similar` lists the
+    live or pending assets whose text is nearly the same; the same text as one of them is a
+    409 naming it (`asset_id`) unless `force=true`."""
     asset = service.upload(
         session,
         caller,
@@ -95,9 +100,13 @@ def upload_asset(
         limits=Limits(max_file_bytes=settings.max_upload_bytes),
         now=now,
         talking_point_ttl=settings.talking_point_ttl,
+        force=force,
     )
     set_etag(response, asset.revision)
-    return present_one(session, asset, now=now)
+    return AssetCreated(
+        **dict(present_one(session, asset, now=now)),
+        similar=duplicates.similar_to(session, asset.id, now=now),
+    )
 
 
 @router.get(

@@ -61,6 +61,7 @@ def asset_from_file(
     talking_point_ttl: timedelta = DEFAULT_TALKING_POINT_TTL,
     given: AssetMetadata | None = None,
     defaults: AssetMetadata | None = None,
+    force: bool = False,
 ) -> Asset:
     """The one way a file becomes an asset (upload, bulk import, demo): a draft made from
     its extracted text and metadata layers, then its bytes moved into the blob store.
@@ -76,7 +77,7 @@ def asset_from_file(
         sha256=file.sha256,
     )
     asset = assets.create_asset(
-        session, caller, data, now=now, talking_point_ttl=talking_point_ttl, file=info
+        session, caller, data, now=now, talking_point_ttl=talking_point_ttl, file=info, force=force
     )
     if blobs.keep_file(file.path, file.sha256):
         remove_after_rollback(session, blobs, file.sha256)
@@ -102,9 +103,11 @@ def upload(
     limits: Limits,
     now: datetime,
     talking_point_ttl: timedelta,
+    force: bool = False,
 ) -> Asset:
     """A draft asset made from an uploaded file: its text extracted, its bytes stored.
-    Nothing is stored when anything fails."""
+    Nothing is stored when anything fails; the text of a live or pending asset again is a
+    409 unless `force`."""
     given = parse_upload_metadata(metadata)
     # Known bytes are refused before the (costly) extraction.
     assets.ensure_new_file(session, staged.sha256)
@@ -122,6 +125,7 @@ def upload(
         now=now,
         talking_point_ttl=talking_point_ttl,
         given=given,
+        force=force,
     )
 
 

@@ -26,6 +26,8 @@ from sqlmodel import Session, col, select
 from api.assets.models import Asset
 from api.audit import service as audit
 from api.db import utcnow
+from api.duplicates import service as duplicates
+from api.duplicates.service import DuplicateText
 from api.errors import BatonError
 from api.files.blobs import BlobStore, remove_if_unused, sha256_of
 from api.files.service import IncomingFile, asset_from_file
@@ -60,6 +62,8 @@ class FileOutcome:
     asset_id: str | None = None
     reason: str | None = None
     extract_seconds: float = 0.0
+    # Live or pending assets whose text is nearly the imported one's: {id, title, similarity}.
+    similar: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -97,6 +101,8 @@ class ImportOptions:
     limits: Limits = field(default_factory=Limits)
     commit_every: int = 100
     talking_point_ttl: timedelta = DEFAULT_TALKING_POINT_TTL
+    # Import a file whose text a live or pending asset has already (else it is skipped).
+    force: bool = False
 
 
 @dataclass
@@ -317,6 +323,7 @@ class _Writer:
             talking_point_ttl=self.options.talking_point_ttl,
             given=job.given,
             defaults=self.options.defaults,
+            force=self.options.force,
         )
         if self.options.submit or self.options.approve:
             reviews.submit(self.session, asset.id, now=self.clock())
@@ -346,6 +353,12 @@ class _Writer:
         try:
             with self.session.begin_nested():
                 asset = self._create(job, extracted)
+        except DuplicateText as exc:
+            # The same text as an asset already there: like known bytes, skipped.
+            remove_if_unused(self.session, self.blobs, job.sha256)
+            same = exc.extra.get("asset_id")
+            self.record(FileOutcome(path, "skipped", fmt, job.size, same, reason=exc.detail))
+            return
         except BatonError as exc:
             # The savepoint dropped the row; a blob placed for it goes too.
             remove_if_unused(self.session, self.blobs, job.sha256)
@@ -355,9 +368,19 @@ class _Writer:
             self.timings["catalogue and blob store"] += time.perf_counter() - tick
         job.staged = None
         self.unsynced.append(job.sha256)
+        similar = [
+            s.model_dump(mode="json", include={"id", "title", "similarity"})
+            for s in duplicates.similar_to(self.session, asset.id, now=self.clock())
+        ]
         self.record(
             FileOutcome(
-                path, "imported", fmt, job.size, asset.id, extract_seconds=extracted.seconds
+                path,
+                "imported",
+                fmt,
+                job.size,
+                asset.id,
+                extract_seconds=extracted.seconds,
+                similar=similar,
             )
         )
         if len(self.unsynced) >= self.options.commit_every:

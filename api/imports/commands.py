@@ -52,6 +52,14 @@ def ingest(
         Path | None, typer.Option(help="write the outcome of every file to this JSON file")
     ] = None,
     progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="import a file even when a live or pending asset has the same text "
+            "(else it is skipped, naming that asset)",
+        ),
+    ] = False,
     **terms: list[str] | None,
 ) -> None:
     """Import documents: known bytes are skipped, so an interrupted import can be re-run.
@@ -89,6 +97,7 @@ def ingest(
                 jobs=jobs,
                 limits=Limits(max_file_bytes=settings.max_upload_bytes),
                 talking_point_ttl=settings.talking_point_ttl,
+                force=force,
             )
             result = _run(engine, BlobStore(settings.blob_dir), caller, paths, options, progress)
     except ManifestError as exc:

@@ -21,3 +21,17 @@ class Question(SQLModel, table=True):
     industry_id: int | None = Field(default=None, foreign_key="terms.id", ondelete="SET NULL")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     last_asked_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class QuestionAlias(SQLModel, table=True):
+    """A question merged into another: its wording's key, asked again, counts on the
+    question it was merged into, and its old id answers 404 naming that question."""
+
+    __tablename__ = "question_aliases"
+
+    key: str = Field(primary_key=True, max_length=1000)
+    merged_id: str = Field(max_length=32, unique=True)
+    question_id: str = Field(
+        foreign_key="questions.id", max_length=32, index=True, ondelete="CASCADE"
+    )
+    merged_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

@@ -29,6 +29,10 @@ class QuestionCreate(RequestModel):
         return " ".join(value.split())
 
 
+class QuestionMerge(RequestModel):
+    into: Annotated[str, StringConstraints(min_length=1, max_length=64), NulFree]
+
+
 class QuestionOut(ResponseModel):
     id: str
     text: str

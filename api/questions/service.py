@@ -5,20 +5,23 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select, update
 
 from api.assets.models import Asset, AssetQuestion
 from api.assets.visibility import live_clause, live_state
 from api.audit import service as audit
-from api.changes.log import Subject, record_change
-from api.errors import NotFound
+from api.changes.log import Op, Subject, record_change
+from api.errors import Conflict, Invalid, NotFound
 from api.notifications import service as notifications
 from api.paging import PageRequest, paginate
-from api.questions.models import Question
+from api.questions.matching import query_words, score
+from api.questions.models import Question, QuestionAlias
 from api.questions.schemas import QuestionCreate, QuestionOut
 from api.questions.wording import question_key
 from api.taxonomy.models import Facet, Term
@@ -103,14 +106,174 @@ def _term_id(session: Session, facet: Facet, name: str | None, field: str) -> in
 
 
 def _by_key(session: Session, key: str) -> Question | None:
-    return session.exec(select(Question).where(Question.key == key)).first()
+    """The question with this wording, or the one a question with it was merged into."""
+    found = session.exec(select(Question).where(Question.key == key)).first()
+    if found is None:
+        found = session.exec(
+            select(Question)
+            .join(QuestionAlias, col(QuestionAlias.question_id) == col(Question.id))
+            .where(col(QuestionAlias.key) == key)
+        ).first()
+    return found
+
+
+def _merged_into(session: Session, question_id: str) -> str | None:
+    alias = session.exec(
+        select(QuestionAlias).where(col(QuestionAlias.merged_id) == question_id)
+    ).first()
+    return alias.question_id if alias is not None else None
 
 
 def get_question(session: Session, question_id: str) -> Question:
+    """The question; 404 when there is none (naming `merged_into` when it was merged)."""
     question = session.get(Question, question_id)
     if question is None:
+        into = _merged_into(session, question_id)
+        if into is not None:
+            raise NotFound(
+                f"question {question_id} was merged into question {into}", merged_into=into
+            )
         raise NotFound(f"no question with id {question_id}")
     return question
+
+
+def _locked(session: Session, question_ids: Sequence[str]) -> dict[str, Question]:
+    """The questions, their rows locked until the commit (PostgreSQL; SQLite's writers take
+    turns), always in id order, so two merges of the same pair wait instead of deadlocking."""
+    rows = session.exec(
+        select(Question)
+        .where(col(Question.id).in_(sorted(set(question_ids))))
+        .order_by(col(Question.id))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+    return {q.id: q for q in rows}
+
+
+def _gone(session: Session, question_id: str, *, action: str) -> Conflict | NotFound:
+    into = _merged_into(session, question_id)
+    if into is not None:
+        # Another merge took it first: a lost race, or a retry of one that succeeded.
+        return Conflict(
+            f"cannot {action}: question {question_id} was merged into question {into} meanwhile",
+            merged_into=into,
+        )
+    return NotFound(f"no question with id {question_id}")
+
+
+def _linked_assets(session: Session, question_id: str) -> list[str]:
+    rows = session.exec(
+        select(AssetQuestion.asset_id).where(col(AssetQuestion.question_id) == question_id)
+    ).all()
+    return sorted(rows)
+
+
+def merge(session: Session, question_id: str, *, into: str) -> Question:
+    """Merge question `question_id` into `into`: asked counts added, the asset links of both
+    kept on `into`, the earliest first and latest last asked times, a stage or industry
+    `into` lacks taken from the other. The merged question is gone (its id answers 404
+    with `merged_into`); its wording, asked again, counts on `into`. 409 when either was
+    merged or deleted by another request meanwhile."""
+    if question_id == into:
+        raise Invalid("a question cannot be merged into itself", loc=["body", "into"])
+    found = _locked(session, [question_id, into])
+    if question_id not in found:
+        raise _gone(session, question_id, action="merge")
+    if into not in found:
+        error = _gone(session, into, action="merge")
+        if isinstance(error, NotFound):
+            raise Invalid(f"no question with id {into}", loc=["body", "into"])
+        raise error
+    source, target = found[question_id], found[into]
+    before = {**_counted(target), "asked_count": target.asked_count}
+    moved = _linked_assets(session, source.id)
+    already = set(_linked_assets(session, target.id))
+    # Written as SQL on the current row: a concurrent ask or merge into `into` adds too.
+    session.exec(
+        update(Question)
+        .where(col(Question.id) == target.id)
+        .values(
+            asked_count=col(Question.asked_count) + source.asked_count,
+            created_at=sa.case(
+                (col(Question.created_at) > source.created_at, source.created_at),
+                else_=col(Question.created_at),
+            ),
+            last_asked_at=sa.case(
+                (col(Question.last_asked_at) < source.last_asked_at, source.last_asked_at),
+                else_=col(Question.last_asked_at),
+            ),
+            stage_id=sa.func.coalesce(col(Question.stage_id), source.stage_id),
+            industry_id=sa.func.coalesce(col(Question.industry_id), source.industry_id),
+        )
+    )
+    try:
+        with session.begin_nested():
+            # Aliases of the merged question follow it; its own key becomes one.
+            session.exec(
+                update(QuestionAlias)
+                .where(col(QuestionAlias.question_id) == source.id)
+                .values(question_id=target.id)
+            )
+            for asset_id in moved:
+                if asset_id not in already:
+                    session.add(AssetQuestion(asset_id=asset_id, question_id=target.id))
+            session.add(QuestionAlias(key=source.key, merged_id=source.id, question_id=target.id))
+            session.delete(source)
+            session.flush()
+    except (IntegrityError, StaleDataError) as exc:
+        raise Conflict(
+            f"question {question_id} was merged or deleted by another request meanwhile"
+        ) from exc
+    session.refresh(target)
+    for asset_id in moved:
+        # The linked question's text changed: the search index holds it.
+        record_change(session, Subject.asset, asset_id)
+    record_change(session, Subject.questions, source.id)
+    record_change(session, Subject.questions, target.id)
+    audit.record(
+        session,
+        action="question.merged",
+        subject="question",
+        subject_id=source.id,
+        before={"text": source.text, "asked_count": source.asked_count, "asset_ids": moved},
+        after={"merged_into": target.id},
+    )
+    audit.record(
+        session,
+        action="question.updated",
+        subject="question",
+        subject_id=target.id,
+        before=before,
+        after={**_counted(target), "asked_count": target.asked_count},
+    )
+    return target
+
+
+def delete_question(session: Session, question_id: str) -> list[str]:
+    """Remove the question and its links to assets (whose search entries lose its text);
+    the ids of those assets."""
+    found = _locked(session, [question_id])
+    if question_id not in found:
+        raise _gone(session, question_id, action="delete")
+    question = found[question_id]
+    linked = _linked_assets(session, question_id)
+    try:
+        with session.begin_nested():
+            session.delete(question)
+            session.flush()
+    except (IntegrityError, StaleDataError) as exc:
+        raise Conflict(f"question {question_id} was changed by another request meanwhile") from exc
+    for asset_id in linked:
+        record_change(session, Subject.asset, asset_id)
+    record_change(session, Subject.questions, question_id, op=Op.delete)
+    audit.record(
+        session,
+        action="question.deleted",
+        subject="question",
+        subject_id=question_id,
+        before={"text": question.text, "asked_count": question.asked_count, "asset_ids": linked},
+    )
+    return linked
 
 
 def answered_clause(now: datetime) -> ColumnElement[bool]:
@@ -129,9 +292,11 @@ def list_questions(
     unanswered: bool = False,
     stage: Sequence[str] = (),
     industry: Sequence[str] = (),
+    q: str | None = None,
     page: PageRequest,
 ) -> tuple[list[Question], int]:
-    """Questions, most asked first."""
+    """Questions, most asked first; with `q`, those matching its words, best match first
+    (`api.questions.matching`)."""
     clauses: list[ColumnElement[bool]] = []
     if unanswered:
         clauses.append(sa.not_(answered_clause(now)))
@@ -143,10 +308,36 @@ def list_questions(
         clauses.append(
             col(Question.industry_id).in_(term_ids_for_filter(session, Facet.industries, industry))
         )
-    query = select(Question).where(*clauses)
     order = (col(Question.asked_count).desc(), col(Question.last_asked_at).desc(), col(Question.id))
+    if q is not None and q.strip():
+        return _matching(session, q, clauses, order, page)
+    query = select(Question).where(*clauses)
     rows, total = paginate(session, query.order_by(*order), page)
     return list(rows), total
+
+
+def _matching(
+    session: Session,
+    q: str,
+    clauses: Sequence[ColumnElement[bool]],
+    order: Sequence[Any],
+    page: PageRequest,
+) -> tuple[list[Question], int]:
+    """The page of questions matching `q`, ranked; the keys (short) are scored in Python."""
+    wanted = query_words(q)
+    if not wanted:
+        return [], 0
+    rows = session.execute(
+        sa.select(col(Question.id), col(Question.key)).where(*clauses).order_by(*order)
+    ).all()
+    scored = [(score(wanted, row.key), index, row.id) for index, row in enumerate(rows)]
+    ranked = sorted((-points, index, qid) for points, index, qid in scored if points > 0)
+    shown = [qid for _, _, qid in ranked[page.offset : page.offset + page.limit]]
+    found = {
+        question.id: question
+        for question in session.exec(select(Question).where(col(Question.id).in_(shown)))
+    }
+    return [found[qid] for qid in shown], len(ranked)
 
 
 def live_answers(

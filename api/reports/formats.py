@@ -23,15 +23,31 @@ def coverage_matrix(report: ContentGapsReport) -> dict[tuple[str, str], int]:
     return {(cell.stage, cell.industry): cell.live_count for cell in report.coverage}
 
 
+def generic_counts(report: ContentGapsReport) -> dict[str, int]:
+    """Generic live assets (a stage, no industry) by stage slug: the "all industries" column."""
+    return {entry.stage: entry.live_count for entry in report.all_industries}
+
+
+# The last column of the CSV (after the industries' slugs).
+ALL_INDUSTRIES = "all_industries"
+
+
 def coverage_csv(report: ContentGapsReport) -> str:
-    """A row per stage, a column per industry (slugs: stable names, safe in spreadsheets)."""
+    """A row per stage, a column per industry (slugs: stable names, safe in spreadsheets),
+    then the "all industries" column: the stage's generic assets, which each of the row's
+    industry cells counts too."""
     counts = coverage_matrix(report)
+    generic = generic_counts(report)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["stage", *(industry.slug for industry in report.industries)])
+    writer.writerow(["stage", *(industry.slug for industry in report.industries), ALL_INDUSTRIES])
     for stage in report.stages:
         writer.writerow(
-            [stage.slug, *(counts[stage.slug, industry.slug] for industry in report.industries)]
+            [
+                stage.slug,
+                *(counts[stage.slug, industry.slug] for industry in report.industries),
+                generic.get(stage.slug, 0),
+            ]
         )
     return out.getvalue()
 
@@ -43,6 +59,7 @@ class HeatCell:
     count: int
     background: str
     ink: str
+    generic: int = 0
 
 
 def _heat(count: int, most: int) -> tuple[str, str]:
@@ -59,14 +76,17 @@ def _heat(count: int, most: int) -> tuple[str, str]:
 
 def _heatmap(report: ContentGapsReport) -> list[list[HeatCell]]:
     counts = coverage_matrix(report)
+    generic = {(cell.stage, cell.industry): cell.generic_count for cell in report.coverage}
     most = max(counts.values(), default=0)
     rows = []
     for stage in report.stages:
         row = []
         for industry in report.industries:
-            count = counts[stage.slug, industry.slug]
-            background, ink = _heat(count, most)
-            row.append(HeatCell(stage.label, industry.label, count, background, ink))
+            pair = (stage.slug, industry.slug)
+            background, ink = _heat(counts[pair], most)
+            row.append(
+                HeatCell(stage.label, industry.label, counts[pair], background, ink, generic[pair])
+            )
         rows.append(row)
     return rows
 
@@ -105,5 +125,11 @@ def content_gaps_html(report: ContentGapsReport) -> str:
     return (
         _templates()
         .get_template("content_gaps.html")
-        .render(report=report, heatmap=heatmap, empty_pairs=empty, pairs=len(report.coverage))
+        .render(
+            report=report,
+            heatmap=heatmap,
+            all_industries=generic_counts(report),
+            empty_pairs=empty,
+            pairs=len(report.coverage),
+        )
     )

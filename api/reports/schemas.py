@@ -10,6 +10,7 @@ from pydantic import Field
 from api.assets.kinds import Kind
 from api.assets.models import Status
 from api.assets.schemas import AssetBrief
+from api.duplicates.schemas import NearDuplicatePair
 from api.schemas import ResponseModel
 from api.taxonomy.schemas import TermOut
 
@@ -17,7 +18,22 @@ from api.taxonomy.schemas import TermOut
 class CoverageCell(ResponseModel):
     stage: str
     industry: str
-    live_count: int = Field(description="live assets tagged with both this stage and industry")
+    live_count: int = Field(
+        description="live assets reps can use for this stage in this industry: those tagged "
+        "with both, plus the generic ones (tagged with the stage and no industry)"
+    )
+    generic_count: int = Field(
+        default=0,
+        description="of which generic: live assets tagged with the stage and no industry, "
+        "meant for every industry",
+    )
+
+
+class GenericCoverage(ResponseModel):
+    """The "all industries" column: a stage's generic live assets."""
+
+    stage: str
+    live_count: int = Field(description="live assets tagged with this stage and no industry")
 
 
 class UnansweredQuestion(ResponseModel):
@@ -70,6 +86,7 @@ class ListTotals(ResponseModel):
     expired: int
     unused: int
     low_rated: int
+    near_duplicates: int = 0
 
 
 class ContentGapsReport(ResponseModel):
@@ -84,6 +101,11 @@ class ContentGapsReport(ResponseModel):
     stages: list[TermOut] = Field(description="the coverage rows, in stage order")
     industries: list[TermOut] = Field(description="the coverage columns")
     coverage: list[CoverageCell]
+    all_industries: list[GenericCoverage] = Field(
+        default_factory=list,
+        description='the "all industries" column, in stage order: generic live assets (a '
+        "stage, no industry), also counted in each of the stage's `coverage` cells",
+    )
     unanswered_questions: list[UnansweredQuestion]
     zero_result_searches: list[ZeroResultSearch]
     weak_searches: list[WeakSearch] = Field(
@@ -96,6 +118,11 @@ class ContentGapsReport(ResponseModel):
     expired: list[ExpiredAsset]
     unused: list[UnusedAsset]
     low_rated: list[LowRatedAsset]
+    near_duplicates: list[NearDuplicatePair] = Field(
+        default_factory=list,
+        description="pairs of live or pending (draft, in review) assets whose texts are nearly "
+        "the same (MinHash similarity of word 3-grams at or above 0.6), most similar first",
+    )
     totals: ListTotals
 
 

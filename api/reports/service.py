@@ -1,6 +1,9 @@
 """The content-gaps report: where reps are left without content.
 
-- coverage: live assets for every stage × industry pair, zeros included;
+- coverage: live assets for every stage × industry pair, zeros included; an asset with a
+  stage and no industry is generic (meant for every industry): it counts in each of its
+  stage's cells (`generic_count` says how many of `live_count` are generic) and in the
+  stage's "all industries" entry, so an empty cell means reps truly have nothing;
 - unanswered questions: customer questions no live asset answers, most asked first;
 - zero-result searches: what reps searched for and found nothing, by normalised query;
 - weak searches: what reps searched for and found nothing useful, by normalised query:
@@ -12,7 +15,9 @@
 - expiring (live, expiring within 30 days), expired (approved but past `expires_at`);
 - unused: live assets without any event in the last 90 days (or in `since`–`until`),
   new ones included: an asset nobody has touched yet is unused, and says so ("never");
-- low rated: assets, archived ones aside, with more `not_helpful` than `helpful` events.
+- low rated: assets, archived ones aside, with more `not_helpful` than `helpful` events;
+- near duplicates: pairs of live or pending assets whose texts are nearly the same
+  (`api.duplicates`), drafts included: the report is for marketers only.
 
 Everything is judged against `now` (the request's clock). `since`/`until` bound the
 activity read: searches, ratings and the unused window.
@@ -35,6 +40,7 @@ from api.assets.schemas import AssetBrief
 from api.assets.visibility import live_clause
 from api.discovery.models import SearchLog, SearchOpen
 from api.discovery.schemas import WEAK_MATCHES
+from api.duplicates import service as duplicates
 from api.errors import Invalid
 from api.events.models import Event, EventType
 from api.events.service import count_where
@@ -45,6 +51,7 @@ from api.reports.schemas import (
     CoverageCell,
     ExpiredAsset,
     ExpiringAsset,
+    GenericCoverage,
     ListTotals,
     LowRatedAsset,
     UnansweredQuestion,
@@ -96,6 +103,10 @@ def content_gaps(
     expired = _expired(session, now=now)
     unused = _unused(session, now=now, since=unused_since, until=until)
     low_rated = _low_rated(session, since=since, until=until)
+    near_duplicates, near_duplicates_total = duplicates.near_duplicate_pairs(
+        session, now=now, limit=limit
+    )
+    coverage, all_industries = _coverage(session, now=now, stages=stages, industries=industries)
     briefs = _briefs(
         session,
         [row[0] for rows in (expiring, expired, unused, low_rated) for row in rows[:limit]],
@@ -108,7 +119,8 @@ def content_gaps(
         unused_since=unused_since,
         stages=[TermOut(slug=t.slug, label=t.label) for t in stages],
         industries=[TermOut(slug=t.slug, label=t.label) for t in industries],
-        coverage=_coverage(session, now=now, stages=stages, industries=industries),
+        coverage=coverage,
+        all_industries=all_industries,
         unanswered_questions=unanswered,
         zero_result_searches=searches,
         weak_searches=weak,
@@ -122,6 +134,7 @@ def content_gaps(
             LowRatedAsset(**dict(briefs[a.id]), helpful=good, not_helpful=bad)
             for a, good, bad in low_rated[:limit]
         ],
+        near_duplicates=near_duplicates,
         totals=ListTotals(
             unanswered_questions=unanswered_total,
             zero_result_searches=searches_total,
@@ -130,6 +143,7 @@ def content_gaps(
             expired=len(expired),
             unused=len(unused),
             low_rated=len(low_rated),
+            near_duplicates=near_duplicates_total,
         ),
     )
 
@@ -146,11 +160,15 @@ def _days_left(asset: Asset, now: datetime) -> int:
 
 def _coverage(
     session: Session, *, now: datetime, stages: Sequence[Term], industries: Sequence[Term]
-) -> list[CoverageCell]:
+) -> tuple[list[CoverageCell], list[GenericCoverage]]:
+    """Each stage × industry pair's live assets, and each stage's generic ones (live assets
+    with the stage and no industry at all: meant for every industry, so each of the stage's
+    cells counts them too, and says how many of its count they are)."""
     stage_link, industry_link = aliased(AssetTerm), aliased(AssetTerm)
     stage_ids = [t.id for t in stages]
     industry_ids = [t.id for t in industries]
     counts: dict[tuple[int, int], int] = {}
+    generic: dict[int, int] = {}
     if stage_ids and industry_ids:
         rows = session.exec(
             select(col(stage_link.term_id), col(industry_link.term_id), func.count())
@@ -165,15 +183,39 @@ def _coverage(
             .group_by(col(stage_link.term_id), col(industry_link.term_id))
         ).all()
         counts = {(stage_id, industry_id): n for stage_id, industry_id, n in rows}
-    return [
-        CoverageCell(
-            stage=stage.slug,
-            industry=industry.slug,
-            live_count=counts.get((stage.id or 0, industry.id or 0), 0),
+    if stage_ids:
+        any_industry = sa.exists().where(
+            col(industry_link.asset_id) == col(Asset.id),
+            col(industry_link.term_id).in_(
+                select(Term.id).where(col(Term.facet) == Facet.industries.value)
+            ),
         )
+        generic_rows = session.exec(
+            select(col(stage_link.term_id), func.count())
+            .select_from(Asset)
+            .join(stage_link, col(stage_link.asset_id) == col(Asset.id))
+            .where(live_clause(now), col(stage_link.term_id).in_(stage_ids), sa.not_(any_industry))
+            .group_by(col(stage_link.term_id))
+        ).all()
+        generic = {stage_id: n for stage_id, n in generic_rows}
+    cells = []
+    for stage in stages:
+        shared = generic.get(stage.id or 0, 0)
+        for industry in industries:
+            own = counts.get((stage.id or 0, industry.id or 0), 0)
+            cells.append(
+                CoverageCell(
+                    stage=stage.slug,
+                    industry=industry.slug,
+                    live_count=own + shared,
+                    generic_count=shared,
+                )
+            )
+    everywhere = [
+        GenericCoverage(stage=stage.slug, live_count=generic.get(stage.id or 0, 0))
         for stage in stages
-        for industry in industries
     ]
+    return cells, everywhere
 
 
 def _unanswered(

@@ -39,12 +39,12 @@ def test_report_gaps_in_each_format(baton: CliRunner, marketer: Actor, tmp_path:
     as_csv = baton.invoke(app, ["report", "gaps", "--format", "csv", "-o", str(csv_file)])
     assert as_csv.exit_code == 0, as_csv.output
     assert csv_file.read_bytes().decode().split("\r\n") == [
-        "stage,mining,retail",
-        "awareness,1,0",
-        "consideration,0,0",
-        "decision,0,1",
-        "onboarding,0,0",
-        "expansion,0,0",
+        "stage,mining,retail,all_industries",
+        "awareness,1,0,0",
+        "consideration,0,0,0",
+        "decision,0,1,0",
+        "onboarding,0,0,0",
+        "expansion,0,0,0",
         "",
     ]
 

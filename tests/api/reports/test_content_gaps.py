@@ -142,6 +142,7 @@ def test_totals_and_generated_at(marketer: Actor, gaps_corpus: Corpus) -> None:
         "expired": 2,
         "unused": 2,
         "low_rated": 2,
+        "near_duplicates": 0,
     }
 
 
@@ -214,7 +215,7 @@ def test_an_empty_catalogue_has_a_full_matrix_of_zeros(marketer: Actor) -> None:
     for name in ("unanswered_questions", "zero_result_searches", "expiring", "expired"):
         assert body[name] == []
     csv = marketer.get("/v1/reports/content-gaps.csv").text
-    assert csv.splitlines()[:2] == ["stage,retail", "awareness,0"]
+    assert csv.splitlines()[:2] == ["stage,retail,all_industries", "awareness,0,0"]
 
 
 def test_bad_windows_and_callers_are_refused(marketer: Actor, rep: Actor, anonymous: Actor) -> None:
@@ -240,12 +241,12 @@ def test_csv_is_the_coverage_matrix(marketer: Actor, gaps_corpus: Corpus) -> Non
     assert response.headers["content-type"] == "text/csv; charset=utf-8"
     assert response.headers["content-disposition"] == 'attachment; filename="content-gaps.csv"'
     assert response.text.split("\r\n") == [
-        "stage,construction,healthcare,mining,retail",
-        "awareness,1,1,0,0",
-        "consideration,1,1,0,0",
-        "decision,2,1,0,0",
-        "onboarding,0,0,0,1",
-        "expansion,0,0,0,0",
+        "stage,construction,healthcare,mining,retail,all_industries",
+        "awareness,1,1,0,0,0",
+        "consideration,1,1,0,0,0",
+        "decision,2,1,0,0,0",
+        "onboarding,0,0,0,1,0",
+        "expansion,0,0,0,0,0",
         "",
     ]
 

@@ -1,0 +1,1 @@
+"""Bulk edits: one change applied to many assets through the assets' own functions."""

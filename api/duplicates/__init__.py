@@ -1,0 +1,1 @@
+"""Near-duplicate and duplicate assets: MinHash signatures of their text (`service.py`)."""
