@@ -22,6 +22,8 @@ Prints the figures and writes bench/results/extension-refresh.json. Not a test.
 from __future__ import annotations
 
 import argparse
+import itertools
+import os
 import shutil
 import time
 from typing import Any
@@ -90,9 +92,12 @@ def main(argv: list[str] | None = None) -> None:
     url = f"sqlite:///{WORK / 'baton.db'}"
     migrations.upgrade(url)
     result = started_result("extension-refresh", args.runs)
+    # The machine is shared: what else ran while measuring.
+    result["load_average_at_start"] = [round(x, 1) for x in os.getloadavg()]
     server = Server(WORK, url)
     end_to_end: list[float] = []
     panel_part: list[float] = []
+    refreshes: list[int] = []
     try:
         key = seed(server.base)
         with launch(ensure_build(), server.base) as browser:
@@ -123,25 +128,35 @@ def main(argv: list[str] | None = None) -> None:
                     f'#app[data-deal-key="{target}"] [data-testid="state"][data-state="ready"]',
                     timeout=30_000,
                 )
-                rendered, started = panel.page.evaluate(
+                rendered, started, marks = panel.page.evaluate(
                     """() => [Number(document.getElementById('app').dataset.renderedAt),
-                              Number(document.getElementById('app').dataset.refreshStartedAt)]"""
+                              Number(document.getElementById('app').dataset.refreshStartedAt),
+                              performance.getEntriesByName('baton:refresh-start').length]"""
                 )
                 if run >= 2:
                     end_to_end.append(rendered - clicked)
                     panel_part.append(rendered - started)
+                    refreshes.append(marks)
                 time.sleep(0.05)
     finally:
         result["server"] = {"peak_rss_mb": server.stop()}
 
+    per_change = [b - a for a, b in itertools.pairwise(refreshes)]
     figures: dict[str, Any] = {
+        "panel_refreshes_per_page_change_mean": round(sum(per_change) / len(per_change), 2)
+        if per_change
+        else None,
         "page_change_to_rendered_cards_ms": percentiles(end_to_end),
         "panel_refresh_start_to_rendered_cards_ms": percentiles(panel_part),
         "note": "includes the content script's ~150 ms debounce of DOM changes; "
         "one panel refresh = read the page + POST /v1/suggestions + render",
     }
     result.update(figures)
-    print(f"suggestion refresh over {len(end_to_end)} runs (ms):")
+    print(
+        f"suggestion refresh over {len(end_to_end)} runs (ms), load average at start "
+        f"{result['load_average_at_start']}, panel refreshes per page change "
+        f"{figures['panel_refreshes_per_page_change_mean']}:"
+    )
     for name in ("page_change_to_rendered_cards_ms", "panel_refresh_start_to_rendered_cards_ms"):
         f = figures[name]
         print(f"  {name:45} p50 {f['p50']:8.1f}  p95 {f['p95']:8.1f}  mean {f['mean']:8.1f}")

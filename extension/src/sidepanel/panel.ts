@@ -101,6 +101,8 @@ export async function mountPanel(root: HTMLElement): Promise<void> {
   let deal: Deal = { context: null, linked: null };
   let tabId: number | null = null;
   let generation = 0;
+  let refreshing = false;
+  let shownKey: string | undefined;
 
   // Layout: the deal, search, the suggestions' state, questions, a toast.
   const dealBox = h("header", { "data-testid": "deal", class: "deal" });
@@ -586,6 +588,15 @@ export async function mountPanel(root: HTMLElement): Promise<void> {
 
   const refresh = async (): Promise<void> => {
     const mine = ++generation;
+    refreshing = true;
+    try {
+      await refreshOnce(mine);
+    } finally {
+      if (mine === generation) refreshing = false;
+    }
+  };
+
+  const refreshOnce = async (mine: number): Promise<void> => {
     performance.mark("baton:refresh-start");
     root.dataset.refreshStartedAt = String(now());
     if (taxonomy === undefined) {
@@ -639,6 +650,7 @@ export async function mountPanel(root: HTMLElement): Promise<void> {
     performance.mark("baton:cards-rendered");
     root.dataset.renderedAt = String(now());
     root.dataset.dealKey = deal.context?.deal_key ?? "";
+    shownKey = deal.context?.deal_key;
   };
 
   // ----- search -----
@@ -696,6 +708,8 @@ export async function mountPanel(root: HTMLElement): Promise<void> {
     if (message.tabId === self) return;
     // A page that finished loading in another tab than the one followed changes nothing.
     if (message.reason === "loaded" && message.tabId !== tabId) return;
+    // The content script names the deal it now shows: already on screen, nothing to do.
+    if (message.reason === "page-changed" && message.tabId === tabId && !refreshing && message.deal_key === shownKey) return;
     void refresh();
   });
   // Settings saved in the options page: start again.
