@@ -10,6 +10,7 @@ state go to $BATON_TEST_ARTEFACTS/extension (else tests/.artifacts/extension).""
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 from collections.abc import Callable, Iterator
@@ -22,7 +23,7 @@ from sqlmodel import col, select
 
 from api.db import session_scope
 from api.events.models import Event
-from tests.catalogue import publish
+from tests.catalogue import publish, transition
 from tests.conftest import Actor, new_actor
 from tests.extension.harness import launch
 from tests.extension.launcher import Panel, configure, ensure_build, open_panel, tab_id
@@ -76,6 +77,16 @@ def catalogue(marketer: Actor) -> dict[str, dict[str, Any]]:
             stages=["decision"],
             industries=["healthcare"],
         ),
+        "sheet": uploaded(
+            marketer,
+            "price-sheet.txt",
+            b"Fieldline price sheet for tunnelling and construction crews.",
+            {
+                "title": "Construction price sheet",
+                "kind": "one_pager",
+                "industries": ["construction"],
+            },
+        ),
         "storm": publish(
             marketer,
             title="Storm season: dispatch the nearest crew with switching authorisation",
@@ -85,6 +96,20 @@ def catalogue(marketer: Actor) -> dict[str, dict[str, Any]]:
             industries=["utilities"],
         ),
     }
+
+
+def uploaded(
+    marketer: Actor, name: str, content: bytes, metadata: dict[str, Any]
+) -> dict[str, Any]:
+    """An approved asset with a file."""
+    response = marketer.post(
+        "/v1/assets/upload",
+        files={"file": (name, content, "text/plain")},
+        data={"metadata": json.dumps(metadata)},
+    )
+    assert response.status_code == 201, response.text
+    transition(marketer, response.json()["id"], "submit")
+    return transition(marketer, response.json()["id"], "approve")
 
 
 @contextmanager
@@ -180,6 +205,14 @@ def test_a_rep_gets_suggestions_for_each_page_fills_an_email_and_rates_it(
         assert any("work offline" in q and assets["case"]["title"] in q for q in questions)
         panel.screenshot("ready-salesforce")
 
+        # Sending to this deal: the sheet downloaded, the case study's link copied.
+        with panel.page.expect_download() as download:
+            card(panel, assets["sheet"]["id"]).locator('[data-testid="action-download"]').click()
+        assert download.value.suggested_filename == "price-sheet.txt"
+        panel.page.wait_for_selector('[data-testid="toast"]:has-text("Downloaded")')
+        card(panel, assets["case"]["id"]).locator('[data-testid="action-copy-link"]').click()
+        panel.page.wait_for_selector('[data-testid="toast"]:has-text("Link copied")')
+
         # The same tab moves to a HubSpot deal: the panel follows it.
         crm.goto(browser.urls["hubspot"])
         panel.page.wait_for_selector(f'#app[data-deal-key="{HUBSPOT_DEAL}"]')
@@ -254,7 +287,13 @@ def test_a_rep_gets_suggestions_for_each_page_fills_an_email_and_rates_it(
     )
     assert again.status_code == 200, again.text
     assert assets["template"]["id"] not in [s["asset"]["id"] for s in again.json()["suggestions"]]
-    assert [s["asset_id"] for s in again.json()["already_sent"]] == [assets["template"]["id"]]
+    sent = {assets[name]["id"] for name in ("template", "sheet", "case")}
+    assert {s["asset_id"] for s in again.json()["already_sent"]} == sent
+    assert not sent & {s["asset"]["id"] for s in again.json()["suggestions"]}
+    sheet = [(e.type, e.opportunity_id) for e in events(app, assets["sheet"]["id"])]
+    assert ("download", SALESFORCE_DEAL) in sheet and ("send", SALESFORCE_DEAL) in sheet
+    case = [(e.type, e.opportunity_id) for e in events(app, assets["case"]["id"])]
+    assert ("copy", SALESFORCE_DEAL) in case and ("send", SALESFORCE_DEAL) in case
 
 
 def test_a_wrong_key_an_empty_catalogue_a_slow_server_and_a_server_down_show_their_states(
