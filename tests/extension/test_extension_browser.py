@@ -212,6 +212,9 @@ def test_a_rep_gets_suggestions_for_each_page_fills_an_email_and_rates_it(
         panel.page.wait_for_selector('[data-testid="toast"]:has-text("Downloaded")')
         card(panel, assets["case"]["id"]).locator('[data-testid="action-copy-link"]').click()
         panel.page.wait_for_selector('[data-testid="toast"]:has-text("Link copied")')
+        case_card = card(panel, assets["case"]["id"])
+        case_card.locator('[data-testid="action-open"]').click()
+        case_card.locator(".preview").get_by_text("the app syncs when back in signal").wait_for()
 
         # The same tab moves to a HubSpot deal: the panel follows it.
         crm.goto(browser.urls["hubspot"])
@@ -237,6 +240,12 @@ def test_a_rep_gets_suggestions_for_each_page_fills_an_email_and_rates_it(
         panel.page.wait_for_selector('#app[data-deal-key^="https://news."]')
         assert panel.wait_for_state("ready") == "ready"
         assert suggested_ids(panel)[0] == assets["storm"]["id"]
+        storm = card(panel, assets["storm"]["id"])
+        storm.locator('[data-testid="not-helpful"]').click()
+        storm.locator('[data-testid="feedback-comment"]').fill("We need a utilities case study")
+        panel.screenshot("not-helpful-comment")
+        storm.locator('[data-testid="feedback-send"]').click()
+        panel.page.wait_for_selector('[data-testid="not-helpful"][aria-pressed="true"]')
         panel.screenshot("ready-plain-page")
 
         # Back to the Salesforce deal, then its Gmail thread: the thread is linked to it.
@@ -294,6 +303,12 @@ def test_a_rep_gets_suggestions_for_each_page_fills_an_email_and_rates_it(
     assert ("download", SALESFORCE_DEAL) in sheet and ("send", SALESFORCE_DEAL) in sheet
     case = [(e.type, e.opportunity_id) for e in events(app, assets["case"]["id"])]
     assert ("copy", SALESFORCE_DEAL) in case and ("send", SALESFORCE_DEAL) in case
+    assert ("view", SALESFORCE_DEAL) in case
+    feedback = marketer.get(f"/v1/assets/{assets['storm']['id']}/feedback")
+    assert feedback.status_code == 200, feedback.text
+    assert [(f["type"], f["comment"]) for f in feedback.json()["items"]] == [
+        ("not_helpful", "We need a utilities case study")
+    ]
 
 
 def test_a_wrong_key_an_empty_catalogue_a_slow_server_and_a_server_down_show_their_states(
