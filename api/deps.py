@@ -14,6 +14,7 @@ from sqlmodel import Session
 from api.audit.service import act_as
 from api.db import session_scope
 from api.discovery.runtime import SearchRuntime
+from api.events.usage import UsageRecorder
 from api.files.blobs import BlobStore
 from api.metrics import Metrics
 from api.paging import MAX_OFFSET, PageRequest
@@ -44,6 +45,17 @@ MetricsDep = Annotated[Metrics, app_part("metrics")]
 SuggestionsDep = Annotated[SuggestionMemory, app_part("suggestions")]
 # When API keys were last used, noted in memory and written in batches.
 KeyUsageDep = Annotated[KeyUsage, app_part("key_usage")]
+# The views, downloads and renders the server records (queued, written in batches).
+UsageDep = Annotated[UsageRecorder, app_part("usage")]
+
+
+def usage_written(request: Request) -> None:
+    """Wait (briefly) until the usage this process queued is written: a report that puts
+    it first among its parameters, before the session reads anything, counts it."""
+    request.app.state.usage.flush()
+
+
+UsageWrittenDep = Annotated[None, Depends(usage_written)]
 
 
 def get_session(engine: Annotated[Engine, app_part("engine")]) -> Iterator[Session]:

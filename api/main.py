@@ -20,6 +20,7 @@ from api.db import make_engine, probe_directory, utcnow
 from api.discovery.routes import router as search_router
 from api.discovery.runtime import SearchRuntime
 from api.events.routes import router as events_router
+from api.events.usage import UsageRecorder
 from api.files.blobs import BlobStore
 from api.files.routes import UPLOAD_PATH
 from api.files.routes import router as files_router
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             search.stop()
             await app.state.rate_limits.close()
             app.state.key_usage.stop()
+            app.state.usage.close()
             app.state.extractor.close()
             app.state.engine.dispose()
 
@@ -100,6 +102,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.suggestions = SuggestionMemory()
     app.state.rate_limits = Budgets(settings)
     app.state.key_usage = KeyUsage(app.state.engine)
+    # Views, downloads and renders the server records, queued and written in batches.
+    app.state.usage = UsageRecorder(app.state.engine)
 
     install_problem_handlers(app)
     for router in (

@@ -27,10 +27,14 @@ from api.deps import (
     SearchDep,
     SessionDep,
     SettingsDep,
+    UsageDep,
     set_etag,
 )
 from api.discovery import service as discovery
 from api.discovery.routes import SearchIdParam
+from api.events.models import EventType
+from api.events.routes import OpportunityIdParam
+from api.events.usage import Use
 from api.duplicates import service as duplicates
 from api.duplicates.schemas import AssetCreated
 from api.openapi import errors
@@ -114,10 +118,14 @@ def get_asset(
     now: NowDep,
     response: Response,
     runtime: SearchDep,
+    usage: UsageDep,
     search_id: SearchIdParam = None,
+    opportunity_id: OpportunityIdParam = None,
 ) -> AssetOut:
     """The asset; its `ETag` header is its revision, for `If-Match` on a later write.
-    Opened from a search's hits, `search_id` links this view to that search."""
+    Opened from a search's hits, `search_id` links this view to that search.
+    The server records a `view` (once per caller, asset and clock hour), naming the deal
+    `opportunity_id` when given."""
     asset = visibility.get_visible(session, caller, asset_id, now=now)
     if search_id:
         discovery.link_open(
@@ -130,7 +138,18 @@ def get_asset(
             search_log=runtime.log,
         )
     set_etag(response, asset.revision)
-    return presentation.present_one(session, asset, now=now)
+    shown = presentation.present_one(session, asset, now=now)
+    usage.record(
+        Use.by(
+            caller,
+            EventType.view,
+            asset.id,
+            at=now,
+            opportunity_id=opportunity_id,
+            search_id=search_id,
+        )
+    )
+    return shown
 
 
 @router.patch(
@@ -171,11 +190,20 @@ def update_asset(
     responses=errors(NotRenderable, MissingVariables),
 )
 def render(
-    asset_id: str, body: RenderIn, session: SessionDep, caller: CallerDep, now: NowDep
+    asset_id: str,
+    body: RenderIn,
+    session: SessionDep,
+    caller: CallerDep,
+    now: NowDep,
+    usage: UsageDep,
+    opportunity_id: OpportunityIdParam = None,
 ) -> RenderedEmail:
     """Fill an email template's {{ name }} placeholders in `fields.subject` and the body.
-    422 with `missing` when a value is absent; 409 when the asset is not an email template."""
-    return rendering.render_asset(session, caller, asset_id, variables=body.variables, now=now)
+    422 with `missing` when a value is absent; 409 when the asset is not an email template.
+    The server records a `render`, naming the deal `opportunity_id` when given."""
+    rendered = rendering.render_asset(session, caller, asset_id, variables=body.variables, now=now)
+    usage.record(Use.by(caller, EventType.render, asset_id, at=now, opportunity_id=opportunity_id))
+    return rendered
 
 
 @router.delete(

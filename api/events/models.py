@@ -18,6 +18,8 @@ class EventType(StrEnum):
 
     view = "view"
     download = "download"
+    # An email template filled in (POST /v1/assets/{id}/render); recorded by the server.
+    render = "render"
     copy = "copy"
     share = "share"
     send = "send"
@@ -37,6 +39,9 @@ class Event(SQLModel, table=True):
         # Covers the per-asset counts by type in a time window and the deals they name,
         # so reports read this index alone (see migration 20261124_events_report_index).
         sa.Index("ix_events_asset_report", "asset_id", "type", "created_at", "opportunity_id"),
+        # One view per caller, asset and clock hour: the key of a counted-once event
+        # (`api.events.usage.hourly_key`), null for every event that counts each time.
+        sa.Index("uq_events_dedupe_key", "dedupe_key", unique=True),
     )
 
     id: int | None = Field(default=None, sa_column=sa.Column(BigId, primary_key=True))
@@ -46,6 +51,9 @@ class Event(SQLModel, table=True):
     user_id: str | None = Field(default=None, max_length=32)
     role: str = Field(max_length=16)
     meta: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType, nullable=False)
+    # What a rep wrote with a helpful / not_helpful rating (at most MAX_COMMENT_CHARS).
+    comment: str | None = Field(default=None, sa_type=sa.Text)
+    dedupe_key: str | None = Field(default=None, max_length=200)
     created_at: datetime = Field(
         default_factory=utcnow, sa_type=UTCDateTime, nullable=False, index=True
     )

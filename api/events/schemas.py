@@ -6,13 +6,13 @@ import json
 import math
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from api.db import strip_nul
 from api.events.models import EventType, Outcome
-from api.schemas import NulFree, RequestModel, ResponseModel
+from api.schemas import NulFree, Page, RequestModel, ResponseModel
 
 MAX_OPPORTUNITY_ID = 200
 MAX_SEARCH_ID = 64  # as GET /v1/assets/{id}?search_id= takes it
@@ -23,6 +23,9 @@ MAX_META_BYTES = 4096
 # Numbers in meta must survive JSON readers that use doubles (the browser, JSONB tools).
 MAX_META_INTEGER = 2**53
 MAX_AMOUNT = Decimal("1000000000000")  # a trillion: anything bigger is a typo
+MAX_COMMENT_CHARS = 2000
+# The event types that are ratings, and may carry a comment.
+RATINGS = (EventType.helpful, EventType.not_helpful)
 
 
 def _opportunity_id(value: str) -> str:
@@ -78,6 +81,19 @@ def _small_meta(value: dict[str, Any] | None) -> dict[str, Any]:
 Meta = Annotated[dict[str, Any] | None, AfterValidator(_small_meta)]
 
 
+def _comment(value: str | None) -> str | None:
+    """Surrounding whitespace removed; blank is no comment."""
+    if value is None:
+        return None
+    value = value.strip()
+    if len(value) > MAX_COMMENT_CHARS:
+        raise ValueError(f"a comment is at most {MAX_COMMENT_CHARS} characters")
+    return value or None
+
+
+Comment = Annotated[str | None, NulFree, AfterValidator(_comment)]
+
+
 class EventCreate(RequestModel):
     asset_id: Annotated[str, StringConstraints(min_length=1, max_length=64), NulFree]
     type: EventType
@@ -100,6 +116,22 @@ class EventCreate(RequestModel):
             "type but not_helpful); an unknown id or another caller's is ignored"
         ),
     )
+    comment: Comment = Field(
+        default=None,
+        description=(
+            f"what the rep says about the asset, with a `helpful` or `not_helpful` rating "
+            f"only (else 422); at most {MAX_COMMENT_CHARS} characters, surrounding "
+            f"whitespace removed; marketers read them at GET /v1/assets/{{id}}/feedback"
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _comment_rates(self) -> EventCreate:
+        if self.comment is not None and self.type not in RATINGS:
+            raise ValueError(
+                f"a comment goes with a helpful or not_helpful rating, not with {self.type.value}"
+            )
+        return self
 
 
 class EventOut(ResponseModel):
@@ -108,7 +140,38 @@ class EventOut(ResponseModel):
     type: EventType
     opportunity_id: str | None
     meta: dict[str, Any]
+    comment: str | None = Field(default=None, description="a rating's comment, if any")
     created_at: datetime
+
+
+FeedbackType = Literal["helpful", "not_helpful"]
+
+
+class FeedbackUser(ResponseModel):
+    id: str
+    email: str
+
+
+class FeedbackOut(ResponseModel):
+    type: FeedbackType
+    comment: str | None = Field(description="what the rep wrote; null when they only rated")
+    user: FeedbackUser | None = Field(
+        description="who rated (a removed person's ratings keep their email); null for "
+        "the master key"
+    )
+    opportunity_id: str | None
+    created_at: datetime
+
+
+class FeedbackCounts(ResponseModel):
+    helpful: int = Field(description="every helpful rating of the asset")
+    not_helpful: int = Field(description="every not_helpful rating of the asset")
+
+
+class FeedbackPage(Page[FeedbackOut]):
+    """Ratings newest first; `total` counts those the filters select, `counts` all ratings."""
+
+    counts: FeedbackCounts
 
 
 Amount = Annotated[Decimal, Field(ge=0, le=MAX_AMOUNT, decimal_places=2)]

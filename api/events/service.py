@@ -27,21 +27,35 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, func, select
 
-from api.assets.visibility import ensure_visible
+from api.assets.models import Asset
+from api.assets.visibility import ensure_visible, live_state
 from api.db import insert_for
 from api.discovery.log import SearchLogWriter
 from api.discovery.service import link_open
 from api.errors import invalid_from
 from api.events.models import Event, EventType, OpportunityOutcome, Outcome
 from api.events.schemas import (
+    RATINGS,
     EventCreate,
+    FeedbackCounts,
+    FeedbackOut,
+    FeedbackType,
+    FeedbackUser,
     OpportunityId,
     OutcomeIn,
 )
+from api.events.usage import hourly_key
+from api.paging import PageRequest
+from api.users.models import User
 from api.users.service import Caller
 
 # Event types that mean "this asset took part in the deal named by opportunity_id".
 DEAL_USE_TYPES = (EventType.used_in_deal, EventType.share, EventType.send)
+# Event types that put the asset in front of the deal's customer: "already sent".
+SENT_TYPES = (EventType.send, EventType.share)
+# Client-sent types the server also records: counted once per caller, asset and hour when
+# a client sends them (the server's own views are too; its downloads count each time).
+CLIENT_HOURLY_TYPES = (EventType.view, EventType.download)
 
 Model = TypeVar("Model", bound=BaseModel)
 _opportunity_id = TypeAdapter(OpportunityId)
@@ -67,16 +81,23 @@ def record_event(
     opportunity_id: str | None = None,
     meta: dict[str, Any] | None = None,
     search_id: str | None = None,
+    comment: str | None = None,
     now: datetime,
     search_log: SearchLogWriter | None = None,
 ) -> Event:
     """Record what `caller` did with an asset at `now`: one append-only row.
 
-    The asset must be visible to the caller (a rep: live), else 404; an unknown type or
-    oversized meta is 422. With the `search_id` of the caller's search the asset was found
-    by, the event (any type but `not_helpful`) also links the asset to that search, once
-    per search and asset (`api.discovery.service.link_open`); another caller's or an
-    unknown search id is ignored.
+    The asset must be visible to the caller (a rep: live), else 404; an unknown type,
+    oversized meta or a comment on anything but a rating is 422. With the `search_id` of
+    the caller's search the asset was found by, the event (any type but `not_helpful`)
+    also links the asset to that search, once per search and asset
+    (`api.discovery.service.link_open`); another caller's or an unknown search id is
+    ignored.
+
+    The server records views and downloads itself (`api.events.usage`); a client that
+    still sends them is heard once per caller, asset and clock hour: a `view` already
+    counted in that hour (by the server or the client) is not counted again, nor a second
+    client-sent `download`, and the answer is the event that counted it.
     """
     data = _validated(
         EventCreate,
@@ -86,6 +107,7 @@ def record_event(
             "opportunity_id": opportunity_id,
             "meta": meta,
             "search_id": search_id,
+            "comment": comment,
         },
     )
     ensure_visible(session, caller, data.asset_id, now=now)
@@ -99,18 +121,38 @@ def record_event(
             now=now,
             search_log=search_log,
         )
-    event = Event(
-        asset_id=data.asset_id,
-        type=data.type.value,
-        opportunity_id=data.opportunity_id,
-        user_id=caller.user_id,
-        role=caller.role.value,
-        meta=data.meta or {},
-        created_at=now,
-    )
+    values: dict[str, Any] = {
+        "asset_id": data.asset_id,
+        "type": data.type.value,
+        "opportunity_id": data.opportunity_id,
+        "user_id": caller.user_id,
+        "role": caller.role.value,
+        "meta": data.meta or {},
+        "comment": data.comment,
+        "created_at": now,
+    }
+    if data.type in CLIENT_HOURLY_TYPES:
+        return _record_hourly(session, caller, values)
+    event = Event(**values)
     session.add(event)
     session.flush()
     return event
+
+
+def _record_hourly(session: Session, caller: Caller, values: dict[str, Any]) -> Event:
+    """Insert the event unless its hourly key is taken (atomic: ON CONFLICT DO NOTHING);
+    the event that holds the key either way."""
+    key = hourly_key(
+        values["type"],
+        asset_id=values["asset_id"],
+        role=caller.role.value,
+        who=caller.id,
+        at=values["created_at"],
+    )
+    insert = insert_for(session, Event).values(**values, dedupe_key=key)
+    session.execute(insert.on_conflict_do_nothing(index_elements=["dedupe_key"]))
+    counted = session.exec(select(Event).where(col(Event.dedupe_key) == key)).one()
+    return counted
 
 
 def record_outcome(
@@ -147,6 +189,118 @@ def record_outcome(
     recorded = session.get(OpportunityOutcome, opportunity_id, populate_existing=True)
     assert recorded is not None
     return recorded
+
+
+# --- what suggestions leave out ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sent:
+    asset_id: str
+    title: str
+    sent_at: datetime  # the latest send or share
+
+
+def sent_in_deal(
+    session: Session, caller: Caller | None, opportunity_id: str, *, now: datetime
+) -> tuple[set[str], list[Sent]]:
+    """The assets sent or shared in the deal `opportunity_id` (by anyone), and of them the
+    ones the caller may see (a rep, or no caller: live ones), latest sent first. One query
+    on the events' opportunity index."""
+    rows = session.execute(
+        sa.select(
+            col(Event.asset_id),
+            func.max(col(Event.created_at)),
+            col(Asset.title),
+            col(Asset.status),
+            col(Asset.expires_at),
+        )
+        .join(Asset, col(Asset.id) == col(Event.asset_id))
+        .where(
+            col(Event.opportunity_id) == opportunity_id,
+            col(Event.type).in_([t.value for t in SENT_TYPES]),
+        )
+        .group_by(col(Event.asset_id), col(Asset.title), col(Asset.status), col(Asset.expires_at))
+    ).all()
+    strict = caller is None or caller.is_rep
+    shown = [
+        Sent(asset_id=asset_id, title=title, sent_at=sent_at)
+        for asset_id, sent_at, title, status, expires_at in rows
+        if not strict or live_state(status, expires_at, now)
+    ]
+    shown.sort(key=lambda s: (-s.sent_at.timestamp(), s.asset_id))
+    return {row[0] for row in rows}, shown
+
+
+# --- feedback (what marketers read) -----------------------------------------------------
+
+
+def feedback(
+    session: Session,
+    caller: Caller,
+    asset_id: str,
+    *,
+    type: FeedbackType | None = None,
+    commented: bool = False,
+    page: PageRequest,
+    now: datetime,
+) -> tuple[list[FeedbackOut], int, FeedbackCounts]:
+    """The ratings of an asset, newest first, with their comments and who gave them;
+    `type` keeps one kind, `commented` those with a comment. Also how many of each kind
+    the asset has in all. 404 when the caller cannot see the asset."""
+    ensure_visible(session, caller, asset_id, now=now)
+    ratings = [t.value for t in RATINGS]
+    counts = dict(
+        session.execute(
+            sa.select(col(Event.type), func.count())
+            .where(col(Event.asset_id) == asset_id, col(Event.type).in_(ratings))
+            .group_by(col(Event.type))
+        ).all()
+    )
+    clauses: list[ColumnElement[bool]] = [
+        col(Event.asset_id) == asset_id,
+        col(Event.type).in_([type] if type else ratings),
+    ]
+    if commented:
+        clauses.append(col(Event.comment).is_not(None))
+        total = session.execute(
+            sa.select(func.count()).select_from(Event).where(*clauses)
+        ).scalar_one()
+    else:
+        total = sum(counts.get(t, 0) for t in ([type] if type else ratings))
+    rows = session.execute(
+        sa.select(
+            col(Event.type),
+            col(Event.comment),
+            col(Event.user_id),
+            col(User.email),
+            col(Event.opportunity_id),
+            col(Event.created_at),
+        )
+        .outerjoin(User, col(User.id) == col(Event.user_id))
+        .where(*clauses)
+        .order_by(col(Event.created_at).desc(), col(Event.id).desc())
+        .offset(page.offset)
+        .limit(page.limit)
+    ).all()
+    items = [
+        FeedbackOut(
+            type=kind,
+            comment=comment,
+            user=FeedbackUser(id=user_id, email=email) if user_id and email else None,
+            opportunity_id=opportunity,
+            created_at=created_at,
+        )
+        for kind, comment, user_id, email, opportunity, created_at in rows
+    ]
+    return (
+        items,
+        total,
+        FeedbackCounts(
+            helpful=counts.get(EventType.helpful.value, 0),
+            not_helpful=counts.get(EventType.not_helpful.value, 0),
+        ),
+    )
 
 
 # --- what the reports count ------------------------------------------------------------

@@ -19,10 +19,14 @@ from api.deps import (
     SearchDep,
     SessionDep,
     SettingsDep,
+    UsageDep,
     set_etag,
 )
 from api.discovery import service as discovery
 from api.discovery.routes import SearchIdParam
+from api.events.models import EventType
+from api.events.routes import OpportunityIdParam
+from api.events.usage import Use
 from api.duplicates import service as duplicates
 from api.duplicates.schemas import AssetCreated
 from api.files import service
@@ -131,10 +135,13 @@ def get_file(
     now: NowDep,
     blobs: BlobsDep,
     runtime: SearchDep,
+    usage: UsageDep,
     search_id: SearchIdParam = None,
+    opportunity_id: OpportunityIdParam = None,
 ) -> FileResponse:
     """The asset's original file, as an attachment with its content type and name.
-    Downloaded from a search's hits, `search_id` links this download to that search."""
+    Downloaded from a search's hits, `search_id` links this download to that search.
+    The server records a `download` each time, naming the deal `opportunity_id` when given."""
     path, info = service.file_of(session, caller, asset_id, blobs=blobs, now=now)
     if search_id:
         discovery.link_open(
@@ -146,6 +153,16 @@ def get_file(
             now=now,
             search_log=runtime.log,
         )
+    usage.record(
+        Use.by(
+            caller,
+            EventType.download,
+            asset_id,
+            at=now,
+            opportunity_id=opportunity_id,
+            search_id=search_id,
+        )
+    )
     return FileResponse(
         path,
         background=BackgroundTask(blobs.unpin, path),

@@ -64,6 +64,7 @@ def asset_performance(
             col(Event.asset_id).label("asset_id"),
             count_where(event_type == EventType.view.value).label("views"),
             count_where(event_type == EventType.download.value).label("downloads"),
+            count_where(event_type == EventType.render.value).label("renders"),
             count_where(event_type == EventType.copy.value).label("copies"),
             count_where(event_type.in_([EventType.share.value, EventType.send.value])).label(
                 "shares"
@@ -105,6 +106,7 @@ def asset_performance(
         "title": func.lower(col(Asset.title)),
         "views": zero(counts.c.views),
         "downloads": zero(counts.c.downloads),
+        "renders": zero(counts.c.renders),
         "copies": zero(counts.c.copies),
         "shares": zero(counts.c.shares),
         "used_in_deals": zero(counts.c.unnamed_deals) + zero(deals.c.named_deals),

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import HTMLResponse
 
 from api.assets.routes import AssetFiltersDep
-from api.deps import MarketerDep, NowDep, PageDep, SessionDep
+from api.deps import MarketerDep, NowDep, PageDep, SessionDep, UsageWrittenDep
 from api.reports import formats, performance, service
 from api.reports.schemas import SORT_KEYS, AssetPerformance, ContentGapsReport, PerformanceSort
 from api.schemas import Page, UTCTimestamp
@@ -20,6 +20,7 @@ PAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 
 def content_gaps_report(
+    _written: UsageWrittenDep,
     session: SessionDep,
     _: MarketerDep,
     now: NowDep,
@@ -103,6 +104,7 @@ SortParam = Annotated[
     summary="Asset performance",
 )
 def asset_performance(
+    _written: UsageWrittenDep,
     session: SessionDep,
     caller: MarketerDep,
     now: NowDep,

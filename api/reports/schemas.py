@@ -131,6 +131,7 @@ PerformanceSort = Literal[
     "title",
     "views",
     "downloads",
+    "renders",
     "copies",
     "shares",
     "used_in_deals",
@@ -153,6 +154,7 @@ class AssetPerformance(ResponseModel):
     status: Status
     views: int = Field(description="view events")
     downloads: int = Field(description="download events")
+    renders: int = Field(description="render events: the email template filled in")
     copies: int = Field(description="copy events")
     shares: int = Field(description="share and send events: the asset reached a customer")
     used_in_deals: int = Field(

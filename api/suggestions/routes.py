@@ -20,7 +20,7 @@ router = APIRouter(prefix="/v1/suggestions", tags=["suggestions"])
 def suggest(
     body: SuggestionRequest,
     session: SessionDep,
-    _: CallerDep,
+    caller: CallerDep,
     now: NowDep,
     runtime: SearchDep,
     memory: SuggestionsDep,
@@ -28,7 +28,13 @@ def suggest(
     """The live assets that best fit an open deal, best first, each with its `score`
     (0..1) and the `reasons` it was chosen, and the known customer questions the deal's
     `questions` and `text` ask, with their live answers. Any role; only live assets are
-    suggested. Nothing is recorded: a matched question is not counted as asked again."""
-    found = service.suggest(session, body, now=now, backend=runtime.backend, memory=memory)
+    suggested. Nothing is recorded: a matched question is not counted as asked again.
+
+    With `opportunity_id`, the assets sent or shared in that deal (`send` and `share`
+    events naming it, by anyone) are left out, as `exclude` leaves out its ids, and listed
+    in `already_sent` (those the caller may see)."""
+    found = service.suggest(
+        session, body, now=now, backend=runtime.backend, memory=memory, caller=caller
+    )
     # Validated by the service already: serialise once (response_model documents it).
     return Response(found.model_dump_json(), media_type="application/json")

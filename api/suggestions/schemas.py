@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from pydantic import Field, StringConstraints, field_validator
 
 from api.assets.schemas import AssetBrief
+from api.events.schemas import OpportunityId
 from api.schemas import NulFree, RequestModel, ResponseModel
 from api.taxonomy.facets import FACETS
 
@@ -51,7 +53,14 @@ class SuggestionRequest(RequestModel):
     exclude: list[AssetId] = Field(
         default_factory=list,
         max_length=MAX_EXCLUDE,
-        description="asset ids never to suggest (at most 200), e.g. those already sent",
+        description="asset ids never to suggest (at most 200), besides those already sent "
+        "in the deal `opportunity_id` names",
+    )
+    opportunity_id: OpportunityId | None = Field(
+        default=None,
+        description="the CRM's id of the open deal: the assets sent or shared in it (`send` "
+        "and `share` events naming it, by anyone) are not suggested again, and are listed "
+        "in `already_sent`",
     )
     limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="1–20")
 
@@ -84,8 +93,20 @@ class MatchedQuestionOut(ResponseModel):
     )
 
 
+class AlreadySentOut(ResponseModel):
+    asset_id: str
+    title: str
+    sent_at: datetime = Field(description="the latest `send` or `share` of it in the deal")
+
+
 class SuggestionsOut(ResponseModel):
     suggestions: list[SuggestionOut]
     questions: list[MatchedQuestionOut] = Field(
         description="the known customer questions the deal's questions and text ask"
+    )
+    already_sent: list[AlreadySentOut] = Field(
+        default_factory=list,
+        description="with `opportunity_id`: the assets already sent or shared in that deal, "
+        "left out of `suggestions`, latest first (only those the caller may see: live ones "
+        "for a rep); empty without `opportunity_id`",
     )

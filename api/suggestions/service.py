@@ -31,13 +31,14 @@ from api.assets.models import Asset, AssetTerm
 from api.assets.presentation import present_brief
 from api.assets.visibility import is_live, live_state
 from api.errors import Invalid, Unavailable
-from api.events.service import TrackRecord, track_records
+from api.events.service import TrackRecord, sent_in_deal, track_records
 from api.questions.models import Question
 from api.questions.service import live_answers
 from api.suggestions.deal_text import DealReading, mentioned, read_deal
 from api.suggestions.memory import SuggestionMemory
 from api.suggestions.question_matching import QuestionMatch
 from api.suggestions.schemas import (
+    AlreadySentOut,
     MatchedQuestionOut,
     SuggestionOut,
     SuggestionRequest,
@@ -48,6 +49,7 @@ from api.suggestions.vocabulary import WordShares
 from api.taxonomy.facets import BY_FACET, BY_PARAM, FACETS, INDUSTRY, STAGE
 from api.taxonomy.models import Facet, Term
 from api.taxonomy.service import list_terms, slugify
+from api.users.service import Caller
 from search.base import (
     MatchMode,
     SearchBackend,
@@ -260,12 +262,22 @@ def suggest(
     now: datetime,
     backend: SearchBackend,
     memory: SuggestionMemory,
+    caller: Caller | None = None,
 ) -> SuggestionsOut:
-    """The live assets that best fit the deal, best first, and the known questions it asks."""
+    """The live assets that best fit the deal, best first, and the known questions it asks.
+    With the deal's `opportunity_id`, what was sent or shared in it is left out and listed
+    (`already_sent`: what `caller` may see; live assets only without a caller)."""
     shares = memory.word_shares(session, now=now)
     reading = read_deal(request.text, request.questions, telling=shares.telling if shares else None)
     deal = replace(_deal(session, request), kinds=reading.kinds)
     excluded = set(request.exclude)
+    already_sent: list[AlreadySentOut] = []
+    if request.opportunity_id is not None:
+        sent, shown = sent_in_deal(session, caller, request.opportunity_id, now=now)
+        excluded |= sent
+        already_sent = [
+            AlreadySentOut(asset_id=s.asset_id, title=s.title, sent_at=s.sent_at) for s in shown
+        ]
     extra = len(excluded)
 
     matches = memory.questions(session).match(reading.sentences) if reading.sentences else []
@@ -300,6 +312,7 @@ def suggest(
             )
             for q in questions
         ],
+        already_sent=already_sent,
     )
 
 

@@ -17,6 +17,7 @@ MARCH = datetime(2026, 3, 10, 10, 0, tzinfo=UTC)
 ZERO = {
     "views": 0,
     "downloads": 0,
+    "renders": 0,
     "copies": 0,
     "shares": 0,
     "used_in_deals": 0,
@@ -99,7 +100,8 @@ class History:
 
         self.event(ana, op, "view")
         self.event(ben, op, "view")
-        self.event(ben, op, "view", "opp-1")  # a view is preparation, not a use
+        # A view is preparation, not a use; and Ben's second view in the hour is not counted.
+        self.event(ben, op, "view", "opp-1")
         self.event(ana, op, "used_in_deal")  # an unnamed deal: counts once on its own
         self.event(ana, op, "used_in_deal", "opp-4")  # still open
         self.event(ben, op, "share")  # no deal named: a share, not a deal
@@ -154,6 +156,7 @@ def test_the_report_adds_up(history: History) -> None:
     assert figures(case_study) == {
         "views": 3,
         "downloads": 1,
+        "renders": 0,
         "copies": 1,
         "shares": 2,  # the share and the send
         "used_in_deals": 3,  # opp-1, opp-2, opp-3
@@ -166,7 +169,7 @@ def test_the_report_adds_up(history: History) -> None:
     }
     assert figures(rows[history.one_pager["id"]]) == {
         **ZERO,
-        "views": 3,
+        "views": 2,  # Ana's and Ben's (his second in the hour is the same view)
         "shares": 1,
         "used_in_deals": 2,  # the unnamed deal and opp-4
         "not_helpful": 2,
@@ -213,7 +216,7 @@ def test_default_order_is_influenced_amount_then_title(history: History) -> None
     ("sort", "expected"),
     [
         ("-views", ["case_study", "one_pager", "draft", "email"]),
-        ("views", ["draft", "email", "case_study", "one_pager"]),
+        ("views", ["draft", "email", "one_pager", "case_study"]),
         ("-not_helpful", ["one_pager", "case_study", "draft", "email"]),
         ("-used_in_deals", ["case_study", "email", "one_pager", "draft"]),
         ("win_rate", ["email", "case_study", "draft", "one_pager"]),  # no outcome: last
