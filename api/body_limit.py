@@ -5,12 +5,14 @@ is checked; without a limit a client could make the server hold hundreds of mega
 A declared `Content-Length` over the limit is refused before anything is read; a body
 sent without one (chunked) is cut off as soon as it passes the limit. A JSON body nested
 deeper than `api.json_nesting.MAX_DEPTH` is refused (422) before it is parsed. The upload
-route streams its multipart body to disk under its own limit (`api.files.receive`), so it
-is left to that.
+routes (upload, and PUT of an asset's file) stream their multipart body to disk under
+their own limit (`api.files.receive`), so they are left to that: a streamed path may name
+a path parameter (`/v1/assets/{asset_id}/file`), which matches one path segment.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -27,7 +29,22 @@ class BodyLimit:
     def __init__(self, app: ASGIApp, *, max_bytes: int, streamed: Collection[str]) -> None:
         self.app = app
         self.max_bytes = max_bytes
-        self.streamed = frozenset(streamed)
+        self.streamed = frozenset(path for path in streamed if "{" not in path)
+        templated = [path for path in streamed if "{" in path]
+        self.streamed_pattern = (
+            re.compile(
+                "|".join(re.sub(r"\\\{[^/]*?\\\}", "[^/]+", re.escape(path)) for path in templated)
+            )
+            if templated
+            else None
+        )
+
+    def _streams(self, path: str) -> bool:
+        if path in self.streamed:
+            return True
+        return (
+            self.streamed_pattern is not None and self.streamed_pattern.fullmatch(path) is not None
+        )
 
     def _detail(self) -> str:
         return (
@@ -36,7 +53,7 @@ class BodyLimit:
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in self.streamed:
+        if scope["type"] != "http" or self._streams(scope["path"]):
             await self.app(scope, receive, send)
             return
         declared = dict(scope.get("headers") or []).get(b"content-length", b"")

@@ -36,7 +36,7 @@ from api.changes.models import ChangeConsumer
 from api.db import session_scope
 from api.discovery.indexing import CONSUMER
 from api.discovery.runtime import make_backend
-from api.files.blobs import SHA256, STALE_SECONDS, BlobStore, sha256_of
+from api.files.blobs import SHA256, STALE_SECONDS, BlobStore, named_blobs, sha256_of
 from api.settings import Settings
 from search.base import SearchBackend, SearchFilters, SearchQuery
 from search.fts5 import Fts5Backend
@@ -129,7 +129,9 @@ def check_catalogue(
     report = Report()
     rows = {row.id: row for row in _rows(session)}
     report.counts["assets"] = len(rows)
-    _check_blobs(report, rows, blobs, hash_blobs=hash_blobs)
+    # Files only revisions and versions name (a replaced file, one awaiting review) are kept.
+    kept = named_blobs(session)
+    _check_blobs(report, rows, blobs, hash_blobs=hash_blobs, kept=kept)
     _check_approved_words(report, session)
     if backend is not None:
         _check_index(report, session, rows, backend)
@@ -148,7 +150,12 @@ def _rows(session: Session) -> Iterator[_Row]:
 
 
 def _check_blobs(
-    report: Report, rows: dict[str, _Row], blobs: BlobStore, *, hash_blobs: bool
+    report: Report,
+    rows: dict[str, _Row],
+    blobs: BlobStore,
+    *,
+    hash_blobs: bool,
+    kept: set[str] | None = None,
 ) -> None:
     named = {row.sha256: row for row in rows.values() if row.sha256}
     report.counts["files"] = len(named)
@@ -181,12 +188,13 @@ def _check_blobs(
             report.add("stray-file", str(path), "not a blob of the store (ab/cd/<sha256>)")
             continue
         stored += 1
-        if name not in named:
+        if name not in named and name not in (kept or set()):
             report.add(
                 "orphan-blob",
                 name,
-                "no asset names this blob (a write interrupted before its commit; "
-                "uploading or importing the same bytes adopts it, else it may be deleted)",
+                "no asset, revision or version names this blob (a write interrupted before "
+                "its commit; uploading or importing the same bytes adopts it, else it may be "
+                "deleted)",
             )
     report.counts["blobs"] = stored
     _note_staged(report, blobs)

@@ -38,6 +38,8 @@ from api.request_context import RequestContext
 from api.request_guard import NulGuard
 from api.request_metrics import MetricsMiddleware
 from api.reviews.routes import router as reviews_router
+from api.revisions.routes import FILE_PATH
+from api.revisions.routes import router as revisions_router
 from api.settings import Settings, get_settings
 from api.suggestions.memory import SuggestionMemory
 from api.suggestions.routes import router as suggestions_router
@@ -114,6 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         bulk_router,
         assets_router,
         reviews_router,
+        revisions_router,
         questions_router,
         messaging_router,
         reports_router,
@@ -130,7 +133,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         BodyLimit,
         max_bytes=settings.max_body_bytes,
-        streamed={files_router.prefix + UPLOAD_PATH},
+        streamed={files_router.prefix + UPLOAD_PATH, revisions_router.prefix + FILE_PATH},
     )
     # Rate limits: before the body is read, inside CORS so that browsers see the 429.
     master = settings.admin_key.get_secret_value() if settings.admin_key else None

@@ -120,6 +120,10 @@ REQUEST_EXAMPLES: dict[str, Any] = {
     "updateAsset": {"summary": "Rework down 30% in the first year.", "tags": ["roi", "rework"]},
     "renderEmail": {"variables": {"first_name": "Ana", "company": "Northwind"}},
     "rejectAsset": {"comment": "Please cite the source of the 30% figure."},
+    "createAssetRevision": {"summary": "Rework down 32% in the first year (2026 audit)."},
+    "updateAssetRevision": {"body": "Northwind Builders rolled the field app out to 52 crews ..."},
+    "rejectAssetRevision": {"comment": "Keep the 30% figure until the audit is published."},
+    "replaceAssetFile": {"file": "(the bytes of northwind-case-study-2026.pdf)"},
     "uploadAsset": {
         "metadata": '{"kind": "white_paper", "stages": ["consideration"], "tags": ["safety"]}'
     },

@@ -238,6 +238,30 @@ class StaleRevision(Problem):
     revision: int
 
 
+class RevisionConflict(Problem):
+    """The revision or its asset is not in a state for this (`revision_status`,
+    `asset_status`), another revision is open (`revision_id` names it: one per asset), or
+    another request wrote the revision or the asset between this one's read and its write
+    (`writes`: the revision's write count now). Read them again and retry."""
+
+    status_code = 409
+    asset_status: str | SkipJsonSchema[None] = Field(default=None, examples=["approved"])
+    revision_id: str | SkipJsonSchema[None] = None
+    revision_status: str | SkipJsonSchema[None] = Field(default=None, examples=["in_review"])
+    writes: int | SkipJsonSchema[None] = None
+    asset_id: str | SkipJsonSchema[None] = Field(
+        default=None, description="the asset that holds the same file already"
+    )
+
+
+class StaleRevisionWrites(Problem):
+    """`If-Match` names a write count the revision no longer has: `writes` is its count
+    now (its ETag). Read it again and retry."""
+
+    status_code = 412
+    writes: int
+
+
 class NotRenderable(Problem):
     """Only email templates render: `kind` is this asset's kind."""
 

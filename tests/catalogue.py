@@ -28,3 +28,17 @@ def publish(marketer: Actor, **fields: Any) -> dict[str, Any]:
     asset = create(marketer, **fields)
     transition(marketer, asset["id"], "submit")
     return transition(marketer, asset["id"], "approve")
+
+
+def revise(marketer: Actor, asset_id: str, **changes: Any) -> dict[str, Any]:
+    """A live asset's content changed through its revision, submitted and approved: the
+    asset as it then is."""
+    patched = marketer.patch(f"/v1/assets/{asset_id}", json=changes)
+    assert patched.status_code == 202, patched.text
+    rid = patched.json()["pending_revision"]["id"]
+    for action in ("submit", "approve"):
+        response = marketer.post(f"/v1/assets/{asset_id}/revisions/{rid}/{action}")
+        assert response.status_code == 200, response.text
+    response = marketer.get(f"/v1/assets/{asset_id}")
+    assert response.status_code == 200, response.text
+    return dict(response.json())

@@ -1,4 +1,5 @@
-"""Tables for assets, their facet terms, tags, linked questions and approved versions."""
+"""Tables for assets, their facet terms, tags, linked questions, pending revisions and
+approved versions."""
 
 from __future__ import annotations
 
@@ -84,7 +85,9 @@ class AssetQuestion(SQLModel, table=True):
 
 
 class AssetVersion(SQLModel, table=True):
-    """A snapshot of the content taken at each approval."""
+    """A snapshot taken at each approval: the text, and (since revisions) the kind, url,
+    fields, file, facets, tags and questions. Snapshots taken before revisions existed hold
+    only the text: their other columns are null ("not recorded")."""
 
     __tablename__ = "asset_versions"
 
@@ -100,3 +103,82 @@ class AssetVersion(SQLModel, table=True):
     title: str = Field(max_length=300)
     summary: str = Field(default="", sa_type=sa.Text, nullable=False)
     body: str = Field(default="", sa_type=sa.Text, nullable=False)
+    kind: str | None = Field(default=None, max_length=32)
+    url: str | None = Field(default=None, max_length=2048)
+    fields: dict[str, Any] | None = Field(default=None, sa_type=JSONType, nullable=True)
+    # Slugs by facet ({"stages": [...], ...}), tags and question ids at the approval.
+    facets: dict[str, list[str]] | None = Field(default=None, sa_type=JSONType, nullable=True)
+    tags: list[str] | None = Field(default=None, sa_type=JSONType, nullable=True)
+    question_ids: list[str] | None = Field(default=None, sa_type=JSONType, nullable=True)
+    file_sha256: str | None = Field(default=None, max_length=64, index=True)
+    file_name: str | None = Field(default=None, max_length=255)
+    file_content_type: str | None = Field(default=None, max_length=255)
+    file_size: int | None = Field(default=None, sa_type=sa.BigInteger)
+    # The revision whose approval made this version (null: the asset's own approval).
+    revision_id: str | None = Field(default=None, max_length=32)
+
+
+class RevisionStatus(StrEnum):
+    draft = "draft"
+    in_review = "in_review"
+    approved = "approved"
+    rejected = "rejected"
+
+
+# A revision in one of these is the asset's open one: at most one per asset (a partial
+# unique index, so two requests opening one at once cannot both succeed).
+OPEN_REVISION_STATUSES = (RevisionStatus.draft.value, RevisionStatus.in_review.value)
+_OPEN = sa.text("status IN ('draft', 'in_review')")
+
+# The revision's own write counter (its ETag), named apart from the asset's `revision`
+# counter: every write of the row bumps it, and an UPDATE names the count it read.
+_writes = sa.Column("writes", sa.Integer, nullable=False, server_default="1")
+
+
+class AssetRevision(SQLModel, table=True):
+    """A pending change to a live asset's content (title, kind, summary, body, url, fields,
+    file), reviewed on its own (draft -> in_review -> approved | rejected) while the asset
+    keeps showing its approved content to everyone."""
+
+    __tablename__ = "asset_revisions"
+    __mapper_args__ = {"version_id_col": _writes}
+    __table_args__ = (
+        sa.Index(
+            "uq_asset_revisions_open",
+            "asset_id",
+            unique=True,
+            sqlite_where=_OPEN,
+            postgresql_where=_OPEN,
+        ),
+    )
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    asset_id: str = Field(foreign_key="assets.id", max_length=32, index=True, ondelete="CASCADE")
+    status: str = Field(default=RevisionStatus.draft.value, max_length=16)
+    # The asset's version when the revision was opened, and the version it became.
+    base_version: int
+    approved_version: int | None = Field(default=None)
+    # The version a restore copied, if this revision is one.
+    restored_from: int | None = Field(default=None)
+    title: str = Field(max_length=300)
+    kind: str = Field(max_length=32)
+    summary: str = Field(default="", sa_type=sa.Text, nullable=False)
+    body: str = Field(default="", sa_type=sa.Text, nullable=False)
+    url: str | None = Field(default=None, max_length=2048)
+    fields: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType, nullable=False)
+    file_sha256: str | None = Field(default=None, max_length=64, index=True)
+    file_name: str | None = Field(default=None, max_length=255)
+    file_content_type: str | None = Field(default=None, max_length=255)
+    file_size: int | None = Field(default=None, sa_type=sa.BigInteger)
+    review_comment: str | None = Field(default=None, sa_type=sa.Text)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Null: the master key (or the person was removed).
+    created_by_id: str | None = Field(
+        default=None, foreign_key="users.id", max_length=32, ondelete="SET NULL"
+    )
+    decided_by_id: str | None = Field(
+        default=None, foreign_key="users.id", max_length=32, ondelete="SET NULL"
+    )
+    writes: int = Field(default=1, sa_column=_writes)

@@ -39,6 +39,7 @@ from api.duplicates import service as duplicates
 from api.duplicates.schemas import AssetCreated
 from api.openapi import errors
 from api.problems import AssetConflict, DuplicateContent, MissingVariables, NotRenderable
+from api.revisions import service as revisions
 from api.schemas import Page
 from api.taxonomy.facets import facet_parameters, terms_by_facet
 
@@ -107,7 +108,8 @@ def list_assets(
     """Assets newest first. A filter repeated is OR; different filters are AND.
     Reps see live assets only."""
     assets, total = service.list_assets(session, caller, filters, now=now, page=page)
-    return Page[AssetOut].of(presentation.present(session, assets, now=now), total, page)
+    shown = revisions.with_pending(session, caller, presentation.present(session, assets, now=now))
+    return Page[AssetOut].of(shown, total, page)
 
 
 @router.get("/{asset_id}", response_model=AssetOut, operation_id="getAsset", summary="Get an asset")
@@ -149,7 +151,7 @@ def get_asset(
             search_id=search_id,
         )
     )
-    return shown
+    return revisions.with_pending(session, caller, [shown])[0]
 
 
 @router.patch(
@@ -157,29 +159,45 @@ def get_asset(
     response_model=AssetOut,
     operation_id="updateAsset",
     summary="Change an asset",
-    responses=errors(AssetConflict),
+    responses={
+        202: {
+            "model": AssetOut,
+            "description": "the asset is approved: its metadata changed, its content went to "
+            "its open revision (`pending_revision`), which reps do not see until approved",
+        },
+        **errors(AssetConflict),
+    },
 )
 def update_asset(
     asset_id: str,
     body: AssetUpdate,
     session: SessionDep,
-    _: MarketerDep,
+    caller: MarketerDep,
     now: NowDep,
     settings: SettingsDep,
     expected: IfMatchDep,
     response: Response,
 ) -> AssetOut:
-    """Change any subset of fields. A content change sends an approved asset back to draft."""
-    asset = service.update_asset(
+    """Change any subset of fields. Metadata (stages, industries, personas, products, tags,
+    question_ids, expires_at) applies at once. Content (title, kind, summary, body, url,
+    fields) of a draft applies at once, and sends an asset in review back to draft; content
+    of an approved asset goes to its open revision, opened when needed (202 Accepted, the
+    asset as before with `pending_revision`): everyone keeps seeing the approved content
+    until that revision is approved (POST …/revisions/{revision_id}/submit, then approve)."""
+    asset, revision = revisions.edit_asset(
         session,
+        caller,
         asset_id,
         body,
         now=now,
         talking_point_ttl=settings.talking_point_ttl,
         if_match=expected,
     )
+    if revision is not None:
+        response.status_code = status.HTTP_202_ACCEPTED
     set_etag(response, asset.revision)
-    return presentation.present_one(session, asset, now=now)
+    shown = presentation.present_one(session, asset, now=now)
+    return revisions.with_pending(session, caller, [shown])[0]
 
 
 @router.post(

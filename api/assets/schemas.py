@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, Field, StringConstraints, field_validator
 
 from api.assets.kinds import Kind
-from api.assets.models import Status
+from api.assets.models import RevisionStatus, Status
 from api.schemas import NameText, NulFree, RequestModel, ResponseModel, UTCTimestamp
 
 MAX_BODY_CHARS = 5_000_000
@@ -110,7 +110,7 @@ class AssetUpdate(_FieldsValidation):
     expires_at: UTCTimestamp | None = None
 
 
-# Content fields: changing one of these on an approved asset sends it back to draft.
+# Content fields: changing one of these on an approved asset goes to its pending revision.
 CONTENT_FIELDS = frozenset({"title", "summary", "body", "kind", "url", "fields"})
 # Fields that may not be set to null in a patch (they have no empty state but their default).
 NOT_NULLABLE = frozenset({"title", "kind"})
@@ -137,6 +137,12 @@ class FileInfo(ResponseModel):
     content_type: str
     size: int
     sha256: str
+
+
+class PendingRevisionRef(ResponseModel):
+    id: str
+    status: RevisionStatus
+    updated_at: datetime
 
 
 class AssetBrief(ResponseModel):
@@ -166,6 +172,12 @@ class AssetBrief(ResponseModel):
     review_comment: str | None = Field(
         default=None, description="the reviewer's comment when the asset was last rejected"
     )
+    pending_revision: PendingRevisionRef | None = Field(
+        default=None,
+        description="the open revision of this live asset's content (draft or in review), "
+        "shown to marketers on GET/PATCH /v1/assets/{id} and GET /v1/assets; always null "
+        "for reps, and in search hits and suggestions",
+    )
 
 
 class AssetOut(AssetBrief):
@@ -193,12 +205,83 @@ class SubmitOut(ResponseModel):
 
 
 class VersionOut(ResponseModel):
+    """An approved snapshot. Snapshots taken before revisions existed recorded the text
+    only: `complete` is false and the other parts are null."""
+
     version: int
     approved_at: datetime
     approved_by: PersonRef
     title: str
     summary: str
     body: str
+    complete: bool = Field(description="whether the snapshot holds more than the text")
+    kind: Kind | None = None
+    url: str | None = None
+    fields: dict[str, Any] | None = None
+    stages: list[str] | None = None
+    industries: list[str] | None = None
+    personas: list[str] | None = None
+    products: list[str] | None = None
+    tags: list[str] | None = None
+    question_ids: list[str] | None = None
+    file: FileInfo | None = None
+    revision_id: str | None = Field(
+        default=None, description="the revision whose approval made it (null: the asset's own)"
+    )
+
+
+class FieldDiff(ResponseModel):
+    field: str
+    diff: str = Field(description="a unified diff (difflib), `---` the older side")
+
+
+class VersionDiffOut(ResponseModel):
+    version: int
+    against: int
+    changes: list[FieldDiff] = Field(description="one per part that differs, in a fixed order")
+    not_recorded: list[str] = Field(
+        description="parts one of the two snapshots did not record (taken before revisions)"
+    )
+
+
+class RevisionChanges(_FieldsValidation):
+    """Content of a live asset to change in its revision: any subset; the rest stays as the
+    revision (or, for a new one, the live asset) has it."""
+
+    title: Title | None = None
+    kind: Kind | None = None
+    summary: Summary | None = None
+    body: Body | None = None
+    url: Url | None = None
+    fields: Fields | None = None
+
+
+class RevisionOut(ResponseModel):
+    id: str
+    asset_id: str
+    status: RevisionStatus
+    base_version: int = Field(description="the asset's version when the revision was opened")
+    approved_version: int | None = Field(description="the version its approval made")
+    restored_from: int | None = Field(description="the version a restore copied")
+    title: str
+    kind: Kind
+    summary: str
+    body: str
+    url: str | None
+    fields: dict[str, Any]
+    file: FileInfo | None
+    changed: list[str] = Field(description="the parts that differ from the asset's live content")
+    review_comment: str | None
+    created_at: datetime
+    updated_at: datetime
+    decided_at: datetime | None
+    created_by: PersonRef
+    decided_by: PersonRef | None
+
+
+class RevisionSubmitOut(ResponseModel):
+    revision: RevisionOut
+    findings: list[Finding]
 
 
 MAX_TEMPLATE_VARIABLES = 200

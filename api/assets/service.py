@@ -72,6 +72,11 @@ def _linked(session: Session, asset_id: str, names: Collection[str]) -> dict[str
     return linked
 
 
+def linked_lists(session: Session, asset_id: str) -> dict[str, list[str]]:
+    """The asset's terms (slugs by facet), tags and question ids, as a version keeps them."""
+    return _linked(session, asset_id, LINKED_FIELDS)
+
+
 def check_revision(asset: Asset, if_match: Collection[int] | None) -> None:
     """412 unless the asset is at one of the revisions the client read (`If-Match`)."""
     if if_match is not None and asset.revision not in if_match:
@@ -125,7 +130,8 @@ def list_assets(
     )
 
 
-def _check_fields(kind: str, fields: dict[str, Any]) -> None:
+def check_fields(kind: str, fields: dict[str, Any]) -> None:
+    """422 naming each field the kind does not accept as given."""
     problems = field_problems(kind, fields)
     if problems:
         errors: list[dict[str, Any]] = [
@@ -202,7 +208,7 @@ def create_asset(
 ) -> Asset:
     """A new draft, version 1. A talking point without `expires_at` expires after the TTL.
     The text of a live or pending asset again is a 409 (`DuplicateText`) unless `force`."""
-    _check_fields(data.kind, data.fields)
+    check_fields(data.kind, data.fields)
     if file is not None:
         ensure_new_file(session, file.sha256)
     if not force:
@@ -264,8 +270,10 @@ def update_asset(
     if_match: Collection[int] | None = None,
 ) -> Asset:
     """Apply a patch (412 if the asset is not at a revision in `if_match`). A content
-    change sends an approved (or in-review) asset back to draft; a change of stages,
-    industries, personas, products, tags, questions or expiry does not."""
+    change sends an in-review asset back to draft; the content of an approved asset changes
+    only through a revision (`api.revisions.service.edit_asset` sends it there), so it is
+    refused here. A change of stages, industries, personas, products, tags, questions or
+    expiry applies to any asset but an archived one."""
     asset = get_asset(session, asset_id)
     check_revision(asset, if_match)
     changes = data.model_dump(exclude_unset=True)
@@ -276,13 +284,19 @@ def update_asset(
         raise InvalidTransition("an archived asset cannot be edited", asset_status=asset.status)
     lists = [name for name in LINKED_FIELDS if changes.get(name) is not None]
     before = {**_audited(asset), **_linked(session, asset_id, lists)}
+    live_content = asset.status == Status.approved.value and CONTENT_FIELDS & changes.keys()
+    if live_content and _differs(asset, changes):
+        raise InvalidTransition(
+            "an approved asset's content changes through a revision "
+            "(PATCH /v1/assets/{id} or POST /v1/assets/{id}/revisions)",
+            asset_status=asset.status,
+        )
 
     with written_once(session, asset_id):
         content_changed = _apply_content(asset, changes)
         metadata_changed = _apply_metadata(session, asset, changes, talking_point_ttl)
-        if content_changed and asset.status in {Status.approved.value, Status.in_review.value}:
-            # Reps stop seeing changed words until they are approved again; a piece in
-            # review goes back too, since the reviewer and the messaging check saw other words.
+        if content_changed and asset.status == Status.in_review.value:
+            # The reviewer and the messaging check saw other words.
             asset.status = Status.draft.value
         if content_changed or metadata_changed:
             asset.updated_at = now
@@ -303,6 +317,18 @@ def update_asset(
     return asset
 
 
+def _differs(asset: Asset, changes: dict[str, Any]) -> bool:
+    """Whether the patch's content fields differ from the asset's."""
+    empty: dict[str, Any] = {"summary": "", "body": "", "fields": {}}
+    for name in CONTENT_FIELDS & changes.keys():
+        value = changes[name] if changes[name] is not None else empty.get(name)
+        if name == "kind" and value is not None:
+            value = Kind(value).value
+        if getattr(asset, name) != value:
+            return True
+    return False
+
+
 def _apply_content(asset: Asset, changes: dict[str, Any]) -> bool:
     """Set the content fields that differ; whether any did."""
     empty: dict[str, Any] = {"summary": "", "body": "", "fields": {}}
@@ -317,7 +343,7 @@ def _apply_content(asset: Asset, changes: dict[str, Any]) -> bool:
             setattr(asset, name, value)
             changed = True
     if {"kind", "fields"} & changes.keys():
-        _check_fields(asset.kind, asset.fields or {})
+        check_fields(asset.kind, asset.fields or {})
     return changed
 
 

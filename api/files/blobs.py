@@ -41,9 +41,9 @@ from pathlib import Path
 from typing import IO, Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from api.assets.models import Asset
+from api.assets.models import Asset, AssetRevision, AssetVersion
 from api.db import after_commit, after_rollback
 from api.errors import StorageUnavailable
 from ingest.errors import ExtractionFailed, Reason
@@ -62,7 +62,11 @@ REMOVALS = "removals"
 ADOPTIONS = "adoptions"
 # Every column that names a blob by its SHA-256: the garbage collector keeps what any of
 # them names, a backup copies it. A new table naming blobs adds its column here.
-BLOB_COLUMNS: tuple[Any, ...] = (Asset.__table__.c.file_sha256,)  # type: ignore[attr-defined]
+BLOB_COLUMNS: tuple[Any, ...] = (
+    Asset.__table__.c.file_sha256,  # type: ignore[attr-defined]
+    AssetRevision.__table__.c.file_sha256,  # type: ignore[attr-defined]
+    AssetVersion.__table__.c.file_sha256,  # type: ignore[attr-defined]
+)
 
 
 class BlobStoreBusy(Exception):
@@ -406,7 +410,8 @@ def remove_after_rollback(session: Session, blobs: BlobStore, sha256: str) -> No
 def remove_if_unused(
     session: Session, blobs: BlobStore, sha256: str, *, rolled_back: bool = False
 ) -> None:
-    """Remove the blob unless an asset names it (the same bytes uploaded again meanwhile).
+    """Remove the blob unless a row names it (`BLOB_COLUMNS`: an asset, a revision or a
+    version; the same bytes uploaded again meanwhile).
 
     A blob placed for a unit of work that `rolled_back` because the catalogue's file was
     deleted or replaced under the server is removed without asking the catalogue (which
@@ -415,7 +420,14 @@ def remove_if_unused(
     engine = session.get_bind()
     try:
         with Session(engine) as check:
-            named = check.exec(select(Asset.id).where(Asset.file_sha256 == sha256)).first()
+            named = next(
+                (
+                    True
+                    for column in BLOB_COLUMNS
+                    if check.execute(sa.select(column).where(column == sha256).limit(1)).first()
+                ),
+                None,
+            )
     except StorageUnavailable as exc:
         if not rolled_back:
             raise

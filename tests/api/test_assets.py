@@ -184,7 +184,7 @@ METADATA_CHANGES = [
 
 
 @pytest.mark.parametrize("change", CONTENT_CHANGES, ids=lambda c: next(iter(c)))
-def test_content_change_sends_approved_asset_back_to_draft(
+def test_content_change_of_an_approved_asset_goes_to_a_pending_revision(
     marketer: Actor, rep: Actor, change: dict[str, object]
 ) -> None:
     asset = publish(
@@ -192,11 +192,26 @@ def test_content_change_sends_approved_asset_back_to_draft(
     )
     assert rep.get(f"/v1/assets/{asset['id']}").status_code == 200
     patched = marketer.patch(f"/v1/assets/{asset['id']}", json=change)
-    assert patched.status_code == 200, patched.text
-    assert patched.json()["status"] == "draft"
-    assert patched.json()["version"] == 1
-    assert_problem(rep.get(f"/v1/assets/{asset['id']}"), 404)
-    assert rep.get("/v1/assets").json()["total"] == 0
+    assert patched.status_code == 202, patched.text
+    shown = patched.json()
+    assert (shown["status"], shown["version"], shown["title"], shown["body"]) == (
+        "approved",
+        1,
+        "Old title",
+        "Old body",
+    )
+    assert shown["pending_revision"]["status"] == "draft"
+    seen = rep.get(f"/v1/assets/{asset['id']}").json()
+    assert (seen["title"], seen["body"], seen["pending_revision"]) == (
+        "Old title",
+        "Old body",
+        None,
+    )
+    assert rep.get("/v1/assets").json()["total"] == 1
+    revision = marketer.get(
+        f"/v1/assets/{asset['id']}/revisions/{shown['pending_revision']['id']}"
+    ).json()
+    assert revision["changed"] == [next(iter(change))]
 
 
 @pytest.mark.parametrize("change", METADATA_CHANGES, ids=lambda c: next(iter(c)))

@@ -100,7 +100,7 @@ def test_an_assets_life_is_recorded_with_who_and_the_changed_fields(
         assert datetime.fromisoformat(entry["at"]).tzinfo is not None
 
 
-def test_rejection_archive_and_an_edit_that_sends_back_to_draft(
+def test_rejection_archive_and_an_edit_of_a_live_asset_as_a_revision(
     marketer: Actor, admin: Actor
 ) -> None:
     asset = create(marketer, title="Night shift rota")
@@ -115,10 +115,10 @@ def test_rejection_archive_and_an_edit_that_sends_back_to_draft(
     rejected = next(e for e in log if e["action"] == "asset.rejected")
     assert rejected["before"] == {"status": "in_review", "review_comment": None}
     assert rejected["after"] == {"status": "draft", "review_comment": "Cite the study"}
-    edited = log[-2]
-    assert edited["action"] == "asset.updated"
-    assert edited["before"] == {"body": "", "status": "approved"}
-    assert edited["after"] == {"body": "New words", "status": "draft"}
+    opened = log[-2]
+    assert opened["action"] == "revision.opened"
+    assert opened["before"] is None
+    assert opened["after"] == {"revision_id": opened["after"]["revision_id"], "body": "New words"}
     assert log[-1]["action"] == "asset.archived"
     assert log[-1]["after"] == {"status": "archived"}
 

@@ -41,7 +41,8 @@ MOVES: dict[str, dict[str, str]] = {
     "approve": {"in_review": "approved"},
     "reject": {"in_review": "draft"},
     "archive": {"draft": "archived", "in_review": "archived", "approved": "archived"},
-    "patch": {"draft": "draft", "in_review": "draft", "approved": "draft"},
+    # A PATCH of an approved asset's content goes to its pending revision: still approved.
+    "patch": {"draft": "draft", "in_review": "draft", "approved": "approved"},
     "delete": {s: GONE for s in STATUSES},
 }
 SETUP = {
@@ -67,6 +68,8 @@ def step(state: State, action: str, edit: str) -> State | None:
     target = MOVES[action][state.status]
     if target == GONE:
         return State(GONE, "", 0, None)
+    if action == "patch" and state.status == "approved":
+        return state  # the words wait in the revision; reps keep the approved ones
     if action == "patch":
         return State(target, edit, state.versions, state.approved_body)
     if action == "approve":

@@ -1,0 +1,1 @@
+"""Revisions of live assets and their approved versions."""
