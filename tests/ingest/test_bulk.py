@@ -37,7 +37,9 @@ def env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
 
 
 def run(*args: str) -> Any:
-    return CliRunner().invoke(cli, ["ingest", *args, "--no-progress"])
+    # The folders hold one sample text in every format: --force imports each (the same
+    # text twice is skipped otherwise; tests/ingest/test_bulk_duplicates.py).
+    return CliRunner().invoke(cli, ["ingest", *args, "--no-progress", "--force"])
 
 
 def rows(settings: Settings, sql: str) -> list[Any]:
