@@ -15,6 +15,8 @@ from api.assets.routes import router as assets_router
 from api.audit.routes import router as audit_router
 from api.body_limit import BodyLimit
 from api.bulk.routes import router as bulk_router
+from api.collections.routes import reports as collection_reports_router
+from api.collections.routes import router as collections_router
 from api.cors import install_cors
 from api.db import make_engine, probe_directory, utcnow
 from api.discovery.routes import router as search_router
@@ -122,6 +124,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         reports_router,
         events_router,
         search_router,
+        collections_router,
+        collection_reports_router,
         suggestions_router,
         audit_router,
         webhooks_router,

@@ -3,6 +3,7 @@
 from api.assets.models import Asset, AssetQuestion, AssetTag, AssetTerm, AssetVersion
 from api.audit.models import AuditEntry
 from api.changes.models import Change, ChangeConsumer
+from api.collections.models import Collection, CollectionAsset, CollectionTerm
 from api.discovery.models import SearchLog, SearchOpen, Synonym
 from api.duplicates.models import AssetSignature, AssetSignatureBand
 from api.events.models import Event, OpportunityOutcome
@@ -32,6 +33,9 @@ __all__ = [
     "ChangeConsumer",
     "Event",
     "MessagingRule",
+    "Collection",
+    "CollectionAsset",
+    "CollectionTerm",
     "NotificationClaim",
     "NotificationEmail",
     "OpportunityOutcome",

@@ -46,6 +46,10 @@ TAGS: list[dict[str, str]] = [
     {"name": "search", "description": "Relevance-ranked search and its synonyms."},
     {"name": "suggestions", "description": "What the CRM extension asks for an open deal."},
     {"name": "questions", "description": "Customer questions and their live answers."},
+    {
+        "name": "collections",
+        "description": "Collections (pitch kits): ordered sets of assets for a kind of deal.",
+    },
     {"name": "usage", "description": "Usage events, feedback and deal outcomes."},
     {"name": "messaging", "description": "Messaging rules and checking a text against them."},
     {"name": "taxonomy", "description": "Kinds, buyer stages, industries, personas, products."},
@@ -137,6 +141,15 @@ REQUEST_EXAMPLES: dict[str, Any] = {
         "questions": ["Does it work offline?"],
         "limit": 5,
     },
+    "createCollection": {
+        "name": "Healthcare decision kit",
+        "description": "The five pieces for a decision-stage hospital deal.",
+        "stages": ["decision"],
+        "industries": ["healthcare"],
+        "personas": ["cfo"],
+        "asset_ids": ["0b3f6c1e8a4d4c55", "7d2e9a4b1c3f4a60"],
+    },
+    "updateCollection": {"asset_ids": ["7d2e9a4b1c3f4a60", "0b3f6c1e8a4d4c55"]},
     "askQuestion": {"text": "Does it work offline?", "stage": "decision"},
     "mergeQuestion": {"into": "5f0c2a9e1b7d4e3f"},
     "bulkEditAssets": {

@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import Field, StringConstraints, field_validator
 
 from api.assets.schemas import AssetBrief
+from api.collections.schemas import CollectionSuggestionOut
 from api.events.schemas import OpportunityId
 from api.schemas import NulFree, RequestModel, ResponseModel
 from api.taxonomy.facets import FACETS
@@ -101,6 +102,12 @@ class AlreadySentOut(ResponseModel):
 
 class SuggestionsOut(ResponseModel):
     suggestions: list[SuggestionOut]
+    collections: list[CollectionSuggestionOut] = Field(
+        default_factory=list,
+        description="up to 3 collections (pitch kits) tagged with the deal's stage, industry, "
+        "persona or product, most facets in common first, each with its live members in "
+        "order; collections without a live member are never offered",
+    )
     questions: list[MatchedQuestionOut] = Field(
         description="the known customer questions the deal's questions and text ask"
     )

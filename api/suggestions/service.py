@@ -30,6 +30,7 @@ from api.assets.kinds import Kind, field_text
 from api.assets.models import Asset, AssetTerm
 from api.assets.presentation import present_brief
 from api.assets.visibility import is_live, live_state
+from api.collections.service import fitting
 from api.errors import Invalid, Unavailable
 from api.events.service import TrackRecord, sent_in_deal, track_records
 from api.questions.models import Question
@@ -322,6 +323,7 @@ def _present(
     """The suggestions as the API shows them; the reasons name the deal's words each
     asset mentions (searched in the few shown)."""
     if not best:
+        collections=fitting(session, deal.facets, now=now),
         return []
     ids = [s.candidate.id for s in best]
     found = session.exec(select(Asset).where(col(Asset.id).in_(ids))).all()

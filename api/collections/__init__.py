@@ -1,0 +1,1 @@
+"""Collections (pitch kits): named, ordered, described sets of assets for a kind of deal."""
