@@ -7,9 +7,10 @@ the app with uvicorn on 127.0.0.1 and sends deal contexts as the CRM extension w
 rep: short notes, long email threads (greeting, several paragraphs, signature, legal
 disclaimer, a quoted earlier reply), questions only, and facets only. Measures sequential
 latency by kind of context (p50/p95/p99; a first pass with nothing remembered, then a
-second) and throughput with --clients concurrent clients; records the machine's load
-average, since other work on the machine shows in the figures. Writes
-bench/results/suggest.json.
+second), each deal again without and with the `opportunity_id` of a deal of the history,
+in pairs (the assets already sent in it are looked up and left out: what that costs), and
+throughput with --clients concurrent clients; records the machine's load average, since
+other work on the machine shows in the figures. Writes bench/results/suggest.json.
 
 Not a test: figures depend on the machine and on whatever else runs on it.
 """
@@ -36,6 +37,8 @@ from bench.catalogue import known_questions, load_catalogue, load_history
 from bench.corpus import DOMAIN, INDUSTRIES, PERSONAS, PRODUCTS, STAGES, generate
 
 CATEGORIES = ("short", "long", "questions", "facets")
+# The deals of the usage history (bench.catalogue.load_history): opp-00000 … opp-01999.
+HISTORY_DEALS = 2_000
 GOAL_P95_MS = 30.0
 WARM_UP_SECONDS = 5.0
 
@@ -287,12 +290,27 @@ def main(argv: list[str] | None = None) -> None:
             "context",
         )
         result["http"] = harness.measure(run, mix, CATEGORIES)
-        client.close()
         harness.print_table(
             "HTTP POST /v1/suggestions, sequential, second pass, ms",
             result["http"],
             CATEGORIES,
             "context",
+        )
+        # Each deal twice in a row, without and with the `opportunity_id` of a deal of the
+        # history (its sent assets looked up and left out): paired, so drift in the
+        # machine's load falls on both alike.
+        paired: list[dict[str, Any]] = []
+        for n, item in enumerate(mix):
+            deal = f"opp-{n % HISTORY_DEALS:05d}"
+            paired.append({"category": "without", "body": item["body"]})
+            paired.append({"category": "with", "body": {**item["body"], "opportunity_id": deal}})
+        result["http_opportunity_id"] = harness.measure(run, paired, ("without", "with"))
+        client.close()
+        harness.print_table(
+            "HTTP POST /v1/suggestions without / with opportunity_id, paired, ms",
+            result["http_opportunity_id"],
+            ("without", "with"),
+            "deal id",
         )
         result["throughput"] = harness.throughput(
             server.base, key, mix, args.clients, args.seconds, http_runner
