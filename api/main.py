@@ -26,6 +26,8 @@ from api.events.usage import UsageRecorder
 from api.files.blobs import BlobStore
 from api.files.routes import UPLOAD_PATH
 from api.files.routes import router as files_router
+from api.freshness.routes import router as freshness_router
+from api.links.routes import router as links_router
 from api.logs import configure_logging
 from api.messaging.routes import router as messaging_router
 from api.metrics import Metrics
@@ -118,6 +120,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         bulk_router,
         assets_router,
         reviews_router,
+        links_router,
+        freshness_router,
         revisions_router,
         questions_router,
         messaging_router,

@@ -7,6 +7,8 @@ from api.collections.models import Collection, CollectionAsset, CollectionTerm
 from api.discovery.models import SearchLog, SearchOpen, Synonym
 from api.duplicates.models import AssetSignature, AssetSignatureBand
 from api.events.models import Event, OpportunityOutcome
+from api.freshness.models import AssetVerification, FreshnessPolicy
+from api.links.models import AssetLink
 from api.messaging.models import MessagingRule
 from api.notifications.models import (
     NotificationClaim,
@@ -22,6 +24,7 @@ from api.users.models import ApiKey, User
 __all__ = [
     "ApiKey",
     "Asset",
+    "AssetLink",
     "AssetQuestion",
     "AssetSignature",
     "AssetSignatureBand",

@@ -220,6 +220,16 @@ class DuplicateContent(Problem):
     asset_id: str
 
 
+class AssetReplaced(Problem):
+    """No such asset, or one the caller may not see; for a rep asking for an asset that a
+    live one `replaces`, `replaced_by` names that one (the asset to open instead)."""
+
+    status_code = 404
+    replaced_by: str | SkipJsonSchema[None] = Field(
+        default=None, description="the live asset that replaces the one asked for"
+    )
+
+
 class AssetConflict(Problem):
     """The asset is not in a state this action starts from, or another request changed it
     between this one's read and its write: `asset_status` is its status now (`deleted`

@@ -38,7 +38,13 @@ from api.events.usage import Use
 from api.duplicates import service as duplicates
 from api.duplicates.schemas import AssetCreated
 from api.openapi import errors
-from api.problems import AssetConflict, DuplicateContent, MissingVariables, NotRenderable
+from api.problems import (
+    AssetConflict,
+    AssetReplaced,
+    DuplicateContent,
+    MissingVariables,
+    NotRenderable,
+)
 from api.revisions import service as revisions
 from api.schemas import Page
 from api.taxonomy.facets import facet_parameters, terms_by_facet
@@ -112,7 +118,13 @@ def list_assets(
     return Page[AssetOut].of(shown, total, page)
 
 
-@router.get("/{asset_id}", response_model=AssetOut, operation_id="getAsset", summary="Get an asset")
+@router.get(
+    "/{asset_id}",
+    response_model=AssetOut,
+    operation_id="getAsset",
+    summary="Get an asset",
+    responses=errors(AssetReplaced),
+)
 def get_asset(
     asset_id: str,
     session: SessionDep,

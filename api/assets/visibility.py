@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 from api.assets.kinds import Kind
 from api.assets.models import Asset, AssetTag, AssetTerm, Status
 from api.errors import NotFound
+from api.links.models import AssetLink, LinkType
 from api.taxonomy.models import Facet
 from api.taxonomy.service import term_ids_for_filter
 from api.users.service import Caller
@@ -50,11 +51,33 @@ class AssetFilters:
 
 
 def get_visible(session: Session, caller: Caller, asset_id: str, *, now: datetime) -> Asset:
-    """The asset if the caller may see it; 404 otherwise (never 403 for a rep)."""
+    """The asset if the caller may see it; 404 otherwise (never 403 for a rep). A rep's 404
+    names in `replaced_by` the live asset that replaces this one, if any."""
     asset = session.get(Asset, asset_id)
-    if asset is None or (caller.is_rep and not is_live(asset, now)):
+    if asset is None:
+        raise NotFound(f"no asset with id {asset_id}")
+    if caller.is_rep and not is_live(asset, now):
+        newer = live_replacement(session, asset_id, now=now)
+        if newer is not None:
+            raise NotFound(
+                f"no asset with id {asset_id}; it is replaced by {newer}", replaced_by=newer
+            )
         raise NotFound(f"no asset with id {asset_id}")
     return asset
+
+
+def live_replacement(session: Session, asset_id: str, *, now: datetime) -> str | None:
+    """The newest live asset that `replaces` `asset_id`, if any."""
+    return session.exec(
+        select(Asset.id)
+        .join(AssetLink, col(AssetLink.source_id) == col(Asset.id))
+        .where(
+            col(AssetLink.target_id) == asset_id,
+            col(AssetLink.type) == LinkType.replaces.value,
+            live_clause(now),
+        )
+        .order_by(col(AssetLink.created_at).desc(), col(Asset.id))
+    ).first()
 
 
 def ensure_visible(session: Session, caller: Caller, asset_id: str, *, now: datetime) -> None:

@@ -135,7 +135,9 @@ def test_suggestions_offer_a_fitting_collection_with_its_live_members(
         marketer, title="Hospital ROI calculator", kind="one_pager", industries=["Healthcare"]
     )
     draft = create(marketer, title="Draft clinic study", kind="case_study")
-    retail = publish(marketer, title="Store rollout deck", kind="presentation", industries=["Retail"])
+    retail = publish(
+        marketer, title="Store rollout deck", kind="presentation", industries=["Retail"]
+    )
     fitting = _kit(
         marketer,
         stages=["decision"],

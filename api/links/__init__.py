@@ -1,0 +1,1 @@
+"""Typed links between assets: proves / proven_by, follow_up, replaces."""

@@ -1,0 +1,124 @@
+"""Links between assets: create (validated), delete, read from either end, and the live
+asset that replaces another (what a rep asking for the old one is pointed to)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, or_, select
+
+from api.assets.models import Asset
+from api.assets.visibility import get_visible, is_live
+from api.audit import service as audit
+from api.errors import Conflict, Invalid, NotFound
+from api.links.models import INVERSE, AssetLink, LinkType
+from api.links.schemas import LinkCreate, LinkedAsset, LinkOut
+from api.users.service import Caller
+
+
+def _snapshot(link: AssetLink) -> dict[str, str]:
+    return {"source_id": link.source_id, "target_id": link.target_id, "type": link.type}
+
+
+def _replaces_path(session: Session, start: str, goal: str) -> bool:
+    """Whether `start` replaces `goal`, directly or through a chain of `replaces`."""
+    seen, frontier = {start}, [start]
+    while frontier:
+        rows = session.exec(
+            select(AssetLink.target_id).where(
+                col(AssetLink.source_id).in_(frontier),
+                AssetLink.type == LinkType.replaces.value,
+            )
+        ).all()
+        if goal in rows:
+            return True
+        frontier = [r for r in rows if r not in seen]
+        seen.update(frontier)
+    return False
+
+
+def create_link(
+    session: Session, caller: Caller, asset_id: str, body: LinkCreate, *, now: datetime
+) -> AssetLink:
+    """Link the asset to `target_id`. The target must exist and differ (422); the same link
+    again, or a `replaces` that would close a cycle, is a 409."""
+    if session.get(Asset, asset_id) is None:
+        raise NotFound(f"no asset with id {asset_id}")
+    loc = ["body", "target_id"]
+    if body.target_id == asset_id:
+        raise Invalid("an asset cannot be linked to itself", loc=loc)
+    if session.get(Asset, body.target_id) is None:
+        raise Invalid(f"no asset with id {body.target_id}", loc=loc)
+    source, target, kind = asset_id, body.target_id, body.type.value
+    if body.type is LinkType.proven_by:
+        source, target, kind = body.target_id, asset_id, LinkType.proves.value
+    existing = session.exec(
+        select(AssetLink).where(
+            AssetLink.source_id == source, AssetLink.target_id == target, AssetLink.type == kind
+        )
+    ).first()
+    if existing is not None:
+        raise Conflict(
+            f"asset {source} already {kind} asset {target} (link {existing.id})",
+            link_id=existing.id,
+        )
+    if kind == LinkType.replaces.value and _replaces_path(session, target, source):
+        raise Conflict(
+            f"asset {target} already replaces asset {source} (directly or through others): "
+            "a replacement cannot be replaced by what it replaced"
+        )
+    link = AssetLink(
+        source_id=source, target_id=target, type=kind, created_at=now, created_by_id=caller.user_id
+    )
+    try:
+        with session.begin_nested():
+            session.add(link)
+            session.flush()
+    except IntegrityError as exc:
+        raise Conflict(f"asset {source} already {kind} asset {target}") from exc
+    audit.record(
+        session, action="link.created", subject="asset", subject_id=asset_id, after=_snapshot(link)
+    )
+    return link
+
+
+def delete_link(session: Session, asset_id: str, link_id: str) -> None:
+    """Remove a link, named from either of its ends."""
+    link = session.get(AssetLink, link_id)
+    if link is None or asset_id not in (link.source_id, link.target_id):
+        raise NotFound(f"asset {asset_id} has no link {link_id}")
+    before = _snapshot(link)
+    session.delete(link)
+    session.flush()
+    audit.record(
+        session, action="link.deleted", subject="asset", subject_id=asset_id, before=before
+    )
+
+
+def present_link(link: AssetLink, asset_id: str, other: Asset) -> LinkOut:
+    forward = link.source_id == asset_id
+    return LinkOut(
+        id=link.id,
+        type=link.type if forward else INVERSE[link.type],
+        asset=LinkedAsset(id=other.id, title=other.title, kind=other.kind, status=other.status),
+    )
+
+
+def links_of(session: Session, caller: Caller, asset_id: str, *, now: datetime) -> list[LinkOut]:
+    """The asset's links from both ends, oldest first; a rep sees those to live assets."""
+    get_visible(session, caller, asset_id, now=now)
+    links = session.exec(
+        select(AssetLink)
+        .where(or_(AssetLink.source_id == asset_id, AssetLink.target_id == asset_id))
+        .order_by(col(AssetLink.created_at), col(AssetLink.id))
+    ).all()
+    ids = {link.target_id if link.source_id == asset_id else link.source_id for link in links}
+    others = {a.id: a for a in session.exec(select(Asset).where(col(Asset.id).in_(ids)))}
+    shown = []
+    for link in links:
+        other = others[link.target_id if link.source_id == asset_id else link.source_id]
+        if caller.is_rep and not is_live(other, now):
+            continue
+        shown.append(present_link(link, asset_id, other))
+    return shown

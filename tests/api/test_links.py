@@ -1,0 +1,123 @@
+"""Typed links between assets: validation, both ends, what reps see, and `replaced_by`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.api.test_conventions import assert_problem
+from tests.catalogue import create, publish, transition
+from tests.conftest import Actor
+
+
+def _link(marketer: Actor, asset_id: str, kind: str, target_id: str) -> dict[str, Any]:
+    response = marketer.post(
+        f"/v1/assets/{asset_id}/links", json={"type": kind, "target_id": target_id}
+    )
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+def _links(actor: Actor, asset_id: str) -> list[tuple[str, str]]:
+    response = actor.get(f"/v1/assets/{asset_id}/links")
+    assert response.status_code == 200, response.text
+    return [(link["type"], link["asset"]["id"]) for link in response.json()["links"]]
+
+
+def test_a_link_is_shown_from_both_ends_and_reps_see_live_ones_only(
+    marketer: Actor, rep: Actor
+) -> None:
+    point = publish(marketer, title="Fatigue rule talking point", kind="talking_point")
+    study = publish(marketer, title="Northwind fatigue case study", kind="case_study")
+    email = publish(marketer, title="Fatigue rule follow-up email", kind="email_template")
+    draft = create(marketer, title="Unreleased fatigue study", kind="case_study")
+    made = _link(marketer, point["id"], "proven_by", study["id"])
+    assert made["type"] == "proven_by" and made["asset"] == {
+        "id": study["id"],
+        "title": "Northwind fatigue case study",
+        "kind": "case_study",
+        "status": "approved",
+    }
+    _link(marketer, point["id"], "follow_up", email["id"])
+    _link(marketer, draft["id"], "proves", point["id"])
+    assert _links(marketer, study["id"]) == [("proves", point["id"])]
+    assert _links(marketer, email["id"]) == [("follow_up_of", point["id"])]
+    assert _links(marketer, point["id"]) == [
+        ("proven_by", study["id"]),
+        ("follow_up", email["id"]),
+        ("proven_by", draft["id"]),
+    ]
+    # The rep does not see the draft among the links.
+    assert _links(rep, point["id"]) == [("proven_by", study["id"]), ("follow_up", email["id"])]
+    assert_problem(rep.get(f"/v1/assets/{draft['id']}/links"), 404)
+
+    # Removed from the other end, it is gone from both.
+    assert marketer.delete(f"/v1/assets/{study['id']}/links/{made['id']}").status_code == 204
+    assert _links(marketer, study["id"]) == []
+    assert ("proven_by", study["id"]) not in _links(marketer, point["id"])
+    assert_problem(marketer.delete(f"/v1/assets/{study['id']}/links/{made['id']}"), 404)
+
+
+def test_links_are_validated(marketer: Actor) -> None:
+    a = create(marketer, title="Old battlecard", kind="battlecard")
+    b = create(marketer, title="New battlecard", kind="battlecard")
+    c = create(marketer, title="Newest battlecard", kind="battlecard")
+    path = f"/v1/assets/{a['id']}/links"
+    itself = assert_problem(marketer.post(path, json={"type": "proves", "target_id": a["id"]}), 422)
+    assert "itself" in str(itself["detail"])
+    unknown = assert_problem(marketer.post(path, json={"type": "proves", "target_id": "nope"}), 422)
+    assert "no asset with id nope" in str(unknown["detail"])
+    assert_problem(marketer.post(path, json={"type": "inspires", "target_id": b["id"]}), 422)
+    assert_problem(
+        marketer.post("/v1/assets/nope/links", json={"type": "proves", "target_id": a["id"]}), 404
+    )
+
+    _link(marketer, a["id"], "proves", b["id"])
+    assert_problem(marketer.post(path, json={"type": "proves", "target_id": b["id"]}), 409)
+    # The inverse posted from the other end is the same link.
+    again = marketer.post(
+        f"/v1/assets/{b['id']}/links", json={"type": "proven_by", "target_id": a["id"]}
+    )
+    assert_problem(again, 409)
+
+    # c replaces b replaces a: a replacing c would close a cycle.
+    _link(marketer, b["id"], "replaces", a["id"])
+    _link(marketer, c["id"], "replaces", b["id"])
+    cycle = assert_problem(
+        marketer.post(path, json={"type": "replaces", "target_id": c["id"]}), 409
+    )
+    assert "cycle" in str(cycle["detail"]) or "replaces" in str(cycle["detail"])
+    assert_problem(
+        marketer.post(
+            f"/v1/assets/{b['id']}/links", json={"type": "replaces", "target_id": c["id"]}
+        ),
+        409,
+    )
+
+
+def test_reps_are_refused_link_writes(marketer: Actor, rep: Actor) -> None:
+    a = publish(marketer, title="Live one", kind="one_pager")
+    b = publish(marketer, title="Live two", kind="one_pager")
+    link = _link(marketer, a["id"], "follow_up", b["id"])
+    made = rep.post(f"/v1/assets/{a['id']}/links", json={"type": "proves", "target_id": b["id"]})
+    assert_problem(made, 403)
+    assert_problem(rep.delete(f"/v1/assets/{a['id']}/links/{link['id']}"), 403)
+    assert _links(rep, a["id"]) == [("follow_up", b["id"])]
+
+
+def test_a_rep_asking_for_a_replaced_asset_is_pointed_to_the_live_replacement(
+    marketer: Actor, rep: Actor
+) -> None:
+    old = publish(marketer, title="2025 pricing one-pager", kind="one_pager")
+    new = create(marketer, title="2026 pricing one-pager", kind="one_pager")
+    _link(marketer, new["id"], "replaces", old["id"])
+    transition(marketer, old["id"], "archive")
+    # The replacement is not live yet: a plain 404.
+    gone = assert_problem(rep.get(f"/v1/assets/{old['id']}"), 404)
+    assert "replaced_by" not in gone
+    transition(marketer, new["id"], "submit")
+    transition(marketer, new["id"], "approve")
+    pointed = assert_problem(rep.get(f"/v1/assets/{old['id']}"), 404)
+    assert pointed["replaced_by"] == new["id"]
+    assert rep.get(f"/v1/assets/{new['id']}").status_code == 200
+    # Marketers still open the old one.
+    assert marketer.get(f"/v1/assets/{old['id']}").json()["status"] == "archived"
