@@ -184,15 +184,18 @@ def find_same_text(
     key = text_key(normalised_words(title, body))
     if key is None:
         return None
-    query = (
+    # The hash's index first, then those few assets: never a walk of the catalogue.
+    same = session.exec(
+        select(AssetSignature.asset_id).where(col(AssetSignature.text_key) == key)
+    ).all()
+    ids = [asset_id for asset_id in same if asset_id != exclude]
+    if not ids:
+        return None
+    return session.exec(
         select(Asset)
-        .join(AssetSignature, col(AssetSignature.asset_id) == col(Asset.id))
-        .where(col(AssetSignature.text_key) == key, _judged(now))
+        .where(col(Asset.id).in_(ids), _judged(now))
         .order_by(col(Asset.created_at), col(Asset.id))
-    )
-    if exclude is not None:
-        query = query.where(col(Asset.id) != exclude)
-    return session.exec(query).first()
+    ).first()
 
 
 def ensure_new_text(session: Session, title: str, body: str, *, now: datetime) -> None:
@@ -212,19 +215,20 @@ def similar_to(session: Session, asset_id: str, *, now: datetime) -> list[Simila
     if mine is None or mine.minhash is None:
         return []
     values = _values(mine.minhash)
-    pairs = [
-        sa.and_(col(AssetSignatureBand.band) == band, col(AssetSignatureBand.bucket) == bucket)
+    # One lookup of the primary key per band (an OR of them would scan the table).
+    lookups = [
+        sa.select(col(AssetSignatureBand.asset_id)).where(
+            col(AssetSignatureBand.band) == band, col(AssetSignatureBand.bucket) == bucket
+        )
         for band, bucket in buckets(values)
     ]
-    candidates = (
-        select(AssetSignatureBand.asset_id)
-        .where(sa.or_(*pairs), col(AssetSignatureBand.asset_id) != asset_id)
-        .distinct()
-    )
+    candidates = {found for found in session.scalars(sa.union(*lookups)) if found != asset_id}
+    if not candidates:
+        return []
     rows = session.execute(
         sa.select(col(Asset.id), col(Asset.title), col(Asset.status), col(AssetSignature.minhash))
         .join(AssetSignature, col(AssetSignature.asset_id) == col(Asset.id))
-        .where(col(Asset.id).in_(candidates), _judged(now))
+        .where(col(Asset.id).in_(sorted(candidates)), _judged(now))
     ).all()
     found = []
     for row in rows:
