@@ -113,8 +113,8 @@ bench-extension: install-dev system-packages extension-build
 	$(BIN)/python -m bench.extension_refresh $(BENCH_ARGS)
 
 # Search quality, not speed: the judged queries of bench/eval/ through GET /v1/search, with
-# hit@1, hit@3, MRR@10 and nDCG@10 per category (BENCH_ARGS="--mode keyword --mode hybrid"
-# compares modes once semantic search exists); writes bench/results/eval-search.json.
+# hit@1, hit@3, MRR@10 and nDCG@10 per category, keyword-only and hybrid (BENCH_ARGS="--mode
+# hybrid" runs one); writes bench/results/eval-search.json.
 .PHONY: eval-search
 eval-search: install-dev
 	$(BIN)/python -m bench.eval_search $(BENCH_ARGS)

@@ -407,13 +407,13 @@ def main(argv: list[str] | None = None) -> int:
         "--mode",
         action="append",
         choices=sorted(MODES),
-        help="how the app searches (repeatable; default: keyword)",
+        help="how the app searches (repeatable; default: keyword and hybrid)",
     )
     parser.add_argument("--corpus", type=Path, default=CORPUS)
     parser.add_argument("--queries", type=Path, default=QUERIES)
     parser.add_argument("--no-write", action="store_true", help="print only, write no results")
     args = parser.parse_args(argv)
-    modes = [MODES[name] for name in dict.fromkeys(args.mode or ["keyword"])]
+    modes = [MODES[name] for name in dict.fromkeys(args.mode or ["keyword", "hybrid"])]
     missing = [m for m in modes if m.settings is None]
     for mode in missing:
         print(f"mode {mode.name!r} is not available: {mode.unavailable}", file=sys.stderr)
