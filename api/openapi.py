@@ -52,6 +52,10 @@ TAGS: list[dict[str, str]] = [
     },
     {"name": "usage", "description": "Usage events, feedback and deal outcomes."},
     {"name": "messaging", "description": "Messaging rules and checking a text against them."},
+    {
+        "name": "freshness",
+        "description": "Review intervals per kind, verifying an asset, overdue content.",
+    },
     {"name": "taxonomy", "description": "Kinds, buyer stages, industries, personas, products."},
     {"name": "reports", "description": "The content-gaps report and asset performance."},
     {"name": "users", "description": "People, roles and API keys."},
@@ -103,6 +107,7 @@ HEADERS: dict[int, dict[str, Any]] = {
 # An example body for every operation that takes one (checked against its schema by
 # tests/api/test_openapi.py), by operationId.
 REQUEST_EXAMPLES: dict[str, Any] = {
+    "updateFreshnessPolicies": {"policies": {"case_study": 180, "testimonial": None}},
     "createWebhook": {
         "url": "https://crm.example.com/hooks/baton",
         "events": ["asset.approved", "asset.updated", "asset.archived"],

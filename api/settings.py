@@ -90,6 +90,9 @@ class Settings(BaseSettings):
     # The serving process's notifications loop: seconds between rounds; 0 turns it off
     # (then run `baton notifications run-once` from cron).
     notifications_interval_seconds: float = Field(default=5.0, ge=0, le=3600)
+    # Content overdue for review ranks lower in search and suggestions: its score is
+    # multiplied by (1 - this). 0: no demotion; 0.5: half the score; 1: below all else.
+    overdue_demotion: float = Field(default=0.5, ge=0, le=1)
 
     @field_validator("data_dir")
     @classmethod

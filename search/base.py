@@ -28,6 +28,15 @@ Visibility: `live_at` restricts the result to documents that are approved and no
 expired at that instant. It is judged at query time against the given clock, never only
 when a document was indexed, so an asset disappears from search the moment it expires.
 Filters are OR within one facet and AND across facets.
+
+Freshness: a document may carry `review_due_at` (when its content is due for review).
+A query with `overdue_at` and `overdue_demotion` d (0 to 1) multiplies the score of every
+document whose `review_due_at` is at or before `overdue_at` by (1 - d), then orders the
+hits by the demoted scores: d 0 changes nothing, 0.5 halves an overdue document's score
+(keyword evidence fused with similarity for the embedded engine, the ranking score for
+Meilisearch), 1 sends it below every hit that is not overdue. Overdue documents are never
+hidden. Like visibility, it is judged against the query's clock, never at index time:
+the date passes without any write.
 """
 
 from __future__ import annotations
@@ -71,6 +80,7 @@ class SearchDocument:
     products: tuple[str, ...] = ()
     expires_at: datetime | None = None
     approved_at: datetime | None = None
+    review_due_at: datetime | None = None
 
     def attributes(self) -> dict[str, object]:
         """Kind, status, facet lists and dates (seconds since 1970, or None): what filters,
@@ -84,6 +94,9 @@ class SearchDocument:
             "products": list(self.products),
             "expires_at": None if self.expires_at is None else self.expires_at.timestamp(),
             "approved_at": None if self.approved_at is None else self.approved_at.timestamp(),
+            "review_due_at": (
+                None if self.review_due_at is None else self.review_due_at.timestamp()
+            ),
         }
 
 
@@ -123,6 +136,13 @@ class SearchQuery:
     candidate_limit: int | None = None
     facets: bool = True
     highlights: bool = True
+    # Documents due for review at or before `overdue_at` rank lower (see the module).
+    overdue_at: datetime | None = None
+    overdue_demotion: float = 0.0
+
+    @property
+    def demoting(self) -> bool:
+        return self.overdue_at is not None and self.overdue_demotion > 0.0
 
 
 @dataclass(frozen=True)

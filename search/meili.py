@@ -55,8 +55,11 @@ from search.text import MARK_CLOSE, MARK_OPEN, clip_marked, marked_html, strip_m
 
 log = logging.getLogger("baton.search.meili")
 
-# What a filter expression may name: the filters' fields and the documents' two dates.
-FILTERABLE = [*SearchFilters().by_field(), "expires_at", "approved_at"]
+# What a filter expression may name: the filters' fields and the documents' dates.
+FILTERABLE = [*SearchFilters().by_field(), "expires_at", "approved_at", "review_due_at"]
+# Overdue documents' federation weight is (1 - demotion), at least this (Meilisearch
+# wants a positive weight): a demotion of 1 ranks them below every other hit.
+MIN_WEIGHT = 0.001
 MAX_TOTAL_HITS = 1_000_000
 TASK_TIMEOUT_MS = 30_000
 REBUILD_BATCH = 1000
@@ -224,6 +227,54 @@ def any_word_search(
         for position, text in enumerate(texts)
     ]
     return queries, {"offset": query.offset, "limit": query.limit}
+
+
+def overdue_split(queries: list[dict[str, Any]], query: SearchQuery) -> list[dict[str, Any]]:
+    """The federated `queries` each split in two: the documents not overdue for review at
+    the query's `overdue_at` keep their weight; the overdue ones weigh (1 - demotion)
+    times it. Federation ranks hits by weighted score, so an overdue document's score is
+    multiplied by (1 - demotion), at query time, paged across both halves. Documents
+    indexed before they carried `review_due_at` count as not overdue."""
+    assert query.overdue_at is not None
+    at = query.overdue_at.timestamp()
+    fresh = f"(review_due_at NOT EXISTS OR review_due_at IS NULL OR review_due_at > {at!r})"
+    overdue = f"review_due_at <= {at!r}"
+    keep = max(1.0 - query.overdue_demotion, MIN_WEIGHT)
+    split = []
+    for base in queries:
+        weight = float(base.get("federationOptions", {}).get("weight", 1.0))
+        given = base.get("filter")
+        for extra, factor in ((fresh, 1.0), (overdue, keep)):
+            split.append(
+                {
+                    **base,
+                    "filter": f"({given}) AND {extra}" if given else extra,
+                    "federationOptions": {"weight": weight * factor},
+                }
+            )
+    return split
+
+
+def demoting_search(
+    index_uid: str, query: SearchQuery, vector: Sequence[float] | None = None
+) -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, Any] | None]:
+    """A words query that demotes overdue documents: the federated queries, the federation
+    and, when facets are wanted, the parameters of a plain search for the facet counts and
+    the total (federated queries take no facets): `limit` 0, every visible match."""
+    params = search_parameters(query, vector)
+    for name in ("page", "hitsPerPage", "offset", "limit", "facets"):
+        params.pop(name, None)
+    queries = overdue_split(
+        [{"indexUid": index_uid, "q": query.text, **params, "federationOptions": {"weight": 1.0}}],
+        query,
+    )
+    counting = None
+    if query.facets:
+        counting = {"limit": 0, "facets": list(FACETS)}
+        expression = filter_expression(query)
+        if expression:
+            counting["filter"] = expression
+    return queries, {"offset": query.offset, "limit": query.limit}, counting
 
 
 def result_from_response(response: Mapping[str, Any], *, highlights: bool = True) -> SearchResult:
@@ -435,9 +486,26 @@ class MeiliBackend:
         self._ensure()
         if query.match is MatchMode.ANY and query.text.strip():
             queries, federation = any_word_search(self.index_uid, query)
+            if query.demoting:
+                queries = overdue_split(queries, query)
             response = self._call(
                 "search", lambda: self.client.multi_search(queries, federation=federation)
             )
+        elif query.demoting and query.text.strip():
+            vector = None
+            if self.embedder is not None:
+                vector = self.embedder.query(query.text).tolist()
+            queries, federation, counting = demoting_search(self.index_uid, query, vector)
+            response = dict(
+                self._call(
+                    "search", lambda: self.client.multi_search(queries, federation=federation)
+                )
+            )
+            if counting is not None:
+                index = self.client.index(self.index_uid)
+                counts = self._call("search", lambda: index.search(query.text, counting))
+                response["facetDistribution"] = counts.get("facetDistribution") or {}
+                response["totalHits"] = counts.get("totalHits", counts.get("estimatedTotalHits", 0))
         else:
             index = self.client.index(self.index_uid)
             vector = None

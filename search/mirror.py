@@ -66,6 +66,7 @@ class Mirror:
         self.present = np.zeros(size, bool)
         self.expires = np.full(size, -math.inf)
         self.approved = np.full(size, -math.inf)
+        self.review_due = np.full(size, math.inf)
         self.kind = np.zeros(size, np.int32)
         self.status = np.zeros(size, np.int8)
         self.kinds = _new_facet()
@@ -81,6 +82,7 @@ class Mirror:
         extra = size - len(self.present)
         self.expires = np.concatenate([self.expires, np.full(extra, -math.inf)])
         self.approved = np.concatenate([self.approved, np.full(extra, -math.inf)])
+        self.review_due = np.concatenate([self.review_due, np.full(extra, math.inf)])
         self.kind = np.concatenate([self.kind, np.zeros(extra, np.int32)])
         self.status = np.concatenate([self.status, np.zeros(extra, np.int8)])
         # Last: a reader bounds its rowids by len(present), and every column is now as long.
@@ -100,6 +102,8 @@ class Mirror:
             approved = epoch(meta.get("approved_at"))
             self.expires[rowid] = math.inf if expires is None else expires
             self.approved[rowid] = -math.inf if approved is None else approved
+            review_due = epoch(meta.get("review_due_at"))
+            self.review_due[rowid] = math.inf if review_due is None else review_due
             self.kind[rowid] = self.kinds.code(meta["kind"])
             status = meta["status"]
             self.status[rowid] = STATUSES.index(status) if status in STATUSES else -1
@@ -135,6 +139,10 @@ class Mirror:
         approved = STATUSES.index("approved")
         keep = (self.status[rowids] == approved) & (self.expires[rowids] > at)
         return rowids[keep]
+
+    def overdue(self, rowids: NDArray[np.int64], at: float) -> NDArray[np.bool_]:
+        """Which of `rowids` were due for review at or before `at`."""
+        return self.review_due[rowids] <= at
 
     def facet_counts(self, rowids: NDArray[np.int64]) -> dict[str, dict[str, int]]:
         """How many of `rowids` carry each facet value (zero counts left out)."""

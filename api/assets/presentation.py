@@ -14,6 +14,7 @@ from api.assets.kinds import Kind
 from api.assets.models import Asset, AssetQuestion, AssetTag, AssetTerm, Status
 from api.assets.schemas import AssetBrief, AssetOut, FileInfo, PersonRef, QuestionRef
 from api.assets.visibility import is_live
+from api.freshness.service import freshness_of
 from api.questions.models import Question
 from api.taxonomy.facets import FACETS
 from api.taxonomy.models import Facet, Term
@@ -66,6 +67,7 @@ def _shown(session: Session, assets: Sequence[Asset], *, now: datetime) -> list[
     """What every view of an asset shows but its body: terms, tags, questions, owner."""
     links = _links(session, [a.id for a in assets])
     owners = people(session, {a.owner_id for a in assets if a.owner_id})
+    freshness = freshness_of(session, assets, now=now)
     shown = []
     for asset in assets:
         link = links[asset.id]
@@ -90,6 +92,7 @@ def _shown(session: Session, assets: Sequence[Asset], *, now: datetime) -> list[
                 "owner": person_ref(asset.owner_id, owners),
                 "file": file_info(asset),
                 "review_comment": asset.review_comment,
+                "freshness": freshness[asset.id],
             }
         )
     return shown

@@ -11,6 +11,7 @@ from pydantic import AfterValidator, Field, StringConstraints, field_validator
 
 from api.assets.kinds import Kind
 from api.assets.models import RevisionStatus, Status
+from api.freshness.schemas import Freshness
 from api.schemas import NameText, NulFree, RequestModel, ResponseModel, UTCTimestamp
 
 MAX_BODY_CHARS = 5_000_000
@@ -177,6 +178,11 @@ class AssetBrief(ResponseModel):
         description="the open revision of this live asset's content (draft or in review), "
         "shown to marketers on GET/PATCH /v1/assets/{id} and GET /v1/assets; always null "
         "for reps, and in search hits and suggestions",
+    )
+    freshness: Freshness | None = Field(
+        default=None,
+        description="an approved asset's review state (fresh, due, overdue), shown to "
+        "everyone; null while the asset is not approved",
     )
 
 

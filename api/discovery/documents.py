@@ -9,6 +9,7 @@ from sqlmodel import Session, col, func, select
 from api.assets.models import Asset
 from api.assets.presentation import present
 from api.db import utcnow
+from api.freshness.clock import review_days, review_due_at, verifications
 from api.taxonomy.facets import FACETS
 from search.base import SearchDocument
 
@@ -25,6 +26,8 @@ def documents_for(session: Session, asset_ids: Sequence[str]) -> list[SearchDocu
 
 def _documents(session: Session, assets: list[Asset]) -> list[SearchDocument]:
     shown = present(session, assets, now=utcnow())
+    days = review_days(session)
+    verified = verifications(session, [a.id for a in assets])
     return [
         SearchDocument(
             id=asset.id,
@@ -38,6 +41,9 @@ def _documents(session: Session, assets: list[Asset]) -> list[SearchDocument]:
             **{spec.document: tuple(getattr(out, spec.facet.value)) for spec in FACETS},
             expires_at=asset.expires_at,
             approved_at=asset.approved_at,
+            review_due_at=review_due_at(
+                asset, verified[asset.id].verified_at if asset.id in verified else None, days
+            ),
         )
         for asset, out in zip(assets, shown, strict=True)
     ]

@@ -16,6 +16,7 @@ from api.deps import (
     PageDep,
     SearchDep,
     SessionDep,
+    SettingsDep,
 )
 from api.discovery import service, synonyms
 from api.discovery.schemas import SearchOut
@@ -47,6 +48,7 @@ def search(
     page: PageDep,
     runtime: SearchDep,
     metrics: MetricsDep,
+    settings: SettingsDep,
     q: Annotated[str, Query(max_length=MAX_QUERY_CHARS, description="any text")] = "",
     kind: Annotated[list[Kind] | None, Repeatable] = None,
     *,
@@ -81,6 +83,7 @@ def search(
             limit=page.limit,
             offset=page.offset,
             typing_session=typing_session,
+            overdue_demotion=settings.overdue_demotion,
         ),
         now=now,
         backend=runtime.backend,

@@ -67,6 +67,8 @@ class SearchRequest:
     offset: int = 0
     # The client's id of the typing session this search is part of (search as you type).
     typing_session: str | None = None
+    # Overdue content's score is multiplied by (1 - this) (BATON_OVERDUE_DEMOTION).
+    overdue_demotion: float = 0.0
 
     def logged_filters(self) -> dict[str, Any]:
         """The filters given, for the search log (empty ones left out)."""
@@ -98,6 +100,8 @@ def _query(request: SearchRequest, caller: Caller, now: datetime) -> SearchQuery
         live_at=now if caller.is_rep else None,
         limit=request.limit,
         offset=request.offset,
+        overdue_at=now,
+        overdue_demotion=request.overdue_demotion,
     )
 
 

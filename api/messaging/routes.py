@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.deps import MarketerDep, SessionDep
-from api.messaging import service
-from api.messaging.schemas import CheckIn, CheckOut, RulesIn, RulesOut
+from api.deps import MarketerDep, NowDep, SessionDep
+from api.messaging import service, violations
+from api.messaging.schemas import CheckIn, CheckOut, RulesIn, RulesOut, ViolationsOut
 
 router = APIRouter(prefix="/v1/messaging", tags=["messaging"])
 
@@ -43,3 +43,17 @@ def check(body: CheckIn, session: SessionDep, _: MarketerDep) -> CheckOut:
     """What the rules in force find in a text: offsets are into `text`."""
     kind = body.kind.value if body.kind is not None else None
     return CheckOut(findings=service.check_text(session, body.text, kind=kind))
+
+
+@router.get(
+    "/violations",
+    response_model=ViolationsOut,
+    operation_id="listMessagingViolations",
+    summary="List the live assets that break today's rules",
+)
+def list_violations(session: SessionDep, _: MarketerDep, now: NowDep) -> ViolationsOut:
+    """Every live asset (approved, not expired) the rules in force find something in, with
+    its findings, by id. After a change of the rules, the notifications worker tells each
+    one's owner once per rules version (`rules.violated`)."""
+    version, items = violations.live_violations(session, now=now)
+    return ViolationsOut(rules_version=version, total=len(items), items=items)

@@ -65,3 +65,27 @@ class CheckIn(RequestModel):
 
 class CheckOut(ResponseModel):
     findings: list[Finding]
+
+
+class ViolatingAsset(ResponseModel):
+    id: str
+    title: str
+    kind: Kind
+    owner_id: str | None = Field(description="the owner's user id; null for the master key")
+    owner_email: str | None = None
+
+
+class Violation(ResponseModel):
+    """A live asset that breaks the rules in force, and what they find in it."""
+
+    asset: ViolatingAsset
+    findings: list[Finding]
+
+
+class ViolationsOut(ResponseModel):
+    rules_version: str = Field(
+        description="a digest of the rules in force: each live asset breaking them is "
+        "notified (`rules.violated`, emailed to its owner) once per version"
+    )
+    total: int
+    items: list[Violation]

@@ -11,9 +11,10 @@ the event commit together, a rolled-back round claims nothing.
 - `weekly_digest`: the content-gaps digest, once per ISO week, from Monday `DIGEST_HOUR`
   UTC on (the first round after that time sends it).
 
-Due for review (freshness policies) adds one function here, calling
-`notify_once(session, EventType.asset_due_for_review, asset_payload(session, asset),
-subject_id=asset.id, period=<the due date>, now=now)` for each asset that became due.
+- `due_for_review` (`api.freshness.reminders`): live assets whose review date is at
+  most 14 days away or past, once per asset and due date;
+- `rules_violated` (`api.messaging.violations`): once per version of the messaging
+  rules (claimed), each live asset breaking them, once per asset and version.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 
 from api.assets.models import Asset, Status
+from api.freshness.reminders import due_for_review
+from api.messaging.violations import rules_violated
 from api.notifications.events import EventType
 from api.notifications.models import NotificationClaim
 from api.notifications.service import asset_href, asset_payload, claim, notify, notify_once
@@ -119,4 +122,9 @@ def weekly_digest(session: Session, now: datetime) -> int:
     return 1
 
 
-TIME_BASED: tuple[Callable[[Session, datetime], int], ...] = (expired_assets, weekly_digest)
+TIME_BASED: tuple[Callable[[Session, datetime], int], ...] = (
+    expired_assets,
+    weekly_digest,
+    due_for_review,
+    rules_violated,
+)

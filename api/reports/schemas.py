@@ -65,6 +65,21 @@ class ExpiredAsset(AssetBrief):
     """An approved asset past its `expires_at`."""
 
 
+class OverdueOwner(ResponseModel):
+    id: str = Field(description="the owner's user id; `admin` for the master key")
+    email: str | None
+
+
+class OverdueAsset(ResponseModel):
+    """A live asset past its review date (its kind's freshness policy)."""
+
+    id: str
+    title: str
+    kind: Kind
+    owner: OverdueOwner
+    review_due_at: datetime
+
+
 class UnusedAsset(AssetBrief):
     last_used_at: datetime | None = Field(
         description="its latest event up to `until`; null when it never had one"
@@ -87,6 +102,7 @@ class ListTotals(ResponseModel):
     unused: int
     low_rated: int
     near_duplicates: int = 0
+    overdue: int = 0
 
 
 class ContentGapsReport(ResponseModel):
@@ -122,6 +138,11 @@ class ContentGapsReport(ResponseModel):
         default_factory=list,
         description="pairs of live or pending (draft, in review) assets whose texts are nearly "
         "the same (MinHash similarity of word 3-grams at or above 0.6), most similar first",
+    )
+    overdue: list[OverdueAsset] = Field(
+        default_factory=list,
+        description="live assets past their review date (max(approved_at, verified_at) + "
+        "their kind's review interval), longest overdue first, with the owner to ask",
     )
     totals: ListTotals
 

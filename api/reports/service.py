@@ -34,8 +34,9 @@ from sqlalchemy.orm import aliased, defer
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, func, select
 
+from api.assets.kinds import Kind
 from api.assets.models import Asset, AssetTerm, Status
-from api.assets.presentation import present_brief
+from api.assets.presentation import person_ref, present_brief
 from api.assets.schemas import AssetBrief
 from api.assets.visibility import live_clause
 from api.discovery.models import SearchLog, SearchOpen
@@ -44,6 +45,8 @@ from api.duplicates import service as duplicates
 from api.errors import Invalid
 from api.events.models import Event, EventType
 from api.events.service import count_where
+from api.freshness.clock import due_at, is_overdue, review_days
+from api.freshness.models import AssetVerification
 from api.paging import PageRequest
 from api.questions import service as questions
 from api.reports.schemas import (
@@ -54,6 +57,8 @@ from api.reports.schemas import (
     GenericCoverage,
     ListTotals,
     LowRatedAsset,
+    OverdueAsset,
+    OverdueOwner,
     UnansweredQuestion,
     UnusedAsset,
     WeakSearch,
@@ -63,6 +68,7 @@ from api.taxonomy.models import Facet, Term
 from api.taxonomy.schemas import TermOut
 from api.taxonomy.service import all_terms
 from api.users.models import Role
+from api.users.service import people
 
 EXPIRING_WITHIN = timedelta(days=30)
 UNUSED_FOR = timedelta(days=90)
@@ -106,6 +112,7 @@ def content_gaps(
     near_duplicates, near_duplicates_total = duplicates.near_duplicate_pairs(
         session, now=now, limit=limit
     )
+    overdue = _overdue(session, now=now)
     coverage, all_industries = _coverage(session, now=now, stages=stages, industries=industries)
     briefs = _briefs(
         session,
@@ -135,6 +142,7 @@ def content_gaps(
             for a, good, bad in low_rated[:limit]
         ],
         near_duplicates=near_duplicates,
+        overdue=overdue[:limit],
         totals=ListTotals(
             unanswered_questions=unanswered_total,
             zero_result_searches=searches_total,
@@ -144,6 +152,7 @@ def content_gaps(
             unused=len(unused),
             low_rated=len(low_rated),
             near_duplicates=near_duplicates_total,
+            overdue=len(overdue),
         ),
     )
 
@@ -338,6 +347,43 @@ def _expiring(session: Session, *, now: datetime) -> list[tuple[Asset]]:
         .order_by(col(Asset.expires_at), col(Asset.id))
     ).all()
     return [(asset,) for asset in rows]
+
+
+def _overdue(session: Session, *, now: datetime) -> list[OverdueAsset]:
+    """Live assets past their review date, longest overdue first (one pass over the live
+    assets' few columns: the interval depends on the kind, the date on a verification)."""
+    rows = session.execute(
+        sa.select(
+            col(Asset.id),
+            col(Asset.title),
+            col(Asset.kind),
+            col(Asset.status),
+            col(Asset.approved_at),
+            col(Asset.owner_id),
+            col(AssetVerification.verified_at),
+        )
+        .outerjoin(AssetVerification, col(AssetVerification.asset_id) == col(Asset.id))
+        .where(live_clause(now))
+    ).all()
+    days = review_days(session)
+    late = []
+    for asset_id, title, kind, status, approved_at, owner_id, verified_at in rows:
+        due = due_at(kind, status, approved_at, verified_at, days)
+        if is_overdue(due, now):
+            assert due is not None
+            late.append((due, asset_id, title, kind, owner_id))
+    late.sort(key=lambda row: (row[0], row[1]))
+    owners = people(session, {row[4] for row in late if row[4]})
+    return [
+        OverdueAsset(
+            id=asset_id,
+            title=title,
+            kind=Kind(kind),
+            owner=OverdueOwner(**person_ref(owner_id, owners).model_dump()),
+            review_due_at=due,
+        )
+        for due, asset_id, title, kind, owner_id in late
+    ]
 
 
 def _expired(session: Session, *, now: datetime) -> list[tuple[Asset]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from api.deps import CallerDep, NowDep, SearchDep, SessionDep, SuggestionsDep
+from api.deps import CallerDep, NowDep, SearchDep, SessionDep, SettingsDep, SuggestionsDep
 from api.suggestions import service
 from api.suggestions.schemas import SuggestionRequest, SuggestionsOut
 
@@ -24,6 +24,7 @@ def suggest(
     now: NowDep,
     runtime: SearchDep,
     memory: SuggestionsDep,
+    settings: SettingsDep,
 ) -> Response:
     """The live assets that best fit an open deal, best first, each with its `score`
     (0..1) and the `reasons` it was chosen, and the known customer questions the deal's
@@ -34,7 +35,13 @@ def suggest(
     events naming it, by anyone) are left out, as `exclude` leaves out its ids, and listed
     in `already_sent` (those the caller may see)."""
     found = service.suggest(
-        session, body, now=now, backend=runtime.backend, memory=memory, caller=caller
+        session,
+        body,
+        now=now,
+        backend=runtime.backend,
+        memory=memory,
+        caller=caller,
+        overdue_demotion=settings.overdue_demotion,
     )
     # Validated by the service already: serialise once (response_model documents it).
     return Response(found.model_dump_json(), media_type="application/json")

@@ -68,6 +68,8 @@ class Candidate:
     text_relevance: float = 0.0  # 0..1
     answers: Sequence[str] = ()  # texts of the matched questions it answers
     track: TrackRecord = field(default_factory=TrackRecord)
+    # Overdue for review: the score is multiplied by (1 - this) (BATON_OVERDUE_DEMOTION).
+    overdue_demotion: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -172,4 +174,7 @@ def score(
     if not reasons and candidate.approved_at is not None:
         reasons.append(f"approved {candidate.approved_at.date().isoformat()}")
     value = sum(w * s for w, s in parts) / sum(w for w, _ in parts)
+    if candidate.overdue_demotion > 0.0:
+        value *= 1.0 - candidate.overdue_demotion
+        reasons.append("overdue for review: ranked lower")
     return Scored(candidate, round(max(0.0, min(1.0, value)), 4), reasons)

@@ -33,6 +33,7 @@ from api.assets.visibility import is_live, live_state
 from api.collections.service import fitting
 from api.errors import Invalid, Unavailable
 from api.events.service import TrackRecord, sent_in_deal, track_records
+from api.freshness.clock import due_at, is_overdue, review_days, verifications
 from api.questions.models import Question
 from api.questions.service import live_answers
 from api.suggestions.deal_text import DealReading, mentioned, read_deal
@@ -218,8 +219,10 @@ def _live_candidates(
     now: datetime,
     text: dict[str, float],
     answers: dict[str, list[str]],
+    overdue_demotion: float = 0.0,
 ) -> list[Candidate]:
-    """The live ones among `ids`, with their facets and track records."""
+    """The live ones among `ids`, with their facets and track records (and, those overdue
+    for review at `now`, the demotion their score takes)."""
     wanted = list(dict.fromkeys(ids))
     if not wanted:
         return []
@@ -234,6 +237,15 @@ def _live_candidates(
         for asset_id, facet, slug in session.execute(_CANDIDATE_TERMS, {"ids": live}):
             terms[asset_id][BY_FACET[Facet(facet)].param].append(slug)
     records = track_records(session, live)
+    overdue: set[str] = set()
+    if live and overdue_demotion > 0.0:
+        days, verified = review_days(session), verifications(session, live)
+        for asset_id in live:
+            row, check = found[asset_id], verified.get(asset_id)
+            at = check.verified_at if check is not None else None
+            due = due_at(row.kind, row.status, row.approved_at, at, days)
+            if is_overdue(due, now):
+                overdue.add(asset_id)
     return [
         Candidate(
             id=asset_id,
@@ -243,6 +255,7 @@ def _live_candidates(
             text_relevance=text.get(asset_id, 0.0),
             answers=answers.get(asset_id, []),
             track=records.get(asset_id, TrackRecord()),
+            overdue_demotion=overdue_demotion if asset_id in overdue else 0.0,
         )
         for asset_id in live
     ]
@@ -264,6 +277,7 @@ def suggest(
     backend: SearchBackend,
     memory: SuggestionMemory,
     caller: Caller | None = None,
+    overdue_demotion: float = 0.0,
 ) -> SuggestionsOut:
     """The live assets that best fit the deal, best first, and the known questions it asks.
     With the deal's `opportunity_id`, what was sent or shared in it is left out and listed
@@ -298,7 +312,12 @@ def suggest(
         # No facets, or facets nothing is tagged to, and few words matched: the newest too.
         ids += _newest(backend, {}, now=now, limit=request.limit + FACET_CANDIDATES + extra)
     candidates = _live_candidates(
-        session, (i for i in ids if i not in excluded), now=now, text=text, answers=answers
+        session,
+        (i for i in ids if i not in excluded),
+        now=now,
+        text=text,
+        answers=answers,
+        overdue_demotion=overdue_demotion,
     )
     deal = replace(deal, has_text=bool(text), questions_asked=len(questions))
     best = _ranked(score(deal, c, now=now) for c in candidates)[: request.limit]

@@ -97,6 +97,9 @@ class Plan:
     question: bool = False
     # The same query with the words the index knows only by stem respelled, if any.
     reading: Plan | None = None
+    # Documents due for review by then have their score multiplied by (1 - demotion).
+    overdue_at: float | None = None
+    demotion: float = 0.0
 
     @property
     def need(self) -> int:
@@ -151,6 +154,8 @@ def _plan(
         facets=query.facets,
         highlights=query.highlights,
         kinds=tuple(dict.fromkeys(g.kind for g in groups if g.kind)),
+        overdue_at=query.overdue_at.timestamp() if query.demoting and query.overdue_at else None,
+        demotion=min(max(query.overdue_demotion, 0.0), 1.0),
     )
 
 

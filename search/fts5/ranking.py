@@ -10,6 +10,9 @@ After the partial-match fallback the hits are ordered by the weight of the query
 cover (`Candidates.covered`; a hit of a kind the query names covers the kind words),
 then by BM25 over the informative groups (for at most `cap` rows), then newest.
 When every word matched, hits of the kinds the query names come first (`boosted`).
+
+Documents overdue for review at the plan's `overdue_at` have their score multiplied by
+(1 - `demotion`) and the ranking re-sorted (`demoted`), within each tier of `boosted`.
 """
 
 from __future__ import annotations
@@ -120,15 +123,34 @@ def rank(cursor: Cursor, plan: Plan, found: Candidates) -> Ranked:
 
 
 def boosted(cursor: Cursor, plan: Plan, found: Candidates) -> Ranked:
-    """`rank`, with the hits of the kinds the query names first when every word matched."""
+    """`rank`, with the hits of the kinds the query names first when every word matched;
+    overdue documents demoted within each part."""
     if not plan.kinds or not found.every_group:
-        return rank(cursor, plan, found)
+        return demoted(cursor, plan, rank(cursor, plan, found))
     wanted = of_kinds(cursor.mirror, plan.kinds, found.hits)
     ranked: Ranked = []
     for part in (found.hits[wanted], found.hits[~wanted]):
         if len(part) and len(ranked) < plan.need:
-            ranked = stack(ranked, rank(cursor, plan, Candidates(found.text, part, True)))
+            part_ranked = rank(cursor, plan, Candidates(found.text, part, True))
+            ranked = stack(ranked, demoted(cursor, plan, part_ranked))
     return ranked
+
+
+def demoted(cursor: Cursor, plan: Plan, ranked: Ranked) -> Ranked:
+    """`ranked` with the scores of the documents overdue at the plan's instant multiplied
+    by (1 - demotion), re-sorted (stable: ties keep their order). Unchanged when the plan
+    demotes nothing or no ranked document is overdue."""
+    if plan.overdue_at is None or plan.demotion <= 0.0 or not ranked:
+        return ranked
+    rowids = np.fromiter((r for r, _ in ranked), np.int64, len(ranked))
+    overdue = cursor.mirror.overdue(rowids, plan.overdue_at)
+    if not overdue.any():
+        return ranked
+    keep = 1.0 - plan.demotion
+    late = overdue.tolist()
+    scored = [(r, s * keep if late[i] else s) for i, (r, s) in enumerate(ranked)]
+    scored.sort(key=lambda pair: -pair[1])
+    return scored
 
 
 def of_kinds(

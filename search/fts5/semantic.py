@@ -52,7 +52,7 @@ from search.base import SearchDocument
 from search.fts5.candidates import visible
 from search.fts5.neighbours import Graph
 from search.fts5.plan import Plan
-from search.fts5.ranking import Keyword, Ranked, of_kinds, stack
+from search.fts5.ranking import Keyword, Ranked, demoted, of_kinds, stack
 from search.fts5.state import Cursor
 from search.semantic import BODY_CHUNKS, DIMENSIONS, FLOOR, chunks, fingerprint
 
@@ -628,6 +628,8 @@ class Meaning:
             + weight * max(similarity.get(r, 0.0), 0.0)
             for r in candidates
         }
+        # Overdue for review: the fused score times (1 - demotion).
+        fused = dict(demoted(cursor, plan, list(fused.items())))
         # Ties keep the keyword order.
         order = sorted(fused, key=lambda r: -fused[r])
         named = _of_kinds(cursor, keyword.kinds, order)

@@ -143,6 +143,7 @@ def test_totals_and_generated_at(marketer: Actor, gaps_corpus: Corpus) -> None:
         "unused": 2,
         "low_rated": 2,
         "near_duplicates": 0,
+        "overdue": 0,
     }
 
 

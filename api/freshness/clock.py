@@ -1,0 +1,101 @@
+"""When an asset is due for review, and its fresh / due / overdue state.
+
+An approved asset's clock starts at the later of its approval and its last verification;
+it is due for review `review_days` (its kind's policy) after that: `review_due_at`.
+Its state at `now`:
+
+- `overdue` from `review_due_at` on;
+- `due` in the `DUE_WINDOW` (14 days) before it;
+- `fresh` before that, and always when its kind's policy is "never" (null days).
+
+Assets that are not approved have no freshness (None): their clock has not started.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlmodel import Session, col, select
+
+from api.assets.kinds import Kind
+from api.assets.models import Asset, Status
+from api.freshness.models import AssetVerification, FreshnessPolicy
+
+DUE_WINDOW = timedelta(days=14)
+MIN_DAYS, MAX_DAYS = 1, 3650
+
+# The review interval of each kind until a marketer changes it (days; None: never due).
+# Short for what competitors and regulators make stale fast (battlecards, talking points),
+# half a year for what reps send as-is (emails, one-pagers, decks), a year for stories
+# and long reads, whose facts change slowly.
+DEFAULT_REVIEW_DAYS: dict[Kind, int | None] = {
+    Kind.battlecard: 60,
+    Kind.talking_point: 90,
+    Kind.email_template: 180,
+    Kind.one_pager: 180,
+    Kind.presentation: 180,
+    Kind.case_study: 365,
+    Kind.testimonial: 365,
+    Kind.white_paper: 365,
+    Kind.ebook: 365,
+    Kind.other: 365,
+}
+
+
+class FreshnessState(StrEnum):
+    fresh = "fresh"
+    due = "due"
+    overdue = "overdue"
+
+
+def review_days(session: Session) -> dict[str, int | None]:
+    """Each kind's review interval in days (None: never), defaults filled in."""
+    days: dict[str, int | None] = {k.value: v for k, v in DEFAULT_REVIEW_DAYS.items()}
+    for kind, value in session.exec(
+        select(FreshnessPolicy.kind, FreshnessPolicy.review_days)
+    ).all():
+        days[kind] = value
+    return days
+
+
+def verifications(session: Session, asset_ids: Collection[str]) -> dict[str, AssetVerification]:
+    if not asset_ids:
+        return {}
+    rows = session.exec(
+        select(AssetVerification).where(col(AssetVerification.asset_id).in_(list(asset_ids)))
+    ).all()
+    return {row.asset_id: row for row in rows}
+
+
+def review_due_at(
+    asset: Asset, verified_at: datetime | None, days: Mapping[str, int | None]
+) -> datetime | None:
+    """When the asset is due for review; None when not approved or its kind never is."""
+    return due_at(asset.kind, asset.status, asset.approved_at, verified_at, days)
+
+
+def due_at(
+    kind: str,
+    status: str,
+    approved_at: datetime | None,
+    verified_at: datetime | None,
+    days: Mapping[str, int | None],
+) -> datetime | None:
+    """`review_due_at` from an asset's columns."""
+    if status != Status.approved.value or approved_at is None:
+        return None
+    start = verified_at if verified_at is not None and verified_at > approved_at else approved_at
+    interval = days.get(kind, DEFAULT_REVIEW_DAYS.get(Kind.other))
+    return None if interval is None else start + timedelta(days=interval)
+
+
+def state_at(due_at: datetime | None, now: datetime) -> FreshnessState:
+    if due_at is None or now < due_at - DUE_WINDOW:
+        return FreshnessState.fresh
+    return FreshnessState.overdue if now >= due_at else FreshnessState.due
+
+
+def is_overdue(due_at: datetime | None, now: datetime) -> bool:
+    return due_at is not None and now >= due_at

@@ -1,0 +1,165 @@
+"""Due for review (once per asset and due date), rule changes re-checking live content,
+and overdue content in the gaps report, through the notifications worker and a real SMTP
+server."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+
+from fastapi import FastAPI
+from pydantic import SecretStr
+from sqlmodel import Session, col, select
+
+from api.notifications.models import OutboxEvent
+from api.notifications.worker import run_once
+from api.settings import Settings
+from tests.api.notifications.receivers import smtp_server
+from tests.api.test_conventions import assert_problem
+from tests.catalogue import publish
+from tests.conftest import Actor
+
+NOW = datetime(2026, 11, 30, 12, tzinfo=UTC)
+
+
+def at(app: FastAPI, moment: datetime) -> None:
+    app.state.clock = lambda: moment
+
+
+def events(app: FastAPI, kind: str) -> list[OutboxEvent]:
+    with Session(app.state.engine) as session:
+        return list(
+            session.exec(
+                select(OutboxEvent)
+                .where(col(OutboxEvent.type) == kind)
+                .order_by(col(OutboxEvent.id))
+            ).all()
+        )
+
+
+def body_of(message: EmailMessage) -> str:
+    part = message.get_body(("plain",))
+    assert part is not None
+    return str(part.get_content())
+
+
+def email_of(actor: Actor) -> str:
+    return str(actor.get("/v1/me").json()["email"])
+
+
+def test_due_for_review_is_sent_once_per_due_date(
+    app: FastAPI, settings: Settings, marketer: Actor
+) -> None:
+    at(app, NOW)
+    story = publish(marketer, title="Crane retrofit at Rotterdam", kind="case_study")
+    publish(marketer, title="Steel tariff battlecard", kind="battlecard")  # 60 days: not yet
+    marketer.put("/v1/freshness/policies", json={"policies": {"case_study": 30}})
+    with smtp_server() as (url, mailbox):
+        mailing = settings.model_copy(update={"smtp_url": SecretStr(url)})
+        run_once(app.state.engine, mailing, now=NOW + timedelta(days=10))
+        assert events(app, "asset.due_for_review") == []  # 20 days away: not yet
+        for hours in (0, 1):  # two rounds (of one process or two): one notification
+            run_once(app.state.engine, mailing, now=NOW + timedelta(days=17, hours=hours))
+        reminders = [m for m in mailbox.messages if m["Subject"].startswith("Due for review")]
+    (event,) = events(app, "asset.due_for_review")
+    assert event.subject_id == story["id"]
+    assert event.payload["review_due_at"] == (NOW + timedelta(days=30)).isoformat()
+    assert event.payload["owner"]["email"] == email_of(marketer)
+    (reminder,) = reminders
+    assert reminder["To"] == email_of(marketer)
+    assert reminder["Subject"] == "Due for review: Crane retrofit at Rotterdam"
+    assert f"/v1/assets/{story['id']}" in body_of(reminder)
+
+    # Verified, its next due date is notified in turn (once).
+    at(app, NOW + timedelta(days=18))
+    assert marketer.post(f"/v1/assets/{story['id']}/verify").status_code == 200
+    for days in (34, 35, 40):  # its window opens at day 34 (the battlecard's at 46)
+        run_once(app.state.engine, settings, now=NOW + timedelta(days=days))
+    later = events(app, "asset.due_for_review")
+    assert len(later) == 2
+    assert later[1].payload["review_due_at"] == (NOW + timedelta(days=48)).isoformat()
+
+
+PAPERLESS = {
+    "type": "deprecated",
+    "phrase": "paperless",
+    "replacement": "digital",
+    "severity": "warning",
+    "reason": "Our product is the Digital Field Crew now",
+}
+
+
+def test_a_rule_change_lists_live_violations_and_tells_each_owner_once(
+    app: FastAPI, settings: Settings, marketer: Actor, rep: Actor
+) -> None:
+    at(app, NOW)
+    crew = publish(
+        marketer,
+        title="The Paperless Field Crew",
+        kind="one_pager",
+        body="Crews sign off jobs on a tablet.",
+    )
+    publish(marketer, title="Dock safety checklist", kind="one_pager", body="Check the ropes.")
+    draft = marketer.post(
+        "/v1/assets", json={"title": "Paperless draft", "kind": "one_pager"}
+    ).json()
+    assert marketer.get("/v1/messaging/violations").json()["items"] == []
+
+    changed = marketer.put("/v1/messaging/rules", json={"rules": [PAPERLESS]})
+    assert changed.status_code == 200, changed.text
+    listed = marketer.get("/v1/messaging/violations")
+    assert listed.status_code == 200, listed.text
+    body = listed.json()
+    assert body["total"] == 1  # live only: not the draft, not the compliant one
+    (item,) = body["items"]
+    assert item["asset"]["id"] == crew["id"] and item["asset"]["id"] != draft["id"]
+    assert item["asset"]["owner_email"] == email_of(marketer)
+    (finding,) = item["findings"]
+    assert finding["phrase"] == "paperless" and finding["field"] == "title"
+    assert finding["replacement"] == "digital"
+    assert_problem(rep.get("/v1/messaging/violations"), 403)
+
+    with smtp_server() as (url, mailbox):
+        mailing = settings.model_copy(update={"smtp_url": SecretStr(url)})
+        for hours in (1, 2):  # the pass is claimed once per rules version
+            run_once(app.state.engine, mailing, now=NOW + timedelta(hours=hours))
+        mails = [m for m in mailbox.messages if m["Subject"].startswith("Messaging rules")]
+    (event,) = events(app, "rules.violated")
+    assert event.subject_id == crew["id"]
+    assert event.payload["rules_version"] == body["rules_version"]
+    assert event.payload["findings"][0]["phrase"] == "paperless"
+    (mail,) = mails
+    assert mail["To"] == email_of(marketer)
+    assert mail["Subject"] == "Messaging rules: The Paperless Field Crew"
+
+    # New rules, a new version: the asset still breaks them and is notified again.
+    strict = {**PAPERLESS, "severity": "error"}
+    assert marketer.put("/v1/messaging/rules", json={"rules": [strict]}).status_code == 200
+    run_once(app.state.engine, settings, now=NOW + timedelta(hours=3))
+    assert len(events(app, "rules.violated")) == 2
+
+
+def test_the_gaps_report_lists_overdue_content_with_its_owner(
+    app: FastAPI, marketer: Actor
+) -> None:
+    at(app, NOW)
+    story = publish(marketer, title="Crane retrofit at Rotterdam", kind="case_study")
+    publish(marketer, title="Harbour pilot testimonial", kind="testimonial")
+    marketer.put(
+        "/v1/freshness/policies", json={"policies": {"case_study": 30, "testimonial": None}}
+    )
+    at(app, NOW + timedelta(days=31))
+    report = marketer.get("/v1/reports/content-gaps").json()
+    assert report["totals"]["overdue"] == 1
+    (overdue,) = report["overdue"]
+    assert overdue == {
+        "id": story["id"],
+        "title": "Crane retrofit at Rotterdam",
+        "kind": "case_study",
+        "owner": {"id": marketer.id, "email": email_of(marketer)},
+        "review_due_at": (NOW + timedelta(days=30)).isoformat().replace("+00:00", "Z"),
+    }
+    page = marketer.get("/v1/reports/content-gaps.html")
+    assert page.status_code == 200, page.text
+    assert "Overdue for review" in page.text
+    assert "Crane retrofit at Rotterdam" in page.text
