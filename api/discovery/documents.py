@@ -10,6 +10,7 @@ from api.assets.models import Asset
 from api.assets.presentation import present
 from api.db import utcnow
 from api.freshness.clock import review_days, review_due_at, verifications
+from api.links.service import live_linked_titles
 from api.taxonomy.facets import FACETS
 from search.base import SearchDocument
 
@@ -25,7 +26,10 @@ def documents_for(session: Session, asset_ids: Sequence[str]) -> list[SearchDocu
 
 
 def _documents(session: Session, assets: list[Asset]) -> list[SearchDocument]:
-    shown = present(session, assets, now=utcnow())
+    now = utcnow()
+    shown = present(session, assets, now=now)
+    # The live linked assets' titles count as context (e.g. the case study proving it).
+    context = live_linked_titles(session, [a.id for a in assets], now=now)
     days = review_days(session)
     verified = verifications(session, [a.id for a in assets])
     return [
@@ -36,7 +40,7 @@ def _documents(session: Session, assets: list[Asset]) -> list[SearchDocument]:
             status=asset.status,
             summary=asset.summary,
             body=asset.body,
-            tags=tuple(out.tags),
+            tags=tuple(out.tags) + context.get(asset.id, ()),
             questions=tuple(q.text for q in out.questions),
             **{spec.document: tuple(getattr(out, spec.facet.value)) for spec in FACETS},
             expires_at=asset.expires_at,

@@ -40,6 +40,7 @@ from api.changes.models import Change, ChangeConsumer
 from api.db import after_commit, session_scope, utcnow
 from api.discovery.documents import documents_for
 from api.discovery.synonyms import get_synonyms
+from api.links.service import linked_ids
 from search.base import SearchBackend
 from search.fts5 import Fts5Backend
 
@@ -109,6 +110,11 @@ class Indexer:
                 after_commit(session, self.backend.vectors_due)
             else:
                 self.backend.remove(conn, [change.subject_id])
+            # Assets linked to it name it in their context: theirs follows its status.
+            linked = documents_for(session, sorted(linked_ids(session, [change.subject_id])))
+            if linked:
+                self.backend.write(conn, linked)
+                after_commit(session, self.backend.vectors_due)
         elif change.subject == Subject.synonyms:
             self.backend.write_synonyms(conn, get_synonyms(session))
         # Writers take turns on SQLite: when no change of ours is pending before this one,
@@ -221,7 +227,8 @@ class Indexer:
             self.backend.set_synonyms(get_synonyms(session))
         ids = _asset_ids(changes)
         if ids:
-            docs = documents_for(session, ids)
+            # Assets linked to a changed one name it in their context: re-indexed too.
+            docs = documents_for(session, sorted({*ids, *linked_ids(session, ids)}))
             if docs:
                 self.backend.index(docs)
             gone = sorted(set(ids) - {d.id for d in docs})

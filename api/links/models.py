@@ -22,12 +22,12 @@ class LinkType(StrEnum):
 
 # Stored types (the forward direction) and how the other end reads each.
 STORED = (LinkType.proves.value, LinkType.follow_up.value, LinkType.replaces.value)
-INVERSE = {"proves": "proven_by", "follow_up": "follow_up_of", "replaces": "replaced_by"}
+INVERSE = {"proves": "proven_by", "follow_up": "followed_up_by", "replaces": "replaced_by"}
 
 
 class AssetLink(SQLModel, table=True):
     """`source_id` `type` `target_id`: "case study proves talking point", "email template
-    follow_up …", "new deck replaces old deck". `proven_by` is stored as the inverse
+    follows up talking point", "new deck replaces old deck". `proven_by` is stored as the inverse
     `proves`, so a pair is one row whichever end it was posted from."""
 
     __tablename__ = "asset_links"

@@ -42,8 +42,12 @@ def create_link(
 )
 def list_links(asset_id: str, session: SessionDep, caller: CallerDep, now: NowDep) -> LinksOut:
     """The asset's links as read from it (`proven_by` for a case study's `proves`,
-    `replaced_by`, `follow_up_of`); reps see the links to live assets only."""
-    return LinksOut(links=service.links_of(session, caller, asset_id, now=now))
+    `replaced_by`, `followed_up_by`); reps see the links to live assets only. For
+    marketers, `flags` names each asset this one depends on (what proves it, what it
+    follows up) that expired or was archived: `depends_on_expired`."""
+    links = service.links_of(session, caller, asset_id, now=now)
+    flags = [] if caller.is_rep else service.flags(session, asset_id, now=now)
+    return LinksOut(links=links, flags=flags)
 
 
 @router.delete(

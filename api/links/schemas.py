@@ -15,7 +15,8 @@ from api.schemas import NulFree, RequestModel, ResponseModel
 class LinkCreate(RequestModel):
     type: LinkType = Field(
         description="`proves` (this asset proves the target), `proven_by` (the target "
-        "proves this one), `follow_up` (the target follows this one), `replaces` (this "
+        "proves this one), `follow_up` (this asset follows up the "
+        "target, e.g. an email template quoting a talking point), `replaces` (this "
         "asset replaces the target: reps asking for the target are pointed here)"
     )
     target_id: Annotated[str, StringConstraints(min_length=1, max_length=64), NulFree]
@@ -32,10 +33,20 @@ class LinkOut(ResponseModel):
     id: str
     type: str = Field(
         description="as read from this asset: `proves`, `proven_by`, `follow_up`, "
-        "`follow_up_of`, `replaces` or `replaced_by`"
+        "`followed_up_by`, `replaces` or `replaced_by`"
     )
     asset: LinkedAsset
 
 
+class LinkFlag(ResponseModel):
+    type: str = Field(description="`depends_on_expired`")
+    asset_id: str = Field(description="the asset it depends on, expired or archived")
+
+
 class LinksOut(ResponseModel):
     links: list[LinkOut]
+    flags: list[LinkFlag] = Field(
+        default_factory=list,
+        description="marketers only: `depends_on_expired` for each asset this one depends on "
+        "(what proves it, what it follows up) that is no longer live",
+    )

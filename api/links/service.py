@@ -3,17 +3,19 @@ asset that replaces another (what a rep asking for the old one is pointed to).""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, or_, select
 
 from api.assets.models import Asset
-from api.assets.visibility import get_visible, is_live
+from api.assets.visibility import get_visible, is_live, live_clause
 from api.audit import service as audit
+from api.changes.log import Subject, record_change
 from api.errors import Conflict, Invalid, NotFound
 from api.links.models import INVERSE, AssetLink, LinkType
-from api.links.schemas import LinkCreate, LinkedAsset, LinkOut
+from api.links.schemas import LinkCreate, LinkedAsset, LinkFlag, LinkOut
 from api.users.service import Caller
 
 
@@ -77,6 +79,8 @@ def create_link(
             session.flush()
     except IntegrityError as exc:
         raise Conflict(f"asset {source} already {kind} asset {target}") from exc
+    record_change(session, Subject.asset, source)
+    record_change(session, Subject.asset, target)
     audit.record(
         session, action="link.created", subject="asset", subject_id=asset_id, after=_snapshot(link)
     )
@@ -91,6 +95,8 @@ def delete_link(session: Session, asset_id: str, link_id: str) -> None:
     before = _snapshot(link)
     session.delete(link)
     session.flush()
+    record_change(session, Subject.asset, before["source_id"])
+    record_change(session, Subject.asset, before["target_id"])
     audit.record(
         session, action="link.deleted", subject="asset", subject_id=asset_id, before=before
     )
@@ -122,3 +128,73 @@ def links_of(session: Session, caller: Caller, asset_id: str, *, now: datetime) 
             continue
         shown.append(present_link(link, asset_id, other))
     return shown
+
+
+# --- search context --------------------------------------------------------------------
+
+
+def linked_ids(session: Session, asset_ids: Sequence[str]) -> set[str]:
+    """The assets linked to any of `asset_ids` (either end): those whose search context
+    names them, re-indexed when they change."""
+    if not asset_ids:
+        return set()
+    rows = session.exec(
+        select(AssetLink.source_id, AssetLink.target_id).where(
+            or_(col(AssetLink.source_id).in_(asset_ids), col(AssetLink.target_id).in_(asset_ids))
+        )
+    ).all()
+    return {end for row in rows for end in row} - set(asset_ids)
+
+
+def live_linked_titles(
+    session: Session, asset_ids: Sequence[str], *, now: datetime
+) -> dict[str, tuple[str, ...]]:
+    """Per asset, the titles of the live assets linked to it (either end): searchable as
+    its context only while they are live."""
+    titles: dict[str, list[str]] = {}
+    if not asset_ids:
+        return {}
+    for end, other in (
+        (AssetLink.source_id, AssetLink.target_id),
+        (AssetLink.target_id, AssetLink.source_id),
+    ):
+        rows = session.exec(
+            select(end, Asset.title)
+            .join(Asset, col(Asset.id) == col(other))
+            .where(col(end).in_(asset_ids), live_clause(now))
+            .order_by(col(AssetLink.created_at), col(AssetLink.id))
+        ).all()
+        for asset_id, title in rows:
+            titles.setdefault(asset_id, []).append(title)
+    return {k: tuple(dict.fromkeys(v)) for k, v in titles.items()}
+
+
+# --- dependants ------------------------------------------------------------------------
+
+
+def dependants(session: Session, asset_id: str) -> list[str]:
+    """The assets that depend on `asset_id`: those it proves, and those following it up."""
+    proven = select(AssetLink.target_id).where(
+        AssetLink.source_id == asset_id, AssetLink.type == LinkType.proves.value
+    )
+    following = select(AssetLink.source_id).where(
+        AssetLink.target_id == asset_id, AssetLink.type == LinkType.follow_up.value
+    )
+    return sorted({*session.exec(proven).all(), *session.exec(following).all()})
+
+
+def flags(session: Session, asset_id: str, *, now: datetime) -> list[LinkFlag]:
+    """`depends_on_expired` for each asset `asset_id` depends on that is not live."""
+    proofs = select(AssetLink.source_id).where(
+        AssetLink.target_id == asset_id, AssetLink.type == LinkType.proves.value
+    )
+    followed = select(AssetLink.target_id).where(
+        AssetLink.source_id == asset_id, AssetLink.type == LinkType.follow_up.value
+    )
+    ids = sorted({*session.exec(proofs).all(), *session.exec(followed).all()})
+    found = session.exec(select(Asset).where(col(Asset.id).in_(ids))).all()
+    return [
+        LinkFlag(type="depends_on_expired", asset_id=a.id)
+        for a in sorted(found, key=lambda a: a.id)
+        if not is_live(a, now)
+    ]

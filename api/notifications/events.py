@@ -11,6 +11,8 @@ class EventType(StrEnum):
     asset_expired = "asset.expired"
     asset_due_for_review = "asset.due_for_review"
     asset_archived = "asset.archived"
+    # An asset it depends on (what proves it, what it follows up) expired.
+    asset_dependency_expired = "asset.dependency_expired"
     question_asked = "question.asked"
     rules_violated = "rules.violated"
     gaps_weekly_digest = "gaps.weekly_digest"

@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from fastapi import FastAPI
+from sqlmodel import col, select
+
+from api.audit.service import act_as
+from api.db import session_scope
+from api.notifications.models import OutboxEvent
+from api.notifications.schedule import expired_assets
+from api.notifications.worker import WORKER
 from tests.api.test_conventions import assert_problem
 from tests.catalogue import create, publish, transition
 from tests.conftest import Actor
@@ -37,17 +46,20 @@ def test_a_link_is_shown_from_both_ends_and_reps_see_live_ones_only(
         "kind": "case_study",
         "status": "approved",
     }
-    _link(marketer, point["id"], "follow_up", email["id"])
+    _link(marketer, email["id"], "follow_up", point["id"])
     _link(marketer, draft["id"], "proves", point["id"])
     assert _links(marketer, study["id"]) == [("proves", point["id"])]
-    assert _links(marketer, email["id"]) == [("follow_up_of", point["id"])]
+    assert _links(marketer, email["id"]) == [("follow_up", point["id"])]
     assert _links(marketer, point["id"]) == [
         ("proven_by", study["id"]),
-        ("follow_up", email["id"]),
+        ("followed_up_by", email["id"]),
         ("proven_by", draft["id"]),
     ]
     # The rep does not see the draft among the links.
-    assert _links(rep, point["id"]) == [("proven_by", study["id"]), ("follow_up", email["id"])]
+    assert _links(rep, point["id"]) == [
+        ("proven_by", study["id"]),
+        ("followed_up_by", email["id"]),
+    ]
     assert_problem(rep.get(f"/v1/assets/{draft['id']}/links"), 404)
 
     # Removed from the other end, it is gone from both.
@@ -121,3 +133,69 @@ def test_a_rep_asking_for_a_replaced_asset_is_pointed_to_the_live_replacement(
     assert rep.get(f"/v1/assets/{new['id']}").status_code == 200
     # Marketers still open the old one.
     assert marketer.get(f"/v1/assets/{old['id']}").json()["status"] == "archived"
+
+
+def _found(rep: Actor, words: str) -> list[str]:
+    response = rep.get("/v1/search", params={"q": words})
+    assert response.status_code == 200, response.text
+    return [hit["asset"]["id"] for hit in response.json()["hits"]]
+
+
+def test_a_live_linked_title_finds_the_linking_asset_until_it_is_archived(
+    marketer: Actor, rep: Actor
+) -> None:
+    point = publish(
+        marketer,
+        title="Fatigue rule talking point",
+        kind="talking_point",
+        body="Shifts over twelve hours need a rest break under the new rule.",
+    )
+    study = create(marketer, title="Quarrymaster crane audit", kind="case_study")
+    _link(marketer, point["id"], "proven_by", study["id"])
+    # The case study is a draft: its title is nobody's context yet.
+    assert point["id"] not in _found(rep, "quarrymaster")
+    transition(marketer, study["id"], "submit")
+    transition(marketer, study["id"], "approve")
+    assert point["id"] in _found(rep, "quarrymaster")
+    assert study["id"] in _found(rep, "quarrymaster")
+    transition(marketer, study["id"], "archive")
+    assert _found(rep, "quarrymaster") == []
+
+
+def test_an_expiring_talking_point_flags_the_email_template_that_follows_it_up(
+    app: FastAPI, marketer: Actor, rep: Actor
+) -> None:
+    expires = datetime.now(UTC) + timedelta(days=1)
+    point = publish(
+        marketer,
+        title="Fatigue rule talking point",
+        kind="talking_point",
+        expires_at=expires.isoformat(),
+    )
+    email = publish(marketer, title="Fatigue rule follow-up email", kind="email_template")
+    study = publish(marketer, title="Crane fatigue case study", kind="case_study")
+    _link(marketer, email["id"], "follow_up", point["id"])
+    _link(marketer, study["id"], "proves", email["id"])
+    path = f"/v1/assets/{email['id']}/links"
+    assert marketer.get(path).json()["flags"] == []
+
+    later = expires + timedelta(hours=1)
+    app.state.clock = lambda: later
+    shown = marketer.get(path).json()
+    assert shown["flags"] == [{"type": "depends_on_expired", "asset_id": point["id"]}]
+    # Reps see neither the expired talking point nor the flag.
+    assert rep.get(path).json() == {"links": [{**shown["links"][1]}], "flags": []}
+    # The talking point depends on nothing: no flag of its own.
+    assert marketer.get(f"/v1/assets/{point['id']}/links").json()["flags"] == []
+
+    # The expiry pass announces the dependant once, naming what it depends on.
+    for _ in range(2):
+        with session_scope(app.state.engine) as session:
+            act_as(session, WORKER)
+            expired_assets(session, later)
+    with session_scope(app.state.engine) as session:
+        events = session.exec(
+            select(OutboxEvent).where(col(OutboxEvent.type) == "asset.dependency_expired")
+        ).all()
+        announced = [(e.subject_id, e.payload["id"], e.payload["depends_on"]) for e in events]
+    assert announced == [(email["id"], email["id"], point["id"])]
