@@ -50,3 +50,13 @@ class LinksOut(ResponseModel):
         description="marketers only: `depends_on_expired` for each asset this one depends on "
         "(what proves it, what it follows up) that is no longer live",
     )
+
+
+class DependantOfExpired(ResponseModel):
+    """A live asset depending on one (what proves it, what it follows up) that is no longer
+    live: expired or archived."""
+
+    id: str
+    title: str
+    kind: Kind
+    depends_on: LinkedAsset

@@ -15,7 +15,7 @@ from api.audit import service as audit
 from api.changes.log import Subject, record_change
 from api.errors import Conflict, Invalid, NotFound
 from api.links.models import INVERSE, AssetLink, LinkType
-from api.links.schemas import LinkCreate, LinkedAsset, LinkFlag, LinkOut
+from api.links.schemas import DependantOfExpired, LinkCreate, LinkedAsset, LinkFlag, LinkOut
 from api.users.service import Caller
 
 
@@ -198,3 +198,34 @@ def flags(session: Session, asset_id: str, *, now: datetime) -> list[LinkFlag]:
         for a in sorted(found, key=lambda a: a.id)
         if not is_live(a, now)
     ]
+
+
+def dependants_of_expired(session: Session, *, now: datetime) -> list[DependantOfExpired]:
+    """Live assets depending on one that is not live (expired or archived), by title."""
+    links = session.exec(
+        select(AssetLink).where(
+            col(AssetLink.type).in_([LinkType.proves.value, LinkType.follow_up.value])
+        )
+    ).all()
+    # (dependant, dependency) of each link.
+    pairs = [
+        (link.target_id, link.source_id)
+        if link.type == LinkType.proves.value
+        else (link.source_id, link.target_id)
+        for link in links
+    ]
+    ids = {i for pair in pairs for i in pair}
+    assets = {a.id: a for a in session.exec(select(Asset).where(col(Asset.id).in_(ids)))}
+    found = [
+        DependantOfExpired(
+            id=assets[d].id,
+            title=assets[d].title,
+            kind=assets[d].kind,
+            depends_on=LinkedAsset(
+                id=o, title=assets[o].title, kind=assets[o].kind, status=assets[o].status
+            ),
+        )
+        for d, o in pairs
+        if is_live(assets[d], now) and not is_live(assets[o], now)
+    ]
+    return sorted(found, key=lambda f: (f.title.lower(), f.id, f.depends_on.id))

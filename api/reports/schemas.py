@@ -11,6 +11,7 @@ from api.assets.kinds import Kind
 from api.assets.models import Status
 from api.assets.schemas import AssetBrief
 from api.duplicates.schemas import NearDuplicatePair
+from api.links.schemas import DependantOfExpired
 from api.schemas import ResponseModel
 from api.taxonomy.schemas import TermOut
 
@@ -143,6 +144,11 @@ class ContentGapsReport(ResponseModel):
         default_factory=list,
         description="live assets past their review date (max(approved_at, verified_at) + "
         "their kind's review interval), longest overdue first, with the owner to ask",
+    )
+    dependants_of_expired: list[DependantOfExpired] = Field(
+        default_factory=list,
+        description="live assets that depend on one (what proves them, what they follow up) "
+        "that expired or was archived, with that one",
     )
     totals: ListTotals
 

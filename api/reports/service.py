@@ -47,6 +47,7 @@ from api.events.models import Event, EventType
 from api.events.service import count_where
 from api.freshness.clock import due_at, is_overdue, review_days
 from api.freshness.models import AssetVerification
+from api.links.service import dependants_of_expired
 from api.paging import PageRequest
 from api.questions import service as questions
 from api.reports.schemas import (
@@ -143,6 +144,7 @@ def content_gaps(
         ],
         near_duplicates=near_duplicates,
         overdue=overdue[:limit],
+        dependants_of_expired=dependants_of_expired(session, now=now)[:limit],
         totals=ListTotals(
             unanswered_questions=unanswered_total,
             zero_result_searches=searches_total,

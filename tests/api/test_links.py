@@ -185,6 +185,10 @@ def test_an_expiring_talking_point_flags_the_email_template_that_follows_it_up(
     assert shown["flags"] == [{"type": "depends_on_expired", "asset_id": point["id"]}]
     # Reps see neither the expired talking point nor the flag.
     assert rep.get(path).json() == {"links": [{**shown["links"][1]}], "flags": []}
+    gaps = marketer.get("/v1/reports/content-gaps").json()
+    assert [(d["id"], d["depends_on"]["id"]) for d in gaps["dependants_of_expired"]] == [
+        (email["id"], point["id"])
+    ]
     # The talking point depends on nothing: no flag of its own.
     assert marketer.get(f"/v1/assets/{point['id']}/links").json()["flags"] == []
 
