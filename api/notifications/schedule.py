@@ -27,11 +27,17 @@ from sqlmodel import Session, col, select
 from api.assets.models import Asset, Status
 from api.changes.log import Subject, record_change
 from api.freshness.reminders import due_for_review
-from api.links.service import dependants
 from api.messaging.violations import rules_violated
 from api.notifications.events import EventType
 from api.notifications.models import NotificationClaim
-from api.notifications.service import asset_href, asset_payload, claim, notify, notify_once
+from api.notifications.service import (
+    asset_href,
+    asset_payload,
+    claim,
+    notify,
+    notify_dependants,
+    notify_once,
+)
 from api.reports.service import content_gaps
 
 EXPIRY_LOOKBACK = timedelta(days=30)
@@ -86,16 +92,7 @@ def dependency_expired(session: Session, asset: Asset) -> None:
     index re-reads it and the assets linked to it), and each live dependant (what it proves,
     what follows it up) is announced as `asset.dependency_expired`."""
     record_change(session, Subject.asset, asset.id)
-    for dependant_id in dependants(session, asset.id):
-        dependant = session.get(Asset, dependant_id)
-        payload = asset_payload(session, dependant) if dependant is not None else None
-        if payload is not None:
-            notify(
-                session,
-                EventType.asset_dependency_expired,
-                {**payload, "depends_on": asset.id},
-                subject_id=dependant_id,
-            )
+    notify_dependants(session, asset.id)
 
 
 def digest_period(now: datetime) -> str | None:

@@ -32,6 +32,7 @@ from api.assets.models import Asset, AssetTerm, Status
 from api.audit import service as audit
 from api.db import after_commit, insert_for, utcnow
 from api.errors import Conflict, NotFound
+from api.links.service import dependants
 from api.notifications.addresses import check_webhook_url
 from api.notifications.events import EventType
 from api.notifications.models import NotificationClaim, OutboxEvent, Webhook, WebhookDelivery
@@ -167,13 +168,30 @@ def notify_asset(session: Session, event: EventType, asset: Asset) -> bool:
 def notify_transition(session: Session, action: str, asset: Asset, *, was: str) -> None:
     """The review workflow's hook (`api.reviews.service.transition`): an approval is
     `asset.approved`; archiving an approved asset is `asset.archived` (the payload shows
-    the approved fields it had; an asset reps never saw is nobody's news)."""
+    the approved fields it had; an asset reps never saw is nobody's news), and
+    `asset.dependency_expired` for its live dependants."""
     if action == "approve":
         notify_asset(session, EventType.asset_approved, asset)
     elif action == "archive" and was == Status.approved.value:
         payload = asset_payload(session, asset, was_approved=True)
         if payload is not None:
             notify(session, EventType.asset_archived, payload, subject_id=asset.id)
+        notify_dependants(session, asset.id)
+
+
+def notify_dependants(session: Session, asset_id: str) -> None:
+    """`asset.dependency_expired` for each live dependant of an asset that just expired or
+    was archived (what it proves, what follows it up), naming it in `depends_on`."""
+    for dependant_id in dependants(session, asset_id):
+        dependant = session.get(Asset, dependant_id)
+        payload = asset_payload(session, dependant) if dependant is not None else None
+        if payload is not None:
+            notify(
+                session,
+                EventType.asset_dependency_expired,
+                {**payload, "depends_on": asset_id},
+                subject_id=dependant_id,
+            )
 
 
 def notify_asset_updated(session: Session, asset: Asset) -> None:

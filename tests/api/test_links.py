@@ -142,7 +142,7 @@ def _found(rep: Actor, words: str) -> list[str]:
 
 
 def test_a_live_linked_title_finds_the_linking_asset_until_it_is_archived(
-    marketer: Actor, rep: Actor
+    app: FastAPI, marketer: Actor, rep: Actor
 ) -> None:
     point = publish(
         marketer,
@@ -160,6 +160,13 @@ def test_a_live_linked_title_finds_the_linking_asset_until_it_is_archived(
     assert study["id"] in _found(rep, "quarrymaster")
     transition(marketer, study["id"], "archive")
     assert _found(rep, "quarrymaster") == []
+    # The talking point, proven by it, is announced as depending on an archived asset.
+    with session_scope(app.state.engine) as session:
+        events = session.exec(
+            select(OutboxEvent).where(col(OutboxEvent.type) == "asset.dependency_expired")
+        ).all()
+        announced = [(e.subject_id, e.payload["depends_on"]) for e in events]
+    assert announced == [(point["id"], study["id"])]
 
 
 def test_an_expiring_talking_point_flags_the_email_template_that_follows_it_up(
