@@ -146,12 +146,12 @@ REQUEST_EXAMPLES: dict[str, Any] = {
         "questions": ["Does it work offline?"],
         "limit": 5,
     },
+    "createAssetLink": {"type": "proven_by", "target_id": "7d2e9a4b1c3f4a60"},
     "createCollection": {
         "name": "Healthcare decision kit",
         "description": "The five pieces for a decision-stage hospital deal.",
         "stages": ["decision"],
         "industries": ["healthcare"],
-    "createAssetLink": {"type": "proven_by", "target_id": "7d2e9a4b1c3f4a60"},
         "personas": ["cfo"],
         "asset_ids": ["0b3f6c1e8a4d4c55", "7d2e9a4b1c3f4a60"],
     },

@@ -32,11 +32,11 @@ from api.deps import (
 )
 from api.discovery import service as discovery
 from api.discovery.routes import SearchIdParam
+from api.duplicates import service as duplicates
+from api.duplicates.schemas import AssetCreated
 from api.events.models import EventType
 from api.events.routes import OpportunityIdParam
 from api.events.usage import Use
-from api.duplicates import service as duplicates
-from api.duplicates.schemas import AssetCreated
 from api.openapi import errors
 from api.problems import (
     AssetConflict,

@@ -323,6 +323,7 @@ def suggest(
     best = _ranked(score(deal, c, now=now) for c in candidates)[: request.limit]
     return SuggestionsOut(
         suggestions=_present(session, deal, reading, best, now=now),
+        collections=fitting(session, deal.facets, now=now),
         questions=[
             MatchedQuestionOut(
                 id=q.id,
@@ -342,7 +343,6 @@ def _present(
     """The suggestions as the API shows them; the reasons name the deal's words each
     asset mentions (searched in the few shown)."""
     if not best:
-        collections=fitting(session, deal.facets, now=now),
         return []
     ids = [s.candidate.id for s in best]
     found = session.exec(select(Asset).where(col(Asset.id).in_(ids))).all()
