@@ -242,14 +242,19 @@ def load_usage(session: Session, asset_ids: dict[str, str], now: datetime) -> in
     if missing:
         raise ValueError(f"usage names unknown demo assets: {sorted(missing)}")
     rep = _person(session, REP)
+    # Events of one asset on one day an hour apart: a rep's views count once per asset
+    # and hour, and each of the demo's views is meant as an open of its own.
+    earlier: dict[tuple[str, int], int] = {}
     for event in sorted(events, key=lambda e: -e.days_ago):
+        hours = earlier.get((event.asset, event.days_ago), 0)
+        earlier[(event.asset, event.days_ago)] = hours + 1
         usage.record_event(
             session,
             rep,
             asset_id=asset_ids[event.asset],
             type=event.type,
             opportunity_id=event.opportunity_id,
-            now=now - timedelta(days=event.days_ago),
+            now=now - timedelta(days=event.days_ago, hours=hours),
         )
     for outcome in outcomes:
         usage.record_outcome(

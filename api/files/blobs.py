@@ -378,8 +378,16 @@ def named_blobs(connection: sa.Connection | Session) -> set[str]:
     `connection` (a backup reads them in its snapshot)."""
     if isinstance(connection, Session):
         connection = connection.connection()
+    # A backup of an older schema (taken before a migration added a blob-naming column)
+    # reads the columns it has.
+    inspector = sa.inspect(connection)
     named: set[str] = set()
     for column in BLOB_COLUMNS:
+        table = column.table.name
+        if not inspector.has_table(table) or column.name not in {
+            c["name"] for c in inspector.get_columns(table)
+        }:
+            continue
         query = sa.select(column).where(column.is_not(None))
         named.update(str(value) for value in connection.execute(query).scalars())
     return named

@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from api.assets.models import Asset
 from api.assets.visibility import live_clause
 from api.freshness.clock import DUE_WINDOW, due_at, review_days, verifications
-from api.notifications.events import EventType
+from api.notifications.events import NotificationType
 from api.notifications.models import NotificationClaim
 from api.notifications.service import asset_payload, notify_once
 
@@ -59,7 +59,7 @@ def due_for_review(session: Session, now: datetime) -> int:
     taken = set(
         session.exec(
             select(NotificationClaim.subject, NotificationClaim.period).where(
-                col(NotificationClaim.kind) == EventType.asset_due_for_review.value,
+                col(NotificationClaim.kind) == NotificationType.asset_due_for_review.value,
                 col(NotificationClaim.subject).in_(list(due)),
             )
         ).all()
@@ -77,7 +77,7 @@ def due_for_review(session: Session, now: datetime) -> int:
         payload["review_due_at"] = period
         if notify_once(
             session,
-            EventType.asset_due_for_review,
+            NotificationType.asset_due_for_review,
             payload,
             subject_id=asset.id,
             period=period,

@@ -26,7 +26,7 @@ from api.assets.visibility import live_clause
 from api.messaging.matching import Rule
 from api.messaging.schemas import ViolatingAsset, Violation
 from api.messaging.service import asset_parts, check_parts, current_rules
-from api.notifications.events import EventType
+from api.notifications.events import NotificationType
 from api.notifications.service import asset_payload, claim, notify_once
 from api.users.service import people
 
@@ -108,7 +108,7 @@ def rules_violated(session: Session, now: datetime) -> int:
         ]
         if notify_once(
             session,
-            EventType.rules_violated,
+            NotificationType.rules_violated,
             payload,
             subject_id=asset.id,
             period=version,

@@ -22,7 +22,7 @@ from urllib.parse import unquote, urlsplit
 
 from sqlmodel import Session, col, select
 
-from api.notifications.events import LEADS_DIGESTS, OWNER_REMINDERS, EventType
+from api.notifications.events import LEADS_DIGESTS, OWNER_REMINDERS, NotificationType
 from api.notifications.models import OutboxEvent
 from api.questions.models import Question
 from api.users.models import Role, User
@@ -33,7 +33,7 @@ DEFAULT_PORTS = {"smtp": 25, "smtp+starttls": 587, "smtps": 465}
 def recipients(session: Session, event: OutboxEvent) -> list[str]:
     """Who gets this event by email: the owner of the asset for a reminder (while the
     person is active), every active marketer and admin for a digest."""
-    kind = EventType(event.type)
+    kind = NotificationType(event.type)
     if kind in OWNER_REMINDERS:
         owner = (event.payload or {}).get("owner") or {}
         user = session.get(User, owner.get("id")) if owner.get("id") else None
@@ -64,19 +64,19 @@ def _day(value: str | None) -> str:
 def compose(session: Session, event: OutboxEvent, *, public_url: str | None) -> tuple[str, str]:
     """The subject and text of the event's email."""
     payload = event.payload or {}
-    kind = EventType(event.type)
-    if kind is EventType.gaps_weekly_digest:
+    kind = NotificationType(event.type)
+    if kind is NotificationType.gaps_weekly_digest:
         return _digest(session, payload, public_url=public_url)
     title = payload.get("title", payload.get("id", ""))
     link = _link(payload, public_url)
-    if kind is EventType.asset_expired:
+    if kind is NotificationType.asset_expired:
         return (
             f"Expired: {title}",
             f'Your {payload.get("kind", "asset").replace("_", " ")} "{title}" expired on '
             f"{_day(payload.get('expires_at'))}: reps no longer see it.\n\n"
             f"Give it a new expiry date (PATCH expires_at) or archive it:\n{link}\n",
         )
-    if kind is EventType.asset_due_for_review:
+    if kind is NotificationType.asset_due_for_review:
         return (
             f"Due for review: {title}",
             f'Your asset "{title}" is due for review. Check it is still right and verify '

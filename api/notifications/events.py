@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 
-class EventType(StrEnum):
+class NotificationType(StrEnum):
     asset_approved = "asset.approved"
     asset_updated = "asset.updated"
     asset_expired = "asset.expired"
@@ -21,6 +21,10 @@ class EventType(StrEnum):
 # Events that also reach people by email (when BATON_SMTP_URL is set): the asset's owner
 # for reminders, the marketing leads (marketers and admins) for the digest.
 OWNER_REMINDERS = frozenset(
-    {EventType.asset_expired, EventType.asset_due_for_review, EventType.rules_violated}
+    {
+        NotificationType.asset_expired,
+        NotificationType.asset_due_for_review,
+        NotificationType.rules_violated,
+    }
 )
-LEADS_DIGESTS = frozenset({EventType.gaps_weekly_digest})
+LEADS_DIGESTS = frozenset({NotificationType.gaps_weekly_digest})

@@ -28,7 +28,7 @@ from api.assets.models import Asset, Status
 from api.changes.log import Subject, record_change
 from api.freshness.reminders import due_for_review
 from api.messaging.violations import rules_violated
-from api.notifications.events import EventType
+from api.notifications.events import NotificationType
 from api.notifications.models import NotificationClaim
 from api.notifications.service import (
     asset_href,
@@ -62,7 +62,7 @@ def expired_assets(session: Session, now: datetime) -> int:
     taken = set(
         session.exec(
             select(NotificationClaim.subject, NotificationClaim.period).where(
-                col(NotificationClaim.kind) == EventType.asset_expired.value,
+                col(NotificationClaim.kind) == NotificationType.asset_expired.value,
                 col(NotificationClaim.subject).in_([a.id for a in candidates]),
             )
         ).all()
@@ -76,7 +76,7 @@ def expired_assets(session: Session, now: datetime) -> int:
         payload = asset_payload(session, asset)
         if payload is not None and notify_once(
             session,
-            EventType.asset_expired,
+            NotificationType.asset_expired,
             payload,
             subject_id=asset.id,
             period=period,
@@ -109,7 +109,7 @@ def weekly_digest(session: Session, now: datetime) -> int:
     and counts (the email adds the questions' wording for the marketing leads)."""
     period = digest_period(now)
     if period is None or not claim(
-        session, EventType.gaps_weekly_digest.value, "", period, now=now
+        session, NotificationType.gaps_weekly_digest.value, "", period, now=now
     ):
         return 0
     report = content_gaps(session, now=now, limit=DIGEST_LISTED)
@@ -135,7 +135,7 @@ def weekly_digest(session: Session, now: datetime) -> int:
             {"id": a.id, "title": a.title, "url": asset_href(a.id)} for a in report.expired
         ],
     }
-    notify(session, EventType.gaps_weekly_digest, payload, subject_id=period)
+    notify(session, NotificationType.gaps_weekly_digest, payload, subject_id=period)
     return 1
 
 

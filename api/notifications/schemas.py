@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from api.notifications.events import EventType
+from api.notifications.events import NotificationType
 from api.schemas import RequestModel, ResponseModel
 
 DeliveryStatus = Literal["pending", "delivered", "failed"]
@@ -19,14 +19,16 @@ class WebhookCreate(RequestModel):
         description="http:// or https://, without credentials; public addresses only "
         "unless BATON_WEBHOOK_ALLOW_PRIVATE is on",
     )
-    events: list[EventType] = Field(min_length=1, max_length=len(EventType))
+    events: list[NotificationType] = Field(min_length=1, max_length=len(NotificationType))
     description: str = Field(default="", max_length=500)
     active: bool = True
 
 
 class WebhookUpdate(RequestModel):
     url: str | None = Field(default=None, max_length=2048)
-    events: list[EventType] | None = Field(default=None, min_length=1, max_length=len(EventType))
+    events: list[NotificationType] | None = Field(
+        default=None, min_length=1, max_length=len(NotificationType)
+    )
     description: str | None = Field(default=None, max_length=500)
     active: bool | None = None
 
@@ -44,7 +46,7 @@ class SecretRotation(RequestModel):
 class WebhookOut(ResponseModel):
     id: str
     url: str
-    events: list[EventType]
+    events: list[NotificationType]
     description: str
     active: bool
     created_at: datetime
@@ -65,7 +67,7 @@ class DeliveryOut(ResponseModel):
     id: str
     webhook_id: str
     event_id: str
-    event_type: EventType
+    event_type: NotificationType
     webhook_message_id: str = Field(
         description="the `webhook-id` header: the same for every attempt of this event"
     )

@@ -2,7 +2,7 @@
 
 Raising an event is one call inside the unit of work that caused it:
 
-    notify(session, EventType.rules_violated, payload, subject_id=asset.id)
+    notify(session, NotificationType.rules_violated, payload, subject_id=asset.id)
 
 It writes a row of the outbox (`notification_events`) in the same transaction, so a change
 that rolls back notifies nobody, and a committed one is never lost: the worker
@@ -34,7 +34,7 @@ from api.db import after_commit, insert_for, utcnow
 from api.errors import Conflict, NotFound
 from api.links.service import dependants
 from api.notifications.addresses import check_webhook_url
-from api.notifications.events import EventType
+from api.notifications.events import NotificationType
 from api.notifications.models import NotificationClaim, OutboxEvent, Webhook, WebhookDelivery
 from api.notifications.schemas import WebhookCreate, WebhookUpdate
 from api.paging import PageRequest, paginate
@@ -67,11 +67,14 @@ def _wake() -> None:
 
 
 def notify(
-    session: Session, event: EventType, payload: dict[str, Any], *, subject_id: str = ""
+    session: Session, event: NotificationType, payload: dict[str, Any], *, subject_id: str = ""
 ) -> OutboxEvent:
     """Write `event` to the outbox in the session's transaction."""
     row = OutboxEvent(
-        type=EventType(event).value, subject_id=subject_id, payload=payload, created_at=utcnow()
+        type=NotificationType(event).value,
+        subject_id=subject_id,
+        payload=payload,
+        created_at=utcnow(),
     )
     session.add(row)
     session.flush()
@@ -102,7 +105,7 @@ def claim(session: Session, kind: str, subject: str, period: str, *, now: dateti
 
 def notify_once(
     session: Session,
-    event: EventType,
+    event: NotificationType,
     payload: dict[str, Any],
     *,
     subject_id: str,
@@ -111,7 +114,7 @@ def notify_once(
 ) -> bool:
     """Notify a time-based event unless another process did already (for this subject and
     period: an asset's expiry time, a review due date, a digest's week). For the freshness
-    work: `notify_once(session, EventType.asset_due_for_review, asset_payload(...),
+    work: `notify_once(session, NotificationType.asset_due_for_review, asset_payload(...),
     subject_id=asset.id, period=due_at.isoformat(), now=now)` from a function listed in
     `api.notifications.schedule.TIME_BASED`."""
     if not claim(session, event.value, subject_id, period, now=now):
@@ -156,7 +159,7 @@ def asset_payload(
     }
 
 
-def notify_asset(session: Session, event: EventType, asset: Asset) -> bool:
+def notify_asset(session: Session, event: NotificationType, asset: Asset) -> bool:
     """Notify `event` about an approved asset (nothing for one that is not)."""
     payload = asset_payload(session, asset)
     if payload is None:
@@ -171,11 +174,11 @@ def notify_transition(session: Session, action: str, asset: Asset, *, was: str) 
     the approved fields it had; an asset reps never saw is nobody's news), and
     `asset.dependency_expired` for its live dependants."""
     if action == "approve":
-        notify_asset(session, EventType.asset_approved, asset)
+        notify_asset(session, NotificationType.asset_approved, asset)
     elif action == "archive" and was == Status.approved.value:
         payload = asset_payload(session, asset, was_approved=True)
         if payload is not None:
-            notify(session, EventType.asset_archived, payload, subject_id=asset.id)
+            notify(session, NotificationType.asset_archived, payload, subject_id=asset.id)
         notify_dependants(session, asset.id)
 
 
@@ -188,7 +191,7 @@ def notify_dependants(session: Session, asset_id: str) -> None:
         if payload is not None:
             notify(
                 session,
-                EventType.asset_dependency_expired,
+                NotificationType.asset_dependency_expired,
                 {**payload, "depends_on": asset_id},
                 subject_id=dependant_id,
             )
@@ -196,14 +199,14 @@ def notify_dependants(session: Session, asset_id: str) -> None:
 
 def notify_asset_updated(session: Session, asset: Asset) -> None:
     """The catalogue's hook: a live asset's metadata or approved content changed."""
-    notify_asset(session, EventType.asset_updated, asset)
+    notify_asset(session, NotificationType.asset_updated, asset)
 
 
 def notify_question(session: Session, question: Question) -> None:
     """A new customer question: its id, counts and facet ids (not its text: rep-typed)."""
     notify(
         session,
-        EventType.question_asked,
+        NotificationType.question_asked,
         {
             "id": question.id,
             "asked_count": question.asked_count,
@@ -264,8 +267,8 @@ def create_webhook(
     return hook
 
 
-def _event_names(events: Collection[EventType]) -> list[str]:
-    return sorted({EventType(e).value for e in events})
+def _event_names(events: Collection[NotificationType]) -> list[str]:
+    return sorted({NotificationType(e).value for e in events})
 
 
 def list_webhooks(session: Session, *, page: PageRequest) -> tuple[Sequence[Webhook], int]:

@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 from api.db import make_engine, session_scope, utcnow
 from api.notifications import service as notifications
 from api.notifications.delivery import MAX_ATTEMPTS, RETRY_SCHEDULE, signed_headers
-from api.notifications.events import EventType
+from api.notifications.events import NotificationType
 from api.notifications.models import OutboxEvent
 from api.notifications.schedule import digest_period
 from api.notifications.worker import Round, run_once
@@ -275,7 +275,7 @@ def test_payloads_never_carry_a_drafts_text(
     marketer: Actor,
     hook_receiver: Receiver,
 ) -> None:
-    events = [e.value for e in EventType]
+    events = [e.value for e in NotificationType]
     register(admin, hook_receiver.url, events)
     draft = create(marketer, title="UNREVIEWED title", body="UNREVIEWED body")
     transition(marketer, draft["id"], "archive")  # never live: nobody's news
