@@ -46,7 +46,9 @@ def live_spec(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -
         database_url=f"sqlite:///{database}", data_dir=directory / "data", admin_key=ADMIN_KEY
     )
     with serving(create_app(settings)) as port:
-        response = httpx.get(f"http://127.0.0.1:{port}/openapi.json")
+        # The first /openapi.json builds the whole description (seconds on a loaded
+        # 2-core machine, past httpx's 5 s default).
+        response = httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=120)
     assert response.status_code == 200
     path = directory / "openapi.json"
     path.write_bytes(response.content)
