@@ -130,7 +130,9 @@ class Marketer:
         ack = self.acks[asset_id]
         edit = f"Edited words {self.rng.randrange(10**9)} about {ack.token} and the crew."
         answer = self.http.patch(f"/v1/assets/{asset_id}", json={"body": edit})
-        if self.tally.count("edit", answer, {200}):
+        # 202: an approved asset's edit went to its pending revision; the answer is the
+        # asset as reps still see it, which is what later reads must show.
+        if self.tally.count("edit", answer, {200, 202}):
             self.acks[asset_id] = _ack(answer, ack.token, ack.sha256)
         return None
 
