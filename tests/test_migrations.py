@@ -63,6 +63,42 @@ def test_upgrade_downgrade_upgrade(empty_database_url: str) -> None:
     assert _tables(url) >= TABLES
 
 
+def _synonyms(url: str) -> set[tuple[str, str]]:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return {(t, s) for t, s in conn.execute(sa.text("SELECT term, synonym FROM synonyms"))}
+    finally:
+        engine.dispose()
+
+
+def test_later_built_in_synonyms_reach_only_untouched_lists(empty_database_url: str) -> None:
+    """A catalogue still holding the first built-in list gets the pairs added later; one
+    whose marketers changed the list keeps it as they left it."""
+    url = empty_database_url
+    migrations.upgrade(url, "20261130_default_synonyms")
+    first = _synonyms(url)
+    assert ("sso", "single sign-on") in first and (
+        "baa",
+        "business associate agreement",
+    ) not in first
+    migrations.upgrade(url)
+    assert _synonyms(url) >= first | {("baa", "business associate agreement")}
+
+    migrations.downgrade(url, "20261130_default_synonyms")
+    assert _synonyms(url) == first
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text("DELETE FROM synonyms WHERE term = 'sso'"))
+    finally:
+        engine.dispose()
+    migrations.upgrade(url)
+    changed = _synonyms(url)
+    assert ("baa", "business associate agreement") not in changed
+    assert changed == first - {p for p in first if p[0] == "sso"}
+
+
 def test_models_match_migrations(empty_database_url: str) -> None:
     migrations.upgrade(empty_database_url)
     # Raises when autogenerate would find any difference between models and schema.

@@ -42,6 +42,10 @@ class KindRules:
     # How reps ask for this kind in their notes ("send a customer story"); suggestions
     # prefer the kind a deal asks for.
     cues: tuple[str, ...] = ()
+    # Whether a new asset of this kind may be shared with buyers (a tracked share link)
+    # unless created with `shareable` given: collateral made for buyers is; what is made
+    # for the sales team (battlecards, talking points, email templates) is internal.
+    shareable: bool = False
 
 
 KINDS: dict[Kind, KindRules] = {
@@ -51,12 +55,14 @@ KINDS: dict[Kind, KindRules] = {
             Kind.case_study,
             "Case study",
             known_fields=("customer",),
+            shareable=True,
             cues=("case study", "case studies", "customer story", "success story", "references"),
         ),
         KindRules(
             Kind.testimonial,
             "Testimonial",
             known_fields=("customer", "quote_author"),
+            shareable=True,
             cues=("testimonial", "testimonials", "customer quote"),
         ),
         KindRules(
@@ -67,8 +73,10 @@ KINDS: dict[Kind, KindRules] = {
             text_fields=("subject",),
             cues=("email template", "follow-up email", "follow up email", "template"),
         ),
-        KindRules(Kind.ebook, "eBook", cues=("ebook", "e-book")),
-        KindRules(Kind.white_paper, "White paper", cues=("white paper", "whitepaper")),
+        KindRules(Kind.ebook, "eBook", shareable=True, cues=("ebook", "e-book")),
+        KindRules(
+            Kind.white_paper, "White paper", shareable=True, cues=("white paper", "whitepaper")
+        ),
         KindRules(
             Kind.talking_point,
             "Industry-news talking point",
@@ -77,7 +85,10 @@ KINDS: dict[Kind, KindRules] = {
             cues=("talking point", "talking points", "industry news"),
         ),
         KindRules(
-            Kind.one_pager, "One-pager", cues=("one-pager", "one pager", "datasheet", "data sheet")
+            Kind.one_pager,
+            "One-pager",
+            shareable=True,
+            cues=("one-pager", "one pager", "datasheet", "data sheet"),
         ),
         KindRules(
             Kind.battlecard,
@@ -85,7 +96,12 @@ KINDS: dict[Kind, KindRules] = {
             known_fields=("competitor",),
             cues=("battlecard", "battle card", "competitive intel"),
         ),
-        KindRules(Kind.presentation, "Presentation", cues=("deck", "slides", "presentation")),
+        KindRules(
+            Kind.presentation,
+            "Presentation",
+            shareable=True,
+            cues=("deck", "slides", "presentation"),
+        ),
         KindRules(Kind.other, "Other"),
     )
 }

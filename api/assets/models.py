@@ -52,6 +52,12 @@ class Asset(SQLModel, table=True):
     file_name: str | None = Field(default=None, max_length=255)
     file_content_type: str | None = Field(default=None, max_length=255)
     file_size: int | None = Field(default=None, sa_type=sa.BigInteger)
+    # May be shared with buyers through a tracked share link (`api.sharing`); metadata, so
+    # a change applies at once, even to an approved asset. New assets take their kind's
+    # default (`api.assets.kinds.KindRules.shareable`).
+    shareable: bool = Field(
+        default=False, nullable=False, sa_column_kwargs={"server_default": sa.false()}
+    )
     revision: int = Field(default=1, sa_column=_revision)
 
 

@@ -86,6 +86,7 @@ def _shown(session: Session, assets: Sequence[Asset], *, now: datetime) -> list[
                 "questions": link.questions,
                 "fields": dict(asset.fields or {}),
                 "expires_at": asset.expires_at,
+                "shareable": asset.shareable,
                 "created_at": asset.created_at,
                 "updated_at": asset.updated_at,
                 "approved_at": asset.approved_at,

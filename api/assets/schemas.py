@@ -91,6 +91,13 @@ class AssetCreate(_FieldsValidation):
     question_ids: QuestionIds = Field(default_factory=list)
     fields: Fields = Field(default_factory=dict)
     expires_at: UTCTimestamp | None = None
+    shareable: bool | None = Field(
+        default=None,
+        description="whether reps may share it with buyers through a tracked share link; "
+        "omitted or null: the kind's default (true for case studies, testimonials, eBooks, "
+        "white papers, one-pagers and decks; false for battlecards, talking points, email "
+        "templates and other internal kinds)",
+    )
 
 
 class AssetUpdate(_FieldsValidation):
@@ -109,6 +116,11 @@ class AssetUpdate(_FieldsValidation):
     question_ids: QuestionIds | None = None
     fields: Fields | None = None
     expires_at: UTCTimestamp | None = None
+    shareable: bool | None = Field(
+        default=None,
+        description="metadata: applies at once, even to an approved asset (false stops "
+        "every share link of it); null: back to the kind's default",
+    )
 
 
 # Content fields: changing one of these on an approved asset goes to its pending revision.
@@ -165,6 +177,9 @@ class AssetBrief(ResponseModel):
     questions: list[QuestionRef]
     fields: dict[str, Any]
     expires_at: datetime | None
+    shareable: bool = Field(
+        description="may be shared with buyers through a tracked share link (false: internal)"
+    )
     created_at: datetime
     updated_at: datetime
     approved_at: datetime | None

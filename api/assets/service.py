@@ -40,7 +40,17 @@ from api.users.service import Caller
 TERM_FACETS = tuple(Facet)  # the order of api.taxonomy.facets.FACETS, which checks it
 # What the audit log shows of an asset: its own fields (not bookkeeping such as the
 # revision or updated_at), and the lists (terms by facet, tags, questions) a change names.
-AUDITED_FIELDS = ("title", "kind", "summary", "body", "url", "status", "fields", "expires_at")
+AUDITED_FIELDS = (
+    "title",
+    "kind",
+    "summary",
+    "body",
+    "url",
+    "status",
+    "fields",
+    "expires_at",
+    "shareable",
+)
 LINKED_FIELDS = (*(f.value for f in TERM_FACETS), "tags", "question_ids")
 FILE_FIELDS = ("file_name", "file_content_type", "file_size", "file_sha256")
 
@@ -222,6 +232,7 @@ def create_asset(
         status=Status.draft.value,
         version=1,
         fields=dict(data.fields),
+        shareable=rules_for(data.kind).shareable if data.shareable is None else data.shareable,
         created_at=now,
         updated_at=now,
         owner_id=caller.user_id,
@@ -350,8 +361,15 @@ def _apply_content(asset: Asset, changes: dict[str, Any]) -> bool:
 def _apply_metadata(
     session: Session, asset: Asset, changes: dict[str, Any], ttl: timedelta
 ) -> bool:
-    """Set expiry, terms, tags and questions as patched; whether any was given."""
+    """Set expiry, shareable, terms, tags and questions as patched; whether any was given."""
     changed = False
+    if "shareable" in changes:
+        shareable = changes["shareable"]
+        if shareable is None:
+            shareable = rules_for(asset.kind).shareable
+        if shareable != asset.shareable:
+            asset.shareable = shareable
+            changed = True
     if "expires_at" in changes or "kind" in changes:
         wanted = changes.get("expires_at", asset.expires_at)
         if wanted is None:

@@ -135,9 +135,12 @@ def test_a_new_catalogue_knows_the_acronyms_reps_type(
     assert sum(len(values) for values in defaults.values()) >= 60
     assert "single sign-on" in defaults["sso"]
     assert "return on investment" in defaults["roi"]
+    assert "business associate agreement" in defaults["baa"]
     sso = publish(marketer, title="Okta single sign-on for field crews", body="One login.")
     assert sso["id"] in ids(search(rep, "sso"))
     assert library["business_case"]["id"] in ids(search(rep, "roi"))
+    baa = publish(marketer, title="Signing a business associate agreement", body="HIPAA.")
+    assert baa["id"] in ids(search(rep, "BAA"))
 
     # They are the marketers' to change: one removed stays removed.
     del defaults["sso"]
