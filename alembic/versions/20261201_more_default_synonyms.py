@@ -9,7 +9,7 @@ synonyms", lists these pairs for them to add). The list is kept here, not import
 application, so this migration means the same thing forever.
 
 Revision ID: 20261201_more_default_synonyms
-Revises: 20261130_asset_links
+Revises: 20261201_shareable
 Create Date: 2026-12-01 10:50:00
 """
 
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "20261201_more_default_synonyms"
-down_revision: str | None = "20261130_asset_links"
+down_revision: str | None = "20261201_shareable"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
