@@ -79,6 +79,7 @@ class CollectionOut(ResponseModel):
 class CollectionSuggestionOut(ResponseModel):
     id: str
     name: str
+    description: str = Field(default="", description="what the kit is for, as its owner wrote it")
     reasons: list[str] = Field(
         description="the deal's facets it is tagged with, e.g. `stage: decision`"
     )

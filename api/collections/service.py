@@ -353,6 +353,7 @@ def fitting(
         CollectionSuggestionOut(
             id=cid,
             name=found[cid].name,
+            description=found[cid].description,
             reasons=sorted(reasons[cid], key=lambda r: order.index(r.split(":")[0])),
             assets=[briefs[a.id] for a in members[cid]],
         )

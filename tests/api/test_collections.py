@@ -142,6 +142,7 @@ def test_suggestions_offer_a_fitting_collection_with_its_live_members(
         marketer,
         stages=["decision"],
         industries=["Healthcare"],
+        description="For the hospital's finance committee",
         asset_ids=[draft["id"], roi["id"]],
     ).json()
     _kit(marketer, name="Retail kit", industries=["Retail"], asset_ids=[retail["id"]])
@@ -154,6 +155,7 @@ def test_suggestions_offer_a_fitting_collection_with_its_live_members(
     collections = response.json()["collections"]
     assert [c["id"] for c in collections] == [fitting["id"]]
     assert collections[0]["reasons"] == ["stage: decision", "industry: healthcare"]
+    assert collections[0]["description"] == "For the hospital's finance committee"
     assert [a["id"] for a in collections[0]["assets"]] == [roi["id"]]
     # A deal with no facets in common gets none.
     none = rep.post("/v1/suggestions", json={"industry": "mining"}).json()
