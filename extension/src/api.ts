@@ -144,7 +144,15 @@ export type Failure =
   | { kind: "not-configured"; detail: string }
   | { kind: "unreachable"; detail: string }
   | { kind: "unauthorized"; detail: string }
-  | { kind: "problem"; status: number; detail: string; body: Record<string, unknown> };
+  | {
+      kind: "problem";
+      status: number;
+      detail: string;
+      body: Record<string, unknown>;
+      /** A 404 for an asset a live one replaces: the replacement's id (the asset to use
+       * instead), from the problem body's `replaced_by`. */
+      replacedBy?: string;
+    };
 
 function detailOf(body: unknown): string | undefined {
   if (typeof body === "object" && body !== null && "detail" in body) {
@@ -181,12 +189,28 @@ export function failureOf(answer: ApiAnswer): Failure | null {
     typeof answer.body === "object" && answer.body !== null
       ? (answer.body as Record<string, unknown>)
       : {};
-  return {
+  const failure: Failure = {
     kind: "problem",
     status: answer.status,
     detail: detailOf(answer.body) ?? `The Baton server answered ${answer.status}`,
     body,
   };
+  const replacedBy = body.replaced_by;
+  if (answer.status === 404 && typeof replacedBy === "string" && replacedBy.trim() !== "") {
+    failure.replacedBy = replacedBy;
+  }
+  return failure;
+}
+
+/** The id of the live asset that replaces the one a call asked for, if the server named
+ * one (a rep's 404 with `replaced_by`). */
+export function replacedByOf(failure: Failure | null): string | undefined {
+  return failure?.kind === "problem" ? failure.replacedBy : undefined;
+}
+
+/** A 404: the asset asked for is gone for this caller (withdrawn, expired, replaced). */
+export function isGone(failure: Failure | null): boolean {
+  return failure?.kind === "problem" && failure.status === 404;
 }
 
 /** Sends a call to the service worker (side panel, options page). */

@@ -1,7 +1,7 @@
 // The API client: the request the service worker sends, and how answers map to the side
 // panel's states (401, unreachable, problem+json detail).
 import { describe, expect, it, vi } from "vitest";
-import { buildUrl, failureOf, filenameOf, request, requestFile } from "../src/api";
+import { buildUrl, failureOf, filenameOf, isGone, replacedByOf, request, requestFile } from "../src/api";
 
 const settings = { server: "https://baton.example.com", apiKey: "bt_key" };
 
@@ -100,6 +100,34 @@ describe("API client", () => {
     expect(failureOf({ ok: false, status: 500, body: null })).toMatchObject({
       detail: "The Baton server answered 500",
     });
+  });
+
+  it("reads replaced_by from a rep's 404 for a replaced asset", async () => {
+    const replaced = await request(
+      settings,
+      { method: "GET", path: "/v1/assets/old1" },
+      answering(
+        404,
+        '{"type":"about:blank","title":"Not Found","status":404,"detail":"no asset with id old1; it is replaced by new1","replaced_by":"new1"}',
+        { "Content-Type": "application/problem+json" },
+      ) as unknown as typeof fetch,
+    );
+    const failure = failureOf(replaced);
+    expect(failure).toMatchObject({ kind: "problem", status: 404, replacedBy: "new1" });
+    expect(replacedByOf(failure)).toBe("new1");
+    expect(isGone(failure)).toBe(true);
+
+    // Withdrawn with nothing replacing it: gone, no replacement.
+    const withdrawn = failureOf({ ok: false, status: 404, body: { title: "Not Found", status: 404, detail: "no asset with id x" } });
+    expect(isGone(withdrawn)).toBe(true);
+    expect(replacedByOf(withdrawn)).toBeUndefined();
+    expect(withdrawn).not.toHaveProperty("replacedBy");
+    // Only a 404 names a replacement, and only with a non-empty id.
+    expect(replacedByOf(failureOf({ ok: false, status: 409, body: { status: 409, title: "Conflict", replaced_by: "new1" } }))).toBeUndefined();
+    expect(replacedByOf(failureOf({ ok: false, status: 404, body: { status: 404, title: "Not Found", replaced_by: "" } }))).toBeUndefined();
+    expect(replacedByOf(failureOf({ ok: false, status: 404, body: { status: 404, title: "Not Found", replaced_by: 7 } }))).toBeUndefined();
+    expect(replacedByOf(null)).toBeUndefined();
+    expect(isGone(failureOf({ ok: false, status: 0, body: null, error: "unreachable" }))).toBe(false);
   });
 
   it("fetches a file with its name for the panel to save", async () => {

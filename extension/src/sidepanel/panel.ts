@@ -3,25 +3,32 @@
 // follows one tab (the one `?tab=` pins, else the most recently active web page) and
 // refreshes when the service worker says that tab's page changed.
 
-import { api, failureOf, type ApiAnswer, type ApiCall, type FileAnswer, type Failure } from "../api";
+import {
+  api,
+  failureOf,
+  isGone,
+  replacedByOf,
+  type ApiAnswer,
+  type ApiCall,
+  type FileAnswer,
+  type Failure,
+} from "../api";
 import { h, highlighted } from "../dom";
 import type { DealContext, InsertResult } from "../messages";
 import { kindLabel, mapContext, stageLabel, type Facet, type Taxonomy } from "../taxonomy";
 import type { ContextReply, TargetReply } from "../worker-messages";
 import { isTabChanged } from "../worker-messages";
+import {
+  freshnessBadge,
+  freshnessNote,
+  kitsSection,
+  replacedNotice,
+  withdrawnNotice,
+  type Asset,
+  type Kit,
+} from "./content";
 import { TypingSearch } from "./search";
 import { dealVariables, type Me } from "./variables";
-
-interface Asset {
-  id: string;
-  title: string;
-  kind: string;
-  summary?: string | null;
-  body?: string | null;
-  url?: string | null;
-  file?: { filename: string; size: number } | null;
-  fields?: Record<string, unknown>;
-}
 
 interface Suggestion {
   asset: Asset;
@@ -38,6 +45,7 @@ interface MatchedQuestion {
 
 interface SuggestionsOut {
   suggestions: Suggestion[];
+  collections?: Kit[];
   questions: MatchedQuestion[];
   already_sent?: unknown;
 }
@@ -116,6 +124,7 @@ export async function mountPanel(root: HTMLElement): Promise<void> {
   const chips = h("div", { class: "chips", role: "group", "aria-label": "Filters" });
   const results = h("section", { class: "results", "aria-label": "Search results", hidden: true });
   const state = h("section", { "data-testid": "state", "aria-live": "polite", class: "state" });
+  const kits = h("div", { class: "kits-box", hidden: true });
   const questions = h("section", { class: "questions", hidden: true });
   const toast = h("div", { "data-testid": "toast", class: "toast", role: "status", hidden: true });
   root.replaceChildren(
@@ -124,6 +133,7 @@ export async function mountPanel(root: HTMLElement): Promise<void> {
     results,
     h("h2", { class: "section-title" }, "Suggested for this deal"),
     state,
+    kits,
     questions,
     toast,
   );
@@ -153,6 +163,7 @@ export async function mountPanel(root: HTMLElement): Promise<void> {
 
   const showFailure = (failure: Failure): void => {
     questions.hidden = true;
+    kits.hidden = true;
     if (failure.kind === "not-configured") {
       showState(
         "not-configured",
@@ -197,11 +208,11 @@ export async function mountPanel(root: HTMLElement): Promise<void> {
   const facets = (): Partial<DealContext> => ({ ...(deal.linked ?? {}), ...(deal.context ?? {}) });
 
   // ----- events -----
-  const record = async (
+  const event = (
     assetId: string,
     type: "copy" | "send" | "share" | "helpful" | "not_helpful",
     extra: { comment?: string; search_id?: string } = {},
-  ): Promise<boolean> => {
+  ): Promise<ApiAnswer> => {
     const body: Record<string, unknown> = {
       asset_id: assetId,
       type,
@@ -211,9 +222,14 @@ export async function mountPanel(root: HTMLElement): Promise<void> {
     if (opportunity) body.opportunity_id = opportunity;
     if (extra.comment) body.comment = extra.comment;
     if (extra.search_id) body.search_id = extra.search_id;
-    const answer = await api({ method: "POST", path: "/v1/events", body });
-    return answer.ok;
+    return api({ method: "POST", path: "/v1/events", body });
   };
+
+  const record = async (
+    assetId: string,
+    type: "copy" | "send" | "share" | "helpful" | "not_helpful",
+    extra: { comment?: string; search_id?: string } = {},
+  ): Promise<boolean> => (await event(assetId, type, extra)).ok;
 
   /** The rep sent the asset to the deal's customer (copied, inserted or downloaded it). */
   const sent = async (assetId: string, searchId?: string): Promise<void> => {
@@ -241,7 +257,16 @@ export async function mountPanel(root: HTMLElement): Promise<void> {
   });
 
   // ----- one card -----
-  const card = (asset: Asset, options: { reasons?: string[]; searchId?: string; testid: string; highlights?: { title?: string; body?: string } }): HTMLElement => {
+  interface CardOptions {
+    reasons?: string[];
+    searchId?: string;
+    testid: string;
+    highlights?: { title?: string; body?: string };
+    /** A pitch kit's member: title, kind, review state and actions only. */
+    compact?: boolean;
+  }
+
+  const card = (asset: Asset, options: CardOptions): HTMLElement => {
     const { searchId } = options;
     const title = h("h3", { class: "title" });
     if (options.highlights?.title) title.append(highlighted(options.highlights.title));
@@ -258,6 +283,46 @@ export async function mountPanel(root: HTMLElement): Promise<void> {
         : null;
     const preview = h("div", { class: "preview", hidden: true });
     const fill = h("div", { class: "fill", hidden: true });
+    const notice = h("div", { class: "notice", hidden: true });
+
+    /** An action's failure. A piece gone for reps is said on the card, never as a dead
+     * error: the replacement to use instead when the server names one (`replaced_by`), else
+     * that it was withdrawn. `probe`: the failed call was not the asset's own (an event),
+     * so ask the asset whether something replaced it. */
+    const failed = async (failure: Failure, action: string, probe = false): Promise<void> => {
+      if (!isGone(failure)) return say(failure.detail, "error");
+      let newer = replacedByOf(failure);
+      if (newer === undefined && probe) {
+        const again = await api({ method: "GET", path: `/v1/assets/${asset.id}` });
+        if (again.ok) return say(failure.detail, "error");
+        newer = replacedByOf(failureOf(again));
+      }
+      preview.hidden = true;
+      fill.hidden = true;
+      if (newer === undefined) {
+        notice.replaceChildren(withdrawnNotice());
+        notice.hidden = false;
+        return;
+      }
+      // The replacement's title (and everything its card needs), read without the deal's
+      // id: opening the offer is not using the piece in the deal.
+      const answer = await api({ method: "GET", path: `/v1/assets/${newer}` });
+      const replacement = answer.ok ? (answer.body as Asset) : null;
+      notice.replaceChildren(
+        replacedNotice(replacement, () => {
+          const shown = notice.closest("article");
+          if (!replacement || !shown) return;
+          const fresh = card(replacement, { ...options, reasons: undefined, highlights: undefined });
+          shown.replaceWith(fresh);
+          const same = fresh.querySelector<HTMLButtonElement>(`[data-testid="${action}"]`);
+          const first = fresh.querySelector<HTMLButtonElement>("button");
+          (same ?? first)?.focus();
+          same?.click();
+        }),
+      );
+      notice.hidden = false;
+      notice.querySelector<HTMLButtonElement>("button")?.focus();
+    };
 
     const button = (testid: string, label: string, run: () => Promise<void>): HTMLButtonElement => {
       const element = h("button", { type: "button", "data-testid": testid }, label);
@@ -277,7 +342,7 @@ export async function mountPanel(root: HTMLElement): Promise<void> {
       }
       const answer = await api({ method: "GET", path: `/v1/assets/${asset.id}`, query: usage(searchId) });
       const failure = failureOf(answer);
-      if (failure) return say(failure.detail, "error");
+      if (failure) return failed(failure, "action-open");
       const full = answer.body as Asset;
       const body = (full.body ?? "").trim();
       preview.replaceChildren(
@@ -298,7 +363,8 @@ export async function mountPanel(root: HTMLElement): Promise<void> {
             query: usage(searchId),
           });
           const failure = failureOf(answer);
-          if (failure || !answer.base64) return say(failure?.detail ?? "Nothing to download", "error");
+          if (failure) return failed(failure, "action-download");
+          if (!answer.base64) return say("Nothing to download", "error");
           const bytes = Uint8Array.from(atob(answer.base64), (c) => c.charCodeAt(0));
           const url = URL.createObjectURL(new Blob([bytes], { type: answer.contentType }));
           const link = h("a", { href: url, download: answer.filename ?? "download" });
@@ -315,14 +381,21 @@ export async function mountPanel(root: HTMLElement): Promise<void> {
       button("action-copy-link", "Copy link", async () => {
         const server = await serverAddress();
         const link = asset.url || `${server}/v1/assets/${asset.id}${asset.file ? "/file" : ""}`;
+        // Recorded first: a piece withdrawn or replaced since the card was shown is not
+        // copied (its link would be dead), the card says what replaces it.
+        const copied = failureOf(await event(asset.id, "copy", { search_id: searchId }));
+        if (copied) return failed(copied, "action-copy-link", true);
         if (!(await copyText(link))) return say("The link could not be copied", "error");
-        await record(asset.id, "copy", { search_id: searchId });
         await sent(asset.id, searchId);
         say("Link copied");
       }),
     );
     if (asset.kind === "email_template") {
-      actions.push(button("action-fill", "Fill and copy", () => fillTemplate(asset, fill, searchId)));
+      actions.push(
+        button("action-fill", "Fill and copy", () =>
+          fillTemplate(asset, fill, searchId, (failure) => failed(failure, "action-fill")),
+        ),
+      );
     }
 
     const comment = h("textarea", {
@@ -353,22 +426,40 @@ export async function mountPanel(root: HTMLElement): Promise<void> {
       if (!commentBox.hidden) comment.focus();
     });
 
+    const compact = options.compact === true;
     return h(
       "article",
-      { class: "card", "data-testid": options.testid, "data-asset-id": asset.id },
-      h("div", { class: "card-head" }, title, h("span", { class: `kind kind-${asset.kind}` }, kindLabel(asset.kind))),
-      snippet,
-      options.reasons?.length ? reasons : null,
+      { class: compact ? "card compact" : "card", "data-testid": options.testid, "data-asset-id": asset.id },
+      h(
+        "div",
+        { class: "card-head" },
+        title,
+        h(
+          "span",
+          { class: "badges" },
+          h("span", { class: `kind kind-${asset.kind}` }, kindLabel(asset.kind)),
+          freshnessBadge(asset.freshness),
+        ),
+      ),
+      freshnessNote(asset.freshness),
+      compact ? null : snippet,
+      !compact && options.reasons?.length ? reasons : null,
       h("div", { class: "actions" }, ...actions),
+      notice,
       preview,
       fill,
-      h("div", { class: "feedback" }, helpful, notHelpful),
-      commentBox,
+      compact ? null : h("div", { class: "feedback" }, helpful, notHelpful),
+      compact ? null : commentBox,
     );
   };
 
   // ----- fill and copy -----
-  const fillTemplate = async (asset: Asset, box: HTMLElement, searchId?: string): Promise<void> => {
+  const fillTemplate = async (
+    asset: Asset,
+    box: HTMLElement,
+    searchId: string | undefined,
+    onFailure: (failure: Failure) => Promise<void>,
+  ): Promise<void> => {
     const values = dealVariables(facets(), me);
     const render = (variables: Record<string, string>): Promise<ApiAnswer> =>
       api({
@@ -384,7 +475,7 @@ export async function mountPanel(root: HTMLElement): Promise<void> {
       if (Array.isArray(body?.missing)) missing = body.missing.filter((m): m is string => typeof m === "string");
     }
     const failure = missing.length ? null : failureOf(answer);
-    if (failure) return say(failure.detail, "error");
+    if (failure) return onFailure(failure);
 
     const fields = missing.map((name) =>
       h("input", { "data-testid": "fill-field", "data-name": name, name, "aria-label": name, placeholder: name.replace(/_/g, " "), required: true }),
@@ -635,6 +726,9 @@ export async function mountPanel(root: HTMLElement): Promise<void> {
     const note = sentCount
       ? h("p", { class: "muted", "data-testid": "already-sent" }, `${sentCount} already sent on this deal, left out.`)
       : null;
+    const kitSection = kitsSection(out.collections ?? [], (asset) => card(asset, { testid: "kit-member", compact: true }));
+    kits.replaceChildren(...(kitSection ? [kitSection] : []));
+    kits.hidden = kitSection === null;
     if (!out.suggestions.length) {
       const link = h("button", { type: "button", class: "link" }, "Search the library");
       link.addEventListener("click", () => searchInput.focus());
