@@ -11,7 +11,9 @@
   matched only weakly (`match` partial or semantic) or were made by a rep whose client
   passes search ids back, at or after the first search it linked an open to (a client
   that never sends them back says nothing about opens, so its searches with full
-  matches are not counted);
+  matches are not counted); a search is judged only once the rep has had
+  `WEAK_SEARCH_GRACE` (30 minutes) to open a hit, so a search made a minute ago is not
+  yet a failure;
 - expiring (live, expiring within 30 days), expired (approved but past `expires_at`);
 - unused: live assets without any event in the last 90 days (or in `since`–`until`),
   new ones included: an asset nobody has touched yet is unused, and says so ("never");
@@ -84,6 +86,8 @@ def _before(moment: datetime, span: timedelta) -> datetime:
 
 
 DEFAULT_LIMIT = 100
+# How long a rep has to open a hit of a search before it counts as finding nothing useful.
+WEAK_SEARCH_GRACE = timedelta(minutes=30)
 MAX_LIMIT = 1000
 
 
@@ -105,7 +109,7 @@ def content_gaps(
 
     unanswered, unanswered_total = _unanswered(session, now=now, limit=limit)
     searches, searches_total = _zero_result_searches(session, since=since, until=until, limit=limit)
-    weak, weak_total = _weak_searches(session, since=since, until=until, limit=limit)
+    weak, weak_total = _weak_searches(session, since=since, until=until, now=now, limit=limit)
     expiring = _expiring(session, now=now)
     expired = _expired(session, now=now)
     unused = _unused(session, now=now, since=unused_since, until=until)
@@ -267,7 +271,7 @@ def _zero_result_searches(
 
 
 def _weak_searches(
-    session: Session, *, since: datetime | None, until: datetime, limit: int
+    session: Session, *, since: datetime | None, until: datetime, now: datetime, limit: int
 ) -> tuple[list[WeakSearch], int]:
     opened = sa.exists().where(col(SearchOpen.search_id) == col(SearchLog.search_id))
     # When each rep's client first passed a search id back: the time of the earliest
@@ -285,6 +289,7 @@ def _weak_searches(
     )
     conditions = [
         col(SearchLog.total) > 0,
+        col(SearchLog.created_at) <= _before(now, WEAK_SEARCH_GRACE),
         sa.not_(opened),
         sa.or_(
             col(SearchLog.match).in_(WEAK_MATCHES),
