@@ -37,6 +37,7 @@ from api.duplicates.schemas import AssetCreated
 from api.events.models import EventType
 from api.events.routes import OpportunityIdParam
 from api.events.usage import Use
+from api.links import service as links
 from api.openapi import errors
 from api.problems import (
     AssetConflict,
@@ -139,7 +140,8 @@ def get_asset(
     """The asset; its `ETag` header is its revision, for `If-Match` on a later write.
     Opened from a search's hits, `search_id` links this view to that search.
     The server records a `view` (once per caller, asset and clock hour), naming the deal
-    `opportunity_id` when given."""
+    `opportunity_id` when given. `links` and `flags` are as GET /v1/assets/{id}/links
+    shows them (only here, not in lists)."""
     asset = visibility.get_visible(session, caller, asset_id, now=now)
     if search_id:
         discovery.link_open(
@@ -163,7 +165,8 @@ def get_asset(
             search_id=search_id,
         )
     )
-    return revisions.with_pending(session, caller, [shown])[0]
+    shown = revisions.with_pending(session, caller, [shown])[0]
+    return links.with_links(session, caller, shown, now=now)
 
 
 @router.patch(

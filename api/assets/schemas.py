@@ -12,6 +12,7 @@ from pydantic import AfterValidator, Field, StringConstraints, field_validator
 from api.assets.kinds import Kind
 from api.assets.models import RevisionStatus, Status
 from api.freshness.schemas import Freshness
+from api.links.schemas import LinkFlag, LinkOut
 from api.schemas import NameText, NulFree, RequestModel, ResponseModel, UTCTimestamp
 
 MAX_BODY_CHARS = 5_000_000
@@ -203,6 +204,18 @@ class AssetBrief(ResponseModel):
 
 class AssetOut(AssetBrief):
     body: str
+    links: list[LinkOut] | None = Field(
+        default=None,
+        description="GET /v1/assets/{id} only (null in lists and other responses): the "
+        "asset's links from both ends, as GET /v1/assets/{id}/links shows them; a rep sees "
+        "the links to assets the rep may see",
+    )
+    flags: list[LinkFlag] | None = Field(
+        default=None,
+        description="GET /v1/assets/{id} only (null elsewhere): for marketers, "
+        "`depends_on_expired` for each asset this one depends on (what proves it, what it "
+        "follows up) that expired or was archived; always empty for reps",
+    )
 
 
 class Finding(ResponseModel):

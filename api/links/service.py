@@ -9,8 +9,9 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, or_, select
 
-from api.assets.models import Asset
-from api.assets.visibility import get_visible, is_live, live_clause
+from api.assets.models import Asset, Status
+from api.assets.schemas import AssetOut
+from api.assets.visibility import AssetFilters, filter_clauses, get_visible, is_live, live_clause
 from api.audit import service as audit
 from api.changes.log import Subject, record_change
 from api.errors import Conflict, Invalid, NotFound
@@ -112,22 +113,43 @@ def present_link(link: AssetLink, asset_id: str, other: Asset) -> LinkOut:
 
 
 def links_of(session: Session, caller: Caller, asset_id: str, *, now: datetime) -> list[LinkOut]:
-    """The asset's links from both ends, oldest first; a rep sees those to live assets."""
+    """The asset's links from both ends, oldest first; a rep sees those to assets the rep
+    may see (the catalogue's visibility rule: live ones)."""
     get_visible(session, caller, asset_id, now=now)
+    return _links_shown(session, caller, asset_id, now=now)
+
+
+def _links_shown(
+    session: Session, caller: Caller, asset_id: str, *, now: datetime
+) -> list[LinkOut]:
     links = session.exec(
         select(AssetLink)
         .where(or_(AssetLink.source_id == asset_id, AssetLink.target_id == asset_id))
         .order_by(col(AssetLink.created_at), col(AssetLink.id))
     ).all()
+    if not links:
+        return []
     ids = {link.target_id if link.source_id == asset_id else link.source_id for link in links}
-    others = {a.id: a for a in session.exec(select(Asset).where(col(Asset.id).in_(ids)))}
+    visible = filter_clauses(session, caller, AssetFilters(), now=now)
+    others = {a.id: a for a in session.exec(select(Asset).where(col(Asset.id).in_(ids), *visible))}
     shown = []
     for link in links:
-        other = others[link.target_id if link.source_id == asset_id else link.source_id]
-        if caller.is_rep and not is_live(other, now):
-            continue
-        shown.append(present_link(link, asset_id, other))
+        other = others.get(link.target_id if link.source_id == asset_id else link.source_id)
+        if other is not None:
+            shown.append(present_link(link, asset_id, other))
     return shown
+
+
+def with_links(session: Session, caller: Caller, shown: AssetOut, *, now: datetime) -> AssetOut:
+    """The asset as GET /v1/assets/{id} shows it: with its links (those the caller may
+    see) and, for marketers, the flags of what it depends on that is no longer live. The
+    caller was checked to see the asset itself."""
+    return shown.model_copy(
+        update={
+            "links": _links_shown(session, caller, shown.id, now=now),
+            "flags": [] if caller.is_rep else flags(session, shown.id, now=now),
+        }
+    )
 
 
 # --- search context --------------------------------------------------------------------
@@ -183,8 +205,16 @@ def dependants(session: Session, asset_id: str) -> list[str]:
     return sorted({*session.exec(proven).all(), *session.exec(following).all()})
 
 
+def _gone(asset: Asset, now: datetime) -> bool:
+    """Expired (approved, past its expiry) or archived: a draft proof is not yet, not gone."""
+    return asset.status == Status.archived.value or (
+        asset.status == Status.approved.value and not is_live(asset, now)
+    )
+
+
 def flags(session: Session, asset_id: str, *, now: datetime) -> list[LinkFlag]:
-    """`depends_on_expired` for each asset `asset_id` depends on that is not live."""
+    """`depends_on_expired` for each asset `asset_id` depends on that expired or was
+    archived (one still in draft or review is no flag: it never was live)."""
     proofs = select(AssetLink.source_id).where(
         AssetLink.target_id == asset_id, AssetLink.type == LinkType.proves.value
     )
@@ -196,12 +226,12 @@ def flags(session: Session, asset_id: str, *, now: datetime) -> list[LinkFlag]:
     return [
         LinkFlag(type="depends_on_expired", asset_id=a.id)
         for a in sorted(found, key=lambda a: a.id)
-        if not is_live(a, now)
+        if _gone(a, now)
     ]
 
 
 def dependants_of_expired(session: Session, *, now: datetime) -> list[DependantOfExpired]:
-    """Live assets depending on one that is not live (expired or archived), by title."""
+    """Live assets depending on one that expired or was archived, by title."""
     links = session.exec(
         select(AssetLink).where(
             col(AssetLink.type).in_([LinkType.proves.value, LinkType.follow_up.value])
@@ -226,6 +256,6 @@ def dependants_of_expired(session: Session, *, now: datetime) -> list[DependantO
             ),
         )
         for d, o in pairs
-        if is_live(assets[d], now) and not is_live(assets[o], now)
+        if is_live(assets[d], now) and _gone(assets[o], now)
     ]
     return sorted(found, key=lambda f: (f.title.lower(), f.id, f.depends_on.id))

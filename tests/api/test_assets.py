@@ -41,6 +41,9 @@ def test_create_asset_round_trip(marketer: Actor) -> None:
     assert asset["fields"] == {"customer": "Acme Builders"}
     fetched = marketer.get(f"/v1/assets/{asset['id']}").json()
     assert asset.pop("similar") == []  # only a create says which assets are nearly the same
+    # Only the asset's own GET shows its links and flags.
+    assert (asset.pop("links"), asset.pop("flags")) == (None, None)
+    assert (fetched.pop("links"), fetched.pop("flags")) == ([], [])
     assert fetched == asset
 
 

@@ -210,3 +210,45 @@ def test_an_expiring_talking_point_flags_the_email_template_that_follows_it_up(
         ).all()
         announced = [(e.subject_id, e.payload["id"], e.payload["depends_on"]) for e in events]
     assert announced == [(email["id"], email["id"], point["id"])]
+
+
+def test_the_asset_itself_shows_its_links_and_what_it_depends_on_that_expired(
+    app: FastAPI, marketer: Actor, rep: Actor
+) -> None:
+    expires = datetime.now(UTC) + timedelta(days=1)
+    point = publish(
+        marketer,
+        title="Fatigue rule talking point",
+        kind="talking_point",
+        expires_at=expires.isoformat(),
+    )
+    email = publish(marketer, title="Fatigue rule follow-up email", kind="email_template")
+    draft = create(marketer, title="Unreleased crane study", kind="case_study")
+    _link(marketer, email["id"], "follow_up", point["id"])
+    _link(marketer, draft["id"], "proves", email["id"])
+
+    def shown(actor: Actor, asset_id: str) -> tuple[list[tuple[str, str]], list[Any]]:
+        response = actor.get(f"/v1/assets/{asset_id}")
+        assert response.status_code == 200, response.text
+        body = response.json()
+        return [(link["type"], link["asset"]["id"]) for link in body["links"]], body["flags"]
+
+    assert shown(marketer, email["id"]) == (
+        [("follow_up", point["id"]), ("proven_by", draft["id"])],
+        [],
+    )
+    assert shown(marketer, point["id"]) == ([("followed_up_by", email["id"])], [])
+    # The rep sees the link to the live talking point, not the draft proving the email.
+    assert shown(rep, email["id"]) == ([("follow_up", point["id"])], [])
+
+    app.state.clock = lambda: expires + timedelta(hours=1)
+    flagged = [{"type": "depends_on_expired", "asset_id": point["id"]}]
+    assert shown(marketer, email["id"]) == (
+        [("follow_up", point["id"]), ("proven_by", draft["id"])],
+        flagged,
+    )
+    # The talking point expired: the rep sees no link and no flag.
+    assert shown(rep, email["id"]) == ([], [])
+    # Lists stay lean: links and flags are on the asset alone.
+    listed = marketer.get("/v1/assets", params={"kind": "email_template"}).json()["items"]
+    assert [(a["id"], a["links"], a["flags"]) for a in listed] == [(email["id"], None, None)]
