@@ -18,6 +18,7 @@ from api.bulk.routes import router as bulk_router
 from api.collections.routes import reports as collection_reports_router
 from api.collections.routes import router as collections_router
 from api.cors import install_cors
+from api.crm.routes import router as crm_router
 from api.db import make_engine, probe_directory, utcnow
 from api.discovery.routes import router as search_router
 from api.discovery.runtime import SearchRuntime
@@ -129,6 +130,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         collections_router,
         collection_reports_router,
         events_router,
+        crm_router,
         search_router,
         suggestions_router,
         audit_router,

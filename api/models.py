@@ -4,6 +4,7 @@ from api.assets.models import Asset, AssetQuestion, AssetTag, AssetTerm, AssetVe
 from api.audit.models import AuditEntry
 from api.changes.models import Change, ChangeConsumer
 from api.collections.models import Collection, CollectionAsset, CollectionTerm
+from api.crm.models import CrmDeal, CrmEvent
 from api.discovery.models import SearchLog, SearchOpen, Synonym
 from api.duplicates.models import AssetSignature, AssetSignatureBand
 from api.events.models import Event, OpportunityOutcome
@@ -38,6 +39,8 @@ __all__ = [
     "Collection",
     "CollectionAsset",
     "CollectionTerm",
+    "CrmDeal",
+    "CrmEvent",
     "Event",
     "FreshnessPolicy",
     "MessagingRule",

@@ -33,6 +33,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 
 from api import deps
+from api.crm.schemas import CRM_EXAMPLES
 from api.problems import PROBLEM_JSON, FieldError, Problem, RateLimited, StaleRevision
 from api.rate_limits import RateLimits, route_group
 
@@ -58,6 +59,11 @@ TAGS: list[dict[str, str]] = [
     },
     {"name": "taxonomy", "description": "Kinds, buyer stages, industries, personas, products."},
     {"name": "reports", "description": "The content-gaps report and asset performance."},
+    {
+        "name": "crm",
+        "description": "Deals won and lost, sent by the CRMs (HubSpot, Salesforce, signed "
+        "events): no key, each request verified by its signature or shared secret.",
+    },
     {"name": "users", "description": "People, roles and API keys."},
     {"name": "audit", "description": "Who changed what, and when."},
     {
@@ -107,6 +113,7 @@ HEADERS: dict[int, dict[str, Any]] = {
 # An example body for every operation that takes one (checked against its schema by
 # tests/api/test_openapi.py), by operationId.
 REQUEST_EXAMPLES: dict[str, Any] = {
+    **CRM_EXAMPLES,
     "updateFreshnessPolicies": {"policies": {"case_study": 180, "testimonial": None}},
     "createWebhook": {
         "url": "https://crm.example.com/hooks/baton",

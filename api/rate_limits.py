@@ -60,6 +60,8 @@ REDIS_RETRY_SECONDS = 5.0
 REDIS_TIMEOUT_SECONDS = 0.5
 # Keys this process saw accepted, exempt from their address's failed_auth lock-out.
 KNOWN_KEYS_AT_MOST = 10_000
+# The CRM endpoints take no key (they check signatures): budgets per sending address.
+CRM_PREFIX = "/v1/crm/"
 
 
 def route_group(method: str, path: str) -> str | None:
@@ -295,8 +297,10 @@ class RateLimits:
         if group is None or self._is_master(token):
             await self.app(scope, receive, send)
             return
-        identity = key_identity(token) if token is not None else None
         address = _client(scope)
+        identity = key_identity(token) if token is not None else None
+        if identity is None and scope["path"].startswith(CRM_PREFIX):
+            identity = "crm:" + address  # no key there: each sending address has a budget
         if identity is None or identity not in self.known_keys:
             locked = await self.budgets.check(FAILED_AUTH, address)
             if locked is not None:
@@ -323,7 +327,7 @@ class RateLimits:
             if identity is not None:
                 self.known_keys.pop(identity, None)
             await self.budgets.hit(FAILED_AUTH, address)
-        elif identity is not None and status:
+        elif token is not None and identity is not None and status:
             self.known_keys[identity] = None
             self.known_keys.move_to_end(identity)
             if len(self.known_keys) > KNOWN_KEYS_AT_MOST:

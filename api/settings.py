@@ -8,6 +8,8 @@ its source, in one `SettingsError`; the CLI prints it and exits 2, without a tra
 
 from __future__ import annotations
 
+import base64
+import binascii
 import difflib
 import os
 import re
@@ -20,10 +22,20 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
+# Deal stages that close a deal, as HubSpot's default pipeline and Salesforce name them.
+DEFAULT_WON_STAGES = ("closedwon", "Closed Won")
+DEFAULT_LOST_STAGES = ("closedlost", "Closed Lost")
 # How long a talking point stays live without an explicit `expires_at`, unless configured.
 DEFAULT_TALKING_POINT_TTL = timedelta(days=90)
 # Requests each API key may make per window, by route group (`api.rate_limits`);
@@ -93,6 +105,20 @@ class Settings(BaseSettings):
     # Content overdue for review ranks lower in search and suggestions: its score is
     # multiplied by (1 - this). 0: no demotion; 0.5: half the score; 1: below all else.
     overdue_demotion: float = Field(default=0.5, ge=0, le=1)
+    # CRM outcomes (README, "CRM outcomes"): each inbound endpoint answers 404 until its
+    # secret is set. HubSpot: the app's client secret (v3 signatures); Salesforce: a shared
+    # secret (header or `?secret=`); the generic endpoint: a Standard Webhooks `whsec_` key.
+    hubspot_client_secret: SecretStr | None = None
+    salesforce_secret: SecretStr | None = None
+    crm_webhook_secret: SecretStr | None = None
+    # The deal stages (names or pipeline stage ids, compared without case) that mean won
+    # or lost; comma lists.
+    crm_won_stages: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(DEFAULT_WON_STAGES)
+    )
+    crm_lost_stages: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(DEFAULT_LOST_STAGES)
+    )
 
     @field_validator("data_dir")
     @classmethod
@@ -222,6 +248,45 @@ class Settings(BaseSettings):
         except ValueError as exc:
             raise ValueError("the SMTP URL has an invalid port") from exc
         return value
+
+    @field_validator("hubspot_client_secret", "salesforce_secret", "crm_webhook_secret")
+    @classmethod
+    def _crm_secret(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        secret = value.get_secret_value().strip()
+        if info.field_name == "salesforce_secret" and len(secret) < 16:
+            raise ValueError("the Salesforce secret must be at least 16 characters long")
+        if info.field_name == "crm_webhook_secret":
+            key = secret.removeprefix("whsec_")
+            try:
+                raw = base64.b64decode(key + "=" * (-len(key) % 4), validate=True)
+            except (binascii.Error, ValueError):
+                raw = b""
+            if not secret.startswith("whsec_") or len(raw) < 16:
+                raise ValueError(
+                    "write a Standard Webhooks secret: whsec_ then at least 16 random bytes "
+                    'in base64, e.g. python -c "import base64,os; '
+                    "print('whsec_' + base64.b64encode(os.urandom(32)).decode())\""
+                )
+        return SecretStr(secret)
+
+    @field_validator("crm_won_stages", "crm_lost_stages", mode="before")
+    @classmethod
+    def _split_stages(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [stage.strip() for stage in value.split(",") if stage.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _stages_are_won_or_lost(self) -> Settings:
+        won = {stage.casefold() for stage in self.crm_won_stages}
+        both = sorted(s for s in self.crm_lost_stages if s.casefold() in won)
+        if both:
+            raise ValueError(
+                f"BATON_CRM_WON_STAGES and BATON_CRM_LOST_STAGES both name {', '.join(both)}"
+            )
+        return self
 
     @field_validator("metrics_token")
     @classmethod

@@ -11,12 +11,18 @@ every word matches is Meilisearch's `matchingStrategy: "last"` (drop words from 
 rank by words matched), and `corrected_query` is always null (Meilisearch does not say
 which typo it forgave). `match` is read from the ranking-score details of the best hit:
 "all" when its "words" rule matched every query word, else "partial"; "none" without
-hits. Kind words and question phrasing get no special treatment here (Meilisearch has no
-per-query boost by attribute value): they count as ordinary words, which the "last"
-strategy drops first when they end the query. Meilisearch has no "any of these words":
-`MatchMode.ANY` (the salient words of a deal, for suggestions) is one federated
-multi-search of the whole text and of each word alone, merged by weighted ranking score,
-without facet counts.
+hits. Kind and question intent, as the embedded index reads them (`search.text`'s
+`kind_spans`, `is_question`), become a federated multi-search (Meilisearch has no per-query
+boost by attribute value, but federation weighs each query's hits): a query naming a kind
+("nurse scheduling case study") searches the documents of that kind with the kind words
+left out (so they need not appear in the text), weight 1, beside the whole query over the
+other kinds at `OTHER_KIND_WEIGHT`; a query asked as a question also searches the linked
+customer questions alone at `QUESTION_WEIGHT` (typo tolerance and the "last" strategy
+stand in for the embedded index's near-duplicate questions).
+
+Meilisearch has no "any of these words": `MatchMode.ANY` (the salient words of a deal,
+for suggestions) is one federated multi-search of the whole text and of each word alone,
+merged by weighted ranking score, without facet counts.
 
 Semantic search (with an `Embedder`): hybrid search with user-provided vectors. The index
 declares the embedder `EMBEDDER` (`source: userProvided`, 384 dimensions); each document
@@ -50,8 +56,18 @@ from search.base import (
     SearchResult,
     SearchUnavailable,
 )
+from search.highlight import stem
 from search.semantic import DIMENSIONS, FLOOR, Embedder, chunks
-from search.text import MARK_CLOSE, MARK_OPEN, clip_marked, marked_html, strip_markers
+from search.text import (
+    MARK_CLOSE,
+    MARK_OPEN,
+    clip_marked,
+    is_question,
+    kind_spans,
+    marked_html,
+    strip_markers,
+    words,
+)
 
 log = logging.getLogger("baton.search.meili")
 
@@ -68,6 +84,10 @@ CROP_WORDS = 40
 # against one of the whole text.
 ANY_WORDS_AT_MOST = 12
 ONE_WORD_WEIGHT = 0.8
+# Intent: what the whole query weighs over the kinds it does not name, and what a match of
+# a question-phrased query in the linked customer questions weighs (both against 1).
+OTHER_KIND_WEIGHT = 0.85
+QUESTION_WEIGHT = 1.2
 EMBEDDER = "baton-minilm"
 # Share of the semantic ranking in Meilisearch's hybrid fusion (0 keyword, 1 semantic).
 # One ratio per request: Meilisearch cannot weigh meaning more only when not every word
@@ -255,19 +275,82 @@ def overdue_split(queries: list[dict[str, Any]], query: SearchQuery) -> list[dic
     return split
 
 
+def intent(text: str) -> tuple[tuple[str, ...], str, bool]:
+    """What a query says beyond its words: the kinds it names, its text without the kind
+    words, and whether it is asked as a question."""
+    query_words = words(text)
+    spans = kind_spans(query_words, stem)
+    kinds = tuple(dict.fromkeys(kind for _, _, kind in spans))
+    named = {i for start, size, _ in spans for i in range(start, start + size)}
+    rest = " ".join(w for i, w in enumerate(query_words) if i not in named)
+    return kinds, rest, is_question(text)
+
+
+def has_intent(query: SearchQuery) -> bool:
+    kinds, _, question = intent(query.text)
+    return bool(kinds) or question
+
+
+def intent_queries(base: dict[str, Any], query: SearchQuery) -> list[dict[str, Any]]:
+    """The federated queries for `base` (one query of the whole text) with the query's kind
+    and question intent: the named kinds' documents searched without the kind words at
+    base weight, the other kinds' with the whole text at `OTHER_KIND_WEIGHT` of it, and, for
+    a question, the linked customer questions alone at `QUESTION_WEIGHT` of it. Federation
+    keeps each document once, at its best weighted score."""
+    kinds, rest, question = intent(query.text)
+    weight = float(base.get("federationOptions", {}).get("weight", 1.0))
+    given = base.get("filter")
+
+    def narrowed(extra: str) -> str:
+        return f"({given}) AND {extra}" if given else extra
+
+    out: list[dict[str, Any]] = []
+    if kinds:
+        named = "kind IN [" + ", ".join(filter_value(k) for k in kinds) + "]"
+        out.append(
+            {
+                **base,
+                "q": rest or base["q"],
+                "filter": narrowed(named),
+                "federationOptions": {"weight": weight},
+            }
+        )
+        out.append(
+            {
+                **base,
+                "filter": narrowed(f"NOT {named}"),
+                "federationOptions": {"weight": weight * OTHER_KIND_WEIGHT},
+            }
+        )
+    else:
+        out.append(base)
+    if question:
+        asked = {k: v for k, v in base.items() if k not in ("hybrid", "vector")}
+        out.append(
+            {
+                **asked,
+                "attributesToSearchOn": ["questions"],
+                "federationOptions": {"weight": weight * QUESTION_WEIGHT},
+            }
+        )
+    return out
+
+
 def demoting_search(
     index_uid: str, query: SearchQuery, vector: Sequence[float] | None = None
 ) -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, Any] | None]:
-    """A words query that demotes overdue documents: the federated queries, the federation
-    and, when facets are wanted, the parameters of a plain search for the facet counts and
-    the total (federated queries take no facets): `limit` 0, every visible match."""
+    """A words query as federated queries: with the query's kind and question intent
+    (`intent_queries`), and demoting overdue documents when the query asks (`overdue_split`);
+    the federation; and, when facets are wanted, the parameters of a plain search for the
+    facet counts and the total (federated queries take no facets): `limit` 0, every visible
+    match."""
     params = search_parameters(query, vector)
     for name in ("page", "hitsPerPage", "offset", "limit", "facets"):
         params.pop(name, None)
-    queries = overdue_split(
-        [{"indexUid": index_uid, "q": query.text, **params, "federationOptions": {"weight": 1.0}}],
-        query,
-    )
+    whole = {"indexUid": index_uid, "q": query.text, **params, "federationOptions": {"weight": 1.0}}
+    queries = intent_queries(whole, query)
+    if query.demoting:
+        queries = overdue_split(queries, query)
     counting = None
     if query.facets:
         counting = {"limit": 0, "facets": list(FACETS)}
@@ -491,7 +574,7 @@ class MeiliBackend:
             response = self._call(
                 "search", lambda: self.client.multi_search(queries, federation=federation)
             )
-        elif query.demoting and query.text.strip():
+        elif query.text.strip() and (query.demoting or has_intent(query)):
             vector = None
             if self.embedder is not None:
                 vector = self.embedder.query(query.text).tolist()

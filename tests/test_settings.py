@@ -24,14 +24,15 @@ def test_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BATON_DATABASE_URL", "postgresql+psycopg://u@h/db")
     monkeypatch.setenv("BATON_CORS_ORIGINS", "https://crm.example.com/, chrome-extension://abc")
     monkeypatch.setenv("BATON_MAX_UPLOAD_MB", "5")
-    monkeypatch.setenv("BATON_ADMIN_KEY", "secret")
+    monkeypatch.setenv("BATON_ADMIN_KEY", "admin-key-value")
     settings = Settings()
     assert settings.catalogue_url == "postgresql+psycopg://u@h/db"
     assert settings.uses_sqlite is False
     assert settings.cors_origins == ["https://crm.example.com", "chrome-extension://abc"]
     assert settings.max_upload_bytes == 5 * 1024 * 1024
-    assert settings.admin_key is not None and settings.admin_key.get_secret_value() == "secret"
-    assert "secret" not in repr(settings)
+    assert settings.admin_key is not None
+    assert settings.admin_key.get_secret_value() == "admin-key-value"
+    assert "admin-key-value" not in repr(settings)
 
 
 @pytest.mark.parametrize(

@@ -8,12 +8,18 @@ from search.base import MatchMode, SearchDocument, SearchFilters, SearchQuery
 from search.meili import (
     MAX_TOTAL_HITS,
     ONE_WORD_WEIGHT,
+    OTHER_KIND_WEIGHT,
+    QUESTION_WEIGHT,
     any_word_search,
     both_ways,
+    demoting_search,
     document_payload,
     filter_expression,
     filter_value,
+    has_intent,
     index_settings,
+    intent,
+    intent_queries,
     match_from_hits,
     result_from_response,
     search_parameters,
@@ -195,3 +201,54 @@ def test_match_is_read_from_the_words_ranking_rule() -> None:
     response = {"hits": [hit(1, 2)], "totalHits": 1}
     assert result_from_response(response, highlights=False).match == "partial"
     assert result_from_response({"hits": [], "totalHits": 0}).match == "none"
+
+
+def test_kind_words_search_that_kind_without_needing_the_words() -> None:
+    query = SearchQuery(
+        text="nurse scheduling case study", live_at=datetime(2026, 1, 1, tzinfo=UTC)
+    )
+    assert intent(query.text) == (("case_study",), "nurse scheduling", False)
+    queries, _, _ = demoting_search("assets", query)
+    assert [q["q"] for q in queries] == ["nurse scheduling", "nurse scheduling case study"]
+    named, other = queries
+    visible = filter_expression(query)
+    assert named["filter"] == f'({visible}) AND kind IN ["case_study"]'
+    assert other["filter"] == f'({visible}) AND NOT kind IN ["case_study"]'
+    assert named["federationOptions"]["weight"] == 1.0
+    assert other["federationOptions"]["weight"] == OTHER_KIND_WEIGHT < 1.0
+    # Plurals and several kinds; a query of kind words only keeps its text.
+    assert intent("decks and one pagers")[0] == ("presentation", "one_pager")
+    only = intent_queries({"q": "case studies"}, SearchQuery(text="case studies"))
+    assert only[0]["q"] == "case studies" and only[0]["filter"] == 'kind IN ["case_study"]'
+
+
+def test_a_question_also_searches_the_linked_questions() -> None:
+    query = SearchQuery(text="does it work offline?")
+    assert intent(query.text) == ((), "does it work offline", True)
+    base = {"q": query.text, "hybrid": {"embedder": "e"}, "vector": [0.1], "filter": "x"}
+    whole, asked = intent_queries(base, query)
+    assert whole == base
+    assert asked["attributesToSearchOn"] == ["questions"]
+    assert asked["federationOptions"]["weight"] == QUESTION_WEIGHT > 1.0
+    assert asked["filter"] == "x" and "hybrid" not in asked and "vector" not in asked
+    # A statement names no intent: one plain query, no federation needed.
+    assert not has_intent(SearchQuery(text="offline mode for crews"))
+    assert has_intent(query) and has_intent(SearchQuery(text="crew battlecard"))
+
+
+def test_intent_and_overdue_demotion_combine() -> None:
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    query = SearchQuery(
+        text="what does a case study cost", live_at=at, overdue_at=at, overdue_demotion=0.5
+    )
+    queries, _, _ = demoting_search("assets", query)
+    # kind-named, other kinds, the questions: each split into fresh and overdue halves.
+    weights = [q["federationOptions"]["weight"] for q in queries]
+    assert weights == [
+        1.0,
+        0.5,
+        OTHER_KIND_WEIGHT,
+        OTHER_KIND_WEIGHT * 0.5,
+        QUESTION_WEIGHT,
+        QUESTION_WEIGHT * 0.5,
+    ]
