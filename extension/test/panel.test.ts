@@ -199,7 +199,7 @@ describe("side panel: pitch kits, review state, replaced pieces", () => {
     expect(members[0]!.closest("ol")!.hidden).toBe(false);
     // Title and kind, the review state, the card's actions; no snippet, reasons or rating.
     const first = members[0]!;
-    expect(first.querySelector(".title")?.textContent).toBe("Bedside charting one-pager");
+    expect(first.querySelector("h4.title")?.textContent).toBe("Bedside charting one-pager");
     expect(first.querySelector(".kind")?.textContent).toBeTruthy();
     expect(first.querySelector('[data-testid="freshness"]')?.textContent).toBe("Review due");
     expect(action(first, "action-open")).toBeTruthy();
@@ -234,10 +234,9 @@ describe("side panel: pitch kits, review state, replaced pieces", () => {
     });
     expect(notice.textContent).toContain("This piece was replaced by 2026 pricing one-pager.");
     expect(document.querySelector('[data-testid="toast"]')!.hasAttribute("hidden")).toBe(true);
-    // The replacement's title was read without the deal's id (not a use in the deal).
+    // The replacement's title was read in the deal (the server counts the rep's view).
     const read = server.calls.find((c) => c.path === "/v1/assets/new1");
-    expect(read).toMatchObject({ method: "GET" });
-    expect(read?.query).toBeUndefined();
+    expect(read).toMatchObject({ method: "GET", query: { opportunity_id: "OPP1" } });
 
     action(notice, "use-replacement").click();
     const fresh = cardOf("suggestion", "new1");

@@ -15,6 +15,7 @@ import socket
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -23,7 +24,7 @@ from sqlmodel import col, select
 
 from api.db import session_scope
 from api.events.models import Event
-from tests.catalogue import publish, transition
+from tests.catalogue import create, publish, transition
 from tests.conftest import Actor, new_actor
 from tests.extension.harness import launch
 from tests.extension.launcher import Panel, configure, ensure_build, open_panel, tab_id
@@ -309,6 +310,125 @@ def test_a_rep_gets_suggestions_for_each_page_fills_an_email_and_rates_it(
     assert [(f["type"], f["comment"]) for f in feedback.json()["items"]] == [
         ("not_helpful", "We need a utilities case study")
     ]
+
+
+def test_the_panel_shows_a_pitch_kit_an_overdue_badge_and_offers_a_replacement(
+    app: FastAPI, server: str, client: Any, marketer: Actor
+) -> None:
+    """Issue 15 in the rep's panel: the pitch kit fitting the Salesforce deal (its members
+    in order, each with the card's actions), a case study whose review is overdue badged as
+    possibly out of date, and a price sheet replaced while its card was on screen: its
+    preview offers the replacement, which the rep then uses."""
+    # The case study was approved 30 days ago; case studies now need a review every 10.
+    real_clock = app.state.clock
+    app.state.clock = lambda: real_clock() - timedelta(days=30)
+    try:
+        overdue = publish(
+            marketer,
+            title="Tunnelling crew keeps its charts offline underground",
+            kind="case_study",
+            body="Crews underground chart offline all shift and sync at the portal.",
+            stages=["decision"],
+            industries=["construction"],
+        )
+    finally:
+        app.state.clock = real_clock
+    policy = marketer.put("/v1/freshness/policies", json={"policies": {"case_study": 10}})
+    assert policy.status_code == 200, policy.text
+    old = publish(
+        marketer,
+        title="2025 price sheet for tunnelling crews",
+        kind="one_pager",
+        body="Per-crew prices for 2025.",
+        stages=["decision"],
+        industries=["construction"],
+    )
+    new = create(
+        marketer,
+        title="2026 price sheet for tunnelling crews",
+        kind="one_pager",
+        body="Per-crew prices for 2026, with the night-shift rate.",
+        stages=["decision"],
+        industries=["construction"],
+    )
+    linked = marketer.post(
+        f"/v1/assets/{new['id']}/links", json={"type": "replaces", "target_id": old["id"]}
+    )
+    assert linked.status_code == 201, linked.text
+    roi = publish(
+        marketer,
+        title="Crew overtime ROI worksheet",
+        kind="one_pager",
+        industries=["construction"],
+    )
+    kit = marketer.post(
+        "/v1/collections",
+        json={
+            "name": "Construction decision kit",
+            "description": "What a tunnelling CFO asks for before signing",
+            "stages": ["decision"],
+            "industries": ["construction"],
+            "asset_ids": [roi["id"], overdue["id"], new["id"]],  # the draft: hidden from reps
+        },
+    )
+    assert kit.status_code == 201, kit.text
+    rep = new_actor(client, "rep")
+
+    with launch(ensure_build(), server) as browser:
+        context = browser.context
+        configure(context, browser.extension_id, server, str(rep.key))
+        crm = context.new_page()
+        crm.goto(browser.urls["salesforce"])
+        panel = open_panel(
+            context,
+            browser.extension_id,
+            tab_id(context, browser.extension_id, "https://fieldline"),
+        )
+        assert panel.wait_for_state("ready") == "ready"
+
+        # The pitch kit: name, description, its live members in order behind a toggle.
+        shown = panel.page.locator(f'[data-testid="kit"][data-collection-id="{kit.json()["id"]}"]')
+        assert shown.locator("h3.kit-name").inner_text() == "Construction decision kit"
+        assert "What a tunnelling CFO asks for" in shown.inner_text()
+        members = shown.locator('[data-testid="kit-member"]')
+        assert not members.first.is_visible()
+        shown.locator('[data-testid="kit-toggle"]').click()
+        assert shown.locator('[data-testid="kit-toggle"]').get_attribute("aria-expanded") == "true"
+        assert [members.nth(i).get_attribute("data-asset-id") for i in range(members.count())] == [
+            roi["id"],
+            overdue["id"],
+        ]
+        member = members.nth(1)
+        assert member.locator('[data-testid="freshness"]').inner_text() == "Review overdue"
+        member.locator('[data-testid="action-open"]').click()
+        member.locator(".preview").get_by_text("sync at the portal").wait_for()
+
+        # The overdue case study's card: a calm badge, and why it matters.
+        overdue_card = card(panel, overdue["id"])
+        assert overdue_card.locator('[data-testid="freshness"]').inner_text() == "Review overdue"
+        assert "out of date" in overdue_card.locator('[data-testid="freshness-note"]').inner_text()
+        assert card(panel, old["id"]).locator('[data-testid="freshness"]').count() == 0
+        panel.screenshot("pitch-kit-and-overdue")
+
+        # Marketing publishes the 2026 sheet and retires the 2025 one while its card is shown.
+        transition(marketer, new["id"], "submit")
+        transition(marketer, new["id"], "approve")
+        transition(marketer, old["id"], "archive")
+        stale = card(panel, old["id"])
+        stale.locator('[data-testid="action-open"]').click()
+        offer = stale.locator('[data-testid="replaced"]')
+        offer.wait_for()
+        assert f"This piece was replaced by {new['title']}." in offer.inner_text()
+        panel.screenshot("replaced-offer")
+        offer.locator('[data-testid="use-replacement"]').click()
+        replacement = card(panel, new["id"])
+        replacement.locator(".preview").get_by_text("night-shift rate").wait_for()
+        assert card(panel, old["id"]).count() == 0
+
+        assert browser.foreign_hosts() == set()
+
+    opened = [(e.type, e.opportunity_id) for e in events(app, new["id"])]
+    assert ("view", SALESFORCE_DEAL) in opened
 
 
 def test_a_wrong_key_an_empty_catalogue_a_slow_server_and_a_server_down_show_their_states(

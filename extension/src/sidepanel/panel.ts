@@ -268,7 +268,8 @@ export async function mountPanel(root: HTMLElement): Promise<void> {
 
   const card = (asset: Asset, options: CardOptions): HTMLElement => {
     const { searchId } = options;
-    const title = h("h3", { class: "title" });
+    // Under a kit's own heading (h3), a member's title is one level down.
+    const title = h(options.compact ? "h4" : "h3", { class: "title" });
     if (options.highlights?.title) title.append(highlighted(options.highlights.title));
     else title.textContent = asset.title;
     const reasons = h(
@@ -304,9 +305,13 @@ export async function mountPanel(root: HTMLElement): Promise<void> {
         notice.hidden = false;
         return;
       }
-      // The replacement's title (and everything its card needs), read without the deal's
-      // id: opening the offer is not using the piece in the deal.
-      const answer = await api({ method: "GET", path: `/v1/assets/${newer}` });
+      // The replacement's title (and everything its card needs). The server counts this
+      // as the rep's view of it in this deal (once an hour), as the rep is offered it there.
+      const answer = await api({
+        method: "GET",
+        path: `/v1/assets/${newer}`,
+        query: { opportunity_id: opportunityId() },
+      });
       const replacement = answer.ok ? (answer.body as Asset) : null;
       notice.replaceChildren(
         replacedNotice(replacement, () => {
