@@ -11,6 +11,7 @@ import base64
 import hashlib
 import hmac
 import json
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -502,3 +503,30 @@ def test_the_description_shows_no_key_but_a_401(client: TestClient) -> None:
         assert "security" not in operation, path
         assert {"401", "404", "422"} <= set(operation["responses"]), path
         assert operation["tags"] == ["crm"]
+
+
+def test_events_of_one_deal_arriving_at_once_leave_the_newest_outcome(
+    client: TestClient, marketer: Actor, rep: Actor, deck: dict[str, Any]
+) -> None:
+    """Twelve events of one deal sent together, in no particular order: the deal's row
+    lock makes them take turns, so the outcome is the newest event's, whatever the order
+    of arrival."""
+    sent_on(rep, deck, "race-1")
+    events = [
+        generic_event(
+            "race-1",
+            "won" if minutes % 2 else "lost",
+            NOW - timedelta(minutes=minutes),
+            event=f"race-{minutes}",
+            amount=100 * minutes,
+        )
+        for minutes in range(1, 13)
+    ]
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        answers = list(
+            pool.map(lambda body: generic(client, body, message_id=body.decode()[:40]), events)
+        )
+    assert all(answer.status_code == 200 for answer in answers), [a.text for a in answers]
+    row = performance(marketer, deck)
+    # The newest: one minute ago, won with 100.
+    assert (row["won"], row["lost"], row["influenced_amount"]) == (1, 0, 100.0)
