@@ -73,7 +73,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         check_data_dir(settings)
         # Temporary files of writers that crashed (a day old: none is still being written).
         app.state.blobs.clean_stale()
-        search = SearchRuntime.start(settings, app.state.engine, app.state.metrics)
+        # The index judges documents (which linked assets are live) at the app's clock,
+        # read at each use: tests replace `app.state.clock`.
+        clock = lambda: app.state.clock()  # noqa: E731, PLW0108
+        search = SearchRuntime.start(settings, app.state.engine, app.state.metrics, clock=clock)
         app.state.search = search
         app.state.search_health = search.backend.health
         notifier = Notifier(app.state.engine, settings)

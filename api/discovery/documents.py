@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from datetime import datetime
 
 from sqlmodel import Session, col, func, select
 
@@ -17,16 +18,18 @@ from search.base import SearchDocument
 REBUILD_BATCH = 500
 
 
-def documents_for(session: Session, asset_ids: Sequence[str]) -> list[SearchDocument]:
-    """Search documents of the assets that exist (a removed asset simply has none)."""
+def documents_for(
+    session: Session, asset_ids: Sequence[str], *, now: datetime | None = None
+) -> list[SearchDocument]:
+    """Search documents of the assets that exist (a removed asset simply has none), judged
+    at `now` (the real time by default): which linked assets are live, so count as context."""
     if not asset_ids:
         return []
     assets = session.exec(select(Asset).where(col(Asset.id).in_(list(asset_ids)))).all()
-    return _documents(session, list(assets))
+    return _documents(session, list(assets), now=now or utcnow())
 
 
-def _documents(session: Session, assets: list[Asset]) -> list[SearchDocument]:
-    now = utcnow()
+def _documents(session: Session, assets: list[Asset], *, now: datetime) -> list[SearchDocument]:
     shown = present(session, assets, now=now)
     # The live linked assets' titles count as context (e.g. the case study proving it).
     context = live_linked_titles(session, [a.id for a in assets], now=now)

@@ -83,6 +83,7 @@ class Indexer:
         on_lag: Callable[[int], None] | None = None,
         poll_seconds: float = 2.0,
         clock: Callable[[], datetime] = utcnow,
+        judged_at: Callable[[], datetime] = utcnow,
     ) -> None:
         if transactional and not isinstance(backend, Fts5Backend):
             raise ValueError("only the FTS5 backend in the catalogue's file is transactional")
@@ -92,6 +93,8 @@ class Indexer:
         self.on_lag = on_lag
         self.poll_seconds = poll_seconds
         self.clock = clock
+        # The time documents are judged at (which linked assets are live): the app's clock.
+        self.judged_at = judged_at
         self._apply_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -104,14 +107,17 @@ class Indexer:
         assert isinstance(self.backend, Fts5Backend)
         conn = _driver_connection(session)
         if change.subject == Subject.asset:
-            docs = documents_for(session, [change.subject_id])
+            now = self.judged_at()
+            docs = documents_for(session, [change.subject_id], now=now)
             self.backend.write(conn, docs)
             if docs:
                 after_commit(session, self.backend.vectors_due)
             else:
                 self.backend.remove(conn, [change.subject_id])
             # Assets linked to it name it in their context: theirs follows its status.
-            linked = documents_for(session, sorted(linked_ids(session, [change.subject_id])))
+            linked = documents_for(
+                session, sorted(linked_ids(session, [change.subject_id])), now=now
+            )
             if linked:
                 self.backend.write(conn, linked)
                 after_commit(session, self.backend.vectors_due)
@@ -228,7 +234,9 @@ class Indexer:
         ids = _asset_ids(changes)
         if ids:
             # Assets linked to a changed one name it in their context: re-indexed too.
-            docs = documents_for(session, sorted({*ids, *linked_ids(session, ids)}))
+            docs = documents_for(
+                session, sorted({*ids, *linked_ids(session, ids)}), now=self.judged_at()
+            )
             if docs:
                 self.backend.index(docs)
             gone = sorted(set(ids) - {d.id for d in docs})

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from sqlalchemy.exc import OperationalError
 
 from api.changes import feed
 from api.changes.log import Subject, record_change
-from api.db import session_scope
+from api.db import session_scope, utcnow
 from api.discovery.documents import all_documents, count_assets
 from api.discovery.indexing import CONSUMER, Indexer
 from api.discovery.log import SearchLogWriter
@@ -116,8 +117,16 @@ class SearchRuntime:
     semantic: str = "off"
 
     @classmethod
-    def start(cls, settings: Settings, engine: Engine, metrics: Metrics) -> SearchRuntime:
-        """Open the backend, catch up, start the index's worker."""
+    def start(
+        cls,
+        settings: Settings,
+        engine: Engine,
+        metrics: Metrics,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> SearchRuntime:
+        """Open the backend, catch up, start the index's worker, which judges documents
+        (which linked assets are live) at `clock`, the app's."""
         backend, transactional = make_backend(settings)
         opened = True
         try:
@@ -132,7 +141,11 @@ class SearchRuntime:
         else:
             cls._catch_up_at_start(engine, backend, transactional=transactional)
         indexer = Indexer(
-            engine, backend, transactional=transactional, on_lag=metrics.index_lag.set
+            engine,
+            backend,
+            transactional=transactional,
+            on_lag=metrics.index_lag.set,
+            judged_at=clock,
         )
         indexer.start()
         search_log = SearchLogWriter(engine, on_lost=metrics.search_log_failures.inc)

@@ -12,7 +12,8 @@ from api.audit.service import act_as
 from api.db import session_scope
 from api.notifications.models import OutboxEvent
 from api.notifications.schedule import expired_assets
-from api.notifications.worker import WORKER
+from api.notifications.worker import WORKER, run_once
+from api.settings import Settings
 from tests.api.test_conventions import assert_problem
 from tests.catalogue import create, publish, transition
 from tests.conftest import Actor
@@ -252,3 +253,35 @@ def test_the_asset_itself_shows_its_links_and_what_it_depends_on_that_expired(
     # Lists stay lean: links and flags are on the asset alone.
     listed = marketer.get("/v1/assets", params={"kind": "email_template"}).json()["items"]
     assert [(a["id"], a["links"], a["flags"]) for a in listed] == [(email["id"], None, None)]
+
+
+def test_a_talking_point_expiring_by_date_stops_finding_the_email_that_follows_it_up(
+    app: FastAPI, settings: Settings, marketer: Actor, rep: Actor
+) -> None:
+    expires = datetime.now(UTC) + timedelta(days=1)
+    point = publish(
+        marketer,
+        title="Zephyrine braking rule talking point",
+        kind="talking_point",
+        body="Cranes stop within the new distance.",
+        expires_at=expires.isoformat(),
+    )
+    email = publish(
+        marketer,
+        title="Braking rule follow-up email",
+        kind="email_template",
+        body="Thanks for your time today; here is what we discussed.",
+    )
+    _link(marketer, email["id"], "follow_up", point["id"])
+    # While the talking point is live, its title is the email's context.
+    assert sorted(_found(rep, "zephyrine")) == sorted([point["id"], email["id"]])
+
+    later = expires + timedelta(hours=1)
+    app.state.clock = lambda: later
+    # The expired talking point itself is hidden at once (judged at query time).
+    assert point["id"] not in _found(rep, "zephyrine")
+    # The worker's time-based pass re-indexes what linked to it: the email no longer
+    # counts the expired title.
+    run_once(app.state.engine, settings, now=later)
+    assert _found(rep, "zephyrine") == []
+    assert email["id"] in _found(rep, "braking follow-up")
