@@ -21,18 +21,19 @@ removed or rewritten documents stay until the graph is built again; they are nev
 since only visible rowids match.
 
 Fusion, into the keyword ranking rather than beside it: each candidate (the keyword
-ranking's top `DEPTH`, and the documents at least `search.semantic.FLOOR` close) scores
-(1 - w) * keyword evidence + w * similarity (`SEMANTIC_WEIGHT_ALL` when every word matched,
-`SEMANTIC_WEIGHT_PARTIAL` after the partial-match fallback). Keyword evidence is 0 to 1
-(`search.fts5.ranking.evidence`: the share of the query's weight covered, or the BM25 score
-spread over 0.5 to 1 among full matches; 0 for a document found only by meaning); the
-similarity is the best chunk's cosine, counted for a keyword hit whatever it is and for
-any other document only above the floor, so a query with nothing close adds nothing, and
-one with no words found and nothing close finds nothing. Then the keyword intent rules
-apply to the fused order: assets whose linked questions are near-duplicates of the query
-first, then, when every word matched, the kinds the query names (among keyword and
-semantic candidates alike). A score rather than reciprocal rank fusion: partial matches
-tie on covered weight, and a rank would break those ties arbitrarily before meaning could.
+ranking's top `DEPTH`, and the documents at least `search.semantic.FLOOR` close) scores (1 -
+w) * keyword evidence + w * similarity (`SEMANTIC_WEIGHT_ALL` when every word matched; after
+the partial-match fallback `SEMANTIC_WEIGHT_PARTIAL`, plus `SEMANTIC_WEIGHT_UNCOVERED` times
+the share of the query's weight the best keyword hit leaves uncovered). Keyword evidence is
+0 to 1 (`search.fts5.ranking.evidence`: the share of the query's weight covered, or the BM25
+score spread over 0.5 to 1 among full matches; 0 for a document found only by meaning); the
+similarity is the best chunk's cosine, counted for a keyword hit whatever it is and for any
+other document only above the floor, so a query with nothing close adds nothing, and one
+with no words found and nothing close finds nothing. Then the keyword intent rules apply to
+the fused order: assets whose linked questions are near-duplicates of the query first, then,
+when every word matched, the kinds the query names (among keyword and semantic candidates
+alike). A score rather than reciprocal rank fusion: partial matches tie on covered weight,
+and a rank would break those ties arbitrarily before meaning could.
 """
 
 from __future__ import annotations
@@ -60,12 +61,15 @@ log = logging.getLogger("baton.search")
 
 # Fusion: score = (1 - w) * keyword evidence + w * similarity, w by how the keywords
 # matched. Every word matched: half each. After the partial-match fallback the words are
-# weaker evidence of what the rep meant, and meaning weighs more; 0.7 rather than more so
-# that a rare word still outweighs several common ones (`make eval-search`: 0.8 finds two
-# more paraphrases, but ranks a piece holding three common words of "hydrostatic
-# scheduling guide crews" above the one holding "hydrostatic").
+# weaker evidence of what the rep meant, and meaning weighs more: 0.7, plus up to 0.3 as
+# the best keyword hit covers less of the query's weight (0.7 + 0.3 * (1 - best share)).
+# A flat 0.8 finds two more paraphrases in `make eval-search` but ranks a piece holding
+# three common words of "hydrostatic scheduling guide crews" above the one holding
+# "hydrostatic"; the sliding weight stays near 0.7 there, where the best hit covers most of
+# the query's weight, and reaches 0.8 and more only when no hit covers much of it.
 SEMANTIC_WEIGHT_ALL = 0.5
 SEMANTIC_WEIGHT_PARTIAL = 0.7
+SEMANTIC_WEIGHT_UNCOVERED = 0.3
 # How deep each ranking is fused (and at least the requested page).
 DEPTH = 50
 
@@ -622,7 +626,11 @@ class Meaning:
         similarity = dict(close)
         # Keyword hits count with their similarity whatever it is (no floor).
         similarity.update(self.loaded.similarity(self.query, [r for r, _ in top]))
-        weight = SEMANTIC_WEIGHT_ALL if keyword.match == "all" else SEMANTIC_WEIGHT_PARTIAL
+        weight = SEMANTIC_WEIGHT_ALL
+        if keyword.match != "all":
+            # The less of the query the best keyword hit covers, the less its words say.
+            best = max(keyword.evidence.values(), default=0.0)
+            weight = SEMANTIC_WEIGHT_PARTIAL + SEMANTIC_WEIGHT_UNCOVERED * (1.0 - best)
         fused = {
             r: (1.0 - weight) * keyword.evidence.get(r, 0.0)
             + weight * max(similarity.get(r, 0.0), 0.0)
