@@ -52,6 +52,13 @@ class NotConfigured(NotFound):
     slug, title = "crm-not-configured", "CRM endpoint not configured"
 
 
+def _sent_at(seconds: float, header: str) -> datetime:
+    try:
+        return datetime.fromtimestamp(seconds, tz=UTC)
+    except (ValueError, OverflowError, OSError) as exc:  # past the year 9999
+        raise BadSignature(f"{header} is not a time") from exc
+
+
 def _too_far(moment: datetime, now: datetime) -> bool:
     return abs(now - moment) > TOLERANCE
 
@@ -88,7 +95,7 @@ def verify_hubspot(
     timestamp = timestamp.strip()
     if not re.fullmatch(r"\d{1,16}", timestamp):
         raise BadSignature(f"{HUBSPOT_TIMESTAMP} is epoch milliseconds")
-    sent = datetime.fromtimestamp(int(timestamp) / 1000, tz=UTC)
+    sent = _sent_at(int(timestamp) / 1000, HUBSPOT_TIMESTAMP)
     if _too_far(sent, now):
         raise BadSignature(
             f"{HUBSPOT_TIMESTAMP} is more than 5 minutes from the server's time (a replay, "
@@ -128,7 +135,7 @@ def verify_standard_webhook(
         raise BadSignature("webhook-id, webhook-timestamp and webhook-signature are required")
     if not re.fullmatch(r"\d{1,12}", timestamp):
         raise BadSignature("webhook-timestamp is epoch seconds")
-    sent = datetime.fromtimestamp(int(timestamp), tz=UTC)
+    sent = _sent_at(int(timestamp), "webhook-timestamp")
     if _too_far(sent, now):
         raise BadSignature(
             "webhook-timestamp is more than 5 minutes from the server's time (a replay, or "

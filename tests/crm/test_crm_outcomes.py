@@ -312,6 +312,13 @@ def test_stale_timestamps_are_401(client: TestClient, deck: dict[str, Any]) -> N
     body = assert_problem(hubspot(client, fixture("hubspot_workflow_deal.json"), at=old), 401)
     assert "5 minutes" in body["detail"]
     assert_problem(generic(client, fixture("generic_event.json"), at=old), 401, "bad-signature")
+    for timestamp in ("9" * 16, "soon", "-1", ""):
+        headers = {"X-HubSpot-Signature-v3": "x", "X-HubSpot-Request-Timestamp": timestamp}
+        assert_problem(client.post(HUBSPOT_URL, content=b"[]", headers=headers), 401)
+        signed = {"webhook-id": "m", "webhook-timestamp": timestamp, "webhook-signature": "v1,x"}
+        assert_problem(client.post(GENERIC_URL, content=b"{}", headers=signed), 401)
+    signed = {"webhook-id": "m", "webhook-timestamp": "9" * 12, "webhook-signature": "v1,x"}
+    assert_problem(client.post(GENERIC_URL, content=b"{}", headers=signed), 401)
     # Within the window is fine.
     ok = hubspot(client, fixture("hubspot_workflow_deal.json"), at=NOW - timedelta(minutes=4))
     assert ok.status_code == 200, ok.text
