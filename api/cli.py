@@ -38,6 +38,7 @@ lazy("reindex", "api.discovery.commands:reindex", "Rebuild the search index from
 lazy("check", "api.maintenance:check", "Check that catalogue, blobs and search index agree.")
 lazy("db", "api.maintenance:db_app", "The catalogue database's schema (migrations).")
 lazy("users", "api.users.commands:users_app", "People and their API keys.")
+lazy("audiences", "api.audiences.commands:audiences_app", "Audiences and who belongs to them.")
 lazy("report", "api.reports.commands:report_app", "Reports for marketing, without a server.")
 lazy("backup", "api.backup.commands:backup", "Back up catalogue and files while the server runs.")
 lazy("restore", "api.backup.commands:restore", "Restore a backup into an empty installation.")

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from api import openapi
 from api.assets.routes import router as assets_router
+from api.audiences.routes import router as audiences_router
 from api.audit.routes import router as audit_router
 from api.body_limit import BodyLimit
 from api.bulk.routes import router as bulk_router
@@ -119,6 +120,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (
         operations_router,
         users_router,
+        audiences_router,
         taxonomy_router,
         files_router,
         bulk_router,

@@ -1,6 +1,7 @@
 """Every table, imported in one place so that Alembic and the app see the whole schema."""
 
 from api.assets.models import Asset, AssetQuestion, AssetTag, AssetTerm, AssetVersion
+from api.audiences.models import AssetAudience, Audience, AudienceMember
 from api.audit.models import AuditEntry
 from api.changes.models import Change, ChangeConsumer
 from api.collections.models import Collection, CollectionAsset, CollectionTerm
@@ -25,6 +26,7 @@ from api.users.models import ApiKey, User
 __all__ = [
     "ApiKey",
     "Asset",
+    "AssetAudience",
     "AssetLink",
     "AssetQuestion",
     "AssetSignature",
@@ -33,6 +35,8 @@ __all__ = [
     "AssetTerm",
     "AssetVerification",
     "AssetVersion",
+    "Audience",
+    "AudienceMember",
     "AuditEntry",
     "Change",
     "ChangeConsumer",

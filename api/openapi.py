@@ -65,6 +65,11 @@ TAGS: list[dict[str, str]] = [
         "events): no key, each request verified by its signature or shared secret.",
     },
     {"name": "users", "description": "People, roles and API keys."},
+    {
+        "name": "audiences",
+        "description": "Audiences (teams, regions, segments, partners) that assets are "
+        "restricted to, and who belongs to them.",
+    },
     {"name": "audit", "description": "Who changed what, and when."},
     {
         "name": "webhooks",
@@ -121,6 +126,13 @@ REQUEST_EXAMPLES: dict[str, Any] = {
         "description": "CRM sidebar cache",
     },
     "updateWebhook": {"active": False},
+    "createAudience": {
+        "slug": "emea",
+        "name": "EMEA sales",
+        "kind": "region",
+        "description": "Reps selling in Europe, the Middle East and Africa",
+    },
+    "updateAudience": {"name": "EMEA field sales"},
     "rotateWebhookSecret": {"grace_seconds": 86400},
     "createAsset": {
         "title": "Northwind cut rework by 30% with the field app",

@@ -14,6 +14,7 @@ from api.assets.kinds import Kind
 from api.assets.models import Asset, AssetQuestion, AssetTag, AssetTerm, Status
 from api.assets.schemas import AssetBrief, AssetOut, FileInfo, PersonRef, QuestionRef
 from api.assets.visibility import is_live
+from api.audiences.service import slugs_of_assets
 from api.freshness.service import freshness_of
 from api.questions.models import Question
 from api.taxonomy.facets import FACETS
@@ -68,6 +69,7 @@ def _shown(session: Session, assets: Sequence[Asset], *, now: datetime) -> list[
     links = _links(session, [a.id for a in assets])
     owners = people(session, {a.owner_id for a in assets if a.owner_id})
     freshness = freshness_of(session, assets, now=now)
+    audiences = slugs_of_assets(session, [a.id for a in assets])
     shown = []
     for asset in assets:
         link = links[asset.id]
@@ -83,6 +85,7 @@ def _shown(session: Session, assets: Sequence[Asset], *, now: datetime) -> list[
                 "version": asset.version,
                 **{spec.facet.value: link.terms[spec.facet] for spec in FACETS},
                 "tags": link.tags,
+                "audiences": audiences.get(asset.id, []),
                 "questions": link.questions,
                 "fields": dict(asset.fields or {}),
                 "expires_at": asset.expires_at,

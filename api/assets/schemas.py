@@ -11,6 +11,7 @@ from pydantic import AfterValidator, Field, StringConstraints, field_validator
 
 from api.assets.kinds import Kind
 from api.assets.models import RevisionStatus, Status
+from api.audiences.schemas import AudienceSlugs
 from api.freshness.schemas import Freshness
 from api.links.schemas import LinkFlag, LinkOut
 from api.schemas import NameText, NulFree, RequestModel, ResponseModel, UTCTimestamp
@@ -89,6 +90,10 @@ class AssetCreate(_FieldsValidation):
     personas: TermList = Field(default_factory=list)
     products: TermList = Field(default_factory=list)
     tags: TagList = Field(default_factory=list)
+    audiences: AudienceSlugs = Field(
+        default_factory=list,
+        description="slugs of the audiences the asset is restricted to; empty: everyone",
+    )
     question_ids: QuestionIds = Field(default_factory=list)
     fields: Fields = Field(default_factory=dict)
     expires_at: UTCTimestamp | None = None
@@ -114,6 +119,11 @@ class AssetUpdate(_FieldsValidation):
     personas: TermList | None = None
     products: TermList | None = None
     tags: TagList | None = None
+    audiences: AudienceSlugs | None = Field(
+        default=None,
+        description="metadata: applies at once, even to an approved asset; [] makes it "
+        "for everyone, null leaves it as it is",
+    )
     question_ids: QuestionIds | None = None
     fields: Fields | None = None
     expires_at: UTCTimestamp | None = None
@@ -175,6 +185,10 @@ class AssetBrief(ResponseModel):
     personas: list[str]
     products: list[str]
     tags: list[str]
+    audiences: list[str] = Field(
+        default_factory=list,
+        description="slugs of the audiences it is restricted to; empty: everyone",
+    )
     questions: list[QuestionRef]
     fields: dict[str, Any]
     expires_at: datetime | None

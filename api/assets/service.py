@@ -16,6 +16,7 @@ from api.assets.kinds import Kind, field_problems, rules_for
 from api.assets.models import Asset, AssetQuestion, AssetTag, AssetTerm, Status
 from api.assets.schemas import CONTENT_FIELDS, NOT_NULLABLE, AssetCreate, AssetUpdate, FileInfo
 from api.assets.visibility import AssetFilters, filter_clauses
+from api.audiences import service as audiences
 from api.audit import service as audit
 from api.changes.log import Op, Subject, record_change
 from api.duplicates import service as duplicates
@@ -260,9 +261,11 @@ def create_asset(
         )
     _set_tags(session, asset, data.tags, fresh=True)
     _set_questions(session, asset, data.question_ids, fresh=True)
+    audiences.set_asset_audiences(session, asset.id, data.audiences, loc=["body", "audiences"])
     session.flush()
     record_change(session, Subject.asset, asset.id)
     linked.update(tags=list(data.tags), question_ids=list(data.question_ids))
+    linked["audiences"] = sorted(dict.fromkeys(data.audiences))
     after = {**_audited(asset), "owner_id": asset.owner_id, **linked}
     created = {name: value for name, value in after.items() if value not in (None, "", [], {})}
     audit.record(
@@ -295,6 +298,8 @@ def update_asset(
         raise InvalidTransition("an archived asset cannot be edited", asset_status=asset.status)
     lists = [name for name in LINKED_FIELDS if changes.get(name) is not None]
     before = {**_audited(asset), **_linked(session, asset_id, lists)}
+    if changes.get("audiences") is not None:
+        before["audiences"] = audiences.slugs_of_assets(session, [asset_id]).get(asset_id, [])
     live_content = asset.status == Status.approved.value and CONTENT_FIELDS & changes.keys()
     if live_content and _differs(asset, changes):
         raise InvalidTransition(
@@ -316,6 +321,8 @@ def update_asset(
     if content_changed or metadata_changed:
         record_change(session, Subject.asset, asset.id)
         after = {**_audited(asset), **_linked(session, asset_id, lists)}
+        if "audiences" in before:
+            after["audiences"] = audiences.slugs_of_assets(session, [asset_id]).get(asset_id, [])
         audit.record(
             session,
             action="asset.updated",
@@ -386,6 +393,10 @@ def _apply_metadata(
         changed = True
     if changes.get("question_ids") is not None:
         _set_questions(session, asset, changes["question_ids"], fresh=False)
+        changed = True
+    if changes.get("audiences") is not None and audiences.set_asset_audiences(
+        session, asset.id, changes["audiences"], loc=["body", "audiences"]
+    ):
         changed = True
     return changed
 

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from api.assets.schemas import TagList, TermList
+from api.audiences.schemas import AudienceSlugs
 from api.schemas import NulFree, RequestModel, ResponseModel
 
 MAX_IDS = 500
@@ -29,6 +30,13 @@ class BulkChange(RequestModel):
 
     add_tags: TagList = Field(default_factory=list)
     remove_tags: TagList = Field(default_factory=list)
+    add_audiences: AudienceSlugs = Field(
+        default_factory=list, description="audiences (slugs) to restrict the assets to"
+    )
+    remove_audiences: AudienceSlugs = Field(
+        default_factory=list,
+        description="audiences (slugs) to take off; an asset left with none is for everyone",
+    )
     add: FacetValues = Field(default_factory=FacetValues, description="facet values to add")
     remove: FacetValues = Field(default_factory=FacetValues, description="facet values to remove")
     owner_id: AssetId | None = Field(
@@ -44,11 +52,15 @@ class BulkChange(RequestModel):
         if not (
             self.add_tags
             or self.remove_tags
+            or self.add_audiences
+            or self.remove_audiences
             or any(getattr(f, name) for f in facets for name in FacetValues.model_fields)
             or self.owner_id
             or self.action
         ):
-            raise ValueError("the change is empty: name tags, facet values, an owner or an action")
+            raise ValueError(
+                "the change is empty: name tags, audiences, facet values, an owner or an action"
+            )
         return self
 
 

@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 from api.assets import service as assets
 from api.assets.models import Asset, AssetTag, AssetTerm
 from api.assets.schemas import AssetUpdate
+from api.audiences.service import resolve, slugs_of_assets
 from api.bulk.schemas import BulkChange, BulkEdit, BulkResult, ItemError, ItemResult
 from api.errors import BatonError, Conflict
 from api.reviews import service as reviews
@@ -69,7 +70,8 @@ def _patch(session: Session, asset_id: str, change: BulkChange) -> AssetUpdate |
     """The metadata patch this change makes of the asset's current lists; None if none."""
     touched = [name for name in FACETS if getattr(change.add, name) or getattr(change.remove, name)]
     tags = bool(change.add_tags or change.remove_tags)
-    if not touched and not tags:
+    audiences = bool(change.add_audiences or change.remove_audiences)
+    if not touched and not tags and not audiences:
         return None
     current = _current(session, asset_id)
     values: dict[str, list[str]] = {}
@@ -79,10 +81,21 @@ def _patch(session: Session, asset_id: str, change: BulkChange) -> AssetUpdate |
         )
     if tags:
         values["tags"] = _merged(current["tags"], change.add_tags, change.remove_tags, _same)
-    if all(
-        sorted(map(slugify, values[name])) == sorted(map(slugify, current[name]))
-        for name in touched
-    ) and (not tags or sorted(values["tags"]) == current["tags"]):
+    if audiences:
+        named = [*change.add_audiences, *change.remove_audiences]
+        resolve(session, named, loc=["body", "change", "audiences"])  # unknown slugs: 422
+        had = slugs_of_assets(session, [asset_id]).get(asset_id, [])
+        merged = _merged(had, change.add_audiences, change.remove_audiences, _same)
+        if sorted(merged) != had:
+            values["audiences"] = merged
+    if (
+        "audiences" not in values
+        and all(
+            sorted(map(slugify, values[name])) == sorted(map(slugify, current[name]))
+            for name in touched
+        )
+        and (not tags or sorted(values["tags"]) == current["tags"])
+    ):
         return None
     return AssetUpdate(**values)
 

@@ -17,6 +17,7 @@ from api.users.schemas import (
     KeyCreate,
     KeyCreated,
     KeyOut,
+    MeOut,
     UserCreate,
     UserCreated,
     UserDetail,
@@ -150,9 +151,13 @@ def revoke_user_key(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/me", response_model=UserOut, operation_id="getMe", summary="Who I am")
-def me(caller: CallerDep) -> UserOut:
-    return UserOut(id=caller.id, email=caller.email, name=caller.name, role=caller.role)
+@router.get("/me", response_model=MeOut, operation_id="getMe", summary="Who I am")
+def me(caller: CallerDep, session: SessionDep) -> MeOut:
+    """Who the key belongs to, with the audiences they belong to."""
+    audiences = service.audiences_of(session, caller)
+    return MeOut(
+        id=caller.id, email=caller.email, name=caller.name, role=caller.role, audiences=audiences
+    )
 
 
 @router.get(

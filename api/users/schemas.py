@@ -72,6 +72,14 @@ class UserOut(ResponseModel):
     role: Role
 
 
+class MeOut(UserOut):
+    """Who I am, with the audiences I belong to (what restricted content I see)."""
+
+    audiences: list[str] = Field(
+        default_factory=list, description="slugs of the audiences the caller belongs to"
+    )
+
+
 class UserCreated(UserOut):
     api_key: str
 
@@ -90,6 +98,9 @@ class UserDetail(UserOut):
         default=None, description="the latest use of any of their keys (to within a minute)"
     )
     owned_assets: int = Field(description="assets that name this person as owner")
+    audiences: list[str] = Field(
+        default_factory=list, description="slugs of the audiences the person belongs to"
+    )
 
 
 class KeyCreate(RequestModel):

@@ -29,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select, update
 
 from api.assets.models import Asset
+from api.audiences.service import slugs_of_users
 from api.audit import service as audit
 from api.changes.log import Subject, record_change
 from api.db import utcnow
@@ -131,6 +132,13 @@ def authenticate(
 def caller_for(user: User, *, key_id: str | None = None) -> Caller:
     """Who acts, as services see them."""
     return Caller(id=user.id, role=Role(user.role), email=user.email, name=user.name, key_id=key_id)
+
+
+def audiences_of(session: Session, caller: Caller) -> list[str]:
+    """The slugs of the audiences the caller belongs to (none for the master key)."""
+    if caller.user_id is None:
+        return []
+    return slugs_of_users(session, [caller.user_id]).get(caller.user_id, [])
 
 
 def own_id(caller: Caller) -> str:
@@ -383,6 +391,7 @@ def describe(session: Session, users: Sequence[User], *, now: datetime) -> list[
             .group_by(col(Asset.owner_id))
         ).all():
             owned[str(owner_id)] = int(count)
+    audiences = slugs_of_users(session, ids)
     return [
         UserDetail(
             id=u.id,
@@ -396,6 +405,7 @@ def describe(session: Session, users: Sequence[User], *, now: datetime) -> list[
             active_keys=keys.get(u.id, (0, None))[0],
             last_used_at=keys.get(u.id, (0, None))[1],
             owned_assets=owned.get(u.id, 0),
+            audiences=audiences.get(u.id, []),
         )
         for u in users
     ]

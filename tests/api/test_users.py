@@ -23,7 +23,13 @@ def test_create_user_shows_key_once(admin: Actor, client: TestClient) -> None:
     assert body["email"] == "ana.lopez@example.com"
     assert body["role"] == "marketer"
     me = client.get("/v1/me", headers={"Authorization": f"Bearer {body['api_key']}"}).json()
-    assert me == {"id": body["id"], "email": body["email"], "name": "Ana", "role": "marketer"}
+    assert me == {
+        "id": body["id"],
+        "email": body["email"],
+        "name": "Ana",
+        "role": "marketer",
+        "audiences": [],
+    }
     listed = admin.get("/v1/users").json()["items"]
     assert all("api_key" not in user for user in listed)
 
@@ -95,6 +101,7 @@ PERSON_FIELDS = {
     "active_keys",
     "last_used_at",
     "owned_assets",
+    "audiences",
 }
 
 
