@@ -10,6 +10,7 @@ part of a multi-word synonym or phrase found in sequence.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
@@ -17,7 +18,9 @@ import snowballstemmer
 
 from search.text import MARK_CLOSE, MARK_OPEN, WORD, clip_marked, fold, marked_html
 
-_STEMMER = snowballstemmer.stemmer("porter")
+# A snowball stemmer keeps its working state on the object, so threads sharing one read
+# each other's words (an IndexError, or a wrong stem): one stemmer per thread.
+_STEMMERS = threading.local()
 # A long body is scanned this far for its first match; past it the snippet is its start.
 SCAN_CHARS = 50_000
 SNIPPET_LEAD = 80
@@ -26,8 +29,11 @@ SNIPPET_CHARS = 280
 
 @lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
-    """The Porter stem of a folded word."""
-    return str(_STEMMER.stemWord(word))
+    """The Porter stem of a folded word (safe from any thread)."""
+    stemmer = getattr(_STEMMERS, "porter", None)
+    if stemmer is None:
+        stemmer = _STEMMERS.porter = snowballstemmer.stemmer("porter")
+    return str(stemmer.stemWord(word))
 
 
 @lru_cache(maxsize=200_000)
