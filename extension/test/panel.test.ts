@@ -274,6 +274,40 @@ describe("side panel: pitch kits, review state, replaced pieces", () => {
     expect(gone.querySelector('[data-testid="use-replacement"]')).toBeNull();
   });
 
+  it("badges an overdue search hit like a suggestion", async () => {
+    const searching: Route = (call) =>
+      call.path === "/v1/search"
+        ? ok({ search_id: "s1", total: 2, hits: [{ asset: OVERDUE }, { asset: DUE }] })
+        : standard(call);
+    const { root } = await mounted(baton(searching));
+    const input = root.querySelector<HTMLInputElement>('[data-testid="search-input"]')!;
+    input.value = "nurse shifts";
+    input.dispatchEvent(new Event("input"));
+    await vi.waitFor(() => expect(root.querySelectorAll('[data-testid="search-result"]')).toHaveLength(2));
+    const badges = [...root.querySelectorAll('[data-testid="search-result"] [data-testid="freshness"]')];
+    expect(badges.map((b) => b.textContent)).toEqual(["Review overdue", "Review due"]);
+  });
+
+  it("offers the replacement when filling an email template that was replaced", async () => {
+    const TEMPLATE = brief("tpl1", "Follow-up: 2025 prices", { kind: "email_template" });
+    const templates: Route = (call) => {
+      if (call.path === "/v1/suggestions")
+        return ok({ suggestions: [{ asset: TEMPLATE, score: 0.9, reasons: [] }], collections: [], questions: [] });
+      if (call.path === "/v1/assets/tpl1/render")
+        return problem(404, "no asset with id tpl1; it is replaced by new1", { replaced_by: "new1" });
+      return standard(call);
+    };
+    await mounted(baton(templates));
+    const template = cardOf("suggestion", "tpl1");
+    action(template, "action-fill").click();
+    await vi.waitFor(() =>
+      expect(template.querySelector('[data-testid="replaced"]')?.textContent).toContain(
+        "This piece was replaced by 2026 pricing one-pager.",
+      ),
+    );
+    expect(template.querySelector('[data-testid="fill-form"]')).toBeNull();
+  });
+
   it("hides the kits when the server offers none (an older server)", async () => {
     const older: Route = (call) => {
       const answer = standard(call);
