@@ -27,6 +27,10 @@ whole notes, and a small `candidate_limit`.
 Visibility: `live_at` restricts the result to documents that are approved and not
 expired at that instant. It is judged at query time against the given clock, never only
 when a document was indexed, so an asset disappears from search the moment it expires.
+`audiences`, when given (a tuple, possibly empty), further restricts the result to the
+documents restricted to no audience (`SearchDocument.audiences` empty) or to at least one of
+these; None means no restriction. Every derived part of a result (totals, facet counts,
+corrections, highlights, question matches, semantic neighbours) holds only what both allow.
 Filters are OR within one facet and AND across facets.
 
 Freshness: a document may carry `review_due_at` (when its content is due for review).
@@ -81,6 +85,8 @@ class SearchDocument:
     expires_at: datetime | None = None
     approved_at: datetime | None = None
     review_due_at: datetime | None = None
+    # The audiences (opaque ids) the document is restricted to; empty: for everyone.
+    audiences: tuple[str, ...] = ()
 
     def attributes(self) -> dict[str, object]:
         """Kind, status, facet lists and dates (seconds since 1970, or None): what filters,
@@ -97,6 +103,7 @@ class SearchDocument:
             "review_due_at": (
                 None if self.review_due_at is None else self.review_due_at.timestamp()
             ),
+            "audiences": list(self.audiences),
         }
 
 
@@ -130,6 +137,8 @@ class SearchQuery:
     text: str = ""
     filters: SearchFilters = field(default_factory=SearchFilters)
     live_at: datetime | None = None
+    # None: no audience restriction; a tuple: documents for no audience or one of these.
+    audiences: tuple[str, ...] | None = None
     match: MatchMode = MatchMode.ALL
     limit: int = 20
     offset: int = 0

@@ -72,7 +72,13 @@ from search.text import (
 log = logging.getLogger("baton.search.meili")
 
 # What a filter expression may name: the filters' fields and the documents' dates.
-FILTERABLE = [*SearchFilters().by_field(), "expires_at", "approved_at", "review_due_at"]
+FILTERABLE = [
+    *SearchFilters().by_field(),
+    "expires_at",
+    "approved_at",
+    "review_due_at",
+    "audiences",
+]
 # Overdue documents' federation weight is (1 - demotion), at least this (Meilisearch
 # wants a positive weight): a demotion of 1 ranks them below every other hit.
 MIN_WEIGHT = 0.001
@@ -170,7 +176,8 @@ def filter_value(value: str) -> str:
 
 
 def filter_expression(query: SearchQuery) -> str | None:
-    """Filters (OR within a facet, AND across) and visibility at the query's instant."""
+    """Filters (OR within a facet, AND across) and visibility at the query's instant and
+    for the query's audiences."""
     parts: list[str] = []
     for name, values in query.filters.by_field().items():
         if values:
@@ -180,6 +187,14 @@ def filter_expression(query: SearchQuery) -> str | None:
         at = query.live_at.timestamp()
         parts.append('status = "approved"')
         parts.append(f"(expires_at IS NULL OR expires_at > {at!r})")
+    if query.audiences is not None:
+        # For everyone (no audiences; documents indexed before audiences existed have no
+        # field), or for one of the query's audiences.
+        options = ["audiences NOT EXISTS", "audiences IS EMPTY"]
+        if query.audiences:
+            listed = ", ".join(filter_value(a) for a in query.audiences)
+            options.append(f"audiences IN [{listed}]")
+        parts.append(f"({' OR '.join(options)})")
     return " AND ".join(parts) or None
 
 

@@ -1,4 +1,5 @@
-"""An in-memory copy of each indexed document's facets, visibility and dates, by rowid.
+"""An in-memory copy of each indexed document's facets, visibility (status, expiry,
+audiences) and dates, by rowid.
 
 FTS5 finds the matching rowids fast; judging visibility at the query's instant, counting
 facets over every hit and browsing by approval date are then array operations here
@@ -49,6 +50,20 @@ def _new_facet() -> _Facet:
     return _Facet([], {}, (np.zeros(0, np.int64), np.zeros(0, np.int32)))
 
 
+@dataclass(frozen=True)
+class Scope:
+    """What a search may show: documents approved and not expired at `live_at` (seconds
+    since 1970; None: any status and expiry) and, when `audiences` is given, only those
+    restricted to no audience or to one of these (None: no restriction)."""
+
+    live_at: float | None = None
+    audiences: tuple[str, ...] | None = None
+
+    @property
+    def restricts(self) -> bool:
+        return self.live_at is not None or self.audiences is not None
+
+
 def epoch(value: str | float | None) -> float | None:
     """Seconds since 1970 from what `meta` stores (already seconds) or None."""
     if value is None:
@@ -69,6 +84,9 @@ class Mirror:
         self.review_due = np.full(size, math.inf)
         self.kind = np.zeros(size, np.int32)
         self.status = np.zeros(size, np.int8)
+        # Whether the document is restricted to audiences, and (rowid, audience) pairs.
+        self.restricted = np.zeros(size, bool)
+        self.audiences = _new_facet()
         self.kinds = _new_facet()
         self.multi = {name: _new_facet() for name in MULTI_FACETS}
         self.asset_ids: dict[int, str] = {}
@@ -85,6 +103,7 @@ class Mirror:
         self.review_due = np.concatenate([self.review_due, np.full(extra, math.inf)])
         self.kind = np.concatenate([self.kind, np.zeros(extra, np.int32)])
         self.status = np.concatenate([self.status, np.zeros(extra, np.int8)])
+        self.restricted = np.concatenate([self.restricted, np.zeros(extra, bool)])
         # Last: a reader bounds its rowids by len(present), and every column is now as long.
         self.present = np.concatenate([self.present, np.zeros(extra, bool)])
 
@@ -94,6 +113,7 @@ class Mirror:
         The rows are written everywhere first and published last (`present`, then
         `upto`), so a search reading meanwhile sees each row whole or not at all."""
         pairs: dict[str, tuple[list[int], list[int]]] = {n: ([], []) for n in MULTI_FACETS}
+        audience_pairs: tuple[list[int], list[int]] = ([], [])
         loaded: list[int] = []
         for rowid, asset_id, meta_json in rows:
             meta = json.loads(meta_json)
@@ -108,6 +128,12 @@ class Mirror:
             status = meta["status"]
             self.status[rowid] = STATUSES.index(status) if status in STATUSES else -1
             self.asset_ids[rowid] = asset_id
+            # Documents indexed before audiences existed carry none: for everyone.
+            audiences = meta.get("audiences") or ()
+            self.restricted[rowid] = bool(audiences)
+            for audience in audiences:
+                audience_pairs[0].append(rowid)
+                audience_pairs[1].append(self.audiences.code(audience))
             for name in MULTI_FACETS:
                 facet = self.multi[name]
                 ids, codes = pairs[name]
@@ -123,6 +149,12 @@ class Mirror:
                     np.concatenate([rowids, np.asarray(ids, np.int64)]),
                     np.concatenate([value_codes, np.asarray(codes, np.int32)]),
                 )
+        if audience_pairs[0]:
+            rowids, value_codes = self.audiences.pairs
+            self.audiences.pairs = (
+                np.concatenate([rowids, np.asarray(audience_pairs[0], np.int64)]),
+                np.concatenate([value_codes, np.asarray(audience_pairs[1], np.int32)]),
+            )
         if loaded:
             published = np.asarray(loaded, np.int64)
             self.count += int(np.count_nonzero(~self.present[published]))
@@ -139,6 +171,27 @@ class Mirror:
         approved = STATUSES.index("approved")
         keep = (self.status[rowids] == approved) & (self.expires[rowids] > at)
         return rowids[keep]
+
+    def for_audiences(
+        self, rowids: NDArray[np.int64], audiences: tuple[str, ...]
+    ) -> NDArray[np.int64]:
+        """The rowids restricted to no audience or to one of `audiences`."""
+        restricted = self.restricted[rowids]
+        if not restricted.any():
+            return rowids
+        codes = [self.audiences.codes[a] for a in audiences if a in self.audiences.codes]
+        pair_rowids, pair_codes = self.audiences.pairs
+        allowed = pair_rowids[np.isin(pair_codes, np.asarray(codes, np.int32))]
+        keep = ~restricted | np.isin(rowids, allowed)
+        return rowids[keep]
+
+    def visible(self, rowids: NDArray[np.int64], scope: Scope) -> NDArray[np.int64]:
+        """The rowids the scope may show (status and expiry, audiences)."""
+        if scope.live_at is not None:
+            rowids = self.live(rowids, scope.live_at)
+        if scope.audiences is not None:
+            rowids = self.for_audiences(rowids, scope.audiences)
+        return rowids
 
     def overdue(self, rowids: NDArray[np.int64], at: float) -> NDArray[np.bool_]:
         """Which of `rowids` were due for review at or before `at`."""

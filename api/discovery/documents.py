@@ -9,6 +9,7 @@ from sqlmodel import Session, col, func, select
 
 from api.assets.models import Asset
 from api.assets.presentation import present
+from api.audiences.service import ids_of_assets
 from api.db import utcnow
 from api.freshness.clock import review_days, review_due_at, verifications
 from api.links.service import live_linked_titles
@@ -35,6 +36,7 @@ def _documents(session: Session, assets: list[Asset], *, now: datetime) -> list[
     context = live_linked_titles(session, [a.id for a in assets], now=now)
     days = review_days(session)
     verified = verifications(session, [a.id for a in assets])
+    audiences = ids_of_assets(session, [a.id for a in assets])
     return [
         SearchDocument(
             id=asset.id,
@@ -51,6 +53,7 @@ def _documents(session: Session, assets: list[Asset], *, now: datetime) -> list[
             review_due_at=review_due_at(
                 asset, verified[asset.id].verified_at if asset.id in verified else None, days
             ),
+            audiences=audiences.get(asset.id, ()),
         )
         for asset, out in zip(assets, shown, strict=True)
     ]

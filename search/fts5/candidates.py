@@ -27,6 +27,7 @@ from search.base import COMMON_SHARE, MatchMode
 from search.fts5.plan import Group, Plan, all_of, where
 from search.fts5.schema import TEXT_COLUMNS, facet_token
 from search.fts5.state import Cursor
+from search.mirror import Scope
 from search.text import STOP_WORDS, quote
 
 # What a stop word and a word in COMMON_SHARE of the documents or more weigh, relative
@@ -105,16 +106,15 @@ def exists(cursor: Cursor, expression: str) -> bool:
     return row is not None
 
 
-def visible(cursor: Cursor, expression: str | None, live_at: float | None) -> NDArray[np.int64]:
-    """Every visible rowid matching `expression` (every document when None), ascending."""
+def visible(cursor: Cursor, expression: str | None, scope: Scope) -> NDArray[np.int64]:
+    """Every rowid `scope` shows matching `expression` (every document when None),
+    ascending."""
     mirror = cursor.mirror
     if expression is None:
         rowids = mirror.known(_every_document(cursor))
     else:
         rowids = mirror.known(_matching(cursor, expression).astype(np.int64))
-    if live_at is not None:
-        rowids = mirror.live(rowids, live_at)
-    return rowids
+    return mirror.visible(rowids, scope)
 
 
 def find(cursor: Cursor, plan: Plan) -> Candidates | None:
@@ -127,7 +127,7 @@ def find(cursor: Cursor, plan: Plan) -> Candidates | None:
     groups = plan.groups
 
     def attempt(text: str) -> NDArray[np.int64]:
-        return visible(cursor, where(text, plan.filters), plan.live_at)
+        return visible(cursor, where(text, plan.filters), plan.scope)
 
     if plan.match is MatchMode.ANY:
         # Words in a quarter of the documents or more would make nearly everything a
@@ -148,7 +148,7 @@ def find(cursor: Cursor, plan: Plan) -> Candidates | None:
 def _kind_only(cursor: Cursor, plan: Plan) -> Candidates | None:
     """Only kind words: the documents of those kinds, and those holding the words."""
     text = all_of(plan.groups)
-    hits = visible(cursor, _or_kind(text, plan.kinds, plan.filters), plan.live_at)
+    hits = visible(cursor, _or_kind(text, plan.kinds, plan.filters), plan.scope)
     return Candidates(text, hits, every_group=True) if len(hits) else None
 
 
@@ -193,8 +193,7 @@ def _covering(cursor: Cursor, plan: Plan) -> Candidates | None:
     # Visibility once, over every row any group matched.
     shown = np.zeros(size, bool)
     candidates = mirror.known(np.flatnonzero(anything).astype(np.int64))
-    if plan.live_at is not None:
-        candidates = mirror.live(candidates, plan.live_at)
+    candidates = mirror.visible(candidates, plan.scope)
     shown[candidates] = True
     chosen &= shown
     ranking = [g for g, rows in matched if shown[rows].any()]
@@ -274,6 +273,4 @@ def _every_group(cursor: Cursor, plan: Plan) -> NDArray[np.int64]:
         size = min(len(m) for m in masks)
         found = np.flatnonzero(np.logical_and.reduce([m[:size] for m in masks])).astype(np.int32)
     rowids = mirror.known(found.astype(np.int64))
-    if plan.live_at is not None:
-        rowids = mirror.live(rowids, plan.live_at)
-    return rowids
+    return mirror.visible(rowids, plan.scope)

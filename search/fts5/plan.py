@@ -25,6 +25,7 @@ from search.base import COMMON_SHARE, MatchMode, SearchFilters, SearchQuery
 from search.fts5.schema import TEXT_COLUMNS, facet_token
 from search.fts5.state import Synonyms
 from search.highlight import Highlighter, stem
+from search.mirror import Scope
 from search.text import STOP_WORDS, is_question, kind_spans, phrase, quote, words
 from search.vocabulary import Vocabulary
 
@@ -85,7 +86,8 @@ class Plan:
     filters: str | None
     corrected: str | None
     match: MatchMode
-    live_at: float | None
+    # What the search may show (instant, audiences).
+    scope: Scope
     offset: int
     limit: int
     # At most this many rows are scored with BM25.
@@ -147,7 +149,10 @@ def _plan(
         filters=filter_expression(query.filters),
         corrected=corrected,
         match=query.match,
-        live_at=None if query.live_at is None else query.live_at.timestamp(),
+        scope=Scope(
+            live_at=None if query.live_at is None else query.live_at.timestamp(),
+            audiences=query.audiences,
+        ),
         offset=query.offset,
         limit=query.limit,
         cap=query.candidate_limit or candidate_cap,

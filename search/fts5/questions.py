@@ -58,7 +58,7 @@ def near_duplicates(cursor: Cursor, plan: Plan) -> dict[int, float]:
     found: dict[int, float] = {}
     for similarity, wording in near[:WORDINGS]:
         question = where(phrase(words(wording)), plan.filters, QUESTIONS)
-        for rowid in visible(cursor, question, plan.live_at).tolist():
+        for rowid in visible(cursor, question, plan.scope).tolist():
             found.setdefault(int(rowid), similarity)
     return found
 

@@ -127,12 +127,12 @@ def _reading(cursor: Cursor, plan: Plan) -> tuple[Plan, Candidates | None]:
 def _visible_correction(cursor: Cursor, plan: Plan) -> str | None:
     """The corrected query, each correction kept only when a document visible at the
     plan's instant holds it: a word only hidden pieces use is never suggested."""
-    if plan.corrected is None or plan.live_at is None:
+    if plan.corrected is None or not plan.scope.restricts:
         return plan.corrected
 
     def shown(group: Group) -> str:
         correction = group.correction
-        if correction and len(visible(cursor, where(quote(correction), None), plan.live_at)):
+        if correction and len(visible(cursor, where(quote(correction), None), plan.scope)):
             return correction
         return " ".join(group.words)
 
@@ -144,7 +144,7 @@ def _visible_correction(cursor: Cursor, plan: Plan) -> str | None:
 def _browse(cursor: Cursor, plan: Plan) -> SearchResult:
     """No words: the visible documents, most recently approved first."""
     mirror = cursor.mirror
-    hits = visible(cursor, plan.filters, plan.live_at)
+    hits = visible(cursor, plan.filters, plan.scope)
     page = mirror.newest_approved(hits, plan.need)[plan.offset :]
     return SearchResult(
         hits=[SearchHit(id=mirror.asset_ids[int(r)], score=0.0) for r in page],

@@ -590,7 +590,7 @@ class Meaning:
         loaded = self.loaded
         if not loaded.chunks:
             return []
-        shown = visible(cursor, plan.filters, plan.live_at)
+        shown = visible(cursor, plan.filters, plan.scope)
         if not len(shown):
             return []
         allowed = np.zeros(max(loaded.top, int(shown.max())) + 1, bool)
