@@ -47,6 +47,10 @@ from api.reviews.routes import router as reviews_router
 from api.revisions.routes import FILE_PATH
 from api.revisions.routes import router as revisions_router
 from api.settings import Settings, get_settings
+from api.sharing.public import STATIC_URL as SHARE_STATIC_URL
+from api.sharing.routes import public as share_pages_router
+from api.sharing.routes import router as share_links_router
+from api.sharing.staticfiles import ShareStatic
 from api.suggestions.memory import SuggestionMemory
 from api.suggestions.routes import router as suggestions_router
 from api.taxonomy.routes import router as taxonomy_router
@@ -140,8 +144,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         suggestions_router,
         audit_router,
         webhooks_router,
+        share_links_router,
+        share_pages_router,
     ):
         app.include_router(router)
+    # The public share page's script and styles (package files: no CDN, no third party).
+    app.mount(SHARE_STATIC_URL, ShareStatic(), name="share-static")
     openapi.install(app)
     app.add_middleware(UnexpectedErrors)
     app.add_middleware(NulGuard)

@@ -20,6 +20,7 @@ from api.notifications.models import (
     WebhookDelivery,
 )
 from api.questions.models import Question, QuestionAlias
+from api.sharing.models import ShareLink, ShareVisit
 from api.taxonomy.models import Term
 from api.users.models import ApiKey, User
 
@@ -56,6 +57,8 @@ __all__ = [
     "QuestionAlias",
     "SearchLog",
     "SearchOpen",
+    "ShareLink",
+    "ShareVisit",
     "Synonym",
     "Term",
     "User",

@@ -36,6 +36,7 @@ from api import deps
 from api.crm.schemas import CRM_EXAMPLES
 from api.problems import PROBLEM_JSON, FieldError, Problem, RateLimited, StaleRevision
 from api.rate_limits import RateLimits, route_group
+from api.sharing.schemas import SHARING_EXAMPLES
 
 REF = "#/components/schemas/"
 BEARER = "bearerAuth"
@@ -63,6 +64,11 @@ TAGS: list[dict[str, str]] = [
         "name": "crm",
         "description": "Deals won and lost, sent by the CRMs (HubSpot, Salesforce, signed "
         "events): no key, each request verified by its signature or shared secret.",
+    },
+    {
+        "name": "sharing",
+        "description": "Tracked share links: a public page for a buyer (no sign-in), and "
+        "who opened it, for how long, which pages, downloads; bots and scanners not counted.",
     },
     {"name": "users", "description": "People, roles and API keys."},
     {
@@ -119,6 +125,7 @@ HEADERS: dict[int, dict[str, Any]] = {
 # tests/api/test_openapi.py), by operationId.
 REQUEST_EXAMPLES: dict[str, Any] = {
     **CRM_EXAMPLES,
+    **SHARING_EXAMPLES,
     "updateFreshnessPolicies": {"policies": {"case_study": 180, "testimonial": None}},
     "createWebhook": {
         "url": "https://crm.example.com/hooks/baton",

@@ -26,6 +26,14 @@ class EventType(StrEnum):
     used_in_deal = "used_in_deal"
     helpful = "helpful"
     not_helpful = "not_helpful"
+    # A buyer's real open of a share link's page, and a download from it: recorded by the
+    # server only (`api.sharing.service`, role "buyer", meta.share_link_id), with the deal.
+    buyer_open = "buyer_open"
+    buyer_download = "buyer_download"
+
+
+# Types only the server records: a client that sends one is refused (422).
+SERVER_ONLY_TYPES = frozenset({EventType.buyer_open, EventType.buyer_download})
 
 
 class Outcome(StrEnum):

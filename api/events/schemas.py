@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from api.db import strip_nul
-from api.events.models import EventType, Outcome
+from api.events.models import SERVER_ONLY_TYPES, EventType, Outcome
 from api.schemas import NulFree, Page, RequestModel, ResponseModel
 
 MAX_OPPORTUNITY_ID = 200
@@ -94,9 +94,15 @@ def _comment(value: str | None) -> str | None:
 Comment = Annotated[str | None, NulFree, AfterValidator(_comment)]
 
 
+def _client_type(value: EventType) -> EventType:
+    if value in SERVER_ONLY_TYPES:
+        raise ValueError(f"'{value.value}' is recorded by the server only (share links)")
+    return value
+
+
 class EventCreate(RequestModel):
     asset_id: Annotated[str, StringConstraints(min_length=1, max_length=64), NulFree]
-    type: EventType
+    type: Annotated[EventType, AfterValidator(_client_type)]
     opportunity_id: OpportunityId | None = Field(
         default=None, description="the CRM's id of the deal this happened in"
     )

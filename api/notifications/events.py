@@ -14,6 +14,8 @@ class NotificationType(StrEnum):
     # An asset it depends on (what proves it, what it follows up) expired.
     asset_dependency_expired = "asset.dependency_expired"
     question_asked = "question.asked"
+    # A buyer's first real open of a share link's page (`api.sharing`), once per link.
+    share_opened = "share.opened"
     rules_violated = "rules.violated"
     gaps_weekly_digest = "gaps.weekly_digest"
 

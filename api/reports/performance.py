@@ -69,6 +69,8 @@ def asset_performance(
             count_where(event_type.in_([EventType.share.value, EventType.send.value])).label(
                 "shares"
             ),
+            count_where(event_type == EventType.buyer_open.value).label("buyer_opens"),
+            count_where(event_type == EventType.buyer_download.value).label("buyer_downloads"),
             count_where(event_type == EventType.helpful.value).label("helpful"),
             count_where(event_type == EventType.not_helpful.value).label("not_helpful"),
             count_where(
@@ -110,6 +112,8 @@ def asset_performance(
         "copies": zero(counts.c.copies),
         "shares": zero(counts.c.shares),
         "used_in_deals": zero(counts.c.unnamed_deals) + zero(deals.c.named_deals),
+        "buyer_opens": zero(counts.c.buyer_opens),
+        "buyer_downloads": zero(counts.c.buyer_downloads),
         "helpful": zero(counts.c.helpful),
         "not_helpful": zero(counts.c.not_helpful),
         "won": won_count,

@@ -190,6 +190,14 @@ class AssetPerformance(ResponseModel):
             "share or send events, plus each used_in_deal event that names no opportunity"
         )
     )
+    buyer_opens: int = Field(
+        default=0,
+        description="real opens of its share links' pages by buyers (bots and scanners "
+        "not counted), each naming the link's deal",
+    )
+    buyer_downloads: int = Field(
+        default=0, description="downloads of its file from its share links' pages by buyers"
+    )
     helpful: int
     not_helpful: int
     won: int = Field(description="deals it was used in whose latest outcome is won")
