@@ -1,12 +1,16 @@
 """Who sees which asset: "live" (approved and not expired) and the catalogue filters.
 
-"Live" is judged against the clock at read time. A rep sees live assets only; for a rep
-every other asset does not exist (404).
+"Live" is judged against the clock at read time. A rep sees live assets only, and of
+those only the ones for everyone (restricted to no audience) or restricted to an audience
+they belong to; for a rep every other asset does not exist (404). Marketers and admins see
+everything. `visible_clause` (SQL), `can_see` and `hidden_ids` (assets read) and
+`search_audiences` (the search backends' filter) are that one rule; `live_clause` alone is
+for work that is nobody's read (expiry passes, rule checks).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -16,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from api.assets.kinds import Kind
 from api.assets.models import Asset, AssetTag, AssetTerm, Status
+from api.audiences.models import AssetAudience, AudienceMember
 from api.errors import NotFound
 from api.links.models import AssetLink, LinkType
 from api.taxonomy.models import Facet
@@ -28,6 +33,88 @@ def live_clause(now: datetime) -> ColumnElement[bool]:
     return sa.and_(
         col(Asset.status) == Status.approved.value,
         sa.or_(col(Asset.expires_at).is_(None), col(Asset.expires_at) > now),
+    )
+
+
+def audience_clause(caller: Caller) -> ColumnElement[bool]:
+    """SQL for "the asset is for the caller's audiences": restricted to none, or to one the
+    caller belongs to (read at each request, so a membership change applies at once)."""
+    restricted = sa.exists(
+        select(AssetAudience.asset_id).where(col(AssetAudience.asset_id) == col(Asset.id))
+    )
+    mine = sa.exists(
+        select(AssetAudience.asset_id)
+        .join(AudienceMember, col(AudienceMember.audience_id) == col(AssetAudience.audience_id))
+        .where(
+            col(AssetAudience.asset_id) == col(Asset.id), col(AudienceMember.user_id) == caller.id
+        )
+    )
+    return sa.or_(sa.not_(restricted), mine)
+
+
+def visible_clause(caller: Caller | None, now: datetime) -> ColumnElement[bool]:
+    """SQL for "the caller can see it": for a rep (and for nobody in particular, None),
+    live and, for a rep, for their audiences; for marketers and admins, everything."""
+    if caller is None:
+        return live_clause(now)
+    if not caller.is_rep:
+        return sa.true()
+    return sa.and_(live_clause(now), audience_clause(caller))
+
+
+def live_for(caller: Caller | None, now: datetime) -> ColumnElement[bool]:
+    """SQL for "live, and for a rep one of their audiences'": what derived data counts for
+    everyone alike (a question's answers, a collection's members for reps)."""
+    if caller is None or not caller.is_rep:
+        return live_clause(now)
+    return sa.and_(live_clause(now), audience_clause(caller))
+
+
+def hidden_ids(session: Session, caller: Caller, asset_ids: Iterable[str]) -> set[str]:
+    """Of `asset_ids`, those restricted to audiences the caller is not in (none for
+    marketers and admins). Status is the caller's other check (`is_live`)."""
+    ids = list(dict.fromkeys(asset_ids))
+    if not caller.is_rep or not ids:
+        return set()
+    restricted = set(
+        session.exec(
+            select(AssetAudience.asset_id).where(col(AssetAudience.asset_id).in_(ids)).distinct()
+        ).all()
+    )
+    if not restricted:
+        return set()
+    mine = set(
+        session.exec(
+            select(AssetAudience.asset_id)
+            .join(AudienceMember, col(AudienceMember.audience_id) == col(AssetAudience.audience_id))
+            .where(
+                col(AssetAudience.asset_id).in_(restricted),
+                col(AudienceMember.user_id) == caller.id,
+            )
+        ).all()
+    )
+    return restricted - mine
+
+
+def can_see(session: Session, caller: Caller, asset: Asset, now: datetime) -> bool:
+    """Whether the caller may see this asset (the rule of `visible_clause`)."""
+    if not caller.is_rep:
+        return True
+    return is_live(asset, now) and not hidden_ids(session, caller, [asset.id])
+
+
+def search_audiences(session: Session, caller: Caller) -> tuple[str, ...] | None:
+    """The audiences a search is restricted to (`SearchQuery.audiences`): None for
+    marketers and admins (no restriction), the ids of the rep's audiences for a rep (the
+    documents for everyone and for those)."""
+    if not caller.is_rep:
+        return None
+    return tuple(
+        session.exec(
+            select(AudienceMember.audience_id)
+            .where(col(AudienceMember.user_id) == caller.id)
+            .order_by(col(AudienceMember.audience_id))
+        ).all()
     )
 
 
@@ -56,8 +143,8 @@ def get_visible(session: Session, caller: Caller, asset_id: str, *, now: datetim
     asset = session.get(Asset, asset_id)
     if asset is None:
         raise NotFound(f"no asset with id {asset_id}")
-    if caller.is_rep and not is_live(asset, now):
-        newer = live_replacement(session, asset_id, now=now)
+    if caller.is_rep and not can_see(session, caller, asset, now):
+        newer = live_replacement(session, caller, asset_id, now=now)
         if newer is not None:
             raise NotFound(
                 f"no asset with id {asset_id}; it is replaced by {newer}", replaced_by=newer
@@ -66,15 +153,17 @@ def get_visible(session: Session, caller: Caller, asset_id: str, *, now: datetim
     return asset
 
 
-def live_replacement(session: Session, asset_id: str, *, now: datetime) -> str | None:
-    """The newest live asset that `replaces` `asset_id`, if any."""
+def live_replacement(
+    session: Session, caller: Caller | None, asset_id: str, *, now: datetime
+) -> str | None:
+    """The newest asset the caller can see that `replaces` `asset_id`, if any."""
     return session.exec(
         select(Asset.id)
         .join(AssetLink, col(AssetLink.source_id) == col(Asset.id))
         .where(
             col(AssetLink.target_id) == asset_id,
             col(AssetLink.type) == LinkType.replaces.value,
-            live_clause(now),
+            visible_clause(caller, now),
         )
         .order_by(col(AssetLink.created_at).desc(), col(Asset.id))
     ).first()
@@ -85,7 +174,10 @@ def ensure_visible(session: Session, caller: Caller, asset_id: str, *, now: date
     row = session.exec(
         select(Asset.status, Asset.expires_at).where(col(Asset.id) == asset_id)
     ).first()
-    if row is None or (caller.is_rep and not live_state(row[0], row[1], now)):
+    if row is None or (
+        caller.is_rep
+        and (not live_state(row[0], row[1], now) or hidden_ids(session, caller, [asset_id]))
+    ):
         raise NotFound(f"no asset with id {asset_id}")
 
 
@@ -95,7 +187,7 @@ def filter_clauses(
     """WHERE clauses for the filters and the caller's visibility."""
     clauses: list[ColumnElement[bool]] = []
     if caller.is_rep:
-        clauses.append(live_clause(now))
+        clauses.append(visible_clause(caller, now))
     if filters.status:
         clauses.append(col(Asset.status).in_([s.value for s in filters.status]))
     if filters.kind:
@@ -117,16 +209,17 @@ def filter_clauses(
 
 
 def hidden_terms(session: Session, caller: Caller, *, now: datetime) -> set[int]:
-    """Terms a rep must not learn of: those only non-live assets are tagged with (a draft's
-    new industry would otherwise show in the taxonomy). Terms no asset uses stay visible:
-    someone made them on purpose. Nothing is hidden from marketers."""
+    """Terms a rep must not learn of: those only assets the rep cannot see are tagged with
+    (a draft's new industry, or one only another audience's assets use, would otherwise show
+    in the taxonomy). Terms no asset uses stay visible: someone made them on purpose.
+    Nothing is hidden from marketers."""
     if not caller.is_rep:
         return set()
     tagged = select(AssetTerm.term_id).distinct()
     live = (
         select(AssetTerm.term_id)
         .join(Asset, col(Asset.id) == col(AssetTerm.asset_id))
-        .where(live_clause(now))
+        .where(visible_clause(caller, now))
         .distinct()
     )
     return set(session.execute(tagged.except_(live)).scalars())

@@ -21,7 +21,7 @@ from sqlmodel import Session, col, delete, func, select
 from api.assets.models import Asset
 from api.assets.presentation import person_ref, present_brief
 from api.assets.schemas import AssetBrief
-from api.assets.visibility import live_clause
+from api.assets.visibility import live_for
 from api.audit import service as audit
 from api.collections.models import Collection, CollectionAsset, CollectionTerm
 from api.collections.schemas import (
@@ -47,11 +47,12 @@ SUGGESTED = 3
 # --- reading ---------------------------------------------------------------------------
 
 
-def _has_live_member(now: datetime) -> Any:
+def _has_live_member(now: datetime, caller: Caller | None = None) -> Any:
+    """SQL: the collection has a live member (for a rep, one the rep may see)."""
     return sa.exists(
         select(CollectionAsset.asset_id)
         .join(Asset, col(Asset.id) == col(CollectionAsset.asset_id))
-        .where(col(CollectionAsset.collection_id) == col(Collection.id), live_clause(now))
+        .where(col(CollectionAsset.collection_id) == col(Collection.id), live_for(caller, now))
     )
 
 
@@ -71,9 +72,15 @@ def _terms(session: Session, ids: Sequence[str]) -> dict[str, dict[Facet, list[s
 
 
 def _members(
-    session: Session, ids: Sequence[str], *, live_only: bool, now: datetime
+    session: Session,
+    ids: Sequence[str],
+    *,
+    live_only: bool,
+    now: datetime,
+    caller: Caller | None = None,
 ) -> dict[str, list[Asset]]:
-    """Each collection's member assets in order (the live ones only if `live_only`)."""
+    """Each collection's member assets in order (the live ones only if `live_only`, and of
+    those a rep's audiences' only for a rep `caller`)."""
     members: dict[str, list[Asset]] = defaultdict(list)
     if not ids:
         return members
@@ -84,7 +91,7 @@ def _members(
         .order_by(col(CollectionAsset.collection_id), col(CollectionAsset.position))
     )
     if live_only:
-        query = query.where(live_clause(now))
+        query = query.where(live_for(caller, now))
     for collection_id, asset in session.exec(query).all():
         members[collection_id].append(asset)
     return members
@@ -100,7 +107,7 @@ def present(
 ) -> list[CollectionOut]:
     ids = [c.id for c in collections]
     terms = _terms(session, ids)
-    members = _members(session, ids, live_only=caller.is_rep, now=now)
+    members = _members(session, ids, live_only=caller.is_rep, now=now, caller=caller)
     briefs = _briefs(session, (a for m in members.values() for a in m), now=now)
     owners = people(session, {c.owner_id for c in collections if c.owner_id})
     return [
@@ -129,7 +136,7 @@ def get_visible(
             select(func.count())
             .select_from(CollectionAsset)
             .join(Asset, col(Asset.id) == col(CollectionAsset.asset_id))
-            .where(col(CollectionAsset.collection_id) == collection_id, live_clause(now))
+            .where(col(CollectionAsset.collection_id) == collection_id, live_for(caller, now))
         ).one()
     ):
         raise NotFound(f"no collection with id {collection_id}")
@@ -142,7 +149,7 @@ def list_collections(
     """Collections by name; a rep's list (and its total) holds those with a live member."""
     query = select(Collection).order_by(func.lower(col(Collection.name)), col(Collection.id))
     if caller.is_rep:
-        query = query.where(_has_live_member(now))
+        query = query.where(_has_live_member(now, caller))
     return paginate(session, query, page)
 
 
@@ -314,7 +321,12 @@ def delete_collection(session: Session, collection_id: str, *, if_match: Ids[int
 
 
 def fitting(
-    session: Session, facets: Mapping[str, str], *, now: datetime, limit: int = SUGGESTED
+    session: Session,
+    facets: Mapping[str, str],
+    *,
+    now: datetime,
+    limit: int = SUGGESTED,
+    caller: Caller | None = None,
 ) -> list[CollectionSuggestionOut]:
     """The collections tagged with most of the deal's facets (slugs by parameter, as
     suggestions read them), best first, each with its live members; only collections with
@@ -338,7 +350,7 @@ def fitting(
         reasons[collection_id].append(f"{_param(facet)}: {slug}")
     if not reasons:
         return []
-    members = _members(session, list(reasons), live_only=True, now=now)
+    members = _members(session, list(reasons), live_only=True, now=now, caller=caller)
     found = {
         c.id: c
         for c in session.exec(select(Collection).where(col(Collection.id).in_(list(members))))

@@ -27,7 +27,7 @@ from sqlmodel import Session, col, select
 from api.assets.kinds import Kind
 from api.assets.models import Asset, Status
 from api.assets.presentation import present_brief
-from api.assets.visibility import is_live
+from api.assets.visibility import hidden_ids, is_live, search_audiences
 from api.db import insert_for, new_id
 from api.discovery.log import SearchLogWriter
 from api.discovery.models import SearchLog, SearchOpen
@@ -85,7 +85,9 @@ def _slugs(values: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(s for s in (slugify(v) for v in values) if s))
 
 
-def _query(request: SearchRequest, caller: Caller, now: datetime) -> SearchQuery:
+def _query(
+    request: SearchRequest, caller: Caller, now: datetime, audiences: tuple[str, ...] | None
+) -> SearchQuery:
     # A rep always gets live assets: a status filter from a rep is ignored.
     statuses = () if caller.is_rep else tuple(s.value for s in request.status)
     filters = SearchFilters(
@@ -98,6 +100,7 @@ def _query(request: SearchRequest, caller: Caller, now: datetime) -> SearchQuery
         text=request.q,
         filters=filters,
         live_at=now if caller.is_rep else None,
+        audiences=audiences,
         limit=request.limit,
         offset=request.offset,
         overdue_at=now,
@@ -135,7 +138,8 @@ def search(
     """Relevance-ranked visible assets for the words and filters, with facet counts."""
     started = time.perf_counter()
     try:
-        result = backend.search(_query(request, caller, now))
+        query = _query(request, caller, now, search_audiences(session, caller))
+        result = backend.search(query)
     except SearchUnavailable as exc:
         raise Unavailable(f"search is unavailable: {exc}") from exc
     searched = time.perf_counter()
@@ -145,10 +149,14 @@ def search(
     # Hits show no body: leave it in the database.
     found = select(Asset).options(defer(Asset.body)).where(col(Asset.id).in_(ids))  # type: ignore[arg-type]
     assets = {a.id: a for a in session.exec(found).all()} if ids else {}
+    # The backend judged visibility already; checked again on the rows as read now.
+    hidden = hidden_ids(session, caller, assets)
     shown = [
         hit
         for hit in result.hits
-        if hit.id in assets and (not caller.is_rep or is_live(assets[hit.id], now))
+        if hit.id in assets
+        and hit.id not in hidden
+        and (not caller.is_rep or is_live(assets[hit.id], now))
     ]
     briefs = present_brief(session, [assets[hit.id] for hit in shown], now=now)
     search_id = search_id_for(caller, request.typing_session)

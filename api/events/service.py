@@ -28,7 +28,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, func, select
 
 from api.assets.models import Asset
-from api.assets.visibility import ensure_visible, live_state
+from api.assets.visibility import ensure_visible, hidden_ids, live_state
 from api.db import insert_for
 from api.discovery.log import SearchLogWriter
 from api.discovery.service import link_open
@@ -205,8 +205,8 @@ def sent_in_deal(
     session: Session, caller: Caller | None, opportunity_id: str, *, now: datetime
 ) -> tuple[set[str], list[Sent]]:
     """The assets sent or shared in the deal `opportunity_id` (by anyone), and of them the
-    ones the caller may see (a rep, or no caller: live ones), latest sent first. One query
-    on the events' opportunity index."""
+    ones the caller may see (a rep: live ones of their audiences; no caller: live ones),
+    latest sent first. One query on the events' opportunity index."""
     rows = session.execute(
         sa.select(
             col(Event.asset_id),
@@ -223,10 +223,11 @@ def sent_in_deal(
         .group_by(col(Event.asset_id), col(Asset.title), col(Asset.status), col(Asset.expires_at))
     ).all()
     strict = caller is None or caller.is_rep
+    hidden = hidden_ids(session, caller, (row[0] for row in rows)) if caller else set()
     shown = [
         Sent(asset_id=asset_id, title=title, sent_at=sent_at)
         for asset_id, sent_at, title, status, expires_at in rows
-        if not strict or live_state(status, expires_at, now)
+        if (not strict or live_state(status, expires_at, now)) and asset_id not in hidden
     ]
     shown.sort(key=lambda s: (-s.sent_at.timestamp(), s.asset_id))
     return {row[0] for row in rows}, shown

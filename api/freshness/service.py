@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from api.assets.kinds import Kind
 from api.assets.models import Asset, Status
+from api.assets.visibility import hidden_ids
 from api.audit import service as audit
 from api.changes.log import Subject, record_change
 from api.db import insert_for
@@ -96,7 +97,9 @@ def verify(session: Session, asset_id: str, caller: Caller, *, now: datetime) ->
     review clock restarts now. Reps who do not own it: 403 (404 if they cannot see it)."""
     asset = session.get(Asset, asset_id)
     if asset is None or (
-        caller.is_rep and asset.owner_id != caller.id and asset.status != Status.approved.value
+        caller.is_rep
+        and asset.owner_id != caller.id
+        and (asset.status != Status.approved.value or hidden_ids(session, caller, [asset_id]))
     ):
         raise NotFound(f"no asset with id {asset_id!r}")
     if not caller.role.at_least(Role.marketer) and asset.owner_id != caller.id:

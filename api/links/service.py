@@ -12,6 +12,7 @@ from sqlmodel import Session, col, or_, select
 from api.assets.models import Asset, Status
 from api.assets.schemas import AssetOut
 from api.assets.visibility import AssetFilters, filter_clauses, get_visible, is_live, live_clause
+from api.audiences.service import ids_of_assets
 from api.audit import service as audit
 from api.changes.log import Subject, record_change
 from api.errors import Conflict, Invalid, NotFound
@@ -172,21 +173,31 @@ def live_linked_titles(
     session: Session, asset_ids: Sequence[str], *, now: datetime
 ) -> dict[str, tuple[str, ...]]:
     """Per asset, the titles of the live assets linked to it (either end): searchable as
-    its context only while they are live."""
+    its context only while they are live, and only when everyone who may see the asset
+    may see the linked one too (it is for everyone, or for every audience the asset is
+    for): a restricted asset's title never makes another asset findable."""
     titles: dict[str, list[str]] = {}
     if not asset_ids:
         return {}
+    rows: list[tuple[str, str, str]] = []
     for end, other in (
         (AssetLink.source_id, AssetLink.target_id),
         (AssetLink.target_id, AssetLink.source_id),
     ):
-        rows = session.exec(
-            select(end, Asset.title)
-            .join(Asset, col(Asset.id) == col(other))
-            .where(col(end).in_(asset_ids), live_clause(now))
-            .order_by(col(AssetLink.created_at), col(AssetLink.id))
-        ).all()
-        for asset_id, title in rows:
+        rows.extend(
+            session.exec(
+                select(end, Asset.id, Asset.title)
+                .join(Asset, col(Asset.id) == col(other))
+                .where(col(end).in_(asset_ids), live_clause(now))
+                .order_by(col(AssetLink.created_at), col(AssetLink.id))
+            ).all()
+        )
+    audiences = ids_of_assets(session, {*asset_ids, *(other_id for _, other_id, _ in rows)})
+    for asset_id, other_id, title in rows:
+        linked_for = audiences.get(other_id, ())
+        if not linked_for or (
+            audiences.get(asset_id) and set(audiences[asset_id]) <= set(linked_for)
+        ):
             titles.setdefault(asset_id, []).append(title)
     return {k: tuple(dict.fromkeys(v)) for k, v in titles.items()}
 

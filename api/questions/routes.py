@@ -24,13 +24,13 @@ router = APIRouter(prefix="/v1/questions", tags=["questions"])
     responses={200: {"model": QuestionOut, "description": "a known question, counted again"}},
 )
 def ask_question(
-    body: QuestionCreate, session: SessionDep, _: CallerDep, now: NowDep, response: Response
+    body: QuestionCreate, session: SessionDep, caller: CallerDep, now: NowDep, response: Response
 ) -> QuestionOut:
     """Record a customer question: 201 when new, 200 with `asked_count` raised when known."""
     question, created = service.ask(session, body, now=now)
     if not created:
         response.status_code = status.HTTP_200_OK
-    return service.present(session, [question], now=now)[0]
+    return service.present(session, [question], now=now, caller=caller)[0]
 
 
 @router.get(
@@ -38,7 +38,7 @@ def ask_question(
 )
 def list_questions(
     session: SessionDep,
-    _: CallerDep,
+    caller: CallerDep,
     now: NowDep,
     page: PageDep,
     unanswered: bool = False,
@@ -63,8 +63,9 @@ def list_questions(
         industry=industry or (),
         q=q,
         page=page,
+        caller=caller,
     )
-    return Page[QuestionOut].of(service.present(session, rows, now=now), total, page)
+    return Page[QuestionOut].of(service.present(session, rows, now=now, caller=caller), total, page)
 
 
 @router.get(
@@ -73,9 +74,11 @@ def list_questions(
     operation_id="getQuestion",
     summary="Get a question",
 )
-def get_question(question_id: str, session: SessionDep, _: CallerDep, now: NowDep) -> QuestionOut:
+def get_question(
+    question_id: str, session: SessionDep, caller: CallerDep, now: NowDep
+) -> QuestionOut:
     question = service.get_question(session, question_id)
-    return service.present(session, [question], now=now)[0]
+    return service.present(session, [question], now=now, caller=caller)[0]
 
 
 @router.post(

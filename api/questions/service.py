@@ -14,7 +14,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select, update
 
 from api.assets.models import Asset, AssetQuestion
-from api.assets.visibility import live_clause, live_state
+from api.assets.visibility import hidden_ids, live_for, live_state
 from api.audit import service as audit
 from api.changes.log import Op, Subject, record_change
 from api.errors import Conflict, Invalid, NotFound
@@ -26,6 +26,7 @@ from api.questions.schemas import QuestionCreate, QuestionOut
 from api.questions.wording import question_key
 from api.taxonomy.models import Facet, Term
 from api.taxonomy.service import resolve_terms, term_ids_for_filter
+from api.users.service import Caller
 
 
 def ask(session: Session, data: QuestionCreate, *, now: datetime) -> tuple[Question, bool]:
@@ -276,12 +277,12 @@ def delete_question(session: Session, question_id: str) -> list[str]:
     return linked
 
 
-def answered_clause(now: datetime) -> ColumnElement[bool]:
-    """SQL for "a live asset links this question"."""
+def answered_clause(now: datetime, caller: Caller | None = None) -> ColumnElement[bool]:
+    """SQL for "a live asset links this question" (for a rep: one the rep may see)."""
     return sa.exists(
         select(AssetQuestion.asset_id)
         .join(Asset, col(Asset.id) == col(AssetQuestion.asset_id))
-        .where(col(AssetQuestion.question_id) == col(Question.id), live_clause(now))
+        .where(col(AssetQuestion.question_id) == col(Question.id), live_for(caller, now))
     )
 
 
@@ -294,12 +295,13 @@ def list_questions(
     industry: Sequence[str] = (),
     q: str | None = None,
     page: PageRequest,
+    caller: Caller | None = None,
 ) -> tuple[list[Question], int]:
     """Questions, most asked first; with `q`, those matching its words, best match first
-    (`api.questions.matching`)."""
+    (`api.questions.matching`). Unanswered: no live asset the caller may see answers it."""
     clauses: list[ColumnElement[bool]] = []
     if unanswered:
-        clauses.append(sa.not_(answered_clause(now)))
+        clauses.append(sa.not_(answered_clause(now, caller)))
     if stage:
         clauses.append(
             col(Question.stage_id).in_(term_ids_for_filter(session, Facet.stages, stage))
@@ -341,9 +343,10 @@ def _matching(
 
 
 def live_answers(
-    session: Session, question_ids: Sequence[str], *, now: datetime
+    session: Session, question_ids: Sequence[str], *, now: datetime, caller: Caller | None = None
 ) -> dict[str, list[str]]:
-    """Ids of the live assets that answer each question, newest approval first."""
+    """Ids of the live assets that answer each question, newest approval first; for a rep,
+    only those the rep may see (their audiences')."""
     answers: dict[str, list[str]] = defaultdict(list)
     if not question_ids:
         return answers
@@ -362,20 +365,30 @@ def live_answers(
         .where(col(AssetQuestion.question_id).in_(question_ids))
     ).all()
     live = [row for row in rows if live_state(row.status, row.expires_at, now)]
+    if caller is not None:
+        hidden = hidden_ids(session, caller, [row.id for row in live])
+        live = [row for row in live if row.id not in hidden]
     live.sort(key=lambda row: (-(row.approved_at.timestamp() if row.approved_at else 0.0), row.id))
     for row in live:
         answers[row.question_id].append(row.id)
     return answers
 
 
-def present(session: Session, questions: Sequence[Question], *, now: datetime) -> list[QuestionOut]:
+def present(
+    session: Session,
+    questions: Sequence[Question],
+    *,
+    now: datetime,
+    caller: Caller | None = None,
+) -> list[QuestionOut]:
+    """Questions with their live answers (for a rep, those the rep may see)."""
     term_ids = {t for q in questions for t in (q.stage_id, q.industry_id) if t is not None}
     slugs = (
         {t.id: t.slug for t in session.exec(select(Term).where(col(Term.id).in_(term_ids)))}
         if term_ids
         else {}
     )
-    answers = live_answers(session, [q.id for q in questions], now=now)
+    answers = live_answers(session, [q.id for q in questions], now=now, caller=caller)
     return [
         QuestionOut(
             id=q.id,

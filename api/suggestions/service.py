@@ -29,7 +29,7 @@ from sqlmodel import Session, col, select
 from api.assets.kinds import Kind, field_text
 from api.assets.models import Asset, AssetTerm
 from api.assets.presentation import present_brief
-from api.assets.visibility import is_live, live_state
+from api.assets.visibility import hidden_ids, is_live, live_state, search_audiences
 from api.collections.service import fitting
 from api.errors import Invalid, Unavailable
 from api.events.service import TrackRecord, sent_in_deal, track_records
@@ -127,8 +127,10 @@ def _text_candidates(
     *,
     now: datetime,
     extra: int,
+    audiences: tuple[str, ...] | None = None,
 ) -> dict[str, float]:
-    """Live assets matching any salient word, with relevance relative to the best (0..1)."""
+    """Live assets matching any salient word, with relevance relative to the best (0..1);
+    with `audiences`, those for no audience or one of them (`SearchQuery.audiences`)."""
     words = search_words(reading, shares)
     if not words:
         return {}
@@ -138,6 +140,7 @@ def _text_candidates(
             text=" ".join(words),
             match=MatchMode.ANY,
             live_at=now,
+            audiences=audiences,
             limit=TEXT_CANDIDATES + extra,
             candidate_limit=TEXT_SCORED,
             facets=False,
@@ -155,18 +158,31 @@ def _newest(
     kinds: tuple[Kind, ...] = (),
     now: datetime,
     limit: int,
+    audiences: tuple[str, ...] | None = None,
 ) -> list[str]:
     """The newest live assets tagged to all these facets and of one of these kinds."""
     filters = SearchFilters(
         kinds=tuple(k.value for k in kinds),
         **{BY_PARAM[name].document: (value,) for name, value in facets.items()},
     )
-    query = SearchQuery(filters=filters, live_at=now, limit=limit, facets=False, highlights=False)
+    query = SearchQuery(
+        filters=filters,
+        live_at=now,
+        audiences=audiences,
+        limit=limit,
+        facets=False,
+        highlights=False,
+    )
     return list(_search(backend, query))
 
 
 def _facet_candidates(
-    backend: SearchBackend, deal: Deal, *, now: datetime, extra: int
+    backend: SearchBackend,
+    deal: Deal,
+    *,
+    now: datetime,
+    extra: int,
+    audiences: tuple[str, ...] | None = None,
 ) -> list[str]:
     """The newest live assets tagged to all the deal's facets, to its stage and to its
     industry alone (the facets that matter most), and of the kinds it asks for."""
@@ -174,13 +190,15 @@ def _facet_candidates(
     if not given and not deal.kinds:
         return []
     limit = FACET_CANDIDATES + extra
-    ids = _newest(backend, given, now=now, limit=limit)
+    ids = _newest(backend, given, now=now, limit=limit, audiences=audiences)
     if len(given) > 1:
         for name in (STAGE.param, INDUSTRY.param):
             if name in given:
-                ids += _newest(backend, {name: given[name]}, now=now, limit=limit)
+                ids += _newest(
+                    backend, {name: given[name]}, now=now, limit=limit, audiences=audiences
+                )
     if deal.kinds:
-        ids += _newest(backend, given, kinds=deal.kinds, now=now, limit=limit)
+        ids += _newest(backend, given, kinds=deal.kinds, now=now, limit=limit, audiences=audiences)
     return ids
 
 
@@ -189,6 +207,7 @@ def _matched_questions(
     matches: Sequence[QuestionMatch],
     *,
     now: datetime,
+    caller: Caller | None = None,
 ) -> tuple[list[Question], dict[str, list[str]]]:
     """The matched questions, strongest match first, and their live answers."""
     wanted = [m.question_id for m in matches[:MAX_QUESTIONS_SHOWN]]
@@ -196,7 +215,7 @@ def _matched_questions(
         return [], {}
     rows = {q.id: q for q in session.exec(select(Question).where(col(Question.id).in_(wanted)))}
     questions = [rows[i] for i in wanted if i in rows]
-    return questions, live_answers(session, [q.id for q in questions], now=now)
+    return questions, live_answers(session, [q.id for q in questions], now=now, caller=caller)
 
 
 # What scoring reads of each candidate. Visibility is judged on the rows rather than in
@@ -220,6 +239,7 @@ def _live_candidates(
     text: dict[str, float],
     answers: dict[str, list[str]],
     overdue_demotion: float = 0.0,
+    caller: Caller | None = None,
 ) -> list[Candidate]:
     """The live ones among `ids`, with their facets and track records (and, those overdue
     for review at `now`, the demotion their score takes)."""
@@ -231,7 +251,8 @@ def _live_candidates(
         for row in session.execute(_CANDIDATE_ROWS, {"ids": wanted})
         if live_state(row.status, row.expires_at, now)
     }
-    live = [i for i in wanted if i in found]
+    hidden = hidden_ids(session, caller, found) if caller is not None else set()
+    live = [i for i in wanted if i in found and i not in hidden]
     terms: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     if live:
         for asset_id, facet, slug in session.execute(_CANDIDATE_TERMS, {"ids": live}):
@@ -282,6 +303,8 @@ def suggest(
     """The live assets that best fit the deal, best first, and the known questions it asks.
     With the deal's `opportunity_id`, what was sent or shared in it is left out and listed
     (`already_sent`: what `caller` may see; live assets only without a caller)."""
+    # A rep's suggestions come from what the rep may see: their audiences' and everyone's.
+    audiences = search_audiences(session, caller) if caller is not None else None
     shares = memory.word_shares(session, now=now)
     reading = read_deal(request.text, request.questions, telling=shares.telling if shares else None)
     deal = replace(_deal(session, request), kinds=reading.kinds)
@@ -296,7 +319,7 @@ def suggest(
     extra = len(excluded)
 
     matches = memory.questions(session).match(reading.sentences) if reading.sentences else []
-    questions, answer_ids = _matched_questions(session, matches, now=now)
+    questions, answer_ids = _matched_questions(session, matches, now=now, caller=caller)
     answers: dict[str, list[str]] = defaultdict(list)
     for question in questions:
         for asset_id in answer_ids.get(question.id, []):
@@ -305,12 +328,22 @@ def suggest(
     # as candidates.
     answering = [a for q in questions for a in answer_ids.get(q.id, [])[:ANSWERS_SHOWN]]
 
-    text = _text_candidates(backend, reading, shares, now=now, extra=extra)
-    ids = [*text, *answering, *_facet_candidates(backend, deal, now=now, extra=extra)]
+    text = _text_candidates(backend, reading, shares, now=now, extra=extra, audiences=audiences)
+    ids = [
+        *text,
+        *answering,
+        *_facet_candidates(backend, deal, now=now, extra=extra, audiences=audiences),
+    ]
     ids += memory.proven(session)
     if len(set(ids) - excluded) < request.limit + FACET_CANDIDATES:
         # No facets, or facets nothing is tagged to, and few words matched: the newest too.
-        ids += _newest(backend, {}, now=now, limit=request.limit + FACET_CANDIDATES + extra)
+        ids += _newest(
+            backend,
+            {},
+            now=now,
+            limit=request.limit + FACET_CANDIDATES + extra,
+            audiences=audiences,
+        )
     candidates = _live_candidates(
         session,
         (i for i in ids if i not in excluded),
@@ -318,12 +351,13 @@ def suggest(
         text=text,
         answers=answers,
         overdue_demotion=overdue_demotion,
+        caller=caller,
     )
     deal = replace(deal, has_text=bool(text), questions_asked=len(questions))
     best = _ranked(score(deal, c, now=now) for c in candidates)[: request.limit]
     return SuggestionsOut(
-        suggestions=_present(session, deal, reading, best, now=now),
-        collections=fitting(session, deal.facets, now=now),
+        suggestions=_present(session, deal, reading, best, now=now, caller=caller),
+        collections=fitting(session, deal.facets, now=now, caller=caller),
         questions=[
             MatchedQuestionOut(
                 id=q.id,
@@ -338,7 +372,13 @@ def suggest(
 
 
 def _present(
-    session: Session, deal: Deal, reading: DealReading, best: list[Scored], *, now: datetime
+    session: Session,
+    deal: Deal,
+    reading: DealReading,
+    best: list[Scored],
+    *,
+    now: datetime,
+    caller: Caller | None = None,
 ) -> list[SuggestionOut]:
     """The suggestions as the API shows them; the reasons name the deal's words each
     asset mentions (searched in the few shown)."""
@@ -347,7 +387,8 @@ def _present(
     ids = [s.candidate.id for s in best]
     found = session.exec(select(Asset).where(col(Asset.id).in_(ids))).all()
     # An asset deleted or retired since the candidates were read is left out.
-    assets = {a.id: a for a in found if is_live(a, now)}
+    hidden = hidden_ids(session, caller, ids) if caller is not None else set()
+    assets = {a.id: a for a in found if is_live(a, now) and a.id not in hidden}
     best = [s for s in best if s.candidate.id in assets]
     briefs = {
         b.id: b for b in present_brief(session, [assets[s.candidate.id] for s in best], now=now)
