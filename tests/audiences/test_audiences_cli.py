@@ -1,0 +1,72 @@
+"""`baton audiences`, run as a user runs it, and what the API then shows."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.main import create_app
+from api.settings import Settings
+from tests.test_cli import KEY, baton
+
+
+@pytest.fixture
+def env(tmp_path: Path, database_url: str) -> dict[str, str]:
+    values = {k: v for k, v in os.environ.items() if not k.startswith("BATON_")}
+    values["BATON_DATA_DIR"] = str(tmp_path / "data")
+    values["BATON_DATABASE_URL"] = database_url
+    values["COLUMNS"] = "200"
+    return values
+
+
+def _ok(*args: str, env: dict[str, str]) -> str:
+    result = baton(*args, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def _client(env: dict[str, str]) -> TestClient:
+    settings = Settings(
+        database_url=env["BATON_DATABASE_URL"], data_dir=Path(env["BATON_DATA_DIR"])
+    )
+    return TestClient(create_app(settings), raise_server_exceptions=False)
+
+
+def test_audiences_and_members_from_the_command_line(env: dict[str, str]) -> None:
+    rep_key = KEY.findall(_ok("users", "add", "rae@example.com", "--role", "rep", env=env))[0]
+    boss_key = KEY.findall(_ok("users", "add", "boss@example.com", "--role", "admin", env=env))[0]
+    assert "created audience emea" in _ok(
+        "audiences", "create", "emea", "--name", "EMEA sales", "--kind", "region", env=env
+    )
+    again = baton("audiences", "create", "emea", "--name", "Again", "--kind", "team", env=env)
+    assert again.returncode == 1 and "exists already" in again.stdout + again.stderr
+    bad = baton("audiences", "create", "Not A Slug", "--name", "x", "--kind", "team", env=env)
+    assert bad.returncode == 2
+    assert "added rae@example.com" in _ok(
+        "audiences", "add-member", "emea", "rae@example.com", env=env
+    )
+    assert "already a member" in _ok("audiences", "add-member", "emea", "rae@example.com", env=env)
+    listed = _ok("audiences", "list", env=env)
+    assert re.search(r"emea\s.*EMEA sales\s.*region\s.*1\s.*0", listed)
+    unknown = baton("audiences", "add-member", "emea", "nobody@example.com", env=env)
+    assert unknown.returncode == 1
+
+    with _client(env) as client:
+        me = client.get("/v1/me", headers={"Authorization": f"Bearer {rep_key}"}).json()
+        assert me["audiences"] == ["emea"]
+        made = client.post(
+            "/v1/assets",
+            json={"title": "EMEA deck", "kind": "presentation", "audiences": ["emea"]},
+            headers={"Authorization": f"Bearer {boss_key}"},
+        )
+        assert made.status_code == 201, made.text
+    refused = baton("audiences", "delete", "emea", env=env)
+    assert refused.returncode == 1 and "restricted" in refused.stdout + refused.stderr
+    assert "removed" in _ok("audiences", "remove-member", "emea", "rae@example.com", env=env)
+    with _client(env) as client:
+        me = client.get("/v1/me", headers={"Authorization": f"Bearer {rep_key}"}).json()
+        assert me["audiences"] == []
