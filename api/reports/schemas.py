@@ -28,6 +28,11 @@ class CoverageCell(ResponseModel):
         description="of which generic: live assets tagged with the stage and no industry, "
         "meant for every industry",
     )
+    shareable_count: int = Field(
+        default=0,
+        description="of which shareable with buyers (the rest are internal: reps cannot send "
+        "them through a share link)",
+    )
 
 
 class GenericCoverage(ResponseModel):
@@ -35,6 +40,27 @@ class GenericCoverage(ResponseModel):
 
     stage: str
     live_count: int = Field(description="live assets tagged with this stage and no industry")
+
+
+class CoverageGap(ResponseModel):
+    stage: str
+    industry: str
+
+
+class AudienceCoverage(ResponseModel):
+    """Coverage as the members of one audience see it: live assets for everyone plus those
+    restricted to this audience."""
+
+    audience: str = Field(description="the audience's slug")
+    name: str
+    kind: str
+    empty_count: int = Field(
+        description="stage x industry pairs without any live asset its members can see"
+    )
+    gaps: list[CoverageGap] = Field(
+        description="the pairs empty for its members although other people have live content "
+        "there (restricted to audiences they are not in): the gaps of this audience alone"
+    )
 
 
 class UnansweredQuestion(ResponseModel):
@@ -122,6 +148,11 @@ class ContentGapsReport(ResponseModel):
         default_factory=list,
         description='the "all industries" column, in stage order: generic live assets (a '
         "stage, no industry), also counted in each of the stage's `coverage` cells",
+    )
+    audience_coverage: list[AudienceCoverage] = Field(
+        default_factory=list,
+        description="for each audience, in slug order, the coverage its members see: a pair "
+        "empty for one audience is a gap for that audience",
     )
     unanswered_questions: list[UnansweredQuestion]
     zero_result_searches: list[ZeroResultSearch]

@@ -41,6 +41,7 @@ from api.assets.models import Asset, AssetTerm, Status
 from api.assets.presentation import person_ref, present_brief
 from api.assets.schemas import AssetBrief
 from api.assets.visibility import live_clause
+from api.audiences.models import AssetAudience, Audience
 from api.discovery.models import SearchLog, SearchOpen
 from api.discovery.schemas import WEAK_MATCHES
 from api.duplicates import service as duplicates
@@ -53,8 +54,10 @@ from api.links.service import dependants_of_expired
 from api.paging import PageRequest
 from api.questions import service as questions
 from api.reports.schemas import (
+    AudienceCoverage,
     ContentGapsReport,
     CoverageCell,
+    CoverageGap,
     ExpiredAsset,
     ExpiringAsset,
     GenericCoverage,
@@ -119,6 +122,9 @@ def content_gaps(
     )
     overdue = _overdue(session, now=now)
     coverage, all_industries = _coverage(session, now=now, stages=stages, industries=industries)
+    audience_coverage = _audience_coverage(
+        session, now=now, stages=stages, industries=industries, coverage=coverage
+    )
     briefs = _briefs(
         session,
         [row[0] for rows in (expiring, expired, unused, low_rated) for row in rows[:limit]],
@@ -133,6 +139,7 @@ def content_gaps(
         industries=[TermOut(slug=t.slug, label=t.label) for t in industries],
         coverage=coverage,
         all_industries=all_industries,
+        audience_coverage=audience_coverage,
         unanswered_questions=unanswered,
         zero_result_searches=searches,
         weak_searches=weak,
@@ -183,10 +190,13 @@ def _coverage(
     stage_ids = [t.id for t in stages]
     industry_ids = [t.id for t in industries]
     counts: dict[tuple[int, int], int] = {}
+    shareable: dict[tuple[int, int], int] = {}
     generic: dict[int, int] = {}
+    generic_shareable: dict[int, int] = {}
+    shareable_sum = func.sum(sa.case((col(Asset.shareable), 1), else_=0))
     if stage_ids and industry_ids:
         rows = session.exec(
-            select(col(stage_link.term_id), col(industry_link.term_id), func.count())
+            select(col(stage_link.term_id), col(industry_link.term_id), func.count(), shareable_sum)
             .select_from(Asset)
             .join(stage_link, col(stage_link.asset_id) == col(Asset.id))
             .join(industry_link, col(industry_link.asset_id) == col(Asset.id))
@@ -197,7 +207,8 @@ def _coverage(
             )
             .group_by(col(stage_link.term_id), col(industry_link.term_id))
         ).all()
-        counts = {(stage_id, industry_id): n for stage_id, industry_id, n in rows}
+        counts = {(stage_id, industry_id): n for stage_id, industry_id, n, _ in rows}
+        shareable = {(stage_id, industry_id): int(s or 0) for stage_id, industry_id, _, s in rows}
     if stage_ids:
         any_industry = sa.exists().where(
             col(industry_link.asset_id) == col(Asset.id),
@@ -206,24 +217,27 @@ def _coverage(
             ),
         )
         generic_rows = session.exec(
-            select(col(stage_link.term_id), func.count())
+            select(col(stage_link.term_id), func.count(), shareable_sum)
             .select_from(Asset)
             .join(stage_link, col(stage_link.asset_id) == col(Asset.id))
             .where(live_clause(now), col(stage_link.term_id).in_(stage_ids), sa.not_(any_industry))
             .group_by(col(stage_link.term_id))
         ).all()
-        generic = {stage_id: n for stage_id, n in generic_rows}
+        generic = {stage_id: n for stage_id, n, _ in generic_rows}
+        generic_shareable = {stage_id: int(s or 0) for stage_id, _, s in generic_rows}
     cells = []
     for stage in stages:
         shared = generic.get(stage.id or 0, 0)
         for industry in industries:
-            own = counts.get((stage.id or 0, industry.id or 0), 0)
+            pair = (stage.id or 0, industry.id or 0)
             cells.append(
                 CoverageCell(
                     stage=stage.slug,
                     industry=industry.slug,
-                    live_count=own + shared,
+                    live_count=counts.get(pair, 0) + shared,
                     generic_count=shared,
+                    shareable_count=shareable.get(pair, 0)
+                    + generic_shareable.get(stage.id or 0, 0),
                 )
             )
     everywhere = [
@@ -231,6 +245,97 @@ def _coverage(
         for stage in stages
     ]
     return cells, everywhere
+
+
+def _audience_coverage(
+    session: Session,
+    *,
+    now: datetime,
+    stages: Sequence[Term],
+    industries: Sequence[Term],
+    coverage: Sequence[CoverageCell],
+) -> list[AudienceCoverage]:
+    """Each audience's coverage: per stage x industry pair, the live assets its members see
+    (those for everyone, and those restricted to it; generic ones count in each industry of
+    their stage, as in `_coverage`). Four grouped counts, whatever the number of audiences."""
+    audiences = session.exec(select(Audience).order_by(col(Audience.slug))).all()
+    if not audiences or not stages or not industries:
+        return []
+    stage_link, industry_link = aliased(AssetTerm), aliased(AssetTerm)
+    stage_ids = [t.id for t in stages]
+    industry_ids = [t.id for t in industries]
+    restricted = sa.exists().where(col(AssetAudience.asset_id) == col(Asset.id))
+    any_industry = sa.exists().where(
+        col(industry_link.asset_id) == col(Asset.id),
+        col(industry_link.term_id).in_(
+            select(Term.id).where(col(Term.facet) == Facet.industries.value)
+        ),
+    )
+
+    def counted(*, per_audience: bool, paired: bool) -> list[Any]:
+        """Live assets per (audience,) stage (, industry): restricted ones per audience, or
+        those for everyone; paired (stage and industry) or generic (stage, no industry)."""
+        keys: list[Any] = [col(stage_link.term_id)]
+        if paired:
+            keys.append(col(industry_link.term_id))
+        if per_audience:
+            keys.insert(0, col(AssetAudience.audience_id))
+        query = (
+            sa.select(*keys, func.count())
+            .select_from(Asset)
+            .join(stage_link, col(stage_link.asset_id) == col(Asset.id))
+            .where(live_clause(now), col(stage_link.term_id).in_(stage_ids))
+        )
+        if paired:
+            query = query.join(industry_link, col(industry_link.asset_id) == col(Asset.id)).where(
+                col(industry_link.term_id).in_(industry_ids)
+            )
+        else:
+            query = query.where(sa.not_(any_industry))
+        if per_audience:
+            query = query.join(AssetAudience, col(AssetAudience.asset_id) == col(Asset.id))
+        else:
+            query = query.where(sa.not_(restricted))
+        return list(session.execute(query.group_by(*keys)).all())
+
+    everyone: dict[tuple[int, int | None], int] = {}
+    for stage_id, industry_id, n in counted(per_audience=False, paired=True):
+        everyone[(stage_id, industry_id)] = n
+    for stage_id, n in counted(per_audience=False, paired=False):
+        everyone[(stage_id, None)] = n
+    theirs: dict[tuple[str, int, int | None], int] = {}
+    for audience_id, stage_id, industry_id, n in counted(per_audience=True, paired=True):
+        theirs[(audience_id, stage_id, industry_id)] = n
+    for audience_id, stage_id, n in counted(per_audience=True, paired=False):
+        theirs[(audience_id, stage_id, None)] = n
+    overall = {(cell.stage, cell.industry): cell.live_count for cell in coverage}
+    out = []
+    for audience in audiences:
+        empty = 0
+        gaps = []
+        for stage in stages:
+            for industry in industries:
+                stage_id, industry_id = stage.id or 0, industry.id or 0
+                seen = (
+                    everyone.get((stage_id, industry_id), 0)
+                    + everyone.get((stage_id, None), 0)
+                    + theirs.get((audience.id, stage_id, industry_id), 0)
+                    + theirs.get((audience.id, stage_id, None), 0)
+                )
+                if seen == 0:
+                    empty += 1
+                    if overall.get((stage.slug, industry.slug), 0) > 0:
+                        gaps.append(CoverageGap(stage=stage.slug, industry=industry.slug))
+        out.append(
+            AudienceCoverage(
+                audience=audience.slug,
+                name=audience.name,
+                kind=audience.kind,
+                empty_count=empty,
+                gaps=gaps,
+            )
+        )
+    return out
 
 
 def _unanswered(
