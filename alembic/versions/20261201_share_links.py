@@ -4,7 +4,7 @@
   recipient_email, allow_download, expires_at, created_by_id -> users set null,
   created_at, revoked_at, downloads, bots_filtered). Only the token's SHA-256 is kept.
 - `share_visits`: (id, link_id -> share_links cascade, started_at, last_seen_at,
-  opened_at (a real open), visible_seconds, interacted, scripted, pages_seen,
+  opened_at (a real open), visible_seconds, interacted, suspect, scripted, pages_seen,
   pages_fetched, user_agent).
 
 Downgrade drops both tables.
@@ -70,6 +70,7 @@ def upgrade() -> None:
         sa.Column("opened_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("visible_seconds", sa.Float(), nullable=False),
         sa.Column("interacted", sa.Boolean(), nullable=False),
+        sa.Column("suspect", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("scripted", sa.Boolean(), nullable=False),
         sa.Column("pages_seen", JSON, nullable=False),
         sa.Column("pages_fetched", JSON, nullable=False),

@@ -15,9 +15,12 @@ and `tests/sharing/test_bots.py` pins them. The rules, in the order they are app
    python-requests, httpx, Go, Java, okhttp, node-fetch, axios, libwww, scrapy), any
    agent naming itself a bot, crawler, spider, scanner or preview, and an empty agent.
 4. **Too fast**: a page fetched less than `MIN_SECONDS_AFTER_CREATION` (2 s) after the
-   link was made (the rep's own tools unfurling it, a scanner at the outbox), or less
-   than `BURST_SECONDS` (2 s) after another visit of the same link that has not shown a
-   person (a scanner's farm fetching the link again and again).
+   link was made (the rep's own tools unfurling it, a scanner at the outbox) is a bot's.
+   A page fetched less than `BURST_SECONDS` (2 s) after another visit of the same link,
+   by the same user agent, that has not shown a person (a scanner's farm fetching the
+   link again and again, or a person's double click or reload) is *suspect*: its visit
+   can become a real open only through a trusted interaction reported by the script
+   (not by reading time, nor the `<noscript>` pixel); else it ends as filtered.
 5. **No interaction**: a page served to anyone left is only a *pending visit*. It becomes
    a counted **real open** when the page's script reports a person (`is_real_open`): a
    trusted interaction (scroll, wheel, pointer, key, touch) while the page was visible
@@ -28,7 +31,8 @@ and `tests/sharing/test_bots.py` pins them. The rules, in the order they are app
    that shows nothing of this for `PENDING_SECONDS` (60 s) counts as filtered.
 
 Rules 1-4 answer the request (the page is still served, unless it is a HEAD) but count
-it only in `bots_filtered`; rule 5 counts an unconfirmed visit there once it is stale.
+it only in `bots_filtered` (a suspect burst only once its visit is stale); rule 5 counts
+an unconfirmed visit there once it is stale.
 """
 
 from __future__ import annotations
@@ -123,7 +127,8 @@ def timing_reason(
     *, created_at: datetime, now: datetime, last_pending_start: datetime | None
 ) -> Reason | None:
     """Rule 4: a page fetched faster than a person acts, or None. `last_pending_start`:
-    when the link's latest visit that has not shown a person began."""
+    when the link's latest visit by the same user agent that has not shown a person
+    began."""
     if now - created_at < timedelta(seconds=MIN_SECONDS_AFTER_CREATION):
         return Reason.too_fast
     if last_pending_start is not None and timedelta(0) <= now - last_pending_start < timedelta(
@@ -133,11 +138,12 @@ def timing_reason(
     return None
 
 
-def is_real_open(*, visible_seconds: float, interacted: bool) -> bool:
-    """Rule 5 for a scripted visit: whether what the page reported shows a person."""
+def is_real_open(*, visible_seconds: float, interacted: bool, suspect: bool = False) -> bool:
+    """Rule 5 for a scripted visit: whether what the page reported shows a person (a
+    suspect visit, rule 4's burst, only with an interaction)."""
     if interacted:
         return visible_seconds >= MIN_VISIBLE_SECONDS_WITH_INTERACTION
-    return visible_seconds >= MIN_VISIBLE_SECONDS_READING
+    return not suspect and visible_seconds >= MIN_VISIBLE_SECONDS_READING
 
 
 def is_stale(started_at: datetime, now: datetime) -> bool:

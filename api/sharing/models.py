@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from api.db import JSONType, UTCDateTime, new_id, utcnow
@@ -49,6 +50,8 @@ class ShareVisit(SQLModel, table=True):
     opened_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     visible_seconds: float = Field(default=0.0)
     interacted: bool = Field(default=False)
+    # Fetched in a burst (api.sharing.bots rule 4): only a reported interaction opens it.
+    suspect: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     # Whether the page's script reported at all (else pages come from image fetches).
     scripted: bool = Field(default=False)
     # Page numbers (1-based) the script saw on screen, and those whose images were fetched.

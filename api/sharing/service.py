@@ -316,26 +316,31 @@ def _count_bot(session: Session, link: ShareLink) -> None:
 def page_served(
     session: Session, link: ShareLink, *, method: str, headers: Mapping[str, str], now: datetime
 ) -> ShareVisit | None:
-    """The page is being served: a pending visit, or None (counted in `bots_filtered`)
-    when the request is a bot's by rules 1-4."""
+    """The page is being served: a pending visit (suspect after a burst), or None
+    (counted in `bots_filtered`) when the request is a bot's by rules 1-4."""
     reason = bots.request_reason(method, headers)
     if reason is None:
         last_pending = session.exec(
             select(ShareVisit.started_at)
-            .where(col(ShareVisit.link_id) == link.id, col(ShareVisit.opened_at).is_(None))
+            .where(
+                col(ShareVisit.link_id) == link.id,
+                col(ShareVisit.opened_at).is_(None),
+                col(ShareVisit.user_agent) == headers.get("user-agent", "")[:300],
+            )
             .order_by(col(ShareVisit.started_at).desc())
             .limit(1)
         ).first()
         reason = bots.timing_reason(
             created_at=link.created_at, now=now, last_pending_start=last_pending
         )
-    if reason is not None:
+    if reason is not None and reason is not bots.Reason.burst:
         _count_bot(session, link)
         return None
     visit = ShareVisit(
         link_id=link.id,
         started_at=now,
         last_seen_at=now,
+        suspect=reason is bots.Reason.burst,
         user_agent=headers.get("user-agent", "")[:300],
     )
     session.add(visit)
@@ -417,7 +422,9 @@ def beacon(
     visit.last_seen_at = now
     session.add(visit)
     session.flush()
-    if bots.is_real_open(visible_seconds=visit.visible_seconds, interacted=visit.interacted):
+    if bots.is_real_open(
+        visible_seconds=visit.visible_seconds, interacted=visit.interacted, suspect=visit.suspect
+    ):
         _open(session, link, asset, visit, now)
     return visit.opened_at is not None
 
@@ -456,7 +463,7 @@ def noscript_seen(
     if bots.request_reason(method, headers) is not None:
         return
     visit = _visit(session, link, visit_id)
-    if visit is not None:
+    if visit is not None and not visit.suspect:
         _open(session, link, asset, visit, now)
 
 

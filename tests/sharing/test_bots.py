@@ -101,6 +101,9 @@ def test_a_real_open_needs_a_person() -> None:
     assert bots.is_real_open(visible_seconds=1.0, interacted=True)
     assert not bots.is_real_open(visible_seconds=7.9, interacted=False)
     assert bots.is_real_open(visible_seconds=8.0, interacted=False)
+    # A visit fetched in a burst opens only with an interaction.
+    assert not bots.is_real_open(visible_seconds=30.0, interacted=False, suspect=True)
+    assert bots.is_real_open(visible_seconds=2.0, interacted=True, suspect=True)
     assert not bots.is_stale(T0, T0 + timedelta(seconds=59))
     assert bots.is_stale(T0, T0 + timedelta(seconds=60))
 
