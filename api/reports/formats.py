@@ -60,6 +60,7 @@ class HeatCell:
     background: str
     ink: str
     generic: int = 0
+    shareable: int = 0
 
 
 def _heat(count: int, most: int) -> tuple[str, str]:
@@ -77,6 +78,7 @@ def _heat(count: int, most: int) -> tuple[str, str]:
 def _heatmap(report: ContentGapsReport) -> list[list[HeatCell]]:
     counts = coverage_matrix(report)
     generic = {(cell.stage, cell.industry): cell.generic_count for cell in report.coverage}
+    shareable = {(cell.stage, cell.industry): cell.shareable_count for cell in report.coverage}
     most = max(counts.values(), default=0)
     rows = []
     for stage in report.stages:
@@ -85,7 +87,15 @@ def _heatmap(report: ContentGapsReport) -> list[list[HeatCell]]:
             pair = (stage.slug, industry.slug)
             background, ink = _heat(counts[pair], most)
             row.append(
-                HeatCell(stage.label, industry.label, counts[pair], background, ink, generic[pair])
+                HeatCell(
+                    stage.label,
+                    industry.label,
+                    counts[pair],
+                    background,
+                    ink,
+                    generic[pair],
+                    shareable[pair],
+                )
             )
         rows.append(row)
     return rows

@@ -86,3 +86,23 @@ def test_a_pair_empty_for_one_audience_is_its_gap(admin: Actor, marketer: Actor)
 def test_no_audiences_no_audience_coverage(marketer: Actor) -> None:
     publish(marketer, title="Crane case study", kind="case_study", stages=["decision"])
     assert report(marketer)["audience_coverage"] == []
+
+
+def test_the_page_shows_each_audiences_gaps(admin: Actor, marketer: Actor) -> None:
+    audience(admin, "emea")
+    publish(
+        marketer,
+        title="EMEA-only decision deck",
+        kind="presentation",
+        stages=["decision"],
+        industries=["healthcare"],
+        audiences=["emea"],
+    )
+    audience(admin, "partners", kind="partner")
+    page = marketer.get("/v1/reports/content-gaps.html")
+    assert page.status_code == 200
+    assert 'id="audience-coverage"' in page.text
+    section = page.text.split('id="audience-coverage"', 1)[1].split("</section>", 1)[0]
+    # Partners miss the EMEA deck; EMEA misses nothing others have.
+    assert "PARTNERS" in section and "decision × healthcare" in section
+    assert "1 shareable with buyers" in page.text
