@@ -5,6 +5,7 @@ and an asset archived or made internal stopping its links at once."""
 from __future__ import annotations
 
 import hashlib
+import logging
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -229,3 +230,17 @@ def test_clients_cannot_record_buyer_events(marketer: Actor, rep: Actor) -> None
     response = rep.post("/v1/events", json={"asset_id": asset["id"], "type": "buyer_open"})
     assert response.status_code == 422
     assert "server" in response.json()["detail"]
+
+
+def test_the_access_log_never_holds_a_token(
+    app: FastAPI, marketer: Actor, rep: Actor, anonymous: Actor, caplog: pytest.LogCaptureFixture
+) -> None:
+    asset = publish(marketer, title="Customer story: Initech", kind="case_study", body="Words.")
+    link = share(rep, asset["id"])
+    token = link["url"].rsplit("/", 1)[1]
+    later(app)
+    with caplog.at_level(logging.INFO, logger="baton.access"):
+        assert _page(anonymous, link["url"]).status_code == 200
+    lines = [r.getMessage() for r in caplog.records if r.name == "baton.access"]
+    assert any(line.startswith("GET /s/* 200") for line in lines)
+    assert all(token not in line for line in lines)
