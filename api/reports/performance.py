@@ -14,6 +14,7 @@ from sqlmodel import Session, col, func, select
 
 from api.assets.models import Asset
 from api.assets.visibility import AssetFilters, filter_clauses
+from api.crm.models import CrmDeal
 from api.errors import Invalid
 from api.events.models import Event, EventType, OpportunityOutcome, Outcome
 from api.events.service import count_where, deal_uses
@@ -86,6 +87,8 @@ def asset_performance(
     )
     uses = deal_uses(*window)
     won = col(OpportunityOutcome.outcome) == Outcome.won.value
+    # The deal's outcome came from a CRM (api/crm): it told Baton of the deal.
+    reported = sa.exists().where(col(CrmDeal.opportunity_id) == uses.c.opp)
     deals = (
         sa.select(
             uses.c.asset_id,
@@ -93,6 +96,9 @@ def asset_performance(
             count_where(won).label("won"),
             count_where(col(OpportunityOutcome.outcome) == Outcome.lost.value).label("lost"),
             func.sum(sa.case((won, col(OpportunityOutcome.amount)))).label("influenced"),
+            func.sum(sa.case((sa.and_(won, reported), col(OpportunityOutcome.amount)))).label(
+                "crm_influenced"
+            ),
         )
         .select_from(uses)
         .outerjoin(OpportunityOutcome, col(OpportunityOutcome.opportunity_id) == uses.c.opp)
@@ -120,6 +126,7 @@ def asset_performance(
         "lost": lost_count,
         "win_rate": sa.cast(won_count, sa.Float) / func.nullif(won_count + lost_count, 0),
         "influenced_amount": zero(deals.c.influenced),
+        "crm_influenced_amount": zero(deals.c.crm_influenced),
     }
     clauses = filter_clauses(session, caller, query.filters, now=now)
     total = session.exec(select(func.count()).select_from(Asset).where(*clauses)).one()
@@ -133,6 +140,7 @@ def asset_performance(
             col(Asset.title),
             col(Asset.kind),
             col(Asset.status),
+            col(Asset.shareable),
             *(figure.label(name) for name, figure in figures.items() if name != "title"),
         )
         .select_from(Asset)
@@ -148,11 +156,12 @@ def asset_performance(
 
 
 def _performance(row: Any) -> AssetPerformance:
-    win_rate, amount = row["win_rate"], row["influenced_amount"]
+    win_rate = row["win_rate"]
     return AssetPerformance.model_validate(
         {
             **row,
             "win_rate": None if win_rate is None else round(float(win_rate), 4),
-            "influenced_amount": float(round(Decimal(amount), 2)),
+            "influenced_amount": float(round(Decimal(row["influenced_amount"]), 2)),
+            "crm_influenced_amount": float(round(Decimal(row["crm_influenced_amount"]), 2)),
         }
     )

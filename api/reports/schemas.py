@@ -199,6 +199,9 @@ PerformanceSort = Literal[
     "lost",
     "win_rate",
     "influenced_amount",
+    "buyer_opens",
+    "buyer_downloads",
+    "crm_influenced_amount",
 ]
 
 
@@ -210,6 +213,9 @@ class AssetPerformance(ResponseModel):
     title: str
     kind: Kind
     status: Status
+    shareable: bool = Field(
+        default=False, description="whether reps may send it to buyers through a share link"
+    )
     views: int = Field(description="view events")
     downloads: int = Field(description="download events")
     renders: int = Field(description="render events: the email template filled in")
@@ -236,4 +242,9 @@ class AssetPerformance(ResponseModel):
     win_rate: float | None = Field(description="won / (won + lost); null before any outcome")
     influenced_amount: float = Field(
         description="sum of the amounts of the won deals it was used in, each deal once"
+    )
+    crm_influenced_amount: float = Field(
+        default=0.0,
+        description="of which won deals whose outcome a CRM reported (POST /v1/crm/...), not "
+        "typed in by a person",
     )
