@@ -198,8 +198,29 @@ def find_same_text(
     ).first()
 
 
+def _take_turn(session: Session, key: str) -> None:
+    """Make the check and the write that follows it one step for this text: until the unit
+    of work ends, another one checking the same text waits here, then sees this one's asset.
+    PostgreSQL: a transaction-scoped advisory lock keyed by the text's hash; SQLite: the
+    write lock taken now (`BEGIN IMMEDIATE`, api.db), so writers take turns from here.
+    (A unique index cannot say "live or pending": expiry is judged against the clock.)"""
+    if session.get_bind().dialect.name == "postgresql":
+        lock = int.from_bytes(bytes.fromhex(key[:16]), "big", signed=True)
+        session.execute(sa.select(sa.func.pg_advisory_xact_lock(lock)))
+    else:
+        raw = session.connection().connection.dbapi_connection
+        if raw is not None and not raw.in_transaction:
+            raw.execute("BEGIN IMMEDIATE")
+
+
 def ensure_new_text(session: Session, title: str, body: str, *, now: datetime) -> None:
-    """409 naming the live or pending asset with the same normalised text, if there is one."""
+    """409 naming the live or pending asset with the same normalised text, if there is one;
+    race-proof: of two requests creating the same text at once, the second waits for the
+    first to commit and is refused."""
+    key = text_key(normalised_words(title, body))
+    if key is None:
+        return
+    _take_turn(session, key)
     existing = find_same_text(session, title, body, now=now)
     if existing is not None:
         raise DuplicateText(

@@ -48,3 +48,27 @@ def test_new_terms_named_at_once_are_created_once(server: str, marketer: Actor) 
         taxonomy = http.get("/v1/taxonomy").json()
         slugs = [t["slug"] for t in taxonomy["industries"]]
         assert len(slugs) == len(set(slugs))
+
+
+@pytest.mark.slow
+def test_the_same_text_created_at_once_is_one_asset(server: str, marketer: Actor) -> None:  # noqa: F811
+    with _client(server, marketer) as http:
+        for round_ in range(ROUNDS):
+            body = (
+                f"Round {round_}: the retrofit kit cuts crane downtime to one shift, "
+                "installed by two technicians without welding."
+            )
+
+            def create(n: int, body: str = body) -> httpx.Response:
+                # The same normalised text: case and punctuation do not count.
+                title = "Crane retrofit kit" if n % 2 else "CRANE retrofit kit!"
+                return http.post(
+                    "/v1/assets", json={"title": title, "kind": "one_pager", "body": body}
+                )
+
+            answers = at_once([functools.partial(create, n) for n in range(4)])
+            codes = sorted(a.status_code for a in answers)
+            assert codes == [201, 409, 409, 409], [a.text for a in answers]
+            made = next(a.json()["id"] for a in answers if a.status_code == 201)
+            refused = [a.json() for a in answers if a.status_code == 409]
+            assert all(p["asset_id"] == made for p in refused), refused
