@@ -192,13 +192,16 @@ def update_asset(
     settings: SettingsDep,
     expected: IfMatchDep,
     response: Response,
+    force: ForceParam = False,
 ) -> AssetOut:
     """Change any subset of fields. Metadata (stages, industries, personas, products, tags,
     question_ids, expires_at) applies at once. Content (title, kind, summary, body, url,
     fields) of a draft applies at once, and sends an asset in review back to draft; content
     of an approved asset goes to its open revision, opened when needed (202 Accepted, the
     asset as before with `pending_revision`): everyone keeps seeing the approved content
-    until that revision is approved (POST …/revisions/{revision_id}/submit, then approve)."""
+    until that revision is approved (POST …/revisions/{revision_id}/submit, then approve).
+    A revision's new text that is another live or pending asset's is a 409 naming it
+    (`asset_id`) unless `force=true`."""
     asset, revision = revisions.edit_asset(
         session,
         caller,
@@ -207,6 +210,7 @@ def update_asset(
         now=now,
         talking_point_ttl=settings.talking_point_ttl,
         if_match=expected,
+        force=force,
     )
     if revision is not None:
         response.status_code = status.HTTP_202_ACCEPTED

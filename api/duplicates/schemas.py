@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from api.assets.models import Status
-from api.assets.schemas import AssetOut
+from api.assets.schemas import AssetOut, RevisionOut
 from api.schemas import ResponseModel
 
 
@@ -24,6 +24,22 @@ class AssetCreated(AssetOut):
         default_factory=list,
         description="live or pending assets whose text is nearly the same as this one's "
         "(similarity at or above the threshold), most similar first, at most 10",
+    )
+
+
+class RevisionWritten(RevisionOut):
+    similar: list[SimilarAsset] = Field(
+        default_factory=list,
+        description="live or pending assets (not this revision's own) whose text is nearly "
+        "the revision's, most similar first, at most 10",
+    )
+
+
+class FileReplaced(AssetOut):
+    similar: list[SimilarAsset] = Field(
+        default_factory=list,
+        description="live or pending assets (not this one) whose text is nearly the new "
+        "file's text, most similar first, at most 10",
     )
 
 

@@ -213,15 +213,17 @@ def _take_turn(session: Session, key: str) -> None:
             raw.execute("BEGIN IMMEDIATE")
 
 
-def ensure_new_text(session: Session, title: str, body: str, *, now: datetime) -> None:
-    """409 naming the live or pending asset with the same normalised text, if there is one;
-    race-proof: of two requests creating the same text at once, the second waits for the
-    first to commit and is refused."""
+def ensure_new_text(
+    session: Session, title: str, body: str, *, now: datetime, exclude: str | None = None
+) -> None:
+    """409 naming the live or pending asset (other than `exclude`: an asset revising its
+    own text) with the same normalised text, if there is one; race-proof: of two requests
+    writing the same text at once, the second waits for the first to commit and is refused."""
     key = text_key(normalised_words(title, body))
     if key is None:
         return
     _take_turn(session, key)
-    existing = find_same_text(session, title, body, now=now)
+    existing = find_same_text(session, title, body, now=now, exclude=exclude)
     if existing is not None:
         raise DuplicateText(
             f"asset {existing.id} ({existing.title!r}) has the same text; "
@@ -235,7 +237,27 @@ def similar_to(session: Session, asset_id: str, *, now: datetime) -> list[Simila
     mine = session.get(AssetSignature, asset_id)
     if mine is None or mine.minhash is None:
         return []
-    values = _values(mine.minhash)
+    return _similar(session, _values(mine.minhash), now=now, exclude=asset_id)
+
+
+def similar_text(
+    session: Session, title: str, body: str, *, now: datetime, exclude: str
+) -> list[SimilarAsset]:
+    """Live or pending assets but `exclude` whose text is nearly this one (a revision's
+    text, which has no stored signature: its asset's is the approved text)."""
+    all_words = normalised_words(title, body)
+    if text_key(all_words) is None:
+        return []
+    return _similar(session, signature(all_words), now=now, exclude=exclude)
+
+
+def _similar(
+    session: Session,
+    values: np.ndarray[Any, np.dtype[np.uint64]],
+    *,
+    now: datetime,
+    exclude: str,
+) -> list[SimilarAsset]:
     # One lookup of the primary key per band (an OR of them would scan the table).
     lookups = [
         sa.select(col(AssetSignatureBand.asset_id)).where(
@@ -243,7 +265,7 @@ def similar_to(session: Session, asset_id: str, *, now: datetime) -> list[Simila
         )
         for band, bucket in buckets(values)
     ]
-    candidates = {found for found in session.scalars(sa.union(*lookups)) if found != asset_id}
+    candidates = {found for found in session.scalars(sa.union(*lookups)) if found != exclude}
     if not candidates:
         return []
     rows = session.execute(

@@ -6,6 +6,7 @@ for an asset they may not see."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response, status
@@ -13,8 +14,8 @@ from sqlmodel import Session
 
 from api.assets.models import AssetRevision
 from api.assets.presentation import present_one
+from api.assets.routes import ForceParam
 from api.assets.schemas import (
-    AssetOut,
     RejectIn,
     RevisionChanges,
     RevisionOut,
@@ -33,6 +34,8 @@ from api.deps import (
     SettingsDep,
     set_etag,
 )
+from api.duplicates import service as duplicates
+from api.duplicates.schemas import FileReplaced, RevisionWritten
 from api.errors import Invalid, NotFound
 from api.files.receive import UploadDep
 from api.openapi import errors
@@ -79,6 +82,16 @@ def marketer_or_not_found(caller: CallerDep) -> Caller:
 EditorDep = Annotated[Caller, Depends(marketer_or_not_found)]
 
 
+def _written(
+    session: Session, revision: AssetRevision, response: Response, now: datetime
+) -> RevisionWritten:
+    """A revision just written, with the live or pending assets whose text is nearly its."""
+    similar = duplicates.similar_text(
+        session, revision.title, revision.body, now=now, exclude=revision.asset_id
+    )
+    return RevisionWritten(**dict(_shown(session, revision, response)), similar=similar)
+
+
 def _shown(session: Session, revision: AssetRevision, response: Response) -> RevisionOut:
     set_etag(response, revision.writes)
     return service.present_revision(session, revision)
@@ -101,7 +114,7 @@ def list_revisions(
 @router.post(
     "/{asset_id}/revisions",
     status_code=status.HTTP_201_CREATED,
-    response_model=RevisionOut,
+    response_model=RevisionWritten,
     operation_id="createAssetRevision",
     summary="Open a revision of a live asset's content",
     responses=errors(RevisionConflict),
@@ -114,15 +127,24 @@ def create_revision(
     now: NowDep,
     expected: IfMatchDep,
     response: Response,
-) -> RevisionOut:
+    force: ForceParam = False,
+) -> RevisionWritten:
     """A draft revision: the asset's approved content with the given changes. The asset
     keeps its approved content for everyone until the revision is approved. 409 when the
     asset is not approved, or when it has an open revision already (`revision_id` names it).
-    `If-Match` here is the asset's ETag."""
+    `If-Match` here is the asset's ETag. `similar` lists the live or pending assets whose
+    text is nearly the revision's; new text that is another one's is a 409 naming it
+    (`asset_id`) unless `force=true`."""
     revision = service.start_revision(
-        session, caller, asset_id, body.model_dump(exclude_unset=True), now=now, if_match=expected
+        session,
+        caller,
+        asset_id,
+        body.model_dump(exclude_unset=True),
+        now=now,
+        if_match=expected,
+        force=force,
     )
-    return _shown(session, revision, response)
+    return _written(session, revision, response, now)
 
 
 @router.get(
@@ -141,7 +163,7 @@ def get_revision(
 
 @router.patch(
     "/{asset_id}/revisions/{revision_id}",
-    response_model=RevisionOut,
+    response_model=RevisionWritten,
     operation_id="updateAssetRevision",
     summary="Change an open revision",
     responses=errors(RevisionConflict, StaleRevisionWrites),
@@ -155,10 +177,12 @@ def update_revision(
     now: NowDep,
     expected: IfMatchDep,
     response: Response,
-) -> RevisionOut:
+    force: ForceParam = False,
+) -> RevisionWritten:
     """Change any subset of the revision's content. A change to a revision in review sends
     it back to draft. 409 once it is approved or rejected. `If-Match` takes the revision's
-    ETag (its write count), not the asset's."""
+    ETag (its write count), not the asset's. `similar` and the duplicate-text 409 (unless
+    `force=true`) as when a revision is opened."""
     revision = service.update_revision(
         session,
         asset_id,
@@ -166,8 +190,9 @@ def update_revision(
         body.model_dump(exclude_unset=True),
         now=now,
         if_match=expected,
+        force=force,
     )
-    return _shown(session, revision, response)
+    return _written(session, revision, response, now)
 
 
 @router.post(
@@ -282,7 +307,7 @@ def diff_versions(
 @router.post(
     "/{asset_id}/versions/{version}/restore",
     status_code=status.HTTP_201_CREATED,
-    response_model=RevisionOut,
+    response_model=RevisionWritten,
     operation_id="restoreAssetVersion",
     summary="Open a revision holding an earlier version's content",
     responses=errors(RevisionConflict),
@@ -295,26 +320,28 @@ def restore_version(
     now: NowDep,
     expected: IfMatchDep,
     response: Response,
-) -> RevisionOut:
+    force: ForceParam = False,
+) -> RevisionWritten:
     """A new draft revision with the version's content and file (`restored_from`), to be
     reviewed and approved like any other; nothing changes for reps until then. The asset's
     current facets, tags and questions stay. 409 when a revision is open already or the
-    asset is not approved. `If-Match` here is the asset's ETag."""
+    asset is not approved. `If-Match` here is the asset's ETag. `similar` and the
+    duplicate-text 409 (unless `force=true`) as when a revision is opened."""
     revision = service.restore_version(
-        session, caller, asset_id, version, now=now, if_match=expected
+        session, caller, asset_id, version, now=now, if_match=expected, force=force
     )
-    return _shown(session, revision, response)
+    return _written(session, revision, response, now)
 
 
 @router.put(
     FILE_PATH,
-    response_model=AssetOut,
+    response_model=FileReplaced,
     openapi_extra=FILE_BODY,
     operation_id="replaceAssetFile",
     summary="Replace an asset's file",
     responses={
         202: {
-            "model": AssetOut,
+            "model": FileReplaced,
             "description": "the asset is approved: the new file and its text went to its open "
             "revision (`pending_revision`); everyone keeps the approved file until it is approved",
         },
@@ -332,14 +359,17 @@ def replace_file(
     extractor: ExtractorDep,
     expected: IfMatchDep,
     response: Response,
-) -> AssetOut:
+    force: ForceParam = False,
+) -> FileReplaced:
     """New bytes for the asset (multipart, a `file` part), read as an upload is: the same
     size limit (`BATON_MAX_UPLOAD_MB`, 413), sniffing (415) and extraction (422); nothing is
     kept when they are refused. Their text becomes the body (the title stays). A draft
     takes them at once (one in review goes back to draft): 200. An approved asset gets them
     in its open revision, opened when needed: 202, the asset unchanged with
     `pending_revision`. The same bytes as another asset's are a 409 naming it (`asset_id`).
-    `If-Match` here is the asset's ETag."""
+    `If-Match` here is the asset's ETag. `similar` lists the live or pending assets whose
+    text is nearly the new text; the text of another one is a 409 naming it (`asset_id`,
+    `DuplicateText`) unless `force=true`."""
     if received.metadata is not None:
         raise Invalid(
             "PUT …/file takes only a 'file' part; change metadata with PATCH /v1/assets/{id}",
@@ -356,8 +386,15 @@ def replace_file(
         limits=Limits(max_file_bytes=settings.max_upload_bytes),
         now=now,
         if_match=expected,
+        force=force,
     )
     if revision is not None:
         response.status_code = status.HTTP_202_ACCEPTED
+        similar = duplicates.similar_text(
+            session, revision.title, revision.body, now=now, exclude=asset_id
+        )
+    else:
+        similar = duplicates.similar_to(session, asset_id, now=now)
     set_etag(response, asset.revision)
-    return service.with_pending(session, caller, [present_one(session, asset, now=now)])[0]
+    shown = service.with_pending(session, caller, [present_one(session, asset, now=now)])[0]
+    return FileReplaced(**dict(shown), similar=similar)

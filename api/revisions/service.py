@@ -50,6 +50,7 @@ from api.assets.schemas import (
 )
 from api.audit import service as audit
 from api.changes.log import Subject, record_change
+from api.duplicates import service as duplicates
 from api.errors import (
     Conflict,
     EditConflict,
@@ -313,10 +314,12 @@ def start_revision(
     if_match: Collection[int] | None = None,
     file: FileInfo | None = None,
     restored_from: int | None = None,
+    force: bool = False,
 ) -> AssetRevision:
     """Open the asset's revision: its live content with `changes` (and `file`) applied.
     409 when the asset is not approved or another revision is open; 412 if the asset is not
-    at a revision in `if_match`."""
+    at a revision in `if_match`; 409 (`DuplicateText`) when the new text is another live or
+    pending asset's, unless `force`."""
     asset = assets.get_asset(session, asset_id)
     assets.check_revision(asset, if_match)
     _must_be_live(asset)
@@ -336,6 +339,7 @@ def start_revision(
     if _set_file(revision, file):
         changed.append("file")
     lock_asset(session, asset_id)
+    _check_text(session, revision, changed, now=now, force=force)
     try:
         with session.begin_nested():
             session.add(revision)
@@ -366,6 +370,17 @@ def start_revision(
     return revision
 
 
+def _check_text(
+    session: Session, revision: AssetRevision, changed: list[str], *, now: datetime, force: bool
+) -> None:
+    """A revision whose text changed must not repeat another live or pending asset's text
+    (its own asset's does not count), unless forced: the check a create runs."""
+    if not force and {"title", "body"} & set(changed):
+        duplicates.ensure_new_text(
+            session, revision.title, revision.body, now=now, exclude=revision.asset_id
+        )
+
+
 def _refuse_second(session: Session, asset_id: str) -> None:
     existing = open_revision(session, asset_id)
     if existing is not None:
@@ -387,10 +402,12 @@ def update_revision(
     now: datetime,
     if_match: Collection[int] | None = None,
     file: FileInfo | None = None,
+    force: bool = False,
 ) -> AssetRevision:
     """Change an open revision's content (412 unless at a write count in `if_match`). A
     change to one in review sends it back to draft: the reviewer and the messaging check
-    saw other words."""
+    saw other words. New text that is another live or pending asset's is a 409 unless
+    `force`."""
     revision = get_revision(session, asset_id, revision_id)
     check_writes(revision, if_match)
     _must_be_open(revision)
@@ -401,6 +418,7 @@ def update_revision(
         changed = _apply(revision, changes)
         if _set_file(revision, file):
             changed.append("file")
+        _check_text(session, revision, changed, now=now, force=force)
         if changed:
             revision.status = RevisionStatus.draft.value
             revision.review_comment = None
@@ -435,18 +453,21 @@ def change_content(
     *,
     now: datetime,
     file: FileInfo | None = None,
+    force: bool = False,
 ) -> AssetRevision | None:
     """Content for a live asset: into its open revision, or a new one when it differs from
     the live content. None when nothing differs."""
     current = open_revision(session, asset_id)
     if current is not None:
-        return update_revision(session, asset_id, current.id, changes, now=now, file=file)
+        return update_revision(
+            session, asset_id, current.id, changes, now=now, file=file, force=force
+        )
     asset = assets.get_asset(session, asset_id)
     probe = AssetRevision(**{name: getattr(asset, name) for name in (*CONTENT, *FILE_COLUMNS)})
     probe.fields = dict(asset.fields or {})
     if not _apply(probe, changes) and not _set_file(probe, file):
         return None
-    return start_revision(session, caller, asset_id, changes, now=now, file=file)
+    return start_revision(session, caller, asset_id, changes, now=now, file=file, force=force)
 
 
 def edit_asset(
@@ -458,6 +479,7 @@ def edit_asset(
     now: datetime,
     talking_point_ttl: timedelta = DEFAULT_TALKING_POINT_TTL,
     if_match: Collection[int] | None = None,
+    force: bool = False,
 ) -> tuple[Asset, AssetRevision | None]:
     """PATCH /v1/assets/{id}: metadata applies to the asset; content of a draft or in-review
     asset too (`api.assets.service.update_asset`), but content of an approved asset goes
@@ -485,7 +507,7 @@ def edit_asset(
             now=now,
             talking_point_ttl=talking_point_ttl,
         )
-    revision = change_content(session, caller, asset_id, content, now=now)
+    revision = change_content(session, caller, asset_id, content, now=now, force=force)
     return assets.get_asset(session, asset_id), revision
 
 
@@ -643,6 +665,7 @@ def restore_version(
     *,
     now: datetime,
     if_match: Collection[int] | None = None,
+    force: bool = False,
 ) -> AssetRevision:
     """A new revision holding version `number`'s content (and file), reviewed like any
     other. The asset's facets, tags and questions stay as they are now (metadata applies
@@ -662,6 +685,7 @@ def restore_version(
         if_match=if_match,
         file=file,
         restored_from=number,
+        force=force,
     )
 
 
@@ -680,13 +704,15 @@ def replace_file(
     limits: Limits,
     now: datetime,
     if_match: Collection[int] | None = None,
+    force: bool = False,
 ) -> tuple[Asset, AssetRevision | None]:
     """PUT /v1/assets/{id}/file: new bytes for the asset, read as an upload is (the same
     extraction, limits and refusals; nothing is stored when it fails). Their text becomes
     the body, the fields they carry (an email's subject) are merged in; the title stays.
     For an approved asset, into its open revision (opened when needed), returned; for a
     draft or in-review one, directly (one in review goes back to draft). The same bytes
-    as another asset's are a 409 naming it."""
+    as another asset's are a 409 naming it; so is their text when it is another live or
+    pending asset's (`DuplicateText`), unless `force`."""
     asset = assets.get_asset(session, asset_id)
     assets.check_revision(asset, if_match)
     if asset.status == Status.archived.value:
@@ -712,8 +738,14 @@ def replace_file(
         changes["fields"] = {**(asset.fields or {}), **extracted.fields}
     revision: AssetRevision | None = None
     if asset.status == Status.approved.value:
-        revision = change_content(session, caller, asset_id, changes, now=now, file=info)
+        revision = change_content(
+            session, caller, asset_id, changes, now=now, file=info, force=force
+        )
     else:
+        if not force and extracted.body != asset.body:
+            duplicates.ensure_new_text(
+                session, asset.title, extracted.body, now=now, exclude=asset_id
+            )
         assets.update_asset(
             session, asset_id, AssetUpdate.model_validate(changes), now=now, if_match=if_match
         )

@@ -8,7 +8,7 @@ from typing import Any
 
 from api.demo import documents as d
 from tests.api.test_conventions import assert_problem
-from tests.catalogue import create
+from tests.catalogue import create, publish, transition
 from tests.conftest import Actor
 from tests.ingest.files import SAMPLE
 
@@ -104,3 +104,68 @@ def test_near_duplicates_and_duplicates_among_uploaded_files(marketer: Actor) ->
 def test_reps_cannot_create_nor_see_the_report(rep: Actor) -> None:
     assert rep.post("/v1/assets", json={"title": "x", "kind": "one_pager"}).status_code == 403
     assert rep.get("/v1/reports/content-gaps").status_code == 403
+
+
+NORTHWIND = (
+    "Northwind Haulage runs 400 trucks between ports and inland depots. Drivers logged "
+    "their hours on paper and the depot office checked them weekly, so breaches of the "
+    "driving time rules surfaced days late. With the app, each shift is checked as it "
+    "ends and planners see who may drive tomorrow before they build the rota."
+)
+
+
+def test_a_revision_is_judged_against_the_other_assets_not_itself(marketer: Actor) -> None:
+    other = create(marketer, title="Brightwater case study", body=BODY, kind="case_study")
+    live = publish(marketer, title="Northwind case study", body=NORTHWIND, kind="case_study")
+    revisions = f"/v1/assets/{live['id']}/revisions"
+    # Its own approved text, a few words changed: nothing similar (it is not its own match).
+    opened = marketer.post(revisions, json={"body": NORTHWIND.replace("400", "450")})
+    assert opened.status_code == 201, opened.text
+    assert opened.json()["similar"] == []
+    revision = f"{revisions}/{opened.json()['id']}"
+
+    # Nearly another asset's text: reported.
+    near = BODY.replace("three countries", "four countries")
+    changed = marketer.patch(revision, json={"title": "Brightwater case study", "body": near})
+    assert changed.status_code == 200, changed.text
+    assert [(s["id"], s["status"]) for s in changed.json()["similar"]] == [(other["id"], "draft")]
+
+    # Exactly another asset's text: refused, unless forced; through PATCH of the asset too.
+    same = {"title": "Brightwater case study", "body": BODY}
+    refused = assert_problem(marketer.patch(revision, json=same), 409)
+    assert refused["asset_id"] == other["id"] and "force=true" in refused["detail"]
+    refused = assert_problem(marketer.patch(f"/v1/assets/{live['id']}", json=same), 409)
+    assert refused["asset_id"] == other["id"]
+    forced = marketer.patch(revision, json=same, params={"force": "true"})
+    assert forced.status_code == 200, forced.text
+    assert [(s["id"], s["similarity"]) for s in forced.json()["similar"]] == [(other["id"], 1.0)]
+    # Reps and the asset itself still see the approved text.
+    assert marketer.get(f"/v1/assets/{live['id']}").json()["body"] == NORTHWIND
+
+    # An archived asset's text is free again.
+    transition(marketer, other["id"], "archive")
+    reopened = marketer.patch(revision, json={"body": BODY + " Again."})
+    assert reopened.status_code == 200, reopened.text
+    assert reopened.json()["similar"] == []
+
+
+def test_a_replaced_file_is_judged_like_an_upload(marketer: Actor) -> None:
+    other = create(marketer, title="Brightwater case study", body=BODY, kind="case_study")
+    draft = create(marketer, title="Brightwater case study", body="To be written.")
+    path = f"/v1/assets/{draft['id']}/file"
+    same = {"file": ("brightwater.txt", BODY.encode(), "text/plain")}
+    refused = assert_problem(marketer.put(path, files=same), 409)
+    assert refused["asset_id"] == other["id"]
+    assert marketer.get(f"/v1/assets/{draft['id']}").json()["file"] is None  # nothing kept
+    forced = marketer.put(path, files=same, params={"force": "true"})
+    assert forced.status_code == 200, forced.text
+    assert [(s["id"], s["similarity"]) for s in forced.json()["similar"]] == [(other["id"], 1.0)]
+
+    # An approved asset's new file goes to its revision, judged the same way.
+    live = publish(marketer, title="Northwind case study", body=NORTHWIND, kind="case_study")
+    path = f"/v1/assets/{live['id']}/file"
+    near = BODY.replace("three countries", "four countries").encode()
+    accepted = marketer.put(path, files={"file": ("northwind.txt", near, "text/plain")})
+    assert accepted.status_code == 202, accepted.text
+    similar = {s["id"] for s in accepted.json()["similar"]}
+    assert other["id"] in similar and live["id"] not in similar
