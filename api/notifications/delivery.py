@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -36,9 +37,14 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from standardwebhooks.webhooks import Webhook as Signer
 
-from api.db import utcnow
+from api.db import UTCDateTime, utcnow
 from api.notifications.addresses import RefusedAddress, resolve
-from api.notifications.models import OutboxEvent, Webhook, WebhookDelivery
+from api.notifications.models import (
+    OutboxEvent,
+    Webhook,
+    WebhookDelivery,
+    WebhookDeliveryAttempt,
+)
 
 log = logging.getLogger("baton.notifications")
 
@@ -57,6 +63,7 @@ LEASE = timedelta(minutes=2)  # longer than any request may take (the timeout is
 USER_AGENT = "Baton-Webhooks/1 (+Standard Webhooks)"
 
 _deliveries = WebhookDelivery.__table__  # type: ignore[attr-defined]
+_attempts = WebhookDeliveryAttempt.__table__  # type: ignore[attr-defined]
 
 
 def message_id(event_id: str) -> str:
@@ -235,7 +242,9 @@ def attempt(
     headers = signed_headers(
         signing_secrets(hook, sent_at), message_id(delivery.event_id), body, sent_at=sent_at
     )
+    started = time.monotonic()
     outcome = post(hook.url, headers, body, timeout=timeout, allow_private=allow_private)
+    duration_ms = round((time.monotonic() - started) * 1000)
     values: dict[str, Any] = {
         "last_status_code": outcome.status_code,
         "last_error": outcome.error,
@@ -263,4 +272,23 @@ def attempt(
             .where(_deliveries.c.id == delivery_id, _deliveries.c.attempts == attempts)
             .values(**values)
         )
+        # Every attempt is kept for the log, the delivery's last state aside (unless the
+        # delivery was pruned or its webhook removed meanwhile).
+        conn.execute(
+            sa.insert(_attempts).from_select(
+                ["delivery_id", "attempt", "attempted_at", "status_code", "error", "duration_ms"],
+                sa.select(
+                    _deliveries.c.id,
+                    sa.literal(attempts),
+                    sa.literal(now, UTCDateTime),
+                    sa.literal(outcome.status_code, sa.Integer),
+                    sa.literal(_error(outcome.error), sa.String),
+                    sa.literal(duration_ms),
+                ).where(_deliveries.c.id == delivery_id),
+            )
+        )
     return outcome.ok
+
+
+def _error(error: str | None) -> str | None:
+    return None if error is None else error[:500]

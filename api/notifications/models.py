@@ -89,6 +89,24 @@ class WebhookDelivery(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 
 
+class WebhookDeliveryAttempt(SQLModel, table=True):
+    """One attempt of a delivery, kept with it (and removed with it when the log is pruned):
+    when, its number (counted anew after a redelivery), the receiver's status code or the
+    error, and how long it took."""
+
+    __tablename__ = "webhook_delivery_attempts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    delivery_id: str = Field(
+        foreign_key="webhook_deliveries.id", max_length=32, index=True, ondelete="CASCADE"
+    )
+    attempt: int
+    attempted_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    status_code: int | None = Field(default=None)
+    error: str | None = Field(default=None, max_length=500)
+    duration_ms: int
+
+
 class NotificationEmail(SQLModel, table=True):
     """An email to send (written at dispatch only while SMTP is configured), retried as
     deliveries are."""

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
+from sqlmodel import Session
 
 from api.deps import AdminDep, NowDep, PageDep, SessionDep, SettingsDep
 from api.notifications import service
@@ -34,10 +36,18 @@ def _with_secret(hook: Webhook) -> WebhookWithSecret:
     return WebhookWithSecret.model_validate(hook, from_attributes=True)
 
 
-def _delivery(row: WebhookDelivery) -> DeliveryOut:
-    return DeliveryOut.model_validate(
-        {**row.model_dump(), "webhook_message_id": message_id(row.event_id)}
-    )
+def _deliveries(session: Session, rows: Sequence[WebhookDelivery]) -> list[DeliveryOut]:
+    logs = service.attempt_logs(session, [row.id for row in rows])
+    return [
+        DeliveryOut.model_validate(
+            {
+                **row.model_dump(),
+                "webhook_message_id": message_id(row.event_id),
+                "attempt_log": [a.model_dump() for a in logs[row.id]],
+            }
+        )
+        for row in rows
+    ]
 
 
 @router.post(
@@ -138,9 +148,10 @@ def list_deliveries(
         DeliveryStatus | None, Query(alias="status", description="only deliveries in this state")
     ] = None,
 ) -> Page[DeliveryOut]:
-    """Newest first: attempts, last status code and error, next attempt, delivered time."""
+    """Newest first: attempts, last status code and error, next attempt, delivered time,
+    and `attempt_log`, every attempt (time, number, status code or error, duration)."""
     rows, total = service.list_deliveries(session, webhook_id, status=delivery_status, page=page)
-    return Page[DeliveryOut].of([_delivery(r) for r in rows], total, page)
+    return Page[DeliveryOut].of(_deliveries(session, rows), total, page)
 
 
 @router.post(
@@ -155,4 +166,4 @@ def redeliver(
     webhook_id: str, delivery_id: str, session: SessionDep, _: AdminDep, now: NowDep
 ) -> DeliveryOut:
     """The same body under the same `webhook-id`, due at once, its attempts counted anew."""
-    return _delivery(service.redeliver(session, webhook_id, delivery_id, now=now))
+    return _deliveries(session, [service.redeliver(session, webhook_id, delivery_id, now=now)])[0]

@@ -63,6 +63,14 @@ class WebhookWithSecret(WebhookOut):
     )
 
 
+class AttemptOut(ResponseModel):
+    attempt: int = Field(description="its number, counted anew after a redelivery")
+    attempted_at: datetime
+    status_code: int | None = Field(description="the receiver's answer; null when none came")
+    error: str | None = Field(description="why it failed; null when delivered")
+    duration_ms: int = Field(description="how long the request took")
+
+
 class DeliveryOut(ResponseModel):
     id: str
     webhook_id: str
@@ -79,3 +87,8 @@ class DeliveryOut(ResponseModel):
     next_attempt_at: datetime | None = Field(description="when a pending delivery is tried next")
     delivered_at: datetime | None
     created_at: datetime
+    attempt_log: list[AttemptOut] = Field(
+        default_factory=list,
+        description="every attempt, oldest first (redeliveries included), kept as long as "
+        "the delivery is",
+    )

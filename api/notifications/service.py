@@ -35,7 +35,13 @@ from api.errors import Conflict, NotFound
 from api.links.service import dependants
 from api.notifications.addresses import check_webhook_url
 from api.notifications.events import NotificationType
-from api.notifications.models import NotificationClaim, OutboxEvent, Webhook, WebhookDelivery
+from api.notifications.models import (
+    NotificationClaim,
+    OutboxEvent,
+    Webhook,
+    WebhookDelivery,
+    WebhookDeliveryAttempt,
+)
 from api.notifications.schemas import WebhookCreate, WebhookUpdate
 from api.paging import PageRequest, paginate
 from api.questions.models import Question
@@ -346,6 +352,22 @@ def list_deliveries(
         query = query.where(col(WebhookDelivery.status) == status)
     order = (col(WebhookDelivery.created_at).desc(), col(WebhookDelivery.id).desc())
     return paginate(session, query.order_by(*order), page)
+
+
+def attempt_logs(
+    session: Session, delivery_ids: Sequence[str]
+) -> dict[str, list[WebhookDeliveryAttempt]]:
+    """Each delivery's attempts, oldest first."""
+    logs: dict[str, list[WebhookDeliveryAttempt]] = {i: [] for i in delivery_ids}
+    if delivery_ids:
+        rows = session.exec(
+            select(WebhookDeliveryAttempt)
+            .where(col(WebhookDeliveryAttempt.delivery_id).in_(list(delivery_ids)))
+            .order_by(col(WebhookDeliveryAttempt.id))
+        ).all()
+        for row in rows:
+            logs[row.delivery_id].append(row)
+    return logs
 
 
 def redeliver(

@@ -18,7 +18,7 @@ from api.db import make_engine, session_scope, utcnow
 from api.notifications import service as notifications
 from api.notifications.delivery import MAX_ATTEMPTS, RETRY_SCHEDULE, signed_headers
 from api.notifications.events import NotificationType
-from api.notifications.models import OutboxEvent
+from api.notifications.models import OutboxEvent, WebhookDeliveryAttempt
 from api.notifications.schedule import digest_period
 from api.notifications.worker import Round, run_once
 from api.reviews import service as reviews
@@ -159,6 +159,13 @@ def test_a_delivery_gives_up_after_the_last_attempt_and_can_be_redelivered(
     assert failed["status"] == "failed"
     assert failed["attempts"] == MAX_ATTEMPTS
     assert failed["next_attempt_at"] is None
+    # Every attempt is in the log, not only the last.
+    log = failed["attempt_log"]
+    assert [(a["attempt"], a["status_code"]) for a in log] == [
+        (n, 503) for n in range(1, MAX_ATTEMPTS + 1)
+    ]
+    assert all("503" in a["error"] and a["duration_ms"] >= 0 for a in log)
+    assert [a["attempted_at"] for a in log] == sorted(a["attempted_at"] for a in log)
     assert round_at(app, settings, now).failed_attempts == 0
 
     response = admin.post(f"/v1/webhooks/{hook['id']}/deliveries/{failed['id']}/redeliver")
@@ -167,6 +174,11 @@ def test_a_delivery_gives_up_after_the_last_attempt_and_can_be_redelivered(
     assert round_at(app, settings, utcnow() + timedelta(seconds=1)).delivered == 1
     (delivered,) = deliveries(admin, hook["id"])
     assert delivered["status"] == "delivered" and delivered["attempts"] == 1
+    # The redelivery's attempt counts from 1 again, after the failed ones.
+    assert [(a["attempt"], a["status_code"], a["error"]) for a in delivered["attempt_log"]] == [
+        *[(n, 503, a["error"]) for n, a in zip(range(1, MAX_ATTEMPTS + 1), log, strict=True)],
+        (1, 204, None),
+    ]
     ids = {r.headers["webhook-id"] for r in hook_receiver.received}
     assert ids == {failed["webhook_message_id"]}
     assert len({r.body for r in hook_receiver.received}) == 1
@@ -325,7 +337,11 @@ def test_the_log_forgets_what_is_done_after_thirty_days_but_never_what_is_pendin
     assert done.pruned >= 1  # the delivered approval (and a digest of that week, if any)
     (left,) = deliveries(admin, hook["id"])
     assert left["status"] == "pending" and left["attempts"] == 2
+    assert [a["status_code"] for a in left["attempt_log"]] == [500, 500]
     with Session(app.state.engine) as session:
         kept = session.exec(select(OutboxEvent)).all()
+        # The pruned delivery's attempts went with it.
+        attempts = session.exec(select(WebhookDeliveryAttempt)).all()
+        assert {a.delivery_id for a in attempts} == {left["id"]}
     approvals = [e.payload["title"] for e in kept if e.type == "asset.approved"]
     assert approvals == ["Still failing"]
