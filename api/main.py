@@ -8,7 +8,9 @@ from contextlib import asynccontextmanager
 from functools import cache
 from typing import Any
 
+import sqlalchemy as sa
 from fastapi import FastAPI
+from sqlalchemy.engine import Engine
 
 from api import openapi
 from api.assets.routes import router as assets_router
@@ -33,6 +35,7 @@ from api.links.routes import router as links_router
 from api.logs import configure_logging
 from api.messaging.routes import router as messaging_router
 from api.metrics import Metrics
+from api.notifications import sealing
 from api.notifications.routes import router as webhooks_router
 from api.notifications.worker import Notifier
 from api.operations import router as operations_router
@@ -76,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         check_data_dir(settings)
+        open_secrets(settings, app.state.engine)
         # Temporary files of writers that crashed (a day old: none is still being written).
         app.state.blobs.clean_stale()
         # The index judges documents (which linked assets are live) at the app's clock,
@@ -166,6 +170,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Outermost: the request id (logs, problem bodies, X-Request-ID) and the access log.
     app.add_middleware(RequestContext)
     return app
+
+
+def open_secrets(settings: Settings, engine: Engine) -> None:
+    """Take the key of the webhooks' secrets (written once to the data directory when
+    `BATON_SECRET_KEY` is unset), then seal any secret still stored plain. A data directory
+    refusing writes is said loudly; the server starts anyway, as for `check_data_dir`."""
+    try:
+        sealing.configure(settings)
+    except OSError as exc:
+        log.critical("the key of the webhooks' secrets cannot be written: %s", exc)
+        return
+    if sa.inspect(engine).has_table("webhooks"):
+        sealing.seal_plain_rows(engine)
 
 
 def check_data_dir(settings: Settings) -> None:

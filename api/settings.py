@@ -111,6 +111,9 @@ class Settings(BaseSettings):
     hubspot_client_secret: SecretStr | None = None
     salesforce_secret: SecretStr | None = None
     crm_webhook_secret: SecretStr | None = None
+    # Seals webhook secrets at rest (a Fernet key); unset: `secret.key` in the data
+    # directory, generated once (api.notifications.sealing). Restoring a backup needs it.
+    secret_key: SecretStr | None = None
     # The deal stages (names or pipeline stage ids, compared without case) that mean won
     # or lost; comma lists.
     crm_won_stages: Annotated[list[str], NoDecode] = Field(
@@ -270,6 +273,23 @@ class Settings(BaseSettings):
                     "print('whsec_' + base64.b64encode(os.urandom(32)).decode())\""
                 )
         return SecretStr(secret)
+
+    @field_validator("secret_key")
+    @classmethod
+    def _fernet_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        key = value.get_secret_value().strip()
+        try:
+            raw = base64.urlsafe_b64decode(key.encode())
+        except (binascii.Error, ValueError):
+            raw = b""
+        if len(raw) != 32:
+            raise ValueError(
+                "write a Fernet key: 32 random bytes in url-safe base64, e.g. python -c "
+                '"from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
+            )
+        return SecretStr(key)
 
     @field_validator("crm_won_stages", "crm_lost_stages", mode="before")
     @classmethod

@@ -45,6 +45,7 @@ from api.notifications.models import (
     WebhookDelivery,
     WebhookDeliveryAttempt,
 )
+from api.notifications.sealing import SecretsUnreadable, unseal
 
 log = logging.getLogger("baton.notifications")
 
@@ -110,14 +111,15 @@ def render_body(event: OutboxEvent, *, public_url: str | None) -> str:
 
 
 def signing_secrets(hook: Webhook, now: datetime) -> list[str]:
-    """The secrets that sign now: the current one, and the previous one in its grace."""
-    found = [hook.secret]
+    """The secrets that sign now: the current one, and the previous one in its grace
+    (unsealed: `SecretsUnreadable` when the configured key did not seal them)."""
+    found = [unseal(hook.secret)]
     if (
         hook.previous_secret
         and hook.previous_secret_expires_at is not None
         and hook.previous_secret_expires_at > now
     ):
-        found.append(hook.previous_secret)
+        found.append(unseal(hook.previous_secret))
     return found
 
 
@@ -238,12 +240,15 @@ def attempt(
             return None
         session.expunge_all()
     body = delivery.body
-    sent_at = utcnow()  # the signature's time is the real one: receivers check it
-    headers = signed_headers(
-        signing_secrets(hook, sent_at), message_id(delivery.event_id), body, sent_at=sent_at
-    )
     started = time.monotonic()
-    outcome = post(hook.url, headers, body, timeout=timeout, allow_private=allow_private)
+    sent_at = utcnow()  # the signature's time is the real one: receivers check it
+    try:
+        secrets = signing_secrets(hook, sent_at)
+    except SecretsUnreadable as exc:  # restored without its key: said in the log
+        outcome = Outcome(None, str(exc))
+    else:
+        headers = signed_headers(secrets, message_id(delivery.event_id), body, sent_at=sent_at)
+        outcome = post(hook.url, headers, body, timeout=timeout, allow_private=allow_private)
     duration_ms = round((time.monotonic() - started) * 1000)
     values: dict[str, Any] = {
         "last_status_code": outcome.status_code,

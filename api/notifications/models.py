@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from api.db import JSONType, UTCDateTime, new_id, utcnow
+from api.notifications.sealing import SealedSecret
 
 
 class OutboxEvent(SQLModel, table=True):
@@ -48,8 +49,10 @@ class Webhook(SQLModel, table=True):
     active: bool = Field(default=True)
     # `whsec_` + base64 of 32 random bytes (Standard Webhooks). The previous secret keeps
     # signing beside the new one until `previous_secret_expires_at`.
-    secret: str = Field(max_length=128)
-    previous_secret: str | None = Field(default=None, max_length=128)
+    # Sealed at rest (`SealedSecret`: written plain, stored and read as a Fernet token;
+    # `sealing.unseal` opens it to sign).
+    secret: str = Field(sa_type=SealedSecret, nullable=False)
+    previous_secret: str | None = Field(default=None, sa_type=SealedSecret)
     previous_secret_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

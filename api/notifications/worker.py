@@ -28,7 +28,7 @@ from sqlmodel import Session, col, select
 
 from api.audit.service import Actor, act_as
 from api.db import insert_for, new_id, session_scope, utcnow
-from api.notifications import delivery, emails, schedule
+from api.notifications import delivery, emails, schedule, sealing
 from api.notifications.models import (
     NotificationClaim,
     NotificationEmail,
@@ -65,6 +65,7 @@ class Round:
 def run_once(engine: Engine, settings: Settings, *, now: datetime | None = None) -> Round:
     """One round at `now` (the real time by default; tests pass a clock they control)."""
     now = now or utcnow()
+    sealing.configure(settings)  # the key that opens the webhooks' secrets
     done = Round()
     for find in schedule.TIME_BASED:
         with session_scope(engine) as session:
