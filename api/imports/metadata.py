@@ -23,9 +23,13 @@ from api.taxonomy.facets import FACETS
 from ingest.extract.document import Extracted
 from ingest.filenames import title_from_filename
 
-LIST_FIELDS = (*(spec.facet.value for spec in FACETS), "tags", "question_ids")
+LIST_FIELDS = (*(spec.facet.value for spec in FACETS), "tags", "question_ids", "audiences")
 # Singular spellings people write in front matter and manifests.
-ALIASES = {**{spec.param: spec.facet.value for spec in FACETS}, "tag": "tags"}
+ALIASES = {
+    **{spec.param: spec.facet.value for spec in FACETS},
+    "tag": "tags",
+    "audience": "audiences",
+}
 
 
 class AssetMetadata(AssetCreate):
