@@ -175,14 +175,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 def open_secrets(settings: Settings, engine: Engine) -> None:
     """Take the key of the webhooks' secrets (written once to the data directory when
     `BATON_SECRET_KEY` is unset), then seal any secret still stored plain. A data directory
-    refusing writes is said loudly; the server starts anyway, as for `check_data_dir`."""
+    refusing writes, or a database refusing the sealing, is said loudly; the server starts
+    anyway, as for `check_data_dir`."""
     try:
         sealing.configure(settings)
     except OSError as exc:
         log.critical("the key of the webhooks' secrets cannot be written: %s", exc)
         return
-    if sa.inspect(engine).has_table("webhooks"):
-        sealing.seal_plain_rows(engine)
+    try:
+        if sa.inspect(engine).has_table("webhooks"):
+            sealing.seal_plain_rows(engine)
+    except sa.exc.SQLAlchemyError as exc:  # read as they are meanwhile: nothing is lost
+        log.error("webhook secrets stored plain stay so until a later start: %s", exc)
 
 
 def check_data_dir(settings: Settings) -> None:
