@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Query, Request, Response
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from api.accounts.service import session_caller
+from api.accounts.web import SESSION_COOKIE, check_cookie_write
 from api.audit.service import act_as
 from api.db import session_scope
 from api.discovery.runtime import SearchRuntime
@@ -89,10 +91,21 @@ def _bearer(request: Request) -> str | None:
 def get_caller(request: Request, session: SessionDep, settings: SettingsDep) -> Caller:
     """The caller of the request's key, checked against the database on every request
     (nothing caches a key: a revoked one stops at once). The key's use is only noted in
-    memory (`KeyUsage`), written later in a batch."""
+    memory (`KeyUsage`), written later in a batch.
+
+    A request with no key but a session cookie (a signed-in browser) is that session's
+    person, checked as often; a state-changing one must carry the session's CSRF token
+    (`X-CSRF-Token`) and come from this server's origin (`api.accounts.web`)."""
     master = settings.admin_key.get_secret_value() if settings.admin_key else None
     now = get_now(request)
-    caller = authenticate(session, _bearer(request), master_key=master, now=now)
+    key = _bearer(request)
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if key is None and cookie:
+        idle = timedelta(minutes=settings.session_idle_minutes)
+        caller = session_caller(session, cookie, now=now, idle=idle)
+        check_cookie_write(request, settings, cookie)
+    else:
+        caller = authenticate(session, key, master_key=master, now=now)
     request.state.caller = caller
     act_as(session, caller)  # the audit log's actor for what this request changes
     if caller.key_id is not None:

@@ -13,6 +13,8 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
 from api import openapi
+from api.accounts.routes import pages as account_pages
+from api.accounts.routes import router as accounts_router
 from api.assets.routes import router as assets_router
 from api.audiences.routes import router as audiences_router
 from api.audit.routes import router as audit_router
@@ -128,6 +130,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (
         operations_router,
         users_router,
+        accounts_router,
+        account_pages,
         audiences_router,
         taxonomy_router,
         files_router,

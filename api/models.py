@@ -1,5 +1,6 @@
 """Every table, imported in one place so that Alembic and the app see the whole schema."""
 
+from api.accounts.models import AccountToken, LoginFailure, OidcLogin, Password, WebSession
 from api.assets.models import Asset, AssetQuestion, AssetTag, AssetTerm, AssetVersion
 from api.audiences.models import AssetAudience, Audience, AudienceMember
 from api.audit.models import AuditEntry
@@ -25,6 +26,7 @@ from api.taxonomy.models import Term
 from api.users.models import ApiKey, User
 
 __all__ = [
+    "AccountToken",
     "ApiKey",
     "Asset",
     "AssetAudience",
@@ -48,11 +50,14 @@ __all__ = [
     "CrmEvent",
     "Event",
     "FreshnessPolicy",
+    "LoginFailure",
     "MessagingRule",
     "NotificationClaim",
     "NotificationEmail",
+    "OidcLogin",
     "OpportunityOutcome",
     "OutboxEvent",
+    "Password",
     "Question",
     "QuestionAlias",
     "SearchLog",
@@ -62,6 +67,7 @@ __all__ = [
     "Synonym",
     "Term",
     "User",
+    "WebSession",
     "Webhook",
     "WebhookDelivery",
 ]

@@ -123,6 +123,25 @@ class Settings(BaseSettings):
         default_factory=lambda: list(DEFAULT_LOST_STAGES)
     )
 
+    # Signing in with a browser (README, "Signing in"): sessions end after this idle time
+    # or this long after sign-in, whichever is first.
+    session_idle_minutes: int = Field(default=480, ge=5, le=43_200)
+    session_max_hours: int = Field(default=168, ge=1, le=8_760)
+    # Single sign-on with OpenID Connect: on when the issuer and client id are set.
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None
+    oidc_scopes: str = Field(default="openid email profile", max_length=500)
+    oidc_groups_claim: str = Field(default="groups", max_length=100)
+    # "example.com=rep,marketing.example.com=marketer": a new person's role by email domain;
+    # "baton-marketers=marketer": by group; "sales-emea=emea": groups into audiences.
+    oidc_domain_roles: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+    oidc_group_roles: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+    oidc_group_audiences: Annotated[dict[str, list[str]], NoDecode] = Field(default_factory=dict)
+    # Browser extensions (their ids) that may receive a key after sign-in
+    # (chrome.identity.launchWebAuthFlow, /account/extension); comma list.
+    extension_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
     @field_validator("data_dir")
     @classmethod
     def _absolute_data_dir(cls, value: Path) -> Path:
@@ -235,6 +254,55 @@ class Settings(BaseSettings):
             raise ValueError("not the API's address; write https://baton.example.com")
         return value.strip().rstrip("/")
 
+    @field_validator("oidc_issuer")
+    @classmethod
+    def _valid_oidc_issuer(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise ValueError("not an issuer URL; write https://login.example.com/")
+        return value.strip().rstrip("/")
+
+    @field_validator("oidc_domain_roles", "oidc_group_roles", mode="before")
+    @classmethod
+    def _parse_role_map(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        found: dict[str, str] = {}
+        for name, role in _pairs(value):
+            if role not in {"rep", "marketer", "admin"}:
+                raise ValueError(f"{name}={role}: the role is rep, marketer or admin")
+            found[name.lower() if "." in name else name] = role
+        return found
+
+    @field_validator("oidc_group_audiences", mode="before")
+    @classmethod
+    def _parse_audience_map(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        found: dict[str, list[str]] = {}
+        for group, slug in _pairs(value):
+            found.setdefault(group, []).append(slug)
+        return found
+
+    @field_validator("extension_ids", mode="before")
+    @classmethod
+    def _split_extension_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _oidc_needs_a_client(self) -> Settings:
+        if self.oidc_issuer and not self.oidc_client_id:
+            raise ValueError("BATON_OIDC_ISSUER is set: set BATON_OIDC_CLIENT_ID too")
+        return self
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return bool(self.oidc_issuer and self.oidc_client_id)
+
     @field_validator("smtp_url")
     @classmethod
     def _valid_smtp_url(cls, value: SecretStr | None) -> SecretStr | None:
@@ -343,6 +411,19 @@ class Settings(BaseSettings):
     @property
     def max_body_bytes(self) -> int:
         return self.max_body_mb * 1024 * 1024
+
+
+def _pairs(text: str) -> list[tuple[str, str]]:
+    """"a=b,c=d" as pairs (names and values stripped); a part without "=" is refused."""
+    pairs = []
+    for part in text.split(","):
+        if not part.strip():
+            continue
+        name, sep, value = part.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise ValueError(f"{part.strip()!r}: write name=value, separated by commas")
+        pairs.append((name.strip(), value.strip()))
+    return pairs
 
 
 def parse_rate_limits(text: str) -> dict[str, str]:

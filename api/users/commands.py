@@ -19,6 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 from sqlmodel import Session
 
+from api.accounts.commands import invite_command, reset_link_command
 from api.audit import service as audit
 from api.commands import catalogue, fail, out, read_settings
 from api.db import session_scope, utcnow
@@ -30,6 +31,10 @@ from api.users.models import Role
 from api.users.schemas import KeyCreate, UserCreate
 
 users_app = typer.Typer(help="People and their API keys.", no_args_is_help=True)
+
+# Browser sign-in: invite and reset links (api/accounts/commands.py).
+users_app.command("invite")(invite_command)
+users_app.command("reset-link")(reset_link_command)
 
 EXPIRY = re.compile(r"^\s*(\d{1,5})\s*([hdw])\s*$")
 UNITS = {"h": "hours", "d": "days", "w": "weeks"}

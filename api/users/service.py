@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select, update
 
+from api.accounts.models import WebSession
 from api.assets.models import Asset
 from api.audiences.service import slugs_of_users
 from api.audit import service as audit
@@ -440,6 +441,8 @@ def update_user(
         user.disabled_at = None
     if set_name:
         user.name = name
+    if active is False:
+        _end_sessions(session, user.id)  # a disabled person's browsers are signed out at once
     session.add(user)
     session.flush()
     after = _user_fields(user)
@@ -474,6 +477,7 @@ def delete_user(
     user.deleted_at = now
     session.add(user)
     revoke_keys(session, user_id, now=now)
+    _end_sessions(session, user_id)
     moved = 0
     if heir is not None:
         owned = list(session.exec(select(Asset.id).where(Asset.owner_id == user_id)).all())
@@ -505,6 +509,11 @@ def delete_user(
         after={"assets_reassigned_to": heir.id if heir else None, "assets_reassigned": moved},
     )
     return moved
+
+
+def _end_sessions(session: Session, user_id: str) -> None:
+    """Delete the person's browser sessions (`api.accounts`: signed out everywhere)."""
+    session.execute(sa.delete(WebSession).where(col(WebSession.user_id) == user_id))
 
 
 def count_active_admins(session: Session) -> int:
