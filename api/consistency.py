@@ -11,7 +11,8 @@ reliability suite runs after killing a server or an import mid-way. It finds:
 - an approved asset whose title, summary or body differ from its approved version's
   snapshot (words nobody reviewed would be published), or that has no snapshot;
 - an asset the search index does not hold, or holds with another status (reps would miss
-  it, or find what they may not see), and an index document whose asset is gone.
+  it, or find what they may not see), or holds as for everyone while it is restricted to
+  audiences (or the other way round), and an index document whose asset is gone.
 
 What is not a problem is a note: staged temporary files under the blob store's `tmp/`
 (writers still running, or left by a crash: the server removes them at start once a day
@@ -30,6 +31,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from api.assets.models import Asset, AssetVersion, Status
+from api.audiences.models import AssetAudience
 from api.changes import feed
 from api.changes.log import Subject
 from api.changes.models import ChangeConsumer
@@ -277,6 +279,10 @@ def _check_index(
         for asset_id in _indexed_ids(backend, SearchFilters(statuses=(status.value,))):
             status_of[asset_id] = status.value
     report.counts["indexed"] = len(indexed)
+    # Documents the index shows to a rep of no audience, against the assets restricted to
+    # one: a difference would show a restricted asset's words to everyone (or hide one).
+    for_everyone = _indexed_ids(backend, SearchFilters(), audiences=())
+    restricted = set(session.exec(select(AssetAudience.asset_id).distinct()).all())
     waiting = _waiting(session)
     settled = 0
 
@@ -297,6 +303,13 @@ def _check_index(
                 f"{row.status} in the catalogue, {status_of.get(asset_id, 'unknown')} "
                 "in the search index",
             )
+        elif (asset_id in restricted) == (asset_id in for_everyone):
+            said = "restricted to audiences" if asset_id in restricted else "for everyone"
+            problem(
+                "index-audiences",
+                asset_id,
+                f"{said} in the catalogue, not in the search index",
+            )
     for asset_id in sorted(indexed - rows.keys()):
         problem("ghost-document", asset_id, "the search index holds an asset that is gone")
     report.unsettled = settled
@@ -307,13 +320,21 @@ def _check_index(
         )
 
 
-def _indexed_ids(backend: SearchBackend, filters: SearchFilters) -> set[str]:
-    """Every document id the backend holds that matches `filters` (browsed page by page)."""
+def _indexed_ids(
+    backend: SearchBackend, filters: SearchFilters, *, audiences: tuple[str, ...] | None = None
+) -> set[str]:
+    """Every document id the backend holds that matches `filters` (and `audiences`:
+    `SearchQuery.audiences`), browsed page by page."""
     ids: set[str] = set()
     offset = 0
     while True:
         query = SearchQuery(
-            filters=filters, limit=INDEX_PAGE, offset=offset, facets=False, highlights=False
+            filters=filters,
+            audiences=audiences,
+            limit=INDEX_PAGE,
+            offset=offset,
+            facets=False,
+            highlights=False,
         )
         result = backend.search(query)
         ids.update(hit.id for hit in result.hits)

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from api.main import create_app
@@ -70,3 +71,40 @@ def test_audiences_and_members_from_the_command_line(env: dict[str, str]) -> Non
     with _client(env) as client:
         me = client.get("/v1/me", headers={"Authorization": f"Bearer {rep_key}"}).json()
         assert me["audiences"] == []
+
+
+def test_baton_check_finds_an_index_that_disagrees_on_audiences(
+    env: dict[str, str], database_url: str
+) -> None:
+    boss_key = KEY.findall(_ok("users", "add", "boss@example.com", "--role", "admin", env=env))[0]
+    _ok("audiences", "create", "emea", "--name", "EMEA", "--kind", "region", env=env)
+    headers = {"Authorization": f"Bearer {boss_key}"}
+    with _client(env) as client:
+        restricted = client.post(
+            "/v1/assets",
+            json={"title": "EMEA deck", "kind": "presentation", "audiences": ["emea"]},
+            headers=headers,
+        ).json()
+        open_ = client.post(
+            "/v1/assets", json={"title": "Open deck", "kind": "presentation"}, headers=headers
+        ).json()
+    sound = baton("check", env=env)
+    assert sound.returncode == 0, sound.stdout + sound.stderr
+    # Rows changed behind the services' back (no change recorded): the index disagrees.
+    engine = sa.create_engine(database_url, poolclass=sa.NullPool)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("DELETE FROM asset_audiences WHERE asset_id = :id"), {"id": restricted["id"]}
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO asset_audiences (asset_id, audience_id) "
+                "SELECT :id, id FROM audiences WHERE slug = 'emea'"
+            ),
+            {"id": open_["id"]},
+        )
+    engine.dispose()
+    broken = baton("check", env=env)
+    assert broken.returncode == 1, broken.stdout + broken.stderr
+    assert f"index-audiences: {open_['id']}: restricted to audiences" in broken.stdout
+    assert f"index-audiences: {restricted['id']}: for everyone" in broken.stdout
