@@ -66,11 +66,36 @@ def _literal(host: str) -> IPAddress | None:
         return None
 
 
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052: the IPv4 address is the last 32 bits
+_NAT64_LOCAL = ipaddress.IPv6Network("64:ff9b:1::/48")  # RFC 8215: local use, layout chosen locally
+_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")  # deprecated ::a.b.c.d
+
+
 def is_public(address: IPAddress) -> bool:
-    """A globally routable unicast address (an IPv4-mapped IPv6 one judged as IPv4)."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    """A globally routable unicast address. An IPv6 address that carries an IPv4 one
+    (IPv4-mapped ::ffff:a.b.c.d, IPv4-compatible ::a.b.c.d, NAT64 64:ff9b::a.b.c.d, 6to4
+    2002:a.b.c.d::, Teredo) is judged by the IPv4 address it leads to (for Teredo, both
+    its server and its client); site-local fec0::/10 and the local-use NAT64 prefix
+    64:ff9b:1::/48 (whose layout is chosen by each network) are never public."""
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.is_site_local or address in _NAT64_LOCAL:
+            return False
+        embedded = _embedded_ipv4(address)
+        if embedded:
+            return all(is_public(inner) for inner in embedded)
     return address.is_global and not address.is_multicast
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    if address.ipv4_mapped is not None:
+        return [address.ipv4_mapped]
+    if address.sixtofour is not None:
+        return [address.sixtofour]
+    if address.teredo is not None:
+        return list(address.teredo)
+    if address in _NAT64 or (address in _IPV4_COMPATIBLE and int(address) > 1):
+        return [ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)]
+    return []
 
 
 def resolve(host: str, port: int, *, allow_private: bool) -> IPAddress:
