@@ -4,8 +4,10 @@ plain before are sealed at start; a database without its key says so in the deli
 
 from __future__ import annotations
 
+import shutil
 import stat
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,12 +17,14 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
-from api.db import utcnow
+from api.backup.service import restore_backup, take_backup
+from api.db import make_engine, utcnow
 from api.main import create_app
 from api.notifications import sealing
 from api.notifications.worker import run_once
 from api.settings import Settings
 from tests.api.notifications.receivers import Receiver
+from tests.api.test_backup import target  # noqa: F401 (fixture)
 from tests.catalogue import publish
 from tests.conftest import Actor
 
@@ -135,3 +139,36 @@ def test_the_secret_key_setting_must_be_a_fernet_key(settings: Settings) -> None
     key = Fernet.generate_key().decode()
     given = Settings(data_dir=settings.data_dir, secret_key=key).secret_key
     assert given is not None and given.get_secret_value() == key
+
+
+def test_a_backup_carries_the_sealed_secret_and_restores_with_its_key(
+    app: FastAPI,
+    settings: Settings,
+    admin: Actor,
+    hook_receiver: Receiver,
+    target: Settings,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    hook = register(admin, hook_receiver.url)
+    secret = hook["secret"]
+    backup = tmp_path / "backup"
+    take_backup(settings, backup)
+    written = b"".join(p.read_bytes() for p in backup.rglob("*") if p.is_file())
+    sealed, _ = stored(app, hook["id"])
+    assert secret.encode() not in written
+
+    # Restored, then given its key (the data directory's secret.key copied, as documented):
+    # the row holds the same ciphertext, which that key opens.
+    restore_backup(target, backup)
+    shutil.copy(settings.data_dir / sealing.KEY_FILE, target.data_dir / sealing.KEY_FILE)
+    engine = make_engine(target.catalogue_url)
+    try:
+        with engine.connect() as conn:
+            restored = conn.execute(
+                sa.text("SELECT secret FROM webhooks WHERE id = :id"), {"id": hook["id"]}
+            ).scalar_one()
+        sealing.configure(target)
+        assert restored == sealed and sealing.unseal(restored) == secret
+    finally:
+        engine.dispose()
+        sealing.configure(settings)
