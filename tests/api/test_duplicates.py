@@ -133,7 +133,7 @@ def test_a_revision_is_judged_against_the_other_assets_not_itself(marketer: Acto
     # Exactly another asset's text: refused, unless forced; through PATCH of the asset too.
     same = {"title": "Brightwater case study", "body": BODY}
     refused = assert_problem(marketer.patch(revision, json=same), 409)
-    assert refused["asset_id"] == other["id"] and "force=true" in refused["detail"]
+    assert refused["asset_id"] == other["id"] and "force=true" in str(refused["detail"])
     refused = assert_problem(marketer.patch(f"/v1/assets/{live['id']}", json=same), 409)
     assert refused["asset_id"] == other["id"]
     forced = marketer.patch(revision, json=same, params={"force": "true"})
