@@ -47,6 +47,16 @@ $(CLIENTS)/node_modules/.installed: $(CLIENTS)/package.json $(CLIENTS)/package-l
 .PHONY: clients
 clients: $(VENV)/clients/.installed $(CLIENTS)/node_modules/.installed
 
+# The local OpenID provider of the sign-in tests (tests/accounts/oidc_provider): the
+# certified oidc-provider from npm, run with the machine's Node.js.
+OIDC_PROVIDER := tests/accounts/oidc_provider
+$(OIDC_PROVIDER)/node_modules/.installed: $(OIDC_PROVIDER)/package.json $(OIDC_PROVIDER)/package-lock.json
+	npm ci --prefix $(OIDC_PROVIDER) --no-audit --no-fund --loglevel=error
+	touch $@
+
+.PHONY: oidc-provider
+oidc-provider: $(OIDC_PROVIDER)/node_modules/.installed
+
 # The browser extension (extension/): its npm tools from the committed package-lock.json,
 # the unpacked build in extension/build/ (the browser tests load it), the vitest unit tests,
 # and `make extension` for dist/baton-extension-<manifest version>.zip.
@@ -69,7 +79,7 @@ extension: extension-build
 	cd $(EXTENSION)/build && $(PYTHON) -m zipfile -c ../../dist/baton-extension-$(EXTENSION_VERSION).zip *
 	@echo "dist/baton-extension-$(EXTENSION_VERSION).zip"
 
-test: install-dev system-packages clients extension-unit extension-build
+test: install-dev system-packages clients extension-unit extension-build oidc-provider
 	$(BIN)/python -m pytest -n 2 -m "not reliability" $(PYTEST_ARGS)
 
 # The reliability suite (tests/reliability, the `reliability` marker): races of every pair
