@@ -54,6 +54,14 @@ class EditConflict(Conflict):
     slug, title = "edit-conflict", "Changed meanwhile"
 
 
+class ConcurrentConflict(Conflict):
+    """The database broke off this request's transaction because another one, at the same
+    moment, needed the same rows the other way round (a deadlock) or could not be ordered
+    with it (a serialization failure). Nothing was written; trying again succeeds."""
+
+    slug, title = "concurrent-conflict", "Conflict with a simultaneous request"
+
+
 class PreconditionFailed(BatonError):
     """`If-Match` names a revision the resource no longer has."""
 
@@ -180,6 +188,32 @@ POSTGRES_STORAGE_STATES = {
     "58030": "the database had an I/O error",
     "25006": "the database is read-only",
 }
+
+
+# PostgreSQL SQLSTATEs that abort a transaction because of another one running at once.
+POSTGRES_CONFLICT_STATES = {
+    "40P01": "a deadlock with a simultaneous request",
+    "40001": "a serialization failure against a simultaneous request",
+}
+
+
+def concurrency_conflict(exc: BaseException) -> str | None:
+    """Why `exc` means another transaction collided with this one (a deadlock or a
+    serialization failure: retrying succeeds), or None. Looks through SQLAlchemy's wrapper
+    and `raise ... from`."""
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [exc]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen or len(seen) > 20:
+            continue
+        seen.add(id(current))
+        state = getattr(current, "sqlstate", None)
+        if isinstance(state, str) and state in POSTGRES_CONFLICT_STATES:
+            return POSTGRES_CONFLICT_STATES[state]
+        pending.append(getattr(current, "orig", None))
+        pending.append(current.__cause__)
+    return None
 
 
 def storage_failure(exc: BaseException) -> str | None:

@@ -17,9 +17,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.assets.schemas import Finding
 from api.errors import (
     BatonError,
+    ConcurrentConflict,
     Invalid,
     PayloadTooLarge,
     StorageUnavailable,
+    concurrency_conflict,
     describe_validation,
     storage_failure,
     validation_errors,
@@ -108,6 +110,16 @@ async def _http_exception(_: Request, exc: Exception) -> JSONResponse:
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    collision = concurrency_conflict(exc)
+    if collision is not None:
+        # Not a bug: two requests at once, one broken off by the database. A 409 the client
+        # can retry at once; nothing of this request was written.
+        log.warning("%s on %s %s: %s", collision, request.method, request.url.path, exc)
+        conflict = ConcurrentConflict(
+            f"this request met {collision} and was not applied; nothing was changed, and "
+            "trying again will succeed"
+        )
+        return await _baton_error(request, conflict)
     reason = storage_failure(exc)
     if reason is not None:
         # Not a bug: the disk or the database refuses writes. Loud in the log, a 503 with

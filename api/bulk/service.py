@@ -136,9 +136,12 @@ def bulk_edit(
     now: datetime,
     talking_point_ttl: timedelta = DEFAULT_TALKING_POINT_TTL,
 ) -> BulkResult:
-    """Apply `edit.change` to each asset of `edit.ids`, as `edit.mode` asks."""
-    results: list[ItemResult] = []
-    for asset_id in edit.ids:
+    """Apply `edit.change` to each asset of `edit.ids`, as `edit.mode` asks. The assets are
+    changed in id order, whatever order the request lists them in, so two bulk edits of
+    overlapping assets lock their rows in the same order and one waits for the other
+    instead of deadlocking; the results keep the request's order."""
+    applied: dict[str, ItemResult] = {}
+    for asset_id in sorted(set(edit.ids)):
         wanted = edit.if_match.get(asset_id) if edit.if_match else None
         try:
             with session.begin_nested():
@@ -151,15 +154,14 @@ def bulk_edit(
                     if_match=None if wanted is None else frozenset({wanted}),
                 )
         except BatonError as exc:
-            results.append(ItemResult(id=asset_id, status="failed", error=_error(exc)))
+            applied[asset_id] = ItemResult(id=asset_id, status="failed", error=_error(exc))
             continue
-        results.append(
-            ItemResult(
-                id=asset_id,
-                status="changed" if changed else "unchanged",
-                revision=asset.revision,
-            )
+        applied[asset_id] = ItemResult(
+            id=asset_id,
+            status="changed" if changed else "unchanged",
+            revision=asset.revision,
         )
+    results = [applied[asset_id] for asset_id in edit.ids]
     failed = [r for r in results if r.status == "failed"]
     if failed and edit.mode == "all_or_nothing":
         refused = [

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from tests.api.test_races import _client, server  # noqa: F401 (fixture)
+from tests.catalogue import create
 from tests.conftest import Actor
 from tests.live import at_once
 
@@ -72,3 +73,32 @@ def test_the_same_text_created_at_once_is_one_asset(server: str, marketer: Actor
             made = next(a.json()["id"] for a in answers if a.status_code == 201)
             refused = [a.json() for a in answers if a.status_code == 409]
             assert all(p["asset_id"] == made for p in refused), refused
+
+
+@pytest.mark.slow
+def test_bulk_edits_of_the_same_assets_in_opposite_orders(server: str, marketer: Actor) -> None:  # noqa: F811
+    """Two bulk edits of overlapping assets at once, listed in opposite orders: each is
+    applied whole, one after the other, never a deadlock's 500."""
+    ids = [create(marketer, title=f"Bulk race piece {i}")["id"] for i in range(20)]
+    with _client(server, marketer) as http:
+        for round_ in range(4):
+
+            def edit(order: list[str], tag: str) -> httpx.Response:
+                body = {"ids": order, "change": {"add_tags": [tag]}}
+                return http.post("/v1/assets/bulk", json=body)
+
+            answers = at_once(
+                [
+                    functools.partial(edit, ids, f"forward-{round_}"),
+                    functools.partial(edit, list(reversed(ids)), f"backward-{round_}"),
+                ]
+            )
+            assert all(a.status_code < 500 for a in answers), [a.text for a in answers]
+            for answer in answers:
+                if answer.status_code == 200:
+                    assert [r["id"] for r in answer.json()["results"]] in (
+                        ids,
+                        list(reversed(ids)),
+                    )
+                else:  # a collision the database broke off: a 409 to retry
+                    assert answer.status_code == 409, answer.text
