@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Response, status
 from sqlmodel import Session
 
 from api.assets.models import AssetRevision
@@ -80,6 +80,11 @@ def marketer_or_not_found(caller: CallerDep) -> Caller:
 
 
 EditorDep = Annotated[Caller, Depends(marketer_or_not_found)]
+# Version numbers are stored as 32-bit integers: anything outside is a 422, never a 500.
+MAX_VERSION = 2**31 - 1
+VersionPath = Annotated[
+    int, Path(ge=1, le=MAX_VERSION, description="the version's number (1 is the first approval)")
+]
 
 
 def _written(
@@ -277,7 +282,9 @@ def reject_revision(
     operation_id="getAssetVersion",
     summary="Get one approved version",
 )
-def get_version(asset_id: str, version: int, session: SessionDep, _: EditorDep) -> VersionOut:
+def get_version(
+    asset_id: str, version: VersionPath, session: SessionDep, _: EditorDep
+) -> VersionOut:
     """The snapshot taken at that approval: text, kind, url, fields, file, facets, tags and
     questions (`complete` is false for snapshots taken before revisions: text only)."""
     return service.get_version(session, asset_id, version)
@@ -291,12 +298,16 @@ def get_version(asset_id: str, version: int, session: SessionDep, _: EditorDep) 
 )
 def diff_versions(
     asset_id: str,
-    version: int,
+    version: VersionPath,
     session: SessionDep,
     _: EditorDep,
     against: Annotated[
         int | None,
-        Query(ge=1, description="the version to compare with (default: the one before)"),
+        Query(
+            ge=1,
+            le=MAX_VERSION,
+            description="the version to compare with (default: the one before)",
+        ),
     ] = None,
 ) -> VersionDiffOut:
     """A unified diff per part that differs (title, kind, summary, body, url, fields, file,
@@ -314,7 +325,7 @@ def diff_versions(
 )
 def restore_version(
     asset_id: str,
-    version: int,
+    version: VersionPath,
     session: SessionDep,
     caller: EditorDep,
     now: NowDep,
