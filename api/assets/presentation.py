@@ -19,7 +19,7 @@ from api.freshness.service import freshness_of
 from api.questions.models import Question
 from api.taxonomy.facets import FACETS
 from api.taxonomy.models import Facet, Term
-from api.users.service import MASTER_ID, people
+from api.users.service import MASTER_ID, Caller, people
 
 
 @dataclass
@@ -64,12 +64,19 @@ def person_ref(user_id: str | None, users: dict[str, Any]) -> PersonRef:
     return PersonRef(id=user_id, email=user.email if user is not None else None)
 
 
-def _shown(session: Session, assets: Sequence[Asset], *, now: datetime) -> list[dict[str, Any]]:
+def _shown(
+    session: Session, assets: Sequence[Asset], *, now: datetime, caller: Caller | None = None
+) -> list[dict[str, Any]]:
     """What every view of an asset shows but its body: terms, tags, questions, owner."""
     links = _links(session, [a.id for a in assets])
     owners = people(session, {a.owner_id for a in assets if a.owner_id})
     freshness = freshness_of(session, assets, now=now)
-    audiences = slugs_of_assets(session, [a.id for a in assets])
+    # A rep is not told which audiences an asset is for (a partner would learn the others).
+    audiences = (
+        None
+        if caller is not None and caller.is_rep
+        else slugs_of_assets(session, [a.id for a in assets])
+    )
     shown = []
     for asset in assets:
         link = links[asset.id]
@@ -85,7 +92,7 @@ def _shown(session: Session, assets: Sequence[Asset], *, now: datetime) -> list[
                 "version": asset.version,
                 **{spec.facet.value: link.terms[spec.facet] for spec in FACETS},
                 "tags": link.tags,
-                "audiences": audiences.get(asset.id, []),
+                "audiences": None if audiences is None else audiences.get(asset.id, []),
                 "questions": link.questions,
                 "fields": dict(asset.fields or {}),
                 "expires_at": asset.expires_at,
@@ -102,22 +109,29 @@ def _shown(session: Session, assets: Sequence[Asset], *, now: datetime) -> list[
     return shown
 
 
-def present(session: Session, assets: Sequence[Asset], *, now: datetime) -> list[AssetOut]:
-    """Assets as the API shows them, with their terms, tags, questions and owner."""
+def present(
+    session: Session, assets: Sequence[Asset], *, now: datetime, caller: Caller | None = None
+) -> list[AssetOut]:
+    """Assets as the API shows them, with their terms, tags, questions and owner (and
+    their audiences, unless `caller` is a rep)."""
+    shown = _shown(session, assets, now=now, caller=caller)
     return [
-        AssetOut(**fields, body=asset.body)
-        for asset, fields in zip(assets, _shown(session, assets, now=now), strict=True)
+        AssetOut(**fields, body=asset.body) for asset, fields in zip(assets, shown, strict=True)
     ]
 
 
-def present_brief(session: Session, assets: Sequence[Asset], *, now: datetime) -> list[AssetBrief]:
+def present_brief(
+    session: Session, assets: Sequence[Asset], *, now: datetime, caller: Caller | None = None
+) -> list[AssetBrief]:
     """Assets without their body, as hits and suggestions show them (the body is never
     read, so callers may load assets with the body deferred)."""
-    return [AssetBrief(**fields) for fields in _shown(session, assets, now=now)]
+    return [AssetBrief(**fields) for fields in _shown(session, assets, now=now, caller=caller)]
 
 
-def present_one(session: Session, asset: Asset, *, now: datetime) -> AssetOut:
-    return present(session, [asset], now=now)[0]
+def present_one(
+    session: Session, asset: Asset, *, now: datetime, caller: Caller | None = None
+) -> AssetOut:
+    return present(session, [asset], now=now, caller=caller)[0]
 
 
 def file_info(asset: Asset) -> FileInfo | None:

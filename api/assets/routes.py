@@ -115,7 +115,9 @@ def list_assets(
     """Assets newest first. A filter repeated is OR; different filters are AND.
     Reps see live assets only."""
     assets, total = service.list_assets(session, caller, filters, now=now, page=page)
-    shown = revisions.with_pending(session, caller, presentation.present(session, assets, now=now))
+    shown = revisions.with_pending(
+        session, caller, presentation.present(session, assets, now=now, caller=caller)
+    )
     return Page[AssetOut].of(shown, total, page)
 
 
@@ -154,7 +156,7 @@ def get_asset(
             search_log=runtime.log,
         )
     set_etag(response, asset.revision)
-    shown = presentation.present_one(session, asset, now=now)
+    shown = presentation.present_one(session, asset, now=now, caller=caller)
     usage.record(
         Use.by(
             caller,

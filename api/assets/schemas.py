@@ -185,9 +185,10 @@ class AssetBrief(ResponseModel):
     personas: list[str]
     products: list[str]
     tags: list[str]
-    audiences: list[str] = Field(
-        default_factory=list,
-        description="slugs of the audiences it is restricted to; empty: everyone",
+    audiences: list[str] | None = Field(
+        default=None,
+        description="slugs of the audiences it is restricted to; empty: everyone; null "
+        "for reps (who are not told which audiences an asset is for)",
     )
     questions: list[QuestionRef]
     fields: dict[str, Any]

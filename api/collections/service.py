@@ -97,9 +97,11 @@ def _members(
     return members
 
 
-def _briefs(session: Session, assets: Iterable[Asset], *, now: datetime) -> dict[str, AssetBrief]:
+def _briefs(
+    session: Session, assets: Iterable[Asset], *, now: datetime, caller: Caller | None = None
+) -> dict[str, AssetBrief]:
     unique = list({a.id: a for a in assets}.values())
-    return {b.id: b for b in present_brief(session, unique, now=now)}
+    return {b.id: b for b in present_brief(session, unique, now=now, caller=caller)}
 
 
 def present(
@@ -108,7 +110,7 @@ def present(
     ids = [c.id for c in collections]
     terms = _terms(session, ids)
     members = _members(session, ids, live_only=caller.is_rep, now=now, caller=caller)
-    briefs = _briefs(session, (a for m in members.values() for a in m), now=now)
+    briefs = _briefs(session, (a for m in members.values() for a in m), now=now, caller=caller)
     owners = people(session, {c.owner_id for c in collections if c.owner_id})
     return [
         CollectionOut(
@@ -360,7 +362,7 @@ def fitting(
         (cid for cid in found if members[cid]),
         key=lambda cid: (-len(reasons[cid]), -found[cid].updated_at.timestamp(), cid),
     )[:limit]
-    briefs = _briefs(session, (a for cid in ranked for a in members[cid]), now=now)
+    briefs = _briefs(session, (a for cid in ranked for a in members[cid]), now=now, caller=caller)
     return [
         CollectionSuggestionOut(
             id=cid,

@@ -158,7 +158,7 @@ def search(
         and hit.id not in hidden
         and (not caller.is_rep or is_live(assets[hit.id], now))
     ]
-    briefs = present_brief(session, [assets[hit.id] for hit in shown], now=now)
+    briefs = present_brief(session, [assets[hit.id] for hit in shown], now=now, caller=caller)
     search_id = search_id_for(caller, request.typing_session)
     match = match_of(result)
     out = SearchOut(

@@ -391,7 +391,10 @@ def _present(
     assets = {a.id: a for a in found if is_live(a, now) and a.id not in hidden}
     best = [s for s in best if s.candidate.id in assets]
     briefs = {
-        b.id: b for b in present_brief(session, [assets[s.candidate.id] for s in best], now=now)
+        b.id: b
+        for b in present_brief(
+            session, [assets[s.candidate.id] for s in best], now=now, caller=caller
+        )
     }
     out = []
     for scored in best:

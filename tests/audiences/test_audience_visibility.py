@@ -116,7 +116,13 @@ def test_membership_changes_apply_at_once(
     secret = ids["secret"]
     assert rep.get(f"/v1/assets/{secret}").status_code == 404
     join(admin, "acme", rep)
-    assert rep.get(f"/v1/assets/{secret}").status_code == 200
+    seen = rep.get(f"/v1/assets/{secret}")
+    assert seen.status_code == 200
+    # A rep is not told which audiences it is for; a marketer is.
+    assert seen.json()["audiences"] is None
+    assert marketer.get(f"/v1/assets/{secret}").json()["audiences"] == ["acme"]
+    hits = rep.get("/v1/search", params={"q": "reseller"}).json()["hits"]
+    assert all(hit["asset"]["audiences"] is None for hit in hits)
     assert secret in _found(rep, "reseller")
     leave(admin, "acme", rep)
     assert rep.get(f"/v1/assets/{secret}").status_code == 404
