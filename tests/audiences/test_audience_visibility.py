@@ -181,8 +181,9 @@ def test_suggestions_questions_collections_links_and_taxonomy_hold_only_what_the
     members = rep.get(f"/v1/collections/{both['id']}").json()["assets"]
     assert [a["id"] for a in members] == [ids["open"]]
     assert {c["id"] for c in rep.get("/v1/collections").json()["items"]} == {both["id"]}
-    # Links: the hidden end is left out.
+    # Links: the hidden end is left out, in GET …/links and in the asset itself.
     assert rep.get(f"/v1/assets/{ids['open']}/links").json()["links"] == []
+    assert rep.get(f"/v1/assets/{ids['open']}").json()["links"] == []
     # Taxonomy: the industry only the hidden asset is tagged with is not shown.
     industries = {t["slug"] for t in rep.get("/v1/taxonomy").json()["industries"]}
     assert "wholesale-distribution" not in industries
@@ -193,6 +194,7 @@ def test_suggestions_questions_collections_links_and_taxonomy_hold_only_what_the
     assert set(insider.get(f"/v1/questions/{question['id']}").json()["assets"]) == set(ids.values())
     assert insider.get(f"/v1/collections/{kit['id']}").status_code == 200
     assert len(insider.get(f"/v1/assets/{ids['open']}/links").json()["links"]) == 1
+    assert len(insider.get(f"/v1/assets/{ids['open']}").json()["links"]) == 1
     industries = {t["slug"] for t in insider.get("/v1/taxonomy").json()["industries"]}
     assert "wholesale-distribution" in industries
     suggested = insider.post("/v1/suggestions", json=deal).json()
