@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import os
 import secrets
@@ -105,6 +106,22 @@ def _sqlite_begin_before_savepoint(conn: sa.Connection, _name: str) -> None:
     dbapi_connection = conn.connection.dbapi_connection
     if dbapi_connection is not None and not dbapi_connection.in_transaction:
         dbapi_connection.execute("BEGIN IMMEDIATE")
+
+
+def take_turn(session: Session, topic: str) -> None:
+    """Make the rest of this unit of work one step for `topic` (a check and the write that
+    follows it): until it ends, another unit of work taking a turn on the same topic waits
+    here, then sees this one's writes. PostgreSQL: a transaction-scoped advisory lock keyed
+    by the topic's hash; SQLite: the write lock taken now (`BEGIN IMMEDIATE`), so writers
+    take turns from here whatever their topic."""
+    if session.get_bind().dialect.name == "postgresql":
+        digest = hashlib.sha256(topic.encode()).digest()
+        key = int.from_bytes(digest[:8], "big", signed=True)
+        session.execute(sa.select(sa.func.pg_advisory_xact_lock(key)))
+    else:
+        raw = session.connection().connection.dbapi_connection
+        if raw is not None and not raw.in_transaction:
+            raw.execute("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str) -> Engine:

@@ -37,6 +37,7 @@ from sqlmodel import Session, col, select
 
 from api.assets.models import Asset, Status
 from api.assets.visibility import live_clause
+from api.db import take_turn
 from api.duplicates.models import AssetSignature, AssetSignatureBand
 from api.duplicates.schemas import NearDuplicatePair, SimilarAsset
 from api.errors import Conflict
@@ -198,21 +199,6 @@ def find_same_text(
     ).first()
 
 
-def _take_turn(session: Session, key: str) -> None:
-    """Make the check and the write that follows it one step for this text: until the unit
-    of work ends, another one checking the same text waits here, then sees this one's asset.
-    PostgreSQL: a transaction-scoped advisory lock keyed by the text's hash; SQLite: the
-    write lock taken now (`BEGIN IMMEDIATE`, api.db), so writers take turns from here.
-    (A unique index cannot say "live or pending": expiry is judged against the clock.)"""
-    if session.get_bind().dialect.name == "postgresql":
-        lock = int.from_bytes(bytes.fromhex(key[:16]), "big", signed=True)
-        session.execute(sa.select(sa.func.pg_advisory_xact_lock(lock)))
-    else:
-        raw = session.connection().connection.dbapi_connection
-        if raw is not None and not raw.in_transaction:
-            raw.execute("BEGIN IMMEDIATE")
-
-
 def ensure_new_text(
     session: Session, title: str, body: str, *, now: datetime, exclude: str | None = None
 ) -> None:
@@ -222,7 +208,10 @@ def ensure_new_text(
     key = text_key(normalised_words(title, body))
     if key is None:
         return
-    _take_turn(session, key)
+    # Check and write as one step per text: of two requests creating the same text at once,
+    # the second waits for the first to commit. (A unique index cannot say "live or
+    # pending": expiry is judged against the clock.)
+    take_turn(session, f"same-text:{key}")
     existing = find_same_text(session, title, body, now=now, exclude=exclude)
     if existing is not None:
         raise DuplicateText(

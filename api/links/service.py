@@ -15,6 +15,7 @@ from api.assets.visibility import AssetFilters, filter_clauses, get_visible, is_
 from api.audiences.service import ids_of_assets
 from api.audit import service as audit
 from api.changes.log import Subject, record_change
+from api.db import take_turn
 from api.errors import Conflict, Invalid, NotFound
 from api.links.models import INVERSE, AssetLink, LinkType
 from api.links.schemas import DependantOfExpired, LinkCreate, LinkedAsset, LinkFlag, LinkOut
@@ -67,6 +68,10 @@ def create_link(
             f"asset {source} already {kind} asset {target} (link {existing.id})",
             link_id=existing.id,
         )
+    if kind == LinkType.replaces.value:
+        # The cycle check and the write as one step: two requests linking A replaces B and
+        # B replaces A at once would each see no path and both write.
+        take_turn(session, "replaces-links")
     if kind == LinkType.replaces.value and _replaces_path(session, target, source):
         raise Conflict(
             f"asset {target} already replaces asset {source} (directly or through others): "

@@ -102,3 +102,21 @@ def test_bulk_edits_of_the_same_assets_in_opposite_orders(server: str, marketer:
                     )
                 else:  # a collision the database broke off: a 409 to retry
                     assert answer.status_code == 409, answer.text
+
+
+@pytest.mark.slow
+def test_replaces_both_ways_at_once_makes_no_cycle(server: str, marketer: Actor) -> None:  # noqa: F811
+    """A replaces B and B replaces A asked at once: one link is made, the other is the
+    cycle's 409."""
+    with _client(server, marketer) as http:
+        for round_ in range(4):
+            a = create(marketer, title=f"Price sheet {round_} old")["id"]
+            b = create(marketer, title=f"Price sheet {round_} new")["id"]
+
+            def link(source: str, target: str) -> httpx.Response:
+                body = {"target_id": target, "type": "replaces"}
+                return http.post(f"/v1/assets/{source}/links", json=body)
+
+            answers = at_once([functools.partial(link, a, b), functools.partial(link, b, a)])
+            codes = sorted(answer.status_code for answer in answers)
+            assert codes == [201, 409], [answer.text for answer in answers]
