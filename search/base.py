@@ -33,14 +33,17 @@ these; None means no restriction. Every derived part of a result (totals, facet 
 corrections, highlights, question matches, semantic neighbours) holds only what both allow.
 Filters are OR within one facet and AND across facets.
 
-Freshness: a document may carry `review_due_at` (when its content is due for review).
-A query with `overdue_at` and `overdue_demotion` d (0 to 1) multiplies the score of every
-document whose `review_due_at` is at or before `overdue_at` by (1 - d), then orders the
-hits by the demoted scores: d 0 changes nothing, 0.5 halves an overdue document's score
-(keyword evidence fused with similarity for the embedded engine, the ranking score for
-Meilisearch), 1 sends it below every hit that is not overdue. Overdue documents are never
-hidden. Like visibility, it is judged against the query's clock, never at index time:
-the date passes without any write.
+Freshness: a document may carry `reviewed_at` (when its review clock last started: its
+approval or its last verification; None when it has no clock). A query carries the review
+interval of each kind in seconds (`review_intervals`; a kind left out is never overdue).
+A document is overdue at `overdue_at` when `reviewed_at + review_intervals[kind]` is at or
+before it. A query with `overdue_at` and `overdue_demotion` d (0 to 1) multiplies the
+score of every overdue document by (1 - d), then orders the hits by the demoted scores:
+d 0 changes nothing, 0.5 halves an overdue document's score (keyword evidence fused with
+similarity for the embedded engine, the ranking score for Meilisearch), 1 sends it below
+every hit that is not overdue. Overdue documents are never hidden. Like visibility, it is
+judged against the query's clock and intervals, never at index time: the date passes, and
+a kind's interval changes, without any write to the index.
 """
 
 from __future__ import annotations
@@ -84,7 +87,8 @@ class SearchDocument:
     products: tuple[str, ...] = ()
     expires_at: datetime | None = None
     approved_at: datetime | None = None
-    review_due_at: datetime | None = None
+    # When the review clock started (approval or last verification); None: no clock.
+    reviewed_at: datetime | None = None
     # The audiences (opaque ids) the document is restricted to; empty: for everyone.
     audiences: tuple[str, ...] = ()
 
@@ -100,9 +104,7 @@ class SearchDocument:
             "products": list(self.products),
             "expires_at": None if self.expires_at is None else self.expires_at.timestamp(),
             "approved_at": None if self.approved_at is None else self.approved_at.timestamp(),
-            "review_due_at": (
-                None if self.review_due_at is None else self.review_due_at.timestamp()
-            ),
+            "reviewed_at": None if self.reviewed_at is None else self.reviewed_at.timestamp(),
             "audiences": list(self.audiences),
         }
 
@@ -145,13 +147,27 @@ class SearchQuery:
     candidate_limit: int | None = None
     facets: bool = True
     highlights: bool = True
-    # Documents due for review at or before `overdue_at` rank lower (see the module).
+    # Documents overdue for review at `overdue_at` rank lower (see the module): those whose
+    # `reviewed_at` plus their kind's interval (seconds; a kind left out: never) is past.
     overdue_at: datetime | None = None
     overdue_demotion: float = 0.0
+    review_intervals: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def demoting(self) -> bool:
-        return self.overdue_at is not None and self.overdue_demotion > 0.0
+        return (
+            self.overdue_at is not None
+            and self.overdue_demotion > 0.0
+            and bool(self.review_intervals)
+        )
+
+    def overdue_cutoffs(self) -> dict[str, float]:
+        """Per kind, the latest `reviewed_at` (seconds since 1970) that is overdue at
+        `overdue_at`: a document of that kind reviewed at or before it is overdue."""
+        if self.overdue_at is None:
+            return {}
+        at = self.overdue_at.timestamp()
+        return {kind: at - seconds for kind, seconds in sorted(self.review_intervals.items())}
 
 
 @dataclass(frozen=True)

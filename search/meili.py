@@ -71,11 +71,13 @@ from search.text import (
 
 log = logging.getLogger("baton.search.meili")
 
-# What a filter expression may name: the filters' fields and the documents' dates.
+# What a filter expression may name: the filters' fields and the documents' dates
+# (`review_due_at`: what documents indexed before `reviewed_at` carry, still read).
 FILTERABLE = [
     *SearchFilters().by_field(),
     "expires_at",
     "approved_at",
+    "reviewed_at",
     "review_due_at",
     "audiences",
 ]
@@ -264,16 +266,30 @@ def any_word_search(
     return queries, {"offset": query.offset, "limit": query.limit}
 
 
-def overdue_split(queries: list[dict[str, Any]], query: SearchQuery) -> list[dict[str, Any]]:
-    """The federated `queries` each split in two: the documents not overdue for review at
-    the query's `overdue_at` keep their weight; the overdue ones weigh (1 - demotion)
-    times it. Federation ranks hits by weighted score, so an overdue document's score is
-    multiplied by (1 - demotion), at query time, paged across both halves. Documents
-    indexed before they carried `review_due_at` count as not overdue."""
+def overdue_filter(query: SearchQuery) -> str:
+    """The documents overdue for review at the query's `overdue_at`, by the query's
+    intervals: for each kind with one, `kind = k AND reviewed_at <= overdue_at - interval`,
+    OR'ed. Documents indexed before they carried `reviewed_at` are judged by the due date
+    they carry (`review_due_at`, as the policy stood when they were indexed) until they
+    are indexed again; documents with neither are never overdue."""
     assert query.overdue_at is not None
     at = query.overdue_at.timestamp()
-    fresh = f"(review_due_at NOT EXISTS OR review_due_at IS NULL OR review_due_at > {at!r})"
-    overdue = f"review_due_at <= {at!r}"
+    kinds = [
+        f"(kind = {filter_value(kind)} AND reviewed_at <= {cutoff!r})"
+        for kind, cutoff in query.overdue_cutoffs().items()
+    ]
+    older = f"(reviewed_at NOT EXISTS AND review_due_at <= {at!r})"
+    return "(" + " OR ".join([*kinds, older]) + ")"
+
+
+def overdue_split(queries: list[dict[str, Any]], query: SearchQuery) -> list[dict[str, Any]]:
+    """The federated `queries` each split in two: the documents not overdue for review at
+    the query's `overdue_at` (`overdue_filter`) keep their weight; the overdue ones weigh
+    (1 - demotion) times it. Federation ranks hits by weighted score, so an overdue
+    document's score is multiplied by (1 - demotion), at query time, paged across both
+    halves. A document without `reviewed_at` (not approved) is never overdue."""
+    overdue = overdue_filter(query)
+    fresh = f"NOT {overdue}"
     keep = max(1.0 - query.overdue_demotion, MIN_WEIGHT)
     split = []
     for base in queries:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -72,7 +72,8 @@ def epoch(value: str | float | None) -> float | None:
 
 
 class Mirror:
-    """Per-rowid columns: present, expires_at, approved_at, kind, status and multi facets."""
+    """Per-rowid columns: present, expires_at, approved_at, reviewed_at, kind, status and
+    multi facets."""
 
     def __init__(self) -> None:
         self.upto = 0
@@ -81,7 +82,8 @@ class Mirror:
         self.present = np.zeros(size, bool)
         self.expires = np.full(size, -math.inf)
         self.approved = np.full(size, -math.inf)
-        self.review_due = np.full(size, math.inf)
+        # When the review clock started (+inf: none, never overdue).
+        self.reviewed = np.full(size, math.inf)
         self.kind = np.zeros(size, np.int32)
         self.status = np.zeros(size, np.int8)
         # Whether the document is restricted to audiences, and (rowid, audience) pairs.
@@ -100,7 +102,7 @@ class Mirror:
         extra = size - len(self.present)
         self.expires = np.concatenate([self.expires, np.full(extra, -math.inf)])
         self.approved = np.concatenate([self.approved, np.full(extra, -math.inf)])
-        self.review_due = np.concatenate([self.review_due, np.full(extra, math.inf)])
+        self.reviewed = np.concatenate([self.reviewed, np.full(extra, math.inf)])
         self.kind = np.concatenate([self.kind, np.zeros(extra, np.int32)])
         self.status = np.concatenate([self.status, np.zeros(extra, np.int8)])
         self.restricted = np.concatenate([self.restricted, np.zeros(extra, bool)])
@@ -122,8 +124,8 @@ class Mirror:
             approved = epoch(meta.get("approved_at"))
             self.expires[rowid] = math.inf if expires is None else expires
             self.approved[rowid] = -math.inf if approved is None else approved
-            review_due = epoch(meta.get("review_due_at"))
-            self.review_due[rowid] = math.inf if review_due is None else review_due
+            reviewed = epoch(meta.get("reviewed_at"))
+            self.reviewed[rowid] = math.inf if reviewed is None else reviewed
             self.kind[rowid] = self.kinds.code(meta["kind"])
             status = meta["status"]
             self.status[rowid] = STATUSES.index(status) if status in STATUSES else -1
@@ -193,9 +195,17 @@ class Mirror:
             rowids = self.for_audiences(rowids, scope.audiences)
         return rowids
 
-    def overdue(self, rowids: NDArray[np.int64], at: float) -> NDArray[np.bool_]:
-        """Which of `rowids` were due for review at or before `at`."""
-        return self.review_due[rowids] <= at
+    def overdue(self, rowids: NDArray[np.int64], cutoffs: Mapping[str, float]) -> NDArray[np.bool_]:
+        """Which of `rowids` are overdue for review: reviewed at or before their kind's
+        cutoff (`SearchQuery.overdue_cutoffs`; a kind without one never is)."""
+        kinds = self.kinds
+        by_code = np.full(len(kinds.values) + 1, -math.inf)
+        for kind, cutoff in cutoffs.items():
+            code = kinds.codes.get(kind)
+            if code is not None and code < len(by_code):
+                by_code[code] = cutoff
+        codes = np.minimum(self.kind[rowids], len(by_code) - 1)
+        return self.reviewed[rowids] <= by_code[codes]
 
     def facet_counts(self, rowids: NDArray[np.int64]) -> dict[str, dict[str, int]]:
         """How many of `rowids` carry each facet value (zero counts left out)."""

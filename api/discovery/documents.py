@@ -11,7 +11,7 @@ from api.assets.models import Asset
 from api.assets.presentation import present
 from api.audiences.service import ids_of_assets
 from api.db import utcnow
-from api.freshness.clock import review_days, review_due_at, verifications
+from api.freshness.clock import reviewed_at, verifications
 from api.links.service import live_linked_titles
 from api.taxonomy.facets import FACETS
 from search.base import SearchDocument
@@ -34,7 +34,6 @@ def _documents(session: Session, assets: list[Asset], *, now: datetime) -> list[
     shown = present(session, assets, now=now)
     # The live linked assets' titles count as context (e.g. the case study proving it).
     context = live_linked_titles(session, [a.id for a in assets], now=now)
-    days = review_days(session)
     verified = verifications(session, [a.id for a in assets])
     audiences = ids_of_assets(session, [a.id for a in assets])
     return [
@@ -50,8 +49,10 @@ def _documents(session: Session, assets: list[Asset], *, now: datetime) -> list[
             **{spec.document: tuple(getattr(out, spec.facet.value)) for spec in FACETS},
             expires_at=asset.expires_at,
             approved_at=asset.approved_at,
-            review_due_at=review_due_at(
-                asset, verified[asset.id].verified_at if asset.id in verified else None, days
+            reviewed_at=reviewed_at(
+                asset.status,
+                asset.approved_at,
+                verified[asset.id].verified_at if asset.id in verified else None,
             ),
             audiences=audiences.get(asset.id, ()),
         )

@@ -33,6 +33,7 @@ from api.discovery.log import SearchLogWriter
 from api.discovery.models import SearchLog, SearchOpen
 from api.discovery.schemas import MATCHES, SearchHitOut, SearchMatch, SearchOut
 from api.errors import Unavailable
+from api.freshness.clock import review_days, review_intervals
 from api.metrics import Metrics
 from api.taxonomy.facets import FACETS
 from api.taxonomy.models import Facet
@@ -86,7 +87,11 @@ def _slugs(values: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def _query(
-    request: SearchRequest, caller: Caller, now: datetime, audiences: tuple[str, ...] | None
+    request: SearchRequest,
+    caller: Caller,
+    now: datetime,
+    audiences: tuple[str, ...] | None,
+    intervals: Mapping[str, float],
 ) -> SearchQuery:
     # A rep always gets live assets: a status filter from a rep is ignored.
     statuses = () if caller.is_rep else tuple(s.value for s in request.status)
@@ -105,6 +110,7 @@ def _query(
         offset=request.offset,
         overdue_at=now,
         overdue_demotion=request.overdue_demotion,
+        review_intervals=intervals,
     )
 
 
@@ -138,7 +144,9 @@ def search(
     """Relevance-ranked visible assets for the words and filters, with facet counts."""
     started = time.perf_counter()
     try:
-        query = _query(request, caller, now, search_audiences(session, caller))
+        # The current review intervals: overdue is judged with them at query time.
+        intervals = review_intervals(review_days(session)) if request.overdue_demotion else {}
+        query = _query(request, caller, now, search_audiences(session, caller), intervals)
         result = backend.search(query)
     except SearchUnavailable as exc:
         raise Unavailable(f"search is unavailable: {exc}") from exc

@@ -1,7 +1,8 @@
 """When an asset is due for review, and its fresh / due / overdue state.
 
-An approved asset's clock starts at the later of its approval and its last verification;
-it is due for review `review_days` (its kind's policy) after that: `review_due_at`.
+An approved asset's clock starts at the later of its approval and its last verification
+(`reviewed_at`); it is due for review `review_days` (its kind's policy) after that:
+`review_due_at`.
 Its state at `now`:
 
 - `overdue` from `review_due_at` on;
@@ -9,6 +10,10 @@ Its state at `now`:
 - `fresh` before that, and always when its kind's policy is "never" (null days).
 
 Assets that are not approved have no freshness (None): their clock has not started.
+
+Search applies the same rule at query time: a search document carries `reviewed_at` (not
+the due date), and a query carries each kind's interval (`review_intervals`), so changing
+a policy moves every review date at once without touching any document.
 """
 
 from __future__ import annotations
@@ -84,11 +89,31 @@ def due_at(
     days: Mapping[str, int | None],
 ) -> datetime | None:
     """`review_due_at` from an asset's columns."""
-    if status != Status.approved.value or approved_at is None:
+    start = reviewed_at(status, approved_at, verified_at)
+    if start is None:
         return None
-    start = verified_at if verified_at is not None and verified_at > approved_at else approved_at
     interval = days.get(kind, DEFAULT_REVIEW_DAYS.get(Kind.other))
     return None if interval is None else start + timedelta(days=interval)
+
+
+def reviewed_at(
+    status: str, approved_at: datetime | None, verified_at: datetime | None
+) -> datetime | None:
+    """When an asset's review clock started: the later of its approval and its last
+    verification; None when it is not approved (no clock)."""
+    if status != Status.approved.value or approved_at is None:
+        return None
+    return verified_at if verified_at is not None and verified_at > approved_at else approved_at
+
+
+def review_intervals(days: Mapping[str, int | None]) -> dict[str, float]:
+    """Each kind's review interval in seconds, as a search query carries it (kinds whose
+    policy is "never" left out: they are never overdue)."""
+    return {
+        kind: timedelta(days=value).total_seconds()
+        for kind, value in days.items()
+        if value is not None
+    }
 
 
 def state_at(due_at: datetime | None, now: datetime) -> FreshnessState:

@@ -1,8 +1,10 @@
 """Freshness policies (a review interval per kind) and verifying an asset.
 
-Changing a kind's interval changes the `review_due_at` of its approved assets, which the
-search documents carry: each of them is recorded as changed, so the index picks up the
-new date (search demotes overdue assets at query time, against the query's clock).
+Changing a kind's interval is one row written, whatever the number of assets: search
+documents carry when each asset's review clock started (`reviewed_at`), not its due date,
+and every search passes the current intervals (`search.base.SearchQuery.review_intervals`),
+so overdue demotion follows the new policy from the next search on, with no re-indexing.
+Verifying an asset restarts its clock: that one asset is recorded as changed.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from api.assets.kinds import Kind
 from api.assets.models import Asset, Status
@@ -67,13 +69,7 @@ def replace_policies(
             before={kind: before.get(kind) for kind in changed},
             after=changed,
         )
-        # Their approved assets' review dates moved: the search documents follow.
-        for asset_id in session.exec(
-            select(Asset.id).where(
-                col(Asset.kind).in_(list(changed)), col(Asset.status) == Status.approved.value
-            )
-        ).all():
-            record_change(session, Subject.asset, asset_id)
+        # Nothing to re-index: searches read the intervals at query time.
     return policies(session)
 
 

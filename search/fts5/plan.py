@@ -99,8 +99,10 @@ class Plan:
     question: bool = False
     # The same query with the words the index knows only by stem respelled, if any.
     reading: Plan | None = None
-    # Documents due for review by then have their score multiplied by (1 - demotion).
-    overdue_at: float | None = None
+    # Documents overdue for review have their score multiplied by (1 - demotion): those
+    # reviewed at or before their kind's cutoff (`SearchQuery.overdue_cutoffs`); none
+    # when None.
+    overdue: tuple[tuple[str, float], ...] | None = None
     demotion: float = 0.0
 
     @property
@@ -159,7 +161,7 @@ def _plan(
         facets=query.facets,
         highlights=query.highlights,
         kinds=tuple(dict.fromkeys(g.kind for g in groups if g.kind)),
-        overdue_at=query.overdue_at.timestamp() if query.demoting and query.overdue_at else None,
+        overdue=tuple(query.overdue_cutoffs().items()) if query.demoting else None,
         demotion=min(max(query.overdue_demotion, 0.0), 1.0),
     )
 

@@ -11,8 +11,9 @@ cover (`Candidates.covered`; a hit of a kind the query names covers the kind wor
 then by BM25 over the informative groups (for at most `cap` rows), then newest.
 When every word matched, hits of the kinds the query names come first (`boosted`).
 
-Documents overdue for review at the plan's `overdue_at` have their score multiplied by
-(1 - `demotion`) and the ranking re-sorted (`demoted`), within each tier of `boosted`.
+Documents overdue for review (reviewed at or before their kind's cutoff in the plan's
+`overdue`) have their score multiplied by (1 - `demotion`) and the ranking re-sorted
+(`demoted`), within each tier of `boosted`.
 """
 
 from __future__ import annotations
@@ -137,13 +138,13 @@ def boosted(cursor: Cursor, plan: Plan, found: Candidates) -> Ranked:
 
 
 def demoted(cursor: Cursor, plan: Plan, ranked: Ranked) -> Ranked:
-    """`ranked` with the scores of the documents overdue at the plan's instant multiplied
-    by (1 - demotion), re-sorted (stable: ties keep their order). Unchanged when the plan
-    demotes nothing or no ranked document is overdue."""
-    if plan.overdue_at is None or plan.demotion <= 0.0 or not ranked:
+    """`ranked` with the scores of the documents overdue for review (at the plan's instant,
+    by the plan's intervals) multiplied by (1 - demotion), re-sorted (stable: ties keep
+    their order). Unchanged when the plan demotes nothing or no ranked document is overdue."""
+    if plan.overdue is None or plan.demotion <= 0.0 or not ranked:
         return ranked
     rowids = np.fromiter((r for r, _ in ranked), np.int64, len(ranked))
-    overdue = cursor.mirror.overdue(rowids, plan.overdue_at)
+    overdue = cursor.mirror.overdue(rowids, dict(plan.overdue))
     if not overdue.any():
         return ranked
     keep = 1.0 - plan.demotion

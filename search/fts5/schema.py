@@ -23,7 +23,10 @@ import sqlite3
 from search.semantic import EMBEDDING
 from search.text import words
 
-SCHEMA_VERSION = "2"
+# Bumped when what the index stores changes: an index of another version is dropped when
+# opened, and the app rebuilds it from the catalogue at start (its document count no
+# longer matches). 3: documents carry `reviewed_at` instead of `review_due_at`.
+SCHEMA_VERSION = "3"
 TEXT_COLUMNS = "{title questions tags summary body}"
 HEAVY_COLUMNS = "{title questions tags}"
 WORD_MIN, WORD_MAX = 2, 40

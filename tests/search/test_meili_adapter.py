@@ -239,7 +239,11 @@ def test_a_question_also_searches_the_linked_questions() -> None:
 def test_intent_and_overdue_demotion_combine() -> None:
     at = datetime(2026, 1, 1, tzinfo=UTC)
     query = SearchQuery(
-        text="what does a case study cost", live_at=at, overdue_at=at, overdue_demotion=0.5
+        text="what does a case study cost",
+        live_at=at,
+        overdue_at=at,
+        overdue_demotion=0.5,
+        review_intervals={"case_study": 86400.0},
     )
     queries, _, _ = demoting_search("assets", query)
     # kind-named, other kinds, the questions: each split into fresh and overdue halves.

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import sqlalchemy as sa
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 
+from api.main import create_app
+from api.settings import Settings
+from search.fts5.schema import SCHEMA_VERSION
 from tests.catalogue import publish
-from tests.conftest import Actor
+from tests.conftest import Actor, new_actor
 
 NOW = datetime(2026, 11, 30, 12, tzinfo=UTC)
 BODY = (
@@ -76,3 +83,111 @@ def test_an_overdue_case_study_ranks_below_an_equal_fresh_one(
     # Verified in turn, it is back on top.
     assert marketer.post(f"/v1/assets/{first['id']}/verify").status_code == 200
     assert searched(rep, "crane retrofit")[:2] == [first["id"], second["id"]]
+
+
+def last_change(app: FastAPI) -> int:
+    """The id of the newest change in the change log (each change: a document for the
+    index to write again)."""
+    with app.state.engine.connect() as conn:
+        return int(conn.execute(sa.text("SELECT coalesce(max(id), 0) FROM changes")).scalar_one())
+
+
+def changes_since(app: FastAPI, last: int) -> int:
+    with app.state.engine.connect() as conn:
+        query = sa.text("SELECT count(*) FROM changes WHERE id > :last")
+        return int(conn.execute(query, {"last": last}).scalar_one())
+
+
+def test_a_policy_change_demotes_at_once_and_reindexes_nothing(
+    app: FastAPI, marketer: Actor, rep: Actor
+) -> None:
+    at(app, NOW)
+    first = publish(
+        marketer,
+        title="Crane retrofit: Hamburg",
+        kind="case_study",
+        summary="Crane retrofit",
+        body=BODY.format(port="Hamburg"),
+    )
+    second = publish(
+        marketer,
+        title="Crane retrofit: Gdansk",
+        kind="case_study",
+        body=BODY.format(port="Gdansk"),
+    )
+    for n in range(3):
+        publish(marketer, title=f"Harbour case study {n}", kind="case_study")
+    at(app, NOW + timedelta(days=15))
+    assert marketer.post(f"/v1/assets/{second['id']}/verify").status_code == 200
+    at(app, NOW + timedelta(days=20))
+    # A year's interval by default: both fresh, in their keyword order.
+    assert searched(rep, "crane retrofit")[:2] == [first["id"], second["id"]]
+
+    before = last_change(app)
+    response = marketer.put("/v1/freshness/policies", json={"policies": {"case_study": 10}})
+    assert response.status_code == 200, response.text
+    # One row changed, not one change per approved case study (five here, thousands in
+    # a real library): no document is written again.
+    assert changes_since(app, before) == 0
+
+    # The very next search follows the new policy: the first is ten days overdue (approved
+    # twenty days ago), the second, verified five days ago, is not.
+    hits = rep.get("/v1/search", params={"q": "crane retrofit"}).json()["hits"]
+    assert [h["asset"]["id"] for h in hits][:2] == [second["id"], first["id"]]
+    assert hits[1]["asset"]["freshness"]["state"] == "overdue"
+    assert hits[0]["asset"]["freshness"]["state"] == "due"
+
+    # Lengthened again: nothing is overdue, the keyword order is back at once.
+    marketer.put("/v1/freshness/policies", json={"policies": {"case_study": 365}})
+    assert changes_since(app, before) == 0
+    assert searched(rep, "crane retrofit")[:2] == [first["id"], second["id"]]
+    # Short again, then "never" (null): never overdue either.
+    marketer.put("/v1/freshness/policies", json={"policies": {"case_study": 10}})
+    assert searched(rep, "crane retrofit")[:2] == [second["id"], first["id"]]
+    marketer.put("/v1/freshness/policies", json={"policies": {"case_study": None}})
+    assert searched(rep, "crane retrofit")[:2] == [first["id"], second["id"]]
+    assert changes_since(app, before) == 0
+
+
+def test_an_index_made_before_reviewed_at_is_rebuilt_at_start(settings: Settings) -> None:
+    """An embedded index whose documents carry the old due date (schema 2) is dropped
+    when the upgraded app opens it and rebuilt from the catalogue at start: overdue
+    demotion works on it at once."""
+    app = create_app(settings)
+    at(app, NOW)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        marketer = new_actor(client, "marketer")
+        first = publish(
+            marketer,
+            title="Crane retrofit: Bremen",
+            kind="case_study",
+            summary="Crane retrofit",
+            body=BODY.format(port="Bremen"),
+        )
+        second = publish(
+            marketer, title="Crane retrofit: Kiel", kind="case_study", body=BODY.format(port="Kiel")
+        )
+        marketer.put("/v1/freshness/policies", json={"policies": {"case_study": 10}})
+        path = app.state.search.backend.path
+    # What Baton wrote before this change: schema 2, documents with review_due_at only.
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE fts_meta SET value = '2' WHERE key = 'schema'")
+        conn.execute(
+            "UPDATE fts_assets SET meta = json_remove(json_set(meta, '$.review_due_at', 0),"
+            " '$.reviewed_at')"
+        )
+
+    again = create_app(settings)
+    with TestClient(again, raise_server_exceptions=False) as client:
+        at(again, NOW + timedelta(days=5))
+        rep = new_actor(client, "rep")
+        assert searched(rep, "crane retrofit")[:2] == [first["id"], second["id"]]
+        marketer = new_actor(client, "marketer")
+        assert marketer.post(f"/v1/assets/{second['id']}/verify").status_code == 200
+        at(again, NOW + timedelta(days=12))
+        assert searched(rep, "crane retrofit")[:2] == [second["id"], first["id"]]
+    with sqlite3.connect(path) as conn:
+        (schema,) = conn.execute("SELECT value FROM fts_meta WHERE key = 'schema'").fetchone()
+        metas = [json.loads(m) for (m,) in conn.execute("SELECT meta FROM fts_assets")]
+    assert schema == SCHEMA_VERSION
+    assert all("reviewed_at" in m and "review_due_at" not in m for m in metas)
