@@ -281,7 +281,15 @@ class VersionOut(ResponseModel):
 
 class FieldDiff(ResponseModel):
     field: str
-    diff: str = Field(description="a unified diff (difflib), `---` the older side")
+    diff: str = Field(
+        description="a unified diff (difflib), `---` the older side; empty when `too_large`"
+    )
+    too_large: bool = Field(
+        default=False,
+        description="the part differs but one of its sides is over 20,000 lines or "
+        "1,000,000 characters: it is not diffed (`diff` is empty); compare the versions "
+        "themselves (GET …/versions/{n})",
+    )
 
 
 class VersionDiffOut(ResponseModel):

@@ -620,11 +620,23 @@ def _parts(row: AssetVersion) -> dict[str, list[str] | None]:
     }
 
 
+# A part with a side over either limit is not diffed (difflib's time grows faster than
+# the text, and such a diff is too long to read): it is marked `too_large` instead.
+DIFF_MAX_LINES = 20_000
+DIFF_MAX_CHARS = 1_000_000
+
+
+def _too_large(lines: list[str]) -> bool:
+    return len(lines) > DIFF_MAX_LINES or sum(len(line) for line in lines) > DIFF_MAX_CHARS
+
+
 def diff_versions(
     session: Session, asset_id: str, number: int, *, against: int | None
 ) -> VersionDiffOut:
     """What changed from version `against` (by default the one before) to version `number`,
-    as a unified diff per part (difflib): the format every review tool and `patch` read."""
+    as a unified diff per part (difflib): the format every review tool and `patch` read.
+    A part that differs with a side over `DIFF_MAX_LINES` lines or `DIFF_MAX_CHARS`
+    characters is listed `too_large`, without a diff."""
     newer = _version_row(session, asset_id, number)
     if against is None:
         against = number - 1
@@ -643,6 +655,9 @@ def diff_versions(
             not_recorded.append(name)
             continue
         if old == new:
+            continue
+        if _too_large(old) or _too_large(new):
+            changes.append(FieldDiff(field=name, diff="", too_large=True))
             continue
         diff = difflib.unified_diff(
             old,
