@@ -19,7 +19,8 @@ CSRF_COOKIE = "baton_csrf"
 OIDC_COOKIE = "baton_oidc_state"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-# Pages: nothing but this origin's own files; no framing; no referrer (links carry tokens).
+# Pages: nothing but this origin's own files; no framing; no referrer to other sites (links
+# carry tokens).
 CSP = (
     "default-src 'self'; base-uri 'none'; object-src 'none'; frame-ancestors 'none'; "
     "form-action 'self'"
@@ -99,6 +100,7 @@ def page_headers(response: Response, *, form_action: str = "") -> Response:
     response.headers["Content-Security-Policy"] = csp
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "no-referrer"
+    # Not "no-referrer": with it Chromium sends `Origin: null` with the page's own forms.
+    response.headers["Referrer-Policy"] = "same-origin"
     response.headers["Cache-Control"] = "no-store"
     return response
