@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.deps import MarketerDep, NowDep, SessionDep
+from api.deps import MarketerDep, NowDep, PageDep, SessionDep
 from api.messaging import service, violations
 from api.messaging.schemas import CheckIn, CheckOut, RulesIn, RulesOut, ViolationsOut
 
@@ -51,9 +51,14 @@ def check(body: CheckIn, session: SessionDep, _: MarketerDep) -> CheckOut:
     operation_id="listMessagingViolations",
     summary="List the live assets that break today's rules",
 )
-def list_violations(session: SessionDep, _: MarketerDep, now: NowDep) -> ViolationsOut:
-    """Every live asset (approved, not expired) the rules in force find something in, with
-    its findings, by id. After a change of the rules, the notifications worker tells each
-    one's owner once per rules version (`rules.violated`)."""
-    version, items = violations.live_violations(session, now=now)
-    return ViolationsOut(rules_version=version, total=len(items), items=items)
+def list_violations(
+    session: SessionDep, _: MarketerDep, now: NowDep, page: PageDep
+) -> ViolationsOut:
+    """The live assets (approved, not expired) the rules in force find something in, with
+    their findings, by id, a page at a time (`total`: how many in all). After a change of
+    the rules, the notifications worker tells each one's owner once per rules version
+    (`rules.violated`)."""
+    version, items, total = violations.live_violations(session, now=now, page=page)
+    return ViolationsOut(
+        rules_version=version, total=total, items=items, limit=page.limit, offset=page.offset
+    )

@@ -9,7 +9,7 @@ from pydantic import Field, StringConstraints
 from api.assets.kinds import Kind
 from api.assets.schemas import MAX_BODY_CHARS, Finding
 from api.messaging.matching import RuleType, Severity
-from api.schemas import NulFree, RequestModel, ResponseModel
+from api.schemas import NulFree, Page, RequestModel, ResponseModel
 
 MAX_RULES = 2000
 
@@ -82,10 +82,10 @@ class Violation(ResponseModel):
     findings: list[Finding]
 
 
-class ViolationsOut(ResponseModel):
+class ViolationsOut(Page[Violation]):
+    """A page of the live assets breaking the rules in force, by id."""
+
     rules_version: str = Field(
         description="a digest of the rules in force: each live asset breaking them is "
         "notified (`rules.violated`, emailed to its owner) once per version"
     )
-    total: int
-    items: list[Violation]

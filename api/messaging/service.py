@@ -234,14 +234,21 @@ def asset_parts(asset: Asset) -> list[tuple[str | None, str]]:
     """The checked texts of an asset by name: title, summary, subject (for an email), body.
 
     The body comes last so that a missing disclaimer is reported at its end."""
-    fields = asset.fields or {}
-    named: list[tuple[str | None, str]] = [("title", asset.title), ("summary", asset.summary)]
+    return parts_of(asset.kind, asset.title, asset.summary, asset.fields, asset.body)
+
+
+def parts_of(
+    kind: str, title: str, summary: str, fields: dict[str, Any] | None, body: str
+) -> list[tuple[str | None, str]]:
+    """`asset_parts` from the columns it reads (a scan selects only those)."""
+    fields = fields or {}
+    named: list[tuple[str | None, str]] = [("title", title), ("summary", summary)]
     named += [
         (name, str(fields[name]))
-        for name in rules_for(asset.kind).text_fields
+        for name in rules_for(kind).text_fields
         if isinstance(fields.get(name), str) and fields[name]
     ]
-    named.append(("body", asset.body))
+    named.append(("body", body))
     return [(name, text) for name, text in named if text or name == "body"]
 
 

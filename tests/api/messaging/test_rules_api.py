@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.catalogue import create, publish
 from tests.conftest import Actor
 
 RULES: list[dict[str, Any]] = [
@@ -233,3 +234,35 @@ def test_check_of_an_empty_text_and_bad_requests(marketer: Actor) -> None:
         "/v1/messaging/check", content=b"{", headers={"content-type": "application/json"}
     )
     assert response.status_code == 400
+
+
+def test_violations_are_listed_a_page_at_a_time(marketer: Actor) -> None:
+    breaking = sorted(
+        publish(marketer, title=f"Field  App checklist {n}", body="Crews sign off jobs.")["id"]
+        for n in range(5)
+    )
+    publish(marketer, title="FieldPro checklist", body="Crews sign off jobs.")  # compliant
+    create(marketer, title="Field  App draft")  # not live
+    assert put_rules(marketer, RULES[1:2]).status_code == 200
+
+    whole = marketer.get("/v1/messaging/violations")
+    assert whole.status_code == 200, whole.text
+    body = whole.json()
+    assert (body["total"], body["limit"], body["offset"]) == (5, 20, 0)
+    assert [item["asset"]["id"] for item in body["items"]] == breaking  # by id
+    version = body["rules_version"]
+
+    seen: list[str] = []
+    for offset in (0, 2, 4):
+        page = marketer.get("/v1/messaging/violations", params={"limit": 2, "offset": offset})
+        assert page.status_code == 200, page.text
+        data = page.json()
+        assert (data["total"], data["limit"], data["offset"]) == (5, 2, offset)
+        assert data["rules_version"] == version
+        assert all(item["findings"][0]["replacement"] == "FieldPro" for item in data["items"])
+        seen += [item["asset"]["id"] for item in data["items"]]
+    assert seen == breaking
+    past = marketer.get("/v1/messaging/violations", params={"offset": 10}).json()
+    assert (past["total"], past["items"]) == (5, [])
+    for bad in ({"limit": 0}, {"limit": 101}, {"offset": -1}):
+        assert marketer.get("/v1/messaging/violations", params=bad).status_code == 422
