@@ -358,6 +358,9 @@ def test_any_key_may_ask_and_no_key_may_not(
     rep: Actor, marketer: Actor, admin: Actor, anonymous: Actor, library: Library
 ) -> None:
     answers = [suggest(actor, **CFO_DEAL) for actor in (rep, marketer, admin)]
+    # The same suggestions; only a rep is not told which audiences each is for.
+    assert all(s["asset"].pop("audiences") is None for s in answers[0]["suggestions"])
+    assert all(s["asset"].pop("audiences") == [] for a in answers[1:] for s in a["suggestions"])
     assert answers[0] == answers[1] == answers[2]
     assert_problem(anonymous.post("/v1/suggestions", json=CFO_DEAL), 401)
 
