@@ -153,20 +153,41 @@ def get_visible(session: Session, caller: Caller, asset_id: str, *, now: datetim
     return asset
 
 
+# How many replacements deep a rep's 404 looks for the newest one they can see.
+MAX_REPLACEMENT_CHAIN = 10
+
+
 def live_replacement(
     session: Session, caller: Caller | None, asset_id: str, *, now: datetime
 ) -> str | None:
-    """The newest asset the caller can see that `replaces` `asset_id`, if any."""
-    return session.exec(
-        select(Asset.id)
-        .join(AssetLink, col(AssetLink.source_id) == col(Asset.id))
-        .where(
-            col(AssetLink.target_id) == asset_id,
-            col(AssetLink.type) == LinkType.replaces.value,
-            visible_clause(caller, now),
-        )
-        .order_by(col(AssetLink.created_at).desc(), col(Asset.id))
-    ).first()
+    """The newest asset the caller can see that `replaces` `asset_id`, directly or through
+    replacements the caller cannot see (A replaced by B, since archived, itself replaced by
+    live C: C), if any."""
+    frontier, seen = [asset_id], {asset_id}
+    for _ in range(MAX_REPLACEMENT_CHAIN):
+        newer = session.exec(
+            select(Asset.id)
+            .join(AssetLink, col(AssetLink.source_id) == col(Asset.id))
+            .where(
+                col(AssetLink.target_id).in_(frontier),
+                col(AssetLink.type) == LinkType.replaces.value,
+                visible_clause(caller, now),
+            )
+            .order_by(col(AssetLink.created_at).desc(), col(Asset.id))
+        ).first()
+        if newer is not None:
+            return newer
+        replacing = session.exec(
+            select(AssetLink.source_id).where(
+                col(AssetLink.target_id).in_(frontier),
+                col(AssetLink.type) == LinkType.replaces.value,
+            )
+        ).all()
+        frontier = [i for i in dict.fromkeys(replacing) if i not in seen]
+        if not frontier:
+            return None
+        seen.update(frontier)
+    return None
 
 
 def ensure_visible(session: Session, caller: Caller, asset_id: str, *, now: datetime) -> None:

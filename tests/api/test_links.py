@@ -136,6 +136,22 @@ def test_a_rep_asking_for_a_replaced_asset_is_pointed_to_the_live_replacement(
     assert marketer.get(f"/v1/assets/{old['id']}").json()["status"] == "archived"
 
 
+def test_a_chain_of_replacements_points_to_the_newest_live_one(marketer: Actor, rep: Actor) -> None:
+    first = publish(marketer, title="2024 rate card", kind="one_pager")
+    second = publish(marketer, title="2025 rate card", kind="one_pager")
+    third = publish(marketer, title="2026 rate card", kind="one_pager")
+    _link(marketer, second["id"], "replaces", first["id"])
+    _link(marketer, third["id"], "replaces", second["id"])
+    # Still live, the first stays visible: a replaces link withdraws nothing by itself.
+    assert rep.get(f"/v1/assets/{first['id']}").status_code == 200
+    transition(marketer, first["id"], "archive")
+    transition(marketer, second["id"], "archive")
+    # The 2025 card is archived too: the rep is pointed past it to the 2026 one.
+    pointed = assert_problem(rep.get(f"/v1/assets/{first['id']}"), 404)
+    assert pointed["replaced_by"] == third["id"]
+    assert assert_problem(rep.get(f"/v1/assets/{second['id']}"), 404)["replaced_by"] == third["id"]
+
+
 def _found(rep: Actor, words: str) -> list[str]:
     response = rep.get("/v1/search", params={"q": words})
     assert response.status_code == 200, response.text
