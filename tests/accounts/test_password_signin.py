@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -243,3 +244,17 @@ def test_forms_without_the_page_token_are_refused(app: FastAPI, client: TestClie
     )
     assert cross.status_code == 403
     assert client.get("/account/static/accounts.css").headers["content-type"].startswith("text/css")
+
+
+def test_cookies_are_secure_when_the_public_address_is_https(
+    app: FastAPI, admin: Actor, rep: Actor
+) -> None:
+    app.state.settings.public_url = "https://baton.example.com"
+    # (Behind the proxy that ends TLS; the browser keeps Secure cookies for https only.)
+    browser = TestClient(app, base_url="https://testserver", raise_server_exceptions=False)
+    path = urlsplit(admin.post(f"/v1/users/{rep.id}/invite").json()["url"]).path
+    done = accept(browser, path)
+    assert done.status_code == 303
+    cookie = done.headers["set-cookie"]
+    assert "Secure" in cookie
+    assert "HttpOnly" in cookie
