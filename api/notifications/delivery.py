@@ -8,6 +8,9 @@ of sending (`webhook-timestamp`, which receivers check against their clock); dur
 secret rotation's grace period `webhook-signature` carries two signatures, the new
 secret's and the previous one's.
 
+Each attempt has a wall-clock deadline (`BATON_WEBHOOK_TIMEOUT_SECONDS`) for the whole
+request, so a receiver that answers byte by byte cannot hold a worker.
+
 Retries: after a failed attempt (no 2xx answer within the timeout, a refused address,
 a redirect) the delivery waits `RETRY_SCHEDULE[attempts - 1]`, times a random factor
 from 0.8 to 1.2 (jitter, so many failed deliveries do not come back at once):
@@ -25,12 +28,13 @@ import json
 import logging
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import anyio
 import httpx
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -60,7 +64,7 @@ RETRY_SCHEDULE = (
 )
 MAX_ATTEMPTS = len(RETRY_SCHEDULE) + 1
 JITTER = (0.8, 1.2)
-LEASE = timedelta(minutes=2)  # longer than any request may take (the timeout is ≤ 60 s)
+LEASE = timedelta(minutes=2)  # longer than any attempt may take (its deadline is ≤ 60 s)
 USER_AGENT = "Baton-Webhooks/1 (+Standard Webhooks)"
 
 _deliveries = WebhookDelivery.__table__  # type: ignore[attr-defined]
@@ -151,7 +155,9 @@ class Outcome:
 def post(
     url: str, headers: Mapping[str, str], body: str, *, timeout: float, allow_private: bool
 ) -> Outcome:
-    """POST the body to the checked address of the URL's host; never follows redirects."""
+    """POST the body to the checked address of the URL's host; never follows redirects.
+    `timeout` bounds the whole request (connecting, sending, the status line and headers),
+    not each read: a receiver that trickles its answer byte by byte is cut off at it."""
     parts = urlsplit(url)
     host = parts.hostname or ""
     port = parts.port or (443 if parts.scheme == "https" else 80)
@@ -163,15 +169,23 @@ def post(
     target = urlunsplit((parts.scheme, f"{shown}:{port}", parts.path or "/", parts.query, ""))
     extensions = {"sni_hostname": host} if parts.scheme == "https" else {}
     sent = {**headers, "host": parts.netloc}
+
+    async def request() -> int:
+        # A deadline on the whole request: anyio cancels whatever is awaited at it.
+        with anyio.fail_after(timeout):
+            async with (
+                httpx.AsyncClient(
+                    timeout=timeout, follow_redirects=False, trust_env=False
+                ) as client,
+                client.stream(
+                    "POST", target, content=body.encode(), headers=sent, extensions=extensions
+                ) as response,
+            ):
+                return response.status_code
+
     try:
-        with (
-            httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client,
-            client.stream(
-                "POST", target, content=body.encode(), headers=sent, extensions=extensions
-            ) as response,
-        ):
-            code = response.status_code
-    except httpx.TimeoutException:
+        code = anyio.run(request)  # its own event loop, in the worker's thread
+    except (TimeoutError, httpx.TimeoutException):
         return Outcome(None, f"no answer within {timeout:g} s")
     except httpx.HTTPError as exc:
         return Outcome(None, f"{type(exc).__name__}: {exc}"[:500])
@@ -224,12 +238,15 @@ def attempt(
     engine: Engine,
     delivery_id: str,
     *,
-    now: datetime,
+    clock: Callable[[], datetime] = utcnow,
     timeout: float,
     allow_private: bool,
 ) -> bool | None:
     """One attempt of a due delivery: True delivered, False failed (to be retried or
-    given up), None when another worker had taken it."""
+    given up), None when another worker had taken it. `clock` is read when the attempt
+    starts (its lease and log time) and when it ends (the next attempt's time), never the
+    round's start: in a long round a lease taken at a stale time would already be over."""
+    now = clock()
     attempts = take(engine, delivery_id, now=now)
     if attempts is None:
         return None
@@ -250,18 +267,19 @@ def attempt(
         headers = signed_headers(secrets, message_id(delivery.event_id), body, sent_at=sent_at)
         outcome = post(hook.url, headers, body, timeout=timeout, allow_private=allow_private)
     duration_ms = round((time.monotonic() - started) * 1000)
+    ended = clock()
     values: dict[str, Any] = {
         "last_status_code": outcome.status_code,
         "last_error": outcome.error,
     }
     if outcome.ok:
-        values.update(status="delivered", delivered_at=now, next_attempt_at=None)
+        values.update(status="delivered", delivered_at=ended, next_attempt_at=None)
     else:
         wait = retry_after(attempts)
         if wait is None:
             values.update(status="failed", next_attempt_at=None)
         else:
-            values.update(next_attempt_at=now + wait)
+            values.update(next_attempt_at=ended + wait)
         log.warning(
             "webhook %s: delivery %s attempt %d failed: %s",
             hook.id,

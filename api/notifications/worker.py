@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import smtplib
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -63,7 +64,10 @@ class Round:
 
 
 def run_once(engine: Engine, settings: Settings, *, now: datetime | None = None) -> Round:
-    """One round at `now` (the real time by default; tests pass a clock they control)."""
+    """One round at `now` (the real time by default; tests pass a time they control).
+    Each delivery attempt reads the time when it runs: the real time, or `now` moved on
+    by the time the round has taken."""
+    clock = utcnow if now is None else _running_from(now)
     now = now or utcnow()
     sealing.configure(settings)  # the key that opens the webhooks' secrets
     done = Round()
@@ -80,7 +84,7 @@ def run_once(engine: Engine, settings: Settings, *, now: datetime | None = None)
                     lambda delivery_id: delivery.attempt(
                         engine,
                         delivery_id,
-                        now=now,
+                        clock=clock,
                         timeout=settings.webhook_timeout_seconds,
                         allow_private=settings.webhook_allow_private,
                     ),
@@ -93,6 +97,12 @@ def run_once(engine: Engine, settings: Settings, *, now: datetime | None = None)
         done.emailed, done.failed_emails = send_emails(engine, settings, now=now)
     done.pruned = prune(engine, now=now)
     return done
+
+
+def _running_from(start: datetime) -> Callable[[], datetime]:
+    """A clock that reads `start` now and moves on with the real time from here."""
+    origin = time.monotonic()
+    return lambda: start + timedelta(seconds=time.monotonic() - origin)
 
 
 def prune(engine: Engine, *, now: datetime) -> int:
