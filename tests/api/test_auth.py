@@ -39,6 +39,7 @@ def test_master_key_is_admin(admin: Actor) -> None:
         "email": None,
         "name": "Master key",
         "role": "admin",
+        "audiences": [],
     }
 
 
