@@ -414,7 +414,7 @@ class Settings(BaseSettings):
 
 
 def _pairs(text: str) -> list[tuple[str, str]]:
-    """"a=b,c=d" as pairs (names and values stripped); a part without "=" is refused."""
+    """ "a=b,c=d" as pairs (names and values stripped); a part without "=" is refused."""
     pairs = []
     for part in text.split(","):
         if not part.strip():

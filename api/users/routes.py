@@ -21,7 +21,6 @@ from api.users.schemas import (
     UserCreate,
     UserCreated,
     UserDetail,
-    UserOut,
     UserUpdate,
 )
 from api.users.usage import KeyUsage
