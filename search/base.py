@@ -151,7 +151,8 @@ class SearchQuery:
     # `reviewed_at` plus their kind's interval (seconds; a kind left out: never) is past.
     overdue_at: datetime | None = None
     overdue_demotion: float = 0.0
-    review_intervals: Mapping[str, float] = field(default_factory=dict)
+    # (Left out of the hash, so a query stays hashable.)
+    review_intervals: Mapping[str, float] = field(default_factory=dict, hash=False)
 
     @property
     def demoting(self) -> bool:
