@@ -58,3 +58,33 @@ def test_facet_counts_stay_consistent_while_the_mirror_grows() -> None:
     for thread in readers:
         thread.join()
     assert errors == []
+
+
+def test_overdue_is_judged_per_kind_from_the_cutoffs_given() -> None:
+    """A document is overdue when it was reviewed at or before its kind's cutoff (the
+    query's instant minus the kind's interval); without a clock or a cutoff, never."""
+    mirror = Mirror()
+    docs = [
+        (1, "battlecard", 100.0),
+        (2, "battlecard", 200.0),
+        (3, "case_study", 100.0),
+        (4, "ebook", 0.0),  # a kind with no interval ("never")
+        (5, "battlecard", None),  # not approved: no clock
+    ]
+    mirror.load(
+        (rowid, f"a{rowid}", json.dumps({"kind": kind, "status": "approved", "reviewed_at": at}))
+        for rowid, kind, at in docs
+    )
+    rowids = np.arange(1, 6, dtype=np.int64)
+    late = mirror.overdue(rowids, {"battlecard": 150.0, "case_study": 100.0})
+    assert late.tolist() == [True, False, True, False, False]
+    # Another policy, the same documents: only the cutoffs changed.
+    assert mirror.overdue(rowids, {"battlecard": 250.0}).tolist() == [
+        True,
+        True,
+        False,
+        False,
+        False,
+    ]
+    assert not mirror.overdue(rowids, {}).any()
+    assert not mirror.overdue(rowids, {"unknown-kind": 1e12}).any()
