@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from api.assets.kinds import Kind
 from api.assets.models import Asset, Status
-from api.assets.visibility import hidden_ids
+from api.assets.visibility import can_see
 from api.audit import service as audit
 from api.changes.log import Subject, record_change
 from api.db import insert_for
@@ -95,7 +95,7 @@ def verify(session: Session, asset_id: str, caller: Caller, *, now: datetime) ->
     if asset is None or (
         caller.is_rep
         and asset.owner_id != caller.id
-        and (asset.status != Status.approved.value or hidden_ids(session, caller, [asset_id]))
+        and not can_see(session, caller, asset, now)
     ):
         raise NotFound(f"no asset with id {asset_id!r}")
     if not caller.role.at_least(Role.marketer) and asset.owner_id != caller.id:

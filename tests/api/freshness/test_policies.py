@@ -120,3 +120,13 @@ def test_who_may_verify(app: FastAPI, client: Any, marketer: Actor, rep: Actor) 
     assert_problem(rep.post(f"/v1/assets/{draft['id']}/verify"), 404)
     assert_problem(marketer.post("/v1/assets/nope/verify"), 404)
     assert draft["freshness"] is None
+    # An expired piece does not exist for a rep: verify says 404 as GET does, not 403.
+    dated = publish(
+        marketer,
+        title="Quarterly freight outlook",
+        kind="talking_point",
+        expires_at=(NOW + timedelta(days=1)).isoformat(),
+    )
+    at(app, NOW + timedelta(days=2))
+    assert_problem(rep.get(f"/v1/assets/{dated['id']}"), 404)
+    assert_problem(rep.post(f"/v1/assets/{dated['id']}/verify"), 404)
