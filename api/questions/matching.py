@@ -6,6 +6,9 @@ match a word of the question: the same word (1.0), the start of one (a prefix of
 or more, 0.8), or one a typo away (0.6; 1 edit from 5 letters, 2 from 9, as in search,
 adjacent swaps being one edit). Questions are ranked by their words' scores, then most
 asked first.
+
+A word said twice counts once, and only the first `MAX_WORDS` different words of a query
+count (the rest are ignored): every word is scored against every question.
 """
 
 from __future__ import annotations
@@ -18,11 +21,12 @@ from api.questions.wording import question_key
 from search.text import typo_budget
 
 EXACT, PREFIX, TYPO = 1.0, 0.8, 0.6
+MAX_WORDS = 10
 
 
 def query_words(q: str) -> list[str]:
-    """The words of a query, as question keys hold them."""
-    return question_key(q).split()
+    """The different words of a query, as question keys hold them, the first `MAX_WORDS`."""
+    return list(dict.fromkeys(question_key(q).split()))[:MAX_WORDS]
 
 
 def _word_score(wanted: str, words: Sequence[str]) -> float:
@@ -38,12 +42,27 @@ def _word_score(wanted: str, words: Sequence[str]) -> float:
     return best
 
 
-def score(wanted: Sequence[str], key: str) -> float:
-    """How well a question's key matches the query's words; 0 when one of them is missing."""
+def score(
+    wanted: Sequence[str], key: str, *, known: dict[tuple[str, str], float] | None = None
+) -> float:
+    """How well a question's key matches the query's words; 0 when one of them is missing.
+    `known` keeps each (query word, key word) pair's score across the questions of one
+    query: questions share most of their words, so each pair is compared once."""
     words = key.split()
     total = 0.0
     for word in wanted:
-        found = _word_score(word, words)
+        found = 0.0
+        for other in words:
+            pair = (word, other)
+            if known is None or pair not in known:
+                points = _word_score(word, [other])
+                if known is not None:
+                    known[pair] = points
+            else:
+                points = known[pair]
+            found = max(found, points)
+            if found == EXACT:
+                break
         if not found:
             return 0.0
         total += found

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Response, status
 from api.deps import CallerDep, MarketerDep, NowDep, PageDep, SessionDep
 from api.openapi import errors
 from api.questions import service
+from api.questions.matching import MAX_WORDS
 from api.questions.schemas import QuestionCreate, QuestionMerge, QuestionOut
 from api.schemas import Page
 
@@ -49,7 +50,8 @@ def list_questions(
         Query(
             max_length=1000,
             description="words of the question: each must match a word of it, whole, as "
-            "its start or within a typo; best matches first",
+            "its start or within a typo; best matches first. A repeated word counts once; "
+            f"only the first {MAX_WORDS} different words count",
         ),
     ] = None,
 ) -> Page[QuestionOut]:

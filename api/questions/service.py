@@ -332,7 +332,10 @@ def _matching(
     rows = session.execute(
         sa.select(col(Question.id), col(Question.key)).where(*clauses).order_by(*order)
     ).all()
-    scored = [(score(wanted, row.key), index, row.id) for index, row in enumerate(rows)]
+    known: dict[tuple[str, str], float] = {}
+    scored = [
+        (score(wanted, row.key, known=known), index, row.id) for index, row in enumerate(rows)
+    ]
     ranked = sorted((-points, index, qid) for points, index, qid in scored if points > 0)
     shown = [qid for _, _, qid in ranked[page.offset : page.offset + page.limit]]
     found = {
