@@ -201,8 +201,18 @@ def _set_terms(
 
 def _set_members(session: Session, collection_id: str, asset_ids: Sequence[str]) -> None:
     """Replace the members; each id must name an existing asset (422 naming the first that
-    does not)."""
-    known = set(session.exec(select(Asset.id).where(col(Asset.id).in_(asset_ids))).all())
+    does not). The assets found are locked FOR KEY SHARE (PostgreSQL; SQLite writers take
+    the database's write lock at BEGIN) until the commit: an asset deleted meanwhile is
+    either deleted before the check (422) or waits for this commit and is then taken out
+    of the collection, never left for a foreign-key failure at the insert."""
+    known = set(
+        session.exec(
+            select(Asset.id)
+            .where(col(Asset.id).in_(asset_ids))
+            .order_by(col(Asset.id))
+            .with_for_update(read=True, key_share=True)
+        ).all()
+    )
     for index, asset_id in enumerate(asset_ids):
         if asset_id not in known:
             raise Invalid(f"no asset with id {asset_id}", loc=["body", "asset_ids", index])
