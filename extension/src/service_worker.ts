@@ -2,11 +2,13 @@
 // to the configured Baton server. It remembers which tab the side panel follows (tab
 // activations and the content script's page-changed messages), reads a tab's deal context
 // through its content script (injecting the generic one under activeTab or a granted
-// host permission when none runs there), and tells the side panel when the page changes.
+// host permission when none runs there), tells the side panel when the page changes, and
+// runs "Sign in with Baton" (chrome.identity.launchWebAuthFlow, signin.ts) for the options page.
 
 import { request, requestFile, type ApiCall } from "./api";
 import { isPageChanged, type ContextRequest, type DealContext, type InsertRequest } from "./messages";
 import { loadSettings } from "./settings";
+import { isSignInRequest, signIn } from "./signin";
 import type {
   ContextCall,
   ContextReply,
@@ -122,6 +124,15 @@ chrome.runtime.onMessage.addListener((message: unknown, sender, reply) => {
   // Only the extension's own pages may use the server (content scripts run in web pages).
   if (sender.id !== chrome.runtime.id || !sender.url?.startsWith(chrome.runtime.getURL(""))) {
     return false;
+  }
+  if (isSignInRequest(message)) {
+    // The sign-in window runs here; the key it brings back is stored before the options
+    // page hears of it (closing that page meanwhile loses nothing).
+    signIn(message.server, { identity: chrome.identity, storage: chrome.storage.local }).then(
+      reply,
+      (error: unknown) => reply({ ok: false, reason: "failed", detail: String(error) }),
+    );
+    return true;
   }
   const incoming = message as Incoming;
   const answer = async (): Promise<unknown> => {
