@@ -3,8 +3,16 @@
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import type { ApiAnswer, ApiCall } from "../src/api";
 import { mountOptions, type OptionsDeps } from "../src/options/options";
+import { saveSettings } from "../src/settings";
+import { signIn, type SignInReply } from "../src/signin";
 
-function fakeChrome(grant: boolean, answer: ApiAnswer = { ok: true, status: 200, body: {} }) {
+const EXTENSION_ID = "abcdefghijklmnopabcdefghijklmnop";
+
+function fakeChrome(
+  grant: boolean,
+  answer: ApiAnswer = { ok: true, status: 200, body: {} },
+  redirect: string | Error | undefined = undefined,
+) {
   const stored: Record<string, unknown> = {};
   const calls: ApiCall[] = [];
   const deps = {
@@ -23,7 +31,24 @@ function fakeChrome(grant: boolean, answer: ApiAnswer = { ok: true, status: 200,
       calls.push(call);
       return Promise.resolve(answer);
     }),
+    // The service worker's side, run for real with a fake chrome.identity.
+    identity: {
+      getRedirectURL: vi.fn(() => `https://${EXTENSION_ID}.chromiumapp.org/`),
+      launchWebAuthFlow: vi.fn(() =>
+        redirect instanceof Error ? Promise.reject(redirect) : Promise.resolve(redirect),
+      ),
+    },
+    signIn: vi.fn((server: string): Promise<SignInReply> => {
+      void server;
+      return Promise.resolve({ ok: false, reason: "failed", detail: "unset" });
+    }),
   };
+  deps.signIn.mockImplementation((server: string) =>
+    signIn(server, {
+      identity: deps.identity,
+      storage: deps.storage as unknown as chrome.storage.StorageArea,
+    }),
+  );
   return { deps: deps as unknown as OptionsDeps & typeof deps, stored, calls };
 }
 
@@ -120,5 +145,137 @@ describe("options page", () => {
     expect(byTestId("connection-result").textContent).toBe(
       "The server refused this key: unknown or revoked API key",
     );
+  });
+
+  describe("sign in with Baton", () => {
+    const ANA = { id: "u1", email: "ana@example.com", name: "Ana Rep", role: "rep" };
+    const KEY = "bt_c2lnbmVkLWluLXRocm91Z2gtdGhlLXdlYi1hcHA";
+
+    async function typeServer(server: string): Promise<void> {
+      byTestId<HTMLInputElement>("server").value = server;
+      byTestId<HTMLInputElement>("server").dispatchEvent(new Event("input"));
+      await settle();
+    }
+
+    it("is offered only once a server is entered and Baton may reach it", async () => {
+      const { deps } = fakeChrome(false);
+      await mountOptions(document.getElementById("app")!, deps);
+      await settle();
+      expect(byTestId("sign-in").hidden).toBe(true);
+      expect(byTestId("sign-in-hint").hidden).toBe(true);
+      await typeServer("https://baton.example.com");
+      expect(deps.permissions.contains).toHaveBeenCalledWith({ origins: ["https://baton.example.com/*"] });
+      expect(byTestId("sign-in").hidden).toBe(true);
+      expect(byTestId("sign-in-hint").hidden).toBe(false);
+
+      // Save without a key asks for the same host access (and stores nothing).
+      deps.permissions.request.mockResolvedValue(true);
+      deps.permissions.contains.mockResolvedValue(true);
+      byTestId<HTMLButtonElement>("save").click();
+      await settle();
+      expect(deps.permissions.request).toHaveBeenCalledExactlyOnceWith({
+        origins: ["https://baton.example.com/*"],
+      });
+      expect(byTestId("sign-in").hidden).toBe(false);
+      expect(byTestId("sign-in-hint").hidden).toBe(true);
+      expect(byTestId("connection-result").textContent).toContain("press Sign in with Baton");
+    });
+
+    it("is offered at once for a saved server Baton may reach", async () => {
+      const { deps } = fakeChrome(true);
+      await saveSettings(deps.storage, {
+        server: "https://baton.example.com",
+        apiKey: "old",
+      });
+      await mountOptions(document.getElementById("app")!, deps);
+      expect(byTestId("sign-in").hidden).toBe(false);
+    });
+
+    it("stores the key Baton sends, as a pasted one, and says who it signs in as", async () => {
+      const { deps, stored, calls } = fakeChrome(
+        true,
+        { ok: true, status: 200, body: ANA },
+        `https://${EXTENSION_ID}.chromiumapp.org/#key=${KEY}`,
+      );
+      await mountOptions(document.getElementById("app")!, deps);
+      await typeServer("https://baton.example.com/");
+      byTestId<HTMLButtonElement>("sign-in").click();
+      expect(byTestId<HTMLButtonElement>("sign-in").disabled).toBe(true);
+      expect(byTestId("connection-result").textContent).toContain("window that opened");
+      await settle();
+      expect(deps.signIn).toHaveBeenCalledExactlyOnceWith("https://baton.example.com");
+      expect(deps.identity.launchWebAuthFlow).toHaveBeenCalledExactlyOnceWith({
+        url: `https://baton.example.com/account/extension?redirect_uri=${encodeURIComponent(
+          `https://${EXTENSION_ID}.chromiumapp.org/`,
+        )}`,
+        interactive: true,
+      });
+      expect(stored["baton.settings"]).toEqual({ server: "https://baton.example.com", apiKey: KEY });
+      expect(byTestId<HTMLInputElement>("api-key").value).toBe(KEY);
+      expect(calls).toEqual([{ method: "GET", path: "/v1/me" }]);
+      expect(byTestId("connection-result").textContent).toBe("Signed in as Ana Rep (rep).");
+      expect(byTestId("connection-result").dataset.tone).toBe("ok");
+      expect(byTestId<HTMLButtonElement>("sign-in").disabled).toBe(false);
+    });
+
+    it("shows a closed window as a cancelled sign-in and keeps the old key", async () => {
+      const { deps, stored, calls } = fakeChrome(
+        true,
+        { ok: true, status: 200, body: ANA },
+        new Error("The user did not approve access."),
+      );
+      await saveSettings(deps.storage, {
+        server: "https://baton.example.com",
+        apiKey: "old",
+      });
+      await mountOptions(document.getElementById("app")!, deps);
+      byTestId<HTMLButtonElement>("sign-in").click();
+      await settle();
+      expect(byTestId("connection-result").textContent).toContain("Sign-in was cancelled");
+      expect(byTestId("connection-result").dataset.tone).toBe("error");
+      expect(stored["baton.settings"]).toEqual({ server: "https://baton.example.com", apiKey: "old" });
+      expect(calls).toEqual([]);
+    });
+
+    it("shows Baton's #error= and a wrong redirect clearly", async () => {
+      const refused = fakeChrome(
+        true,
+        undefined,
+        `https://${EXTENSION_ID}.chromiumapp.org/#error=access_denied&error_description=No%20keys%20for%20you`,
+      );
+      await mountOptions(document.getElementById("app")!, refused.deps);
+      await typeServer("https://baton.example.com");
+      byTestId<HTMLButtonElement>("sign-in").click();
+      await settle();
+      expect(byTestId("connection-result").textContent).toBe("Baton refused the sign-in: No keys for you");
+      expect(refused.stored).toEqual({});
+
+      document.body.innerHTML = '<main id="app"></main>';
+      const wrong = fakeChrome(true, undefined, `https://evil.example.com/#key=${KEY}`);
+      await mountOptions(document.getElementById("app")!, wrong.deps);
+      await typeServer("https://baton.example.com");
+      byTestId<HTMLButtonElement>("sign-in").click();
+      await settle();
+      expect(byTestId("connection-result").textContent).toBe(
+        "Baton's answer was not a key for this extension",
+      );
+      expect(wrong.stored).toEqual({});
+    });
+
+    it("says the key is saved when /v1/me then refuses it", async () => {
+      const { deps, stored } = fakeChrome(
+        true,
+        { ok: false, status: 401, body: { title: "Unauthorized", status: 401, detail: "unknown or revoked API key" } },
+        `https://${EXTENSION_ID}.chromiumapp.org/#key=${KEY}`,
+      );
+      await mountOptions(document.getElementById("app")!, deps);
+      await typeServer("https://baton.example.com");
+      byTestId<HTMLButtonElement>("sign-in").click();
+      await settle();
+      expect(stored["baton.settings"]).toEqual({ server: "https://baton.example.com", apiKey: KEY });
+      expect(byTestId("connection-result").textContent).toBe(
+        "Signed in and the key is saved, but who it acts for is unknown: The server refused this key: unknown or revoked API key",
+      );
+    });
   });
 });

@@ -1,5 +1,6 @@
 // The options page's entry: the real chrome APIs behind mountOptions.
 import { api } from "../api";
+import { signInThroughWorker } from "../signin";
 import { mountOptions } from "./options";
 
 const root = document.getElementById("app");
@@ -8,5 +9,6 @@ if (root) {
     storage: chrome.storage.local,
     permissions: chrome.permissions,
     api,
+    signIn: signInThroughWorker,
   });
 }
