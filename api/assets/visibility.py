@@ -139,12 +139,15 @@ class AssetFilters:
 
 def get_visible(session: Session, caller: Caller, asset_id: str, *, now: datetime) -> Asset:
     """The asset if the caller may see it; 404 otherwise (never 403 for a rep). A rep's 404
-    names in `replaced_by` the live asset that replaces this one, if any."""
+    names in `replaced_by` the live asset that replaces this one, if any, unless the asset
+    is for audiences the rep is not in: then nothing tells it exists."""
     asset = session.get(Asset, asset_id)
     if asset is None:
         raise NotFound(f"no asset with id {asset_id}")
     if caller.is_rep and not can_see(session, caller, asset, now):
-        newer = live_replacement(session, caller, asset_id, now=now)
+        newer = None
+        if not hidden_ids(session, caller, [asset_id]):
+            newer = live_replacement(session, caller, asset_id, now=now)
         if newer is not None:
             raise NotFound(
                 f"no asset with id {asset_id}; it is replaced by {newer}", replaced_by=newer

@@ -222,18 +222,25 @@ def add_member(session: Session, slug: str, user_id: str, *, now: datetime) -> b
     user = _person(session, user_id)
     if session.get(AudienceMember, (audience.id, user.id)) is not None:
         return False
+    audience_id, member_id, email = audience.id, user.id, user.email
     try:
         with session.begin_nested():
-            session.add(AudienceMember(audience_id=audience.id, user_id=user.id, created_at=now))
+            session.add(AudienceMember(audience_id=audience_id, user_id=member_id, created_at=now))
             session.flush()
-    except IntegrityError:  # added by another request at the same moment
+    except IntegrityError as exc:
+        # Added by another request at the same moment, or the audience or the person was
+        # deleted meanwhile (then a 404, never a 204 for what no longer exists).
+        session.expire_all()
+        if session.get(Audience, audience_id) is None:
+            raise NotFound(f"no audience with slug {slug!r} (deleted meanwhile)") from exc
+        _person(session, user_id)
         return False
     audit.record(
         session,
         action="audience.member_added",
         subject="audience",
         subject_id=slug,
-        after={"user_id": user.id, "email": user.email},
+        after={"user_id": member_id, "email": email},
     )
     return True
 
@@ -346,7 +353,16 @@ def set_asset_audiences(
                 col(AssetAudience.audience_id).in_(gone),
             )
         )
-    for audience_id in sorted(wanted - current):
-        session.add(AssetAudience(asset_id=asset_id, audience_id=audience_id))
-    session.flush()
+    try:
+        with session.begin_nested():
+            for audience_id in sorted(wanted - current):
+                session.add(AssetAudience(asset_id=asset_id, audience_id=audience_id))
+            session.flush()
+    except IntegrityError as exc:
+        # An audience named was deleted, or the same restriction added, by another request
+        # at the same moment.
+        raise Conflict(
+            f"{loc[-1]}: the asset's audiences changed, or an audience named was deleted, "
+            "while this request ran; read the asset and the audiences again and retry"
+        ) from exc
     return True

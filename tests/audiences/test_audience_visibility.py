@@ -264,3 +264,22 @@ def test_an_uploaded_file_restricted_by_its_metadata_is_served_to_its_audience_o
     )
     assert bad.status_code == 422, bad.text
     assert "nowhere" in bad.json()["detail"]
+
+
+def test_a_replacement_never_names_an_asset_restricted_from_the_rep(
+    admin: Actor, marketer: Actor, rep: Actor
+) -> None:
+    """`replaced_by` is for pieces the rep once could use; one restricted to an audience the
+    rep is not in answers the plain 404 an unknown id does."""
+    audience(admin, "partners", kind="partner")
+    old = publish(marketer, title="Direct price sheet", kind="one_pager", audiences=["partners"])
+    new = publish(marketer, title="Direct price sheet 2026", kind="one_pager")
+    made = marketer.post(
+        f"/v1/assets/{new['id']}/links", json={"type": "replaces", "target_id": old["id"]}
+    )
+    assert made.status_code == 201, made.text
+    restricted = rep.get(f"/v1/assets/{old['id']}")
+    unknown = rep.get("/v1/assets/000000000000000000000000")
+    assert restricted.status_code == unknown.status_code == 404
+    assert "replaced_by" not in restricted.json()
+    assert new["id"] not in restricted.text
