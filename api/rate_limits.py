@@ -2,7 +2,8 @@
 
 Each `/v1` request belongs to one group: `suggestions` (POST /v1/suggestions), `search`
 (GET /v1/search), `writes` (any other POST, PUT, PATCH, DELETE) or `default` (the other
-reads). Each key has its own budget in each group (BATON_RATE_LIMITS, defaults in
+reads). The public share pages (`/s/...`, no key) count in `share`, per client address.
+Each key has its own budget in each group (BATON_RATE_LIMITS, defaults in
 `api.settings.DEFAULT_RATE_LIMITS`), counted over a moving window: a key that spent it is
 answered 429 problem+json with `Retry-After` (the seconds until one request is allowed
 again) until the window frees. Every limited answer carries `RateLimit-Limit`,
@@ -62,11 +63,22 @@ REDIS_TIMEOUT_SECONDS = 0.5
 KNOWN_KEYS_AT_MOST = 10_000
 # The CRM endpoints take no key (they check signatures): budgets per sending address.
 CRM_PREFIX = "/v1/crm/"
+# The public share pages (api.sharing) take no key either: budgets per client address.
+SHARE_PREFIX = "/s/"
+SHARE = "share"
 
 
 def route_group(method: str, path: str) -> str | None:
     """The group a request counts in; None for what is never limited."""
-    if not path.startswith("/v1/") or method == "OPTIONS":
+    if method == "OPTIONS":
+        return None
+    if path.startswith(SHARE_PREFIX):
+        return SHARE
+    return _api_group(method, path)
+
+
+def _api_group(method: str, path: str) -> str | None:
+    if not path.startswith("/v1/"):
         return None
     if path.rstrip("/") == "/v1/suggestions":
         return "suggestions"
@@ -301,6 +313,8 @@ class RateLimits:
         identity = key_identity(token) if token is not None else None
         if identity is None and scope["path"].startswith(CRM_PREFIX):
             identity = "crm:" + address  # no key there: each sending address has a budget
+        if group == SHARE:
+            identity = "share:" + address  # anyone with a link: each address has a budget
         if identity is None or identity not in self.known_keys:
             locked = await self.budgets.check(FAILED_AUTH, address)
             if locked is not None:
@@ -335,7 +349,12 @@ class RateLimits:
 
 
 def _refuse(verdict: Verdict, group: str) -> ASGIApp:
-    if group == FAILED_AUTH:
+    if group == SHARE:
+        detail = (
+            f"your address made more than {verdict.limit} requests for shared pages in "
+            f"{verdict.window_seconds} s; try again in {max(1, verdict.reset_seconds)} s"
+        )
+    elif group == FAILED_AUTH:
         detail = (
             f"too many requests with keys that were refused came from your address "
             f"(at most {verdict.limit} in {verdict.window_seconds} s); try again in "

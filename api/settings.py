@@ -47,6 +47,9 @@ DEFAULT_RATE_LIMITS = {
     "writes": "300/minute",
     "default": "1200/minute",
     "failed_auth": "60/minute",
+    # The public share pages (/s/..., no key), per client address: a page, its images
+    # (up to 200) and its beacons.
+    "share": "600/minute",
 }
 RATE_LIMIT_UNITS = ("second", "minute", "hour", "day")
 _RATE = re.compile(r"^(\d{1,9})\s*(?:/|per)\s*(second|minute|hour|day)s?$")

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path as FilePath
 from typing import Annotated, Any
@@ -18,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.assets.models import Asset
 from api.deps import BlobsDep, CallerDep, NowDep, PageDep, SessionDep, SettingsDep
-from api.errors import Invalid, invalid_from
+from api.errors import Invalid, NotFound, invalid_from
 from api.events.routes import OpportunityIdParam
 from api.files.blobs import BlobStore
 from api.openapi import errors
@@ -26,7 +27,7 @@ from api.problems import problem_response
 from api.schemas import Page
 from api.sharing import service
 from api.sharing.models import ShareLink
-from api.sharing.pages import PageImages
+from api.sharing.pages import RETRY_AFTER_SECONDS, PageImages, PagesBusy
 from api.sharing.public import HEADERS, PageImage, gone_page, share_page
 from api.sharing.schemas import Beacon, ShareLinkCreate, ShareLinkOut
 
@@ -72,10 +73,11 @@ def _page_counts(
     for link in links:
         asset = session.get(Asset, link.asset_id)
         pdf = _pdf(asset, blobs) if asset is not None else None
+        counts[link.id] = None
         if pdf is not None and asset is not None and asset.file_sha256 is not None:
-            counts[link.id] = images.page_count(asset.file_sha256, pdf)
-        else:
-            counts[link.id] = None
+            # Not known yet while PDFium is busy with other pages.
+            with contextlib.suppress(PagesBusy):
+                counts[link.id] = images.page_count(asset.file_sha256, pdf)
     return counts
 
 
@@ -191,6 +193,25 @@ def _gone(exc: service.LinkUnavailable, method: str) -> Response:
     return Response(body, status_code=exc.status, media_type="text/html", headers=HEADERS)
 
 
+def _busy(method: str) -> Response:
+    """PDFium is busy with other pages: come back shortly (no worker waits in a queue)."""
+    body = b"" if method == "HEAD" else b"Busy; try again in a few seconds."
+    return Response(
+        body,
+        status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+        media_type="text/plain",
+        headers={**HEADERS, "Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
+def _let_go(session: Session) -> None:
+    """End the unit of work so far and give its connection back before a wait for
+    PDFium: a queue of page requests must not hold the database's connections. The
+    session opens a new one if it is used again."""
+    session.commit()
+    session.close()
+
+
 def _headers(request: Request) -> dict[str, str]:
     return {name.lower(): value for name, value in request.headers.items()}
 
@@ -215,7 +236,11 @@ def share_page_route(
     pdf = _pdf(asset, blobs)
     pages: list[PageImage] = []
     if pdf is not None and asset.file_sha256 is not None:
-        sizes = page_images(request).sizes(asset.file_sha256, pdf)
+        _let_go(session)  # the visit is recorded; the asset's fields are loaded
+        try:
+            sizes = page_images(request).sizes(asset.file_sha256, pdf)
+        except PagesBusy:
+            return _busy(request.method)
         pages = [PageImage(n, w, h) for n, (w, h) in enumerate(sizes, start=1)]
     html = share_page(
         asset,
@@ -245,9 +270,15 @@ def share_page_image(
     if pdf is None or asset.file_sha256 is None:
         return _gone(service.LinkUnavailable(404, "unknown"), request.method)
     images = page_images(request)
-    if number > images.page_count(asset.file_sha256, pdf):
+    _let_go(session)  # nothing written yet; the link's id is all that is needed later
+    try:
+        if number > images.page_count(asset.file_sha256, pdf):
+            return _gone(service.LinkUnavailable(404, "unknown"), request.method)
+        image = images.image(asset.file_sha256, pdf, number)
+    except PagesBusy:
+        return _busy(request.method)
+    except NotFound:
         return _gone(service.LinkUnavailable(404, "unknown"), request.method)
-    image = images.image(asset.file_sha256, pdf, number)
     service.page_image_fetched(
         session,
         link,
@@ -371,7 +402,15 @@ async def share_page_beacon(
         count = 0
         pdf = _pdf(asset, request.app.state.blobs)
         if pdf is not None and asset.file_sha256 is not None:
-            count = page_images(request).page_count(asset.file_sha256, pdf)
+            _let_go(session)
+            try:
+                count = page_images(request).page_count(asset.file_sha256, pdf)
+            except PagesBusy:
+                return _busy("HEAD")
+            try:  # again, in a new unit of work: the link may have changed meanwhile
+                link, asset = service.resolve(session, token, now=now)
+            except service.LinkUnavailable as exc:
+                return _gone(exc, "HEAD")
         service.beacon(session, link, asset, data, page_count=count, now=now)
         return Response(status_code=status.HTTP_204_NO_CONTENT, headers=HEADERS)
 

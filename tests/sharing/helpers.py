@@ -37,17 +37,13 @@ def pdf_bytes(pages: int = 3, title: str = "Northwind cuts claims time") -> byte
     return out.getvalue()
 
 
-def publish_pdf(marketer: Actor, **metadata: Any) -> dict[str, Any]:
-    """A case-study PDF uploaded and approved: live and (by its kind) shareable."""
+def publish_pdf(marketer: Actor, pdf: bytes | None = None, **metadata: Any) -> dict[str, Any]:
+    """A case-study PDF (`pdf`, else a 3-page one) uploaded and approved: live and (by its
+    kind) shareable."""
     meta = {"kind": "case_study", "summary": "Claims handled in two days, not ten."}
     meta.update(metadata)
-    files = {
-        "file": (
-            "northwind.pdf",
-            pdf_bytes(title=meta.get("title", "Northwind")),
-            "application/pdf",
-        )
-    }
+    content = pdf if pdf is not None else pdf_bytes(title=meta.get("title", "Northwind"))
+    files = {"file": ("northwind.pdf", content, "application/pdf")}
     response = marketer.post("/v1/assets/upload", files=files, data={"metadata": json.dumps(meta)})
     assert response.status_code == 201, response.text
     asset = dict(response.json())
