@@ -21,6 +21,7 @@ structlog would add a second logging API beside the one every library already us
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import time
 from contextvars import ContextVar
@@ -35,6 +36,16 @@ LOG_FORMATS: tuple[LogFormat, ...] = ("text", "json")
 REQUEST_ID: ContextVar[str | None] = ContextVar("baton_request_id", default=None)
 
 ACCESS_LOGGER = "baton.access"
+# A share link's path holds its secret token (api.sharing): logged as /s/*, so a log
+# opens no buyer's page.
+_SHARE_TOKEN = re.compile(r"^/s/+[^/]+")
+
+
+def loggable_path(path: str) -> str:
+    """A request's path as every log line shows it: a share link's token replaced by *."""
+    return _SHARE_TOKEN.sub("/s/*", path)
+
+
 # Uvicorn's loggers, which it gives handlers of their own unless told otherwise.
 _UVICORN_LOGGERS = ("uvicorn", "uvicorn.error")
 _UVICORN_ACCESS = "uvicorn.access"

@@ -26,7 +26,7 @@ from api.errors import (
     storage_failure,
     validation_errors,
 )
-from api.logs import REQUEST_ID
+from api.logs import REQUEST_ID, loggable_path
 
 log = logging.getLogger("baton.errors")
 
@@ -110,11 +110,12 @@ async def _http_exception(_: Request, exc: Exception) -> JSONResponse:
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    path = loggable_path(request.url.path)  # never a share link's token
     collision = concurrency_conflict(exc)
     if collision is not None:
         # Not a bug: two requests at once, one broken off by the database. A 409 the client
         # can retry at once; nothing of this request was written.
-        log.warning("%s on %s %s: %s", collision, request.method, request.url.path, exc)
+        log.warning("%s on %s %s: %s", collision, request.method, path, exc)
         conflict = ConcurrentConflict(
             f"this request met {collision} and was not applied; nothing was changed, and "
             "trying again will succeed"
@@ -127,14 +128,14 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.error(
             "storage unavailable on %s %s: %s (%s: %s)",
             request.method,
-            request.url.path,
+            path,
             reason,
             type(exc).__name__,
             exc,
         )
         refusal = StorageUnavailable.because(reason, reading=request.method in {"GET", "HEAD"})
         return await _baton_error(request, refusal)
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    log.exception("unhandled error on %s %s", request.method, path, exc_info=exc)
     return problem_response(
         500,
         slug="internal-error",

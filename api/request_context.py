@@ -22,14 +22,11 @@ import uuid
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.logs import ACCESS_LOGGER, REQUEST_ID
+from api.logs import ACCESS_LOGGER, REQUEST_ID, loggable_path
 from api.request_metrics import route_template
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _SANE_ID = re.compile(rb"^[A-Za-z0-9._:=+/@-]{1,128}$")
-# A share link's path holds its secret token (api.sharing): logged as /s/*, so a log
-# opens no buyer's page.
-_SHARE_TOKEN = re.compile(r"^/s/[^/]+")
 
 access_log = logging.getLogger(ACCESS_LOGGER)
 
@@ -81,7 +78,7 @@ def _log_access(scope: Scope, status: int, seconds: float) -> None:
     key_id = getattr(caller, "key_id", None)
     client = scope.get("client")
     method = scope.get("method", "GET")
-    path = _SHARE_TOKEN.sub("/s/*", scope.get("path", ""))
+    path = loggable_path(scope.get("path", ""))
     route = route_template(scope)
     duration_ms = round(seconds * 1000, 1)
     access_log.info(
