@@ -93,9 +93,7 @@ def verify(session: Session, asset_id: str, caller: Caller, *, now: datetime) ->
     review clock restarts now. Reps who do not own it: 403 (404 if they cannot see it)."""
     asset = session.get(Asset, asset_id)
     if asset is None or (
-        caller.is_rep
-        and asset.owner_id != caller.id
-        and not can_see(session, caller, asset, now)
+        caller.is_rep and asset.owner_id != caller.id and not can_see(session, caller, asset, now)
     ):
         raise NotFound(f"no asset with id {asset_id!r}")
     if not caller.role.at_least(Role.marketer) and asset.owner_id != caller.id:
