@@ -52,6 +52,7 @@ from api.reviews.routes import router as reviews_router
 from api.revisions.routes import FILE_PATH
 from api.revisions.routes import router as revisions_router
 from api.settings import Settings, get_settings
+from api.sharing.headers import ShareHeaders
 from api.sharing.public import STATIC_URL as SHARE_STATIC_URL
 from api.sharing.routes import public as share_pages_router
 from api.sharing.routes import router as share_links_router
@@ -171,6 +172,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RateLimits, budgets=app.state.rate_limits, master_key=master)
     install_cors(app, settings.cors_origins)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    # The share pages' security headers on every answer under /s/ and /share-static, the
+    # 429s, 413s and 500s of the middleware above included.
+    app.add_middleware(ShareHeaders)
     # Outermost: the request id (logs, problem bodies, X-Request-ID) and the access log.
     app.add_middleware(RequestContext)
     return app
