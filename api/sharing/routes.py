@@ -112,6 +112,7 @@ def create_share_link(
         now=now,
         page_counts=counts,
         urls={link.id: service.link_url(base, token)},
+        caller=caller,
     )[0]
 
 
@@ -139,7 +140,9 @@ def list_share_links(
     )
     counts = _page_counts(session, links, blobs, page_images(request))
     return Page[ShareLinkOut].of(
-        service.present(session, links, now=now, page_counts=counts), total, page
+        service.present(session, links, now=now, page_counts=counts, caller=caller),
+        total,
+        page,
     )
 
 
@@ -161,7 +164,7 @@ def get_share_link(
     """The link (its maker's, or any for marketers and admins; 404 otherwise)."""
     link = service.get_link(session, caller, link_id)
     counts = _page_counts(session, [link], blobs, page_images(request))
-    return service.present(session, [link], now=now, page_counts=counts)[0]
+    return service.present(session, [link], now=now, page_counts=counts, caller=caller)[0]
 
 
 @router.post(
@@ -182,7 +185,7 @@ def revoke_share_link(
     """Its page answers 410 from now on. Revoking a revoked link changes nothing."""
     link = service.revoke_link(session, caller, link_id, now=now)
     counts = _page_counts(session, [link], blobs, page_images(request))
-    return service.present(session, [link], now=now, page_counts=counts)[0]
+    return service.present(session, [link], now=now, page_counts=counts, caller=caller)[0]
 
 
 # --- the public page --------------------------------------------------------------------

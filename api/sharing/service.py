@@ -25,7 +25,7 @@ from sqlmodel import Session, col, select
 
 from api.assets.models import Asset
 from api.assets.presentation import person_ref
-from api.assets.visibility import get_visible, is_live
+from api.assets.visibility import can_see, get_visible, is_live
 from api.audit import service as audit
 from api.errors import Conflict, Invalid, NotFound
 from api.events.models import Event, EventType
@@ -44,7 +44,8 @@ from api.sharing.schemas import (
     ShareLinkCreate,
     ShareLinkOut,
 )
-from api.users.service import Caller, people
+from api.users.models import User
+from api.users.service import Caller, caller_for, people
 
 RECENT_OPENS = 20
 BUYER_ROLE = "buyer"  # the role recorded on the events of a share page
@@ -180,6 +181,19 @@ def revoke_link(session: Session, caller: Caller, link_id: str, *, now: datetime
     return link
 
 
+def maker_sees(session: Session, link: ShareLink, asset: Asset, now: datetime) -> bool:
+    """Whether the link's maker may still see its asset. A rep's link publishes only
+    what the rep sees: once the asset is restricted to audiences the rep is not in, the
+    link stops. Links made by marketers and admins (who see every asset) are unaffected."""
+    if link.created_by_id is None:
+        return True
+    maker = session.get(User, link.created_by_id)
+    if maker is None:
+        return True
+    caller = caller_for(maker)
+    return not caller.is_rep or can_see(session, caller, asset, now)
+
+
 def unavailable_reason(link: ShareLink, asset: Asset | None, now: datetime) -> str | None:
     """Why the link does not open its page now, or None when it does."""
     if link.revoked_at is not None:
@@ -200,7 +214,10 @@ def present(
     now: datetime,
     page_counts: Mapping[str, int | None] | None = None,
     urls: Mapping[str, str] | None = None,
+    caller: Caller | None = None,
 ) -> list[ShareLinkOut]:
+    """The links as answered to `caller`: a rep who no longer sees a link's asset sees
+    neither its title nor the buyer's engagement (the link itself has stopped)."""
     ids = [link.id for link in links]
     assets = {
         a.id: a
@@ -214,12 +231,25 @@ def present(
     for link in links:
         asset = assets.get(link.asset_id)
         figures = engagement.get(link.id, _Figures())
+        active = (
+            asset is not None
+            and unavailable_reason(link, asset, now) is None
+            and maker_sees(session, link, asset, now)
+        )
+        hidden = (
+            asset is not None
+            and caller is not None
+            and caller.is_rep
+            and not can_see(session, caller, asset, now)
+        )
+        if hidden:
+            figures = _Figures()
         shown.append(
             ShareLinkOut(
                 id=link.id,
                 url=(urls or {}).get(link.id),
                 asset_id=link.asset_id,
-                asset_title=asset.title if asset is not None else "",
+                asset_title="" if asset is None or hidden else asset.title,
                 opportunity_id=link.opportunity_id,
                 recipient_email=link.recipient_email,
                 expires_at=link.expires_at,
@@ -227,16 +257,16 @@ def present(
                 created_by=person_ref(link.created_by_id, makers),
                 created_at=link.created_at,
                 revoked_at=link.revoked_at,
-                active=unavailable_reason(link, asset, now) is None,
+                active=active,
                 engagement=Engagement(
                     opens=len(figures.opens),
                     first_opened_at=min((o.opened_at for o in figures.opens), default=None),
                     last_opened_at=max((o.opened_at for o in figures.opens), default=None),
                     seconds_on_page=sum(o.seconds_on_page for o in figures.opens),
                     pages_viewed=sorted({p for o in figures.opens for p in o.pages_viewed}),
-                    page_count=(page_counts or {}).get(link.id),
-                    downloads=link.downloads,
-                    bots_filtered=link.bots_filtered + figures.stale,
+                    page_count=None if hidden else (page_counts or {}).get(link.id),
+                    downloads=0 if hidden else link.downloads,
+                    bots_filtered=0 if hidden else link.bots_filtered + figures.stale,
                     recent_opens=sorted(figures.opens, key=lambda o: o.opened_at, reverse=True)[
                         :RECENT_OPENS
                     ],
@@ -302,6 +332,8 @@ def resolve(session: Session, token: str, *, now: datetime) -> tuple[ShareLink, 
     reason = unavailable_reason(link, asset, now)
     if reason is not None or asset is None:
         raise LinkUnavailable(410, reason or "asset_unavailable")
+    if not maker_sees(session, link, asset, now):
+        raise LinkUnavailable(410, "asset_unavailable")
     return link, asset
 
 
