@@ -58,3 +58,6 @@ class ShareVisit(SQLModel, table=True):
     pages_seen: list[int] = Field(default_factory=list, sa_type=JSONType, nullable=False)
     pages_fetched: list[int] = Field(default_factory=list, sa_type=JSONType, nullable=False)
     user_agent: str = Field(default="", max_length=300)
+    # A salted hash of the client's address (never the address): one client's visits
+    # within an hour count as one open (api.sharing.service).
+    client: str = Field(default="", max_length=64, sa_column_kwargs={"server_default": ""})

@@ -232,7 +232,12 @@ def share_page_route(
     except service.LinkUnavailable as exc:
         return _gone(exc, request.method)
     visit = service.page_served(
-        session, link, method=request.method, headers=_headers(request), now=now
+        session,
+        link,
+        method=request.method,
+        headers=_headers(request),
+        now=now,
+        client=service.client_key(request.client.host if request.client else None),
     )
     if request.method == "HEAD":
         return Response(status_code=200, media_type="text/html", headers=HEADERS)

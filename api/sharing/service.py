@@ -276,6 +276,9 @@ def present(
     return shown
 
 
+OPEN_WINDOW = timedelta(hours=1)
+
+
 @dataclass
 class _Figures:
     opens: list[OpenOut] = field(default_factory=list)
@@ -286,21 +289,38 @@ def _engagement(session: Session, link_ids: list[str], *, now: datetime) -> dict
     figures: dict[str, _Figures] = {}
     if not link_ids:
         return figures
+    # One client's opens of a link within OPEN_WINDOW of its first count as one open:
+    # its visible time capped by the wall time the visits spanned, its pages merged.
+    groups: dict[tuple[str, str], list[list[ShareVisit]]] = {}
     for visit in session.exec(
-        select(ShareVisit).where(col(ShareVisit.link_id).in_(link_ids))
+        select(ShareVisit)
+        .where(col(ShareVisit.link_id).in_(link_ids))
+        .order_by(col(ShareVisit.opened_at), col(ShareVisit.id))
     ).all():
         entry = figures.setdefault(visit.link_id, _Figures())
         if visit.opened_at is not None:
-            entry.opens.append(
-                OpenOut(
-                    opened_at=visit.started_at,
-                    seconds_on_page=round(visit.visible_seconds),
-                    pages_viewed=_pages(visit),
-                )
-            )
+            runs = groups.setdefault((visit.link_id, visit.client or visit.id), [])
+            first = runs[-1][0].opened_at if runs else None
+            if first is not None and visit.opened_at - first < OPEN_WINDOW:
+                runs[-1].append(visit)
+            else:
+                runs.append([visit])
         elif bots.is_stale(visit.started_at, now):
             entry.stale += 1
+    for (link_id, _client), runs in groups.items():
+        for run in runs:
+            figures[link_id].opens.append(_one_open(run))
     return figures
+
+
+def _one_open(visits: list[ShareVisit]) -> OpenOut:
+    """One open of the visits of one client within an hour (the first is earliest)."""
+    span = max(v.last_seen_at for v in visits) - min(v.started_at for v in visits)
+    wall = max(0.0, span.total_seconds()) + bots.BEACON_SLACK_SECONDS
+    seconds = min(sum(v.visible_seconds for v in visits), wall)
+    pages = sorted({p for v in visits for p in _pages(v)})
+    started = min(v.started_at for v in visits)
+    return OpenOut(opened_at=started, seconds_on_page=round(seconds), pages_viewed=pages)
 
 
 def _pages(visit: ShareVisit) -> list[int]:
@@ -345,8 +365,21 @@ def _count_bot(session: Session, link: ShareLink) -> None:
     )
 
 
+def client_key(address: str | None) -> str:
+    """What a visit keeps of the client's address: a salted hash, never the address."""
+    if not address:
+        return ""
+    return hashlib.sha256(b"baton share client\x00" + address.encode()).hexdigest()[:32]
+
+
 def page_served(
-    session: Session, link: ShareLink, *, method: str, headers: Mapping[str, str], now: datetime
+    session: Session,
+    link: ShareLink,
+    *,
+    method: str,
+    headers: Mapping[str, str],
+    now: datetime,
+    client: str = "",
 ) -> ShareVisit | None:
     """The page is being served: a pending visit (suspect after a burst), or None
     (counted in `bots_filtered`) when the request is a bot's by rules 1-4."""
@@ -374,6 +407,7 @@ def page_served(
         last_seen_at=now,
         suspect=reason is bots.Reason.burst,
         user_agent=headers.get("user-agent", "")[:300],
+        client=client,
     )
     session.add(visit)
     session.flush()
@@ -401,6 +435,9 @@ def _open(
         return
     visit.opened_at = now
     session.add(visit)
+    if _opened_lately(session, link, visit, now):
+        session.flush()  # the same client's open within the hour: one open, not another
+        return
     session.add(
         Event(
             asset_id=link.asset_id,
@@ -434,6 +471,23 @@ def _open(
         period="first-open",
         now=now,
     )
+
+
+def _opened_lately(session: Session, link: ShareLink, visit: ShareVisit, now: datetime) -> bool:
+    """Whether the visit's client opened the link within OPEN_WINDOW already."""
+    if not visit.client:
+        return False
+    earlier = session.exec(
+        select(ShareVisit.id)
+        .where(
+            col(ShareVisit.link_id) == link.id,
+            col(ShareVisit.client) == visit.client,
+            col(ShareVisit.id) != visit.id,
+            col(ShareVisit.opened_at) > now - OPEN_WINDOW,
+        )
+        .limit(1)
+    ).first()
+    return earlier is not None
 
 
 def beacon(
