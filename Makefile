@@ -57,6 +57,16 @@ $(OIDC_PROVIDER)/node_modules/.installed: $(OIDC_PROVIDER)/package.json $(OIDC_P
 .PHONY: oidc-provider
 oidc-provider: $(OIDC_PROVIDER)/node_modules/.installed
 
+# axe-core from npm: the accessibility checker the web app's browser tests (tests/web) run
+# on every page.
+AXE := tests/web/axe
+$(AXE)/node_modules/.installed: $(AXE)/package.json $(AXE)/package-lock.json
+	npm ci --prefix $(AXE) --no-audit --no-fund --loglevel=error
+	touch $@
+
+.PHONY: axe-core
+axe-core: $(AXE)/node_modules/.installed
+
 # The browser extension (extension/): its npm tools from the committed package-lock.json,
 # the unpacked build in extension/build/ (the browser tests load it), the vitest unit tests,
 # and `make extension` for dist/baton-extension-<manifest version>.zip.
@@ -79,7 +89,7 @@ extension: extension-build
 	cd $(EXTENSION)/build && $(PYTHON) -m zipfile -c ../../dist/baton-extension-$(EXTENSION_VERSION).zip *
 	@echo "dist/baton-extension-$(EXTENSION_VERSION).zip"
 
-test: install-dev system-packages clients extension-unit extension-build oidc-provider
+test: install-dev system-packages clients extension-unit extension-build oidc-provider axe-core
 	$(BIN)/python -m pytest -n 2 -m "not reliability" $(PYTEST_ARGS)
 
 # The reliability suite (tests/reliability, the `reliability` marker): races of every pair

@@ -57,6 +57,8 @@ from api.sharing.public import STATIC_URL as SHARE_STATIC_URL
 from api.sharing.routes import public as share_pages_router
 from api.sharing.routes import router as share_links_router
 from api.sharing.staticfiles import ShareStatic
+from api.web import pages as web_pages
+from api.web.routers import routers as web_routers
 from api.suggestions.memory import SuggestionMemory
 from api.suggestions.routes import router as suggestions_router
 from api.taxonomy.routes import router as taxonomy_router
@@ -155,8 +157,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         webhooks_router,
         share_links_router,
         share_pages_router,
+        *web_routers,
     ):
         app.include_router(router)
+    web_pages.install(app)
     # The public share page's script and styles (package files: no CDN, no third party).
     app.mount(SHARE_STATIC_URL, ShareStatic(), name="share-static")
     openapi.install(app)
