@@ -193,6 +193,31 @@ def _error_page(request: Request, status: int, title: str, detail: str) -> Respo
     )
 
 
+_PAGE_ERRORS = (SignInNeeded, NotForYou, FormExpired, RequestValidationError, BatonError)
+
+
+def _as_page(request: Request, exc: Exception) -> Response:
+    """The page (or redirect) for an exception a page route may raise."""
+    if isinstance(exc, SignInNeeded):
+        target = "/signin?next=" + quote(exc.here, safe="")
+        if is_htmx(request):
+            return Response(status_code=204, headers={"HX-Redirect": target})
+        return RedirectResponse(target, status_code=303)
+    if isinstance(exc, NotForYou):
+        detail = f"This page is for {exc.role.value}s. Ask an admin if you need it."
+        return _error_page(request, 403, "Not your page", detail)
+    if isinstance(exc, FormExpired):
+        detail = (
+            "The form was out of date or came from another site. Open the page again and retry."
+        )
+        return _error_page(request, 403, "This form expired", detail)
+    if isinstance(exc, RequestValidationError):
+        detail = describe_validation(list(exc.errors()))
+        return _error_page(request, 422, "Check what you entered", detail)
+    assert isinstance(exc, BatonError)
+    return _error_page(request, exc.status, exc.title, exc.detail)
+
+
 class PageRoute(APIRoute):
     """A page route: a domain error, a bad query parameter, a missing session, a wrong role
     or an expired form becomes a page (or a redirect to sign in), never problem+json."""
@@ -203,32 +228,16 @@ class PageRoute(APIRoute):
         async def page(request: Request) -> Response:
             try:
                 return await handler(request)
-            except SignInNeeded as exc:
-                target = "/signin?next=" + quote(exc.here, safe="")
-                if is_htmx(request):
-                    return Response(status_code=204, headers={"HX-Redirect": target})
-                return RedirectResponse(target, status_code=303)
-            except NotForYou as exc:
-                return _error_page(
-                    request,
-                    403,
-                    "Not your page",
-                    f"This page is for {exc.role.value}s. Ask an admin if you need it.",
-                )
-            except FormExpired:
-                return _error_page(
-                    request,
-                    403,
-                    "This form expired",
-                    "The form was out of date or came from another site. "
-                    "Open the page again and retry.",
-                )
-            except RequestValidationError as exc:
-                return _error_page(
-                    request, 422, "Check what you entered", describe_validation(exc.errors())
-                )
-            except BatonError as exc:
-                return _error_page(request, exc.status, exc.title, exc.detail)
+            except (
+                SignInNeeded,
+                NotForYou,
+                FormExpired,
+                RequestValidationError,
+                BatonError,
+            ) as exc:
+                shown = _as_page(request, exc)
+                assert shown is not None
+                return shown
 
         return page
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from api.web import admin, editorial, home, library, reports, rep, review
+from api.web import admin, editorial, home, library, rep, reports, review
 
 routers = (
     home.router,
