@@ -131,15 +131,18 @@ def measure(
     """Latency by category (ms) for one pass over the mix, and the hits found."""
     latencies: dict[str, list[float]] = defaultdict(list)
     zero: dict[str, int] = defaultdict(int)
+    hits: dict[str, int] = defaultdict(int)
     for item in mix:
         started = time.perf_counter()
         total = run(item)
         latencies[item["category"]].append((time.perf_counter() - started) * 1000)
+        hits[item["category"]] += total
         if total == 0:
             zero[item["category"]] += 1
     report = {c: percentiles(latencies[c]) for c in categories}
     for c in categories:
         report[c]["zero_results"] = zero[c]
+        report[c]["hits_mean"] = round(hits[c] / max(len(latencies[c]), 1), 1)
     report["all"] = percentiles([v for c in categories for v in latencies[c]])
     return report
 
@@ -149,12 +152,12 @@ def print_table(
 ) -> None:
     """Latency percentiles per category, and over all of them, in ms."""
     print(f"\n{title}")
-    print(f"  {heading:<10}{'p50':>9}{'p95':>9}{'p99':>9}{'mean':>9}{'n':>6}{'zero':>7}")
+    print(f"  {heading:<10}{'p50':>9}{'p95':>9}{'p99':>9}{'mean':>9}{'n':>6}{'zero':>7}{'hits':>9}")
     for c in (*categories, "all"):
         r = report[c]
         print(
             f"  {c:<10}{r['p50']:>9.2f}{r['p95']:>9.2f}{r['p99']:>9.2f}{r['mean']:>9.2f}"
-            f"{r['count']:>6}{r.get('zero_results', ''):>7}"
+            f"{r['count']:>6}{r.get('zero_results', ''):>7}{r.get('hits_mean', ''):>9}"
         )
 
 

@@ -1,12 +1,13 @@
-"""`make bench-search`: /v1/search over real HTTP against PostgreSQL full-text search.
+"""`make bench-search`: /v1/search over real HTTP, against its engine alone and its peers.
 
 Generates a synthetic collateral library of --n assets (default 100,000), loads it into a
 fresh SQLite catalogue, builds the FTS5 index exactly as `baton reindex` does, serves the
 app with uvicorn and measures a fixed mix of plain, typo, prefix and filtered queries as
 a rep: sequential latency (p50/p95/p99), throughput with --clients concurrent clients,
-index build time and the server's peak RSS. The same queries then run against PostgreSQL
-full-text search on the same library (tsvector + GIN + websearch_to_tsquery +
-ts_rank_cd). Prints the figures and ratios; writes bench/results/search.json.
+index build time and the server's peak RSS. The same queries then run against the engine
+alone (the floor) and the peers a team would pick instead, on the same library
+(bench/peers.py: PostgreSQL full-text search with pg_trgm for typos, and tantivy), with
+their hit counts. Prints the figures and ratios; writes bench/results/search.json.
 
 With BENCH_SEMANTIC=on (or --semantic) it measures what semantic search costs on the same
 library instead, semantic off against on over HTTP (bench/search_semantic.py), and writes
@@ -21,17 +22,17 @@ import os
 import random
 import shutil
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 
 from bench import harness
 from bench.catalogue import load_catalogue
-from bench.corpus import DOMAIN, INDUSTRIES, KINDS, QUESTIONS, STAGES, Piece, generate
+from bench.corpus import DOMAIN, INDUSTRIES, KINDS, STAGES, Piece, generate
+from bench.peers import PostgresPeer, TantivyPeer
 from search.base import SearchFilters, SearchQuery
 from search.fts5 import Fts5Backend
 from search.text import words
@@ -124,93 +125,6 @@ def engine_runner(path: Path) -> Callable[[dict[str, Any]], int]:
     return run
 
 
-# --- the PostgreSQL peer ------------------------------------------------------------------------
-
-PG_SCHEMA = """
-CREATE TABLE bench_docs (
-    id text PRIMARY KEY, title text, questions text, tags text, summary text, body text,
-    kind text, status text, stages text[], industries text[],
-    expires_at timestamptz, approved_at timestamptz,
-    tsv tsvector GENERATED ALWAYS AS (
-        setweight(to_tsvector('english', coalesce(title, '')), 'A') ||
-        setweight(to_tsvector('english', coalesce(questions, '')), 'A') ||
-        setweight(to_tsvector('english', coalesce(tags, '')), 'B') ||
-        setweight(to_tsvector('english', coalesce(summary, '')), 'C') ||
-        setweight(to_tsvector('english', coalesce(body, '')), 'D')
-    ) STORED
-)
-"""
-PG_QUERY = """
-SELECT id, ts_rank_cd(tsv, query) AS rank, count(*) OVER () AS total
-FROM bench_docs, websearch_to_tsquery('english', %(q)s) AS query
-WHERE tsv @@ query AND status = 'approved' AND (expires_at IS NULL OR expires_at > now())
-  {filters}
-ORDER BY rank DESC LIMIT 20
-"""
-
-
-class PostgresPeer:
-    def __init__(self, admin_url: str) -> None:
-        self.admin_url = admin_url
-        self.name = f"baton_bench_{os.getpid()}"
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{self.name}"')
-            conn.execute(f'CREATE DATABASE "{self.name}"')
-        self.url = psycopg.conninfo.make_conninfo(admin_url, dbname=self.name)
-        self.conn = psycopg.connect(self.url, autocommit=True)
-
-    def load(self, pieces: Iterable[Piece]) -> dict[str, float]:
-        started = time.perf_counter()
-        self.conn.execute(PG_SCHEMA)
-        with (
-            self.conn.cursor() as cur,
-            cur.copy(
-                "COPY bench_docs (id, title, questions, tags, summary, body, kind, status, stages,"
-                " industries, expires_at, approved_at) FROM STDIN"
-            ) as copy,
-        ):
-            for p in pieces:
-                copy.write_row(
-                    (
-                        p.id,
-                        p.title,
-                        " ".join(QUESTIONS[q] for q in p.questions),
-                        " ; ".join(p.tags),
-                        p.summary,
-                        p.body,
-                        p.kind,
-                        p.status,
-                        p.stages,
-                        p.industries,
-                        p.expires_at,
-                        p.approved_at,
-                    )
-                )
-        loaded = time.perf_counter()
-        self.conn.execute("CREATE INDEX bench_docs_tsv ON bench_docs USING gin (tsv)")
-        self.conn.execute("ANALYZE bench_docs")
-        indexed = time.perf_counter()
-        return {"load_s": round(loaded - started, 1), "index_s": round(indexed - loaded, 1)}
-
-    def run(self, item: dict[str, Any]) -> int:
-        clauses, args = [], {"q": item["q"]}
-        for name, column in (("kind", "kind"), ("stage", "stages"), ("industry", "industries")):
-            values = item["params"].get(name)
-            if values:
-                if column == "kind":
-                    clauses.append(f"AND kind = ANY(%({name})s)")
-                else:
-                    clauses.append(f"AND {column} && %({name})s")
-                args[name] = list(values)
-        rows = self.conn.execute(PG_QUERY.format(filters=" ".join(clauses)), args).fetchall()
-        return int(rows[0][2]) if rows else 0
-
-    def close(self) -> None:
-        self.conn.close()
-        with psycopg.connect(self.admin_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
-
-
 # --- the run ------------------------------------------------------------------------------------
 
 
@@ -296,44 +210,38 @@ def main(argv: list[str] | None = None) -> None:
     result["engine"] = harness.measure(engine_run, mix, CATEGORIES)
     harness.print_table("FTS5 backend in-process (no HTTP), ms", result["engine"], CATEGORIES)
 
+    result["peers"] = {}
+    peers: list[Callable[[], Any]] = [TantivyPeer]
     if not args.no_pg:
-        print("\nPostgreSQL peer: loading and indexing …", flush=True)
-        peer = PostgresPeer(args.pg_url)
+        peers.insert(0, lambda: PostgresPeer(args.pg_url))
+    for make in peers:
+        peer = make()
+        print(f"\n{peer.name} peer: loading and indexing …", flush=True)
         try:
-            result["postgres"] = {"build": peer.load(pieces)}
-            harness.measure(peer.run, mix, CATEGORIES)
-            result["postgres"]["query"] = harness.measure(peer.run, mix, CATEGORIES)
+            figures: dict[str, Any] = {"build": peer.load(pieces)}
+            figures["first_pass"] = harness.measure(peer.run, mix, CATEGORIES)
+            figures["query"] = harness.measure(peer.run, mix, CATEGORIES)
         finally:
             peer.close()
+        result["peers"][peer.name] = figures
         harness.print_table(
-            "PostgreSQL FTS in-process (SQL round trip, no HTTP), ms",
-            result["postgres"]["query"],
-            CATEGORIES,
+            f"{peer.name} in-process (no HTTP), second pass, ms", figures["query"], CATEGORIES
         )
-        peer, engine = result["postgres"]["query"], result["engine"]
-        ratios = {
-            c: {q: round(peer[c][q] / max(engine[c][q], 1e-6), 2) for q in ("p50", "p95")}
+    result["ratios_peer_over_fts5_engine"] = {
+        name: {
+            c: {
+                q: round(figures["query"][c][q] / max(result["engine"][c][q], 1e-6), 2)
+                for q in ("p50", "p95")
+            }
             for c in (*CATEGORIES, "all")
         }
-        result["ratios_postgres_over_fts5_engine"] = ratios
-        first = result["engine_first_pass"]
-        result["ratios_postgres_over_fts5_engine_first_pass"] = {
-            c: {q: round(peer[c][q] / max(first[c][q], 1e-6), 2) for q in ("p50", "p95")}
-            for c in (*CATEGORIES, "all")
-        }
-        result["ratios_postgres_over_fts5_http"] = {
-            c: round(result["postgres"]["query"][c]["p95"] / max(result["http"][c]["p95"], 1e-6), 2)
-            for c in (*CATEGORIES, "all")
-        }
-        print("\nratio PostgreSQL / FTS5 (>1: FTS5 faster); PostgreSQL has no typo tolerance")
-        print("and no prefix matching: see its zero-result counts above")
+        for name, figures in result["peers"].items()
+    }
+    print("\nratio peer / Baton's engine alone (>1: Baton faster), second pass; zero-result")
+    print("counts per category are in each table above")
+    for name, ratios in result["ratios_peer_over_fts5_engine"].items():
         for c in (*CATEGORIES, "all"):
-            cold = result["ratios_postgres_over_fts5_engine_first_pass"][c]
-            print(
-                f"  {c:<10} engine p50 x{ratios[c]['p50']:<7} engine p95 x{ratios[c]['p95']:<7}"
-                f" engine first pass p95 x{cold['p95']:<7}"
-                f" vs HTTP p95 x{result['ratios_postgres_over_fts5_http'][c]}"
-            )
+            print(f"  {name:<9} {c:<10} p50 x{ratios[c]['p50']:<7} p95 x{ratios[c]['p95']:<7}")
 
     result["goals_met"] = {
         pass_name: {c: result[pass_name][c]["p95"] <= GOALS_MS[c] for c in CATEGORIES}
