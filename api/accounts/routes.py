@@ -44,6 +44,8 @@ HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 CSS = (HERE / "static" / "accounts.css").read_bytes()
 EXTENSION_KEY_NAME = "CRM extension"
+# Where people land after signing in, unless `next` names another page: the web app.
+HOME = "/"
 
 pages = APIRouter(include_in_schema=False)
 router = APIRouter(prefix="/v1", tags=["users"])
@@ -67,9 +69,10 @@ def _base(request: Request, settings: Settings) -> str:
 
 
 def _local(path: str | None) -> str:
-    """Only a path on this server (never //host or a scheme) is a place to go next."""
+    """Only a path on this server (never //host or a scheme) is a place to go next; by
+    default the web app (`/` opens the search page)."""
     if not path or not path.startswith("/") or path.startswith(("//", "/\\")):
-        return "/account"
+        return HOME
     return path
 
 
@@ -191,7 +194,7 @@ def signin(
     email: Annotated[str, Form(max_length=320)] = "",
     password: Password = "",
     csrf_token: FormStr = "",
-    next_path: Annotated[str, Form(alias="next", max_length=2000)] = "/account",
+    next_path: Annotated[str, Form(alias="next", max_length=2000)] = HOME,
 ) -> Response:
     context: dict[str, Any] = {"title": "Sign in", "next": _local(next_path), "email": email}
     context["oidc"] = settings.oidc_enabled
@@ -231,7 +234,11 @@ def signout(
 
 @pages.get("/account")
 def account_page(
-    request: Request, session: SessionDep, settings: SettingsDep, now: NowDep
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    now: NowDep,
+    done: Annotated[str | None, Query(max_length=20)] = None,
 ) -> Response:
     signed = _signed_in(request, session, settings, now)
     if signed is None:
@@ -241,10 +248,92 @@ def account_page(
         request,
         "account.html",
         title="Your account",
+        notice=DONE.get(done or ""),
+        has_password=accounts.has_password(session, caller.id),
         user=caller,
         sessions=accounts.count_sessions(session, caller.id, now=now),
         csrf=accounts.csrf_token(cookie),
     )
+
+
+# What a redirect back to /account says happened (`?done=`).
+DONE = {
+    "password": "Your password is changed. Your other browsers were signed out.",
+}
+
+
+@pages.get("/account/password")
+def password_page(
+    request: Request, session: SessionDep, settings: SettingsDep, now: NowDep
+) -> Response:
+    signed = _signed_in(request, session, settings, now)
+    if signed is None:
+        return _redirect("/signin?next=/account/password")
+    caller, cookie = signed
+    return _password_form(request, session, caller, cookie)
+
+
+def _password_form(
+    request: Request,
+    session: Session,
+    caller: Caller,
+    cookie: str,
+    *,
+    error: str | None = None,
+    status: int = 200,
+) -> Response:
+    return _render(
+        request,
+        "change_password.html",
+        status=status,
+        title="Change your password",
+        user=caller,
+        has_password=accounts.has_password(session, caller.id),
+        csrf=accounts.csrf_token(cookie),
+        error=error,
+    )
+
+
+@pages.post("/account/password")
+def change_password(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    now: NowDep,
+    current: Password = "",
+    password: Password = "",
+    confirm: Password = "",
+    csrf_token: FormStr = "",
+) -> Response:
+    signed = _signed_in(request, session, settings, now)
+    if signed is None:
+        return _redirect("/signin?next=/account/password")
+    caller, cookie = signed
+    if not _session_ok(request, settings, cookie, csrf_token):
+        return _refused(request)
+    try:
+        with session.begin_nested():
+            attempt = accounts.change_password(
+                session,
+                users.get_user(session, caller.id),
+                current=current,
+                new=password,
+                confirm=confirm,
+                address=client_address(request),
+                keep=cookie,
+                now=now,
+            )
+    except BatonError as exc:
+        return _password_form(request, session, caller, cookie, error=exc.detail, status=422)
+    if attempt.user is None:
+        status = 429 if attempt.retry_after else 422
+        response = _password_form(
+            request, session, caller, cookie, error=attempt.error, status=status
+        )
+        if attempt.retry_after:
+            response.headers["Retry-After"] = str(attempt.retry_after)
+        return response
+    return _redirect("/account?done=password")
 
 
 @pages.post("/account/signout-everywhere")
@@ -326,7 +415,7 @@ def _redeem(
         return _link_page(
             request, session, settings, purpose, token, now, error=exc.detail, status=422
         )
-    return _start(request, session, settings, user, method="password", now=now, to="/account")
+    return _start(request, session, settings, user, method="password", now=now, to=HOME)
 
 
 @pages.get("/account/invite/{token}")

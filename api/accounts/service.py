@@ -13,7 +13,8 @@ carries (a cookie's value, the client's address) and set cookies themselves.
   an absolute end (`expires_at`) and an idle end (`last_seen_at` + the idle time;
   `last_seen_at` is written at most once a minute). Every request reads the row and the
   person: a deleted row, a disabled or removed person ends the session at the next request.
-  Setting a password ends all of the person's sessions; so does "sign out everywhere".
+  Setting a password ends all of the person's sessions (but the one that changed it, when
+  a signed-in person changes their own); so does "sign out everywhere".
 - CSRF: the synchronizer token of a session is derived from its id (SHA-256 of
   "csrf:" + id): the server recomputes it from the cookie, the page puts it in each form
   (or a script sends it as `X-CSRF-Token`), and a cross-site page can read neither. Forms
@@ -23,7 +24,8 @@ carries (a cookie's value, the client's address) and set cookies themselves.
   one email or 20 from one address within 15 minutes lock that email or address for 15
   minutes after the last refusal. A locked sign-in is refused without checking the
   password. Unknown emails count and are checked against a dummy hash, so the answer and
-  the work are the same whether or not the person exists.
+  the work are the same whether or not the person exists. A wrong current password when a
+  signed-in person changes theirs counts the same way, against the same lock.
 """
 
 from __future__ import annotations
@@ -90,8 +92,11 @@ def check_password_rules(password: str, email: str) -> None:
         raise Invalid("the password must not be your email address", loc=loc)
 
 
-def set_password(session: Session, user: User, password: str, *, now: datetime) -> None:
-    """Store a new password (rules checked) and end every session of the person."""
+def set_password(
+    session: Session, user: User, password: str, *, now: datetime, keep: str | None = None
+) -> None:
+    """Store a new password (rules checked) and end every session of the person but `keep`
+    (a session id: the browser that changed it stays signed in)."""
     check_password_rules(password, user.email)
     row = session.get(Password, user.id)
     had = row is not None
@@ -100,7 +105,7 @@ def set_password(session: Session, user: User, password: str, *, now: datetime) 
     row.password_hash = _hasher.hash(password)
     row.changed_at = now
     session.add(row)
-    end_all_sessions(session, user.id)
+    end_all_sessions(session, user.id, keep=keep)
     session.flush()
     audit.record(
         session,
@@ -113,6 +118,12 @@ def set_password(session: Session, user: User, password: str, *, now: datetime) 
 
 def has_password(session: Session, user_id: str) -> bool:
     return session.get(Password, user_id) is not None
+
+
+def password_matches(session: Session, user_id: str, password: str) -> bool:
+    """Whether the person has this password (an argon2 check; False when they have none)."""
+    stored = session.get(Password, user_id)
+    return stored is not None and _verify(stored.password_hash, password)
 
 
 def _verify(stored: str | None, password: str) -> bool:
@@ -246,22 +257,12 @@ def sign_in(session: Session, *, email: str, password: str, address: str, now: d
     returned, not raised) and says the same whether or not the email is known."""
     wait = locked_for(session, email, address, now=now)
     if wait is not None:
-        minutes = max(1, (wait + 59) // 60)
-        return Attempt(
-            None,
-            "Too many failed sign-ins for this account or from your address. "
-            f"Try again in {minutes} minute{'s' if minutes != 1 else ''}, "
-            "or reset your password.",
-            retry_after=wait,
-        )
+        return Attempt(None, _locked_message(wait), retry_after=wait)
     user = find_active_by_email(session, email.strip()) if email.strip() else None
     stored = session.get(Password, user.id) if user is not None else None
     matches = _verify(stored.password_hash if stored else None, password)
     if user is None or stored is None or not matches or not user.active:
-        session.execute(delete(LoginFailure).where(col(LoginFailure.at) <= now - THROTTLE_WINDOW))
-        for subject in _subjects(email, address):
-            session.add(LoginFailure(subject=subject, at=now))
-        session.flush()
+        _count_failure(session, email, address, now=now)
         return Attempt(None, "The email or password is wrong, or the account is disabled.")
     session.execute(
         delete(LoginFailure).where(col(LoginFailure.subject) == _subjects(email, "")[0])
@@ -270,6 +271,61 @@ def sign_in(session: Session, *, email: str, password: str, address: str, now: d
     if _hasher.check_needs_rehash(stored.password_hash):
         stored.password_hash = _hasher.hash(password)
         session.add(stored)
+    return Attempt(user)
+
+
+def _locked_message(wait: int) -> str:
+    minutes = max(1, (wait + 59) // 60)
+    return (
+        "Too many failed sign-ins for this account or from your address. "
+        f"Try again in {minutes} minute{'s' if minutes != 1 else ''}, "
+        "or reset your password."
+    )
+
+
+def _count_failure(session: Session, email: str, address: str, *, now: datetime) -> None:
+    """One refused password, counted against the email and the address (old rows pruned)."""
+    session.execute(delete(LoginFailure).where(col(LoginFailure.at) <= now - THROTTLE_WINDOW))
+    for subject in _subjects(email, address):
+        session.add(LoginFailure(subject=subject, at=now))
+    session.flush()
+
+
+def change_password(
+    session: Session,
+    user: User,
+    *,
+    current: str,
+    new: str,
+    confirm: str,
+    address: str,
+    keep: str,
+    now: datetime,
+) -> Attempt:
+    """A signed-in person changes their password: the current one is checked under the
+    sign-in throttle (a wrong one counts as a failed sign-in; a locked account or address
+    is refused without checking), the new one follows the same rules as an invite's or a
+    reset's, and every other session of the person ends (`keep`: this browser's session
+    id). A refusal is returned (the failure row must be committed), not raised; the rules
+    of the new password raise `Invalid`."""
+    wait = locked_for(session, user.email, address, now=now)
+    if wait is not None:
+        return Attempt(None, _locked_message(wait), retry_after=wait)
+    stored = session.get(Password, user.id)
+    if stored is None:
+        return Attempt(
+            None,
+            "You have no Baton password (you sign in with single sign-on): "
+            "use “Forgot your password?” on the sign-in page to set one.",
+        )
+    if not _verify(stored.password_hash, current):
+        _count_failure(session, user.email, address, now=now)
+        return Attempt(None, "The current password is wrong.")
+    if new != confirm:
+        raise Invalid("the two new passwords differ", loc=["body", "confirm"])
+    if new == current:
+        raise Invalid("the new password is the same as the current one", loc=["body", "password"])
+    set_password(session, user, new, now=now, keep=keep)
     return Attempt(user)
 
 
@@ -334,9 +390,12 @@ def end_session(session: Session, token: str) -> None:
     session.execute(delete(WebSession).where(col(WebSession.token_hash) == digest(token)))
 
 
-def end_all_sessions(session: Session, user_id: str) -> int:
-    """End every session of the person at once; how many."""
-    result = session.execute(delete(WebSession).where(col(WebSession.user_id) == user_id))
+def end_all_sessions(session: Session, user_id: str, *, keep: str | None = None) -> int:
+    """End every session of the person at once (but `keep`, a session id); how many."""
+    ending = delete(WebSession).where(col(WebSession.user_id) == user_id)
+    if keep is not None:
+        ending = ending.where(col(WebSession.token_hash) != digest(keep))
+    result = session.execute(ending)
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 

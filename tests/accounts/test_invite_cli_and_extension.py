@@ -86,7 +86,7 @@ def test_the_extension_gets_a_key_of_its_own_after_sign_in(
     assert away.status_code == 303
     next_path = parse_qs(urlsplit(away.headers["location"]).query)["next"][0]
     assert next_path == start
-    assert sign_in(browser, email, PASSWORD).headers["location"] == "/account"
+    assert sign_in(browser, email, PASSWORD).headers["location"] == "/"
 
     page = browser.get(start)
     assert page.status_code == 200

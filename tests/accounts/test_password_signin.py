@@ -54,7 +54,7 @@ def test_invite_then_password_then_the_session_works_on_the_api(
 
     done = accept(browser, path)
     assert done.status_code == 303
-    assert done.headers["location"] == "/account"
+    assert done.headers["location"] == "/"
     cookie = done.headers["set-cookie"]
     assert f"{SESSION_COOKIE}=" in cookie
     assert "HttpOnly" in cookie
