@@ -12,13 +12,25 @@ Keycloak, ...: BATON_OIDC_ISSUER, BATON_OIDC_CLIENT_ID, BATON_OIDC_CLIENT_SECRET
   issuer), `aud` (our client id; `azp` too when several audiences), `exp`/`iat`, `nonce`.
   Email and groups come from the ID token or, when it lacks them, the userinfo endpoint.
   An email the provider says is unverified is refused.
-- People are found by email. A new person is created on first sign-in with the role of
-  their email's domain (BATON_OIDC_DOMAIN_ROLES, the most specific domain wins) or of their
-  groups (BATON_OIDC_GROUP_ROLES), the highest that applies; with neither, the sign-in is
-  refused (an admin can invite them). Existing people keep the role an admin gave them.
-  When the provider sends the groups claim, membership of each audience named in
-  BATON_OIDC_GROUP_AUDIENCES follows the groups at every sign-in (added or removed through
-  the audiences service); other audiences are left alone.
+- People are found by email. The role the provider maps a person to (`role_for`) is the
+  highest of their email domain's (BATON_OIDC_DOMAIN_ROLES, the most specific domain wins)
+  and their groups' (BATON_OIDC_GROUP_ROLES). A new person is created on first sign-in with
+  that role; with none, the sign-in is refused (an admin can invite them).
+- Roles follow the groups at EVERY sign-in when BATON_OIDC_GROUP_ROLES is set and the
+  provider sends the groups claim: a person the provider maps to a role gets that role
+  (a marketer removed from the marketers group is their domain's rep at their next
+  sign-in; changed through `users.update_user`, audited as single sign-on). For such people
+  the provider decides: an admin's change lasts until their next sign-in (change their
+  groups at the provider instead). A person the provider maps to no role (neither their
+  domain nor any of their groups is mapped: an invited contractor, say) keeps the role an
+  admin gave them. The last active admin is never demoted this way (they stay admin, and
+  a warning is logged). Without group roles, or when the provider sends no groups claim
+  (the groups are unknown, not empty), the role is set at the first sign-in only and
+  admins change it afterwards: a domain role alone never changes anyone's role.
+- Audiences follow the groups the same way: when the provider sends the groups claim,
+  membership of each audience named in BATON_OIDC_GROUP_AUDIENCES is added or removed at
+  every sign-in to match the groups (through the audiences service); audiences no group
+  maps to are left alone, so an admin manages those.
 """
 
 from __future__ import annotations
@@ -45,7 +57,7 @@ from api.accounts.models import OidcLogin
 from api.accounts.service import digest
 from api.audiences import service as audiences
 from api.audit import service as audit
-from api.errors import Forbidden, Invalid, NotFound, Unavailable
+from api.errors import Conflict, Forbidden, Invalid, NotFound, Unavailable
 from api.settings import Settings
 from api.users import service as users
 from api.users.models import Role, User
@@ -293,7 +305,8 @@ def _identity(
 
 
 def role_for(settings: Settings, identity: Identity) -> Role | None:
-    """A new person's role: the most specific matching domain's, raised by their groups'."""
+    """The role the provider maps a person to: the most specific matching domain's, raised
+    by their groups'; None when neither is mapped."""
     roles: list[Role] = []
     domain = identity.email.rpartition("@")[2]
     parts = domain.split(".")
@@ -323,9 +336,27 @@ def _provision(session: Session, settings: Settings, identity: Identity, *, now:
         user, _ = users.create_user(
             session, email=identity.email, role=role, name=identity.name, first_key=False
         )
+    elif identity.groups is not None and settings.oidc_group_roles:
+        user = _follow_role(session, settings, user, identity, now=now)
     if identity.groups is not None and settings.oidc_group_audiences:
         _sync_audiences(session, settings, user, set(identity.groups), now=now)
     return user
+
+
+def _follow_role(
+    session: Session, settings: Settings, user: User, identity: Identity, *, now: datetime
+) -> User:
+    """The person's role as the provider's groups (and domain) map it at this sign-in; kept
+    when they map to no role, or when it would demote the last active admin."""
+    role = role_for(settings, identity)
+    if role is None or role.value == user.role:
+        return user
+    try:
+        with session.begin_nested():
+            return users.update_user(session, user.id, now=now, role=role)
+    except Conflict as exc:
+        log.warning("oidc: %s stays %s: %s", user.email, user.role, exc.detail)
+        return user
 
 
 def _sync_audiences(

@@ -24,8 +24,10 @@ ACTION = re.compile(r'<form[^>]*action="([^"]+)"')
 
 
 @contextmanager
-def oidc_provider() -> Iterator[str]:
-    """Run the provider on a free port of 127.0.0.1; its issuer URL."""
+def oidc_provider(people: Path | None = None) -> Iterator[str]:
+    """Run the provider on a free port of 127.0.0.1; its issuer URL. With `people` (a JSON
+    file, {login: {"email", "name", "groups"}}), the provider reads its people from that
+    file at each sign-in: write it again to change someone's groups."""
     if not (HERE / "node_modules" / "oidc-provider").is_dir():
         raise RuntimeError(
             f"the test OpenID provider is not installed: npm ci --prefix {HERE} "
@@ -33,7 +35,8 @@ def oidc_provider() -> Iterator[str]:
         )
     port = free_port()
     process = subprocess.Popen(
-        ["node", str(HERE / "provider.mjs"), str(port), CALLBACK],
+        ["node", str(HERE / "provider.mjs"), str(port), CALLBACK]
+        + ([str(people)] if people is not None else []),
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -73,9 +76,10 @@ def at_provider(location: str, login: str) -> str:
     raise AssertionError("the provider never sent the browser back")
 
 
-def sso(browser: TestClient, login: str, *, next_path: str = "/account") -> httpx.Response:
+def sso(browser: TestClient, login: str, *, next_path: str | None = None) -> httpx.Response:
     """A whole sign-in through the provider; Baton's answer to the callback."""
-    start = browser.get("/signin/oidc", params={"next": next_path}, follow_redirects=False)
+    params = {"next": next_path} if next_path is not None else {}
+    start = browser.get("/signin/oidc", params=params, follow_redirects=False)
     assert start.status_code == 303, start.text
     back = at_provider(start.headers["location"], login)
     parts = urlsplit(back)
