@@ -36,6 +36,7 @@ from api.changes.log import Subject, record_change
 from api.db import utcnow
 from api.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from api.paging import PageRequest, paginate
+from api.users.keycache import KEYS
 from api.users.models import ApiKey, Role, User
 from api.users.schemas import UserDetail
 
@@ -101,12 +102,18 @@ def authenticate(
 ) -> Caller:
     """The caller a bearer key belongs to; 401 for a missing, unknown, revoked or expired
     key, and for the key of a disabled or removed person. The detail says which: only the
-    holder of the key reads it."""
+    holder of the key reads it. A good key is remembered for a second (`api.users.keycache`:
+    forgotten at once when this process commits a change to people or keys)."""
     if not key:
         raise Unauthorized("send 'Authorization: Bearer <api key>'")
     presented = digest(key)
     if master_key and hmac.compare_digest(presented, digest(master_key)):
         return MASTER
+    now = now or utcnow()
+    remembered = KEYS.lookup(presented, now)
+    if remembered is not None:
+        return remembered
+    generation = KEYS.generation
     row = session.exec(
         select(ApiKey, User)
         .join(User, col(User.id) == col(ApiKey.user_id))
@@ -115,7 +122,6 @@ def authenticate(
     if row is None or not hmac.compare_digest(row[0].key_hash, presented):
         raise Unauthorized("the API key is unknown")
     api_key, user = row
-    now = now or utcnow()
     if api_key.revoked_at is not None:
         raise Unauthorized(f"this API key was revoked on {when(api_key.revoked_at)}")
     if user.deleted_at is not None:  # removing a person revokes their keys; kept as a guard
@@ -127,7 +133,9 @@ def authenticate(
         )
     if user.disabled_at is not None:
         raise Unauthorized("this API key's person is disabled; an admin can enable them again")
-    return caller_for(user, key_id=api_key.id)
+    caller = caller_for(user, key_id=api_key.id)
+    KEYS.remember(presented, caller, api_key.expires_at, generation)
+    return caller
 
 
 def caller_for(user: User, *, key_id: str | None = None) -> Caller:

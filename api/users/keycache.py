@@ -1,0 +1,106 @@
+"""A one-second memory of good API keys, so a search does not read the keys table.
+
+A key found good is remembered for at most `TTL` seconds (never past its own expiry). Any
+committed change to people or keys made through this process's sessions (a revocation,
+a disabled or removed person, a role change) forgets every remembered key at once, so a
+revoked key stops working at once on the process that revoked it; another process or
+replica forgets it within `TTL`. A lookup that read the database while such a change
+committed is not remembered (the generation moved), so a stale answer cannot be stored
+after the forgetting."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import ORMExecuteState
+from sqlalchemy.orm import Session as OrmSession
+
+from api.users.models import ApiKey, User
+
+if TYPE_CHECKING:
+    from api.users.service import Caller
+
+TTL = 1.0
+MAX_ENTRIES = 10_000
+WATCHED = frozenset({User.__tablename__, ApiKey.__tablename__})
+_FLAG = "baton_keys_changed"
+
+
+@dataclass(frozen=True)
+class _Entry:
+    caller: Caller
+    key_expires_at: datetime | None
+    seen: float
+
+
+class KeyMemory:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: dict[str, _Entry] = {}
+        self._generation = 0
+
+    @property
+    def generation(self) -> int:
+        return self._generation
+
+    def lookup(self, presented: str, now: datetime) -> Caller | None:
+        entry = self._entries.get(presented)
+        if entry is None or time.monotonic() - entry.seen >= TTL:
+            return None
+        if entry.key_expires_at is not None and entry.key_expires_at <= now:
+            return None
+        return entry.caller
+
+    def remember(
+        self, presented: str, caller: Caller, key_expires_at: datetime | None, generation: int
+    ) -> None:
+        with self._lock:
+            if generation != self._generation:
+                return
+            if len(self._entries) >= MAX_ENTRIES:
+                self._entries.clear()
+            self._entries[presented] = _Entry(caller, key_expires_at, time.monotonic())
+
+    def forget_all(self) -> None:
+        with self._lock:
+            self._generation += 1
+            self._entries.clear()
+
+
+KEYS = KeyMemory()
+
+
+def _touches_people(objects: Any) -> bool:
+    return any(isinstance(o, User | ApiKey) for o in objects)
+
+
+@event.listens_for(OrmSession, "after_flush")
+def _after_flush(session: OrmSession, _context: Any) -> None:
+    if any(_touches_people(part) for part in (session.new, session.dirty, session.deleted)):
+        session.info[_FLAG] = True
+
+
+@event.listens_for(OrmSession, "do_orm_execute")
+def _on_execute(state: ORMExecuteState) -> None:
+    statement = state.statement
+    if isinstance(statement, sa.Update | sa.Delete):
+        table = statement.table
+        if isinstance(table, sa.Table) and table.name in WATCHED:
+            state.session.info[_FLAG] = True
+
+
+@event.listens_for(OrmSession, "after_commit")
+def _after_commit(session: OrmSession) -> None:
+    if session.info.pop(_FLAG, False):
+        KEYS.forget_all()
+
+
+@event.listens_for(OrmSession, "after_rollback")
+def _after_rollback(session: OrmSession) -> None:
+    session.info.pop(_FLAG, None)

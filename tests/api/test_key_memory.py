@@ -1,0 +1,56 @@
+"""Keys are remembered for a second so a search need not read them, and never past what
+a person would notice: a change made through this server (revoked key, disabled person,
+new role) holds on the very next request; one made by another process or replica holds
+within a second."""
+
+from __future__ import annotations
+
+import time
+
+import sqlalchemy as sa
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from tests.conftest import Actor, new_actor
+
+
+def test_a_revoked_key_stops_on_the_next_request(rep: Actor) -> None:
+    assert rep.get("/v1/me").status_code == 200  # remembered now
+    key_id = rep.get("/v1/me/keys").json()["items"][0]["id"]
+    assert rep.delete(f"/v1/me/keys/{key_id}").status_code == 204
+    answer = rep.get("/v1/me")
+    assert answer.status_code == 401
+    assert "revoked" in answer.json()["detail"]
+
+
+def test_a_disabled_person_and_a_new_role_hold_on_the_next_request(
+    admin: Actor, marketer: Actor
+) -> None:
+    assert marketer.get("/v1/me").json()["role"] == "marketer"  # remembered now
+    assert admin.patch(f"/v1/users/{marketer.id}", json={"role": "rep"}).status_code == 200
+    assert marketer.get("/v1/me").json()["role"] == "rep"
+
+    assert admin.patch(f"/v1/users/{marketer.id}", json={"active": False}).status_code == 200
+    assert marketer.get("/v1/me").status_code == 401
+
+
+def test_a_revocation_by_another_process_holds_within_a_second(
+    app: FastAPI, client: TestClient
+) -> None:
+    rep = new_actor(client, "rep")
+    assert rep.get("/v1/me").status_code == 200  # remembered now
+    # Another replica revokes it: a write this process's sessions never saw.
+    other = sa.create_engine(app.state.settings.catalogue_url)
+    try:
+        with other.begin() as connection:
+            connection.execute(
+                sa.text("UPDATE api_keys SET revoked_at = CURRENT_TIMESTAMP WHERE user_id = :u"),
+                {"u": rep.id},
+            )
+    finally:
+        other.dispose()
+    deadline = time.monotonic() + 10  # a bound for a busy machine, not a figure under test
+    while rep.get("/v1/me").status_code == 200:
+        assert time.monotonic() < deadline, "the revoked key kept working"
+        time.sleep(0.1)
+    assert rep.get("/v1/me").status_code == 401
