@@ -336,6 +336,10 @@ def test_an_admin_invites_changes_a_role_adds_a_webhook_and_reads_the_audit_log(
     rep = people("rep", "Rui Rep")
     page = web.signed_in(boss)
 
+    page.set_viewport_size({"width": 900, "height": 900})  # a laptop's split screen
+    page.goto(web.base + "/admin/people")
+    web.check(page, "people-900")
+    page.set_viewport_size({"width": 1280, "height": 900})
     page.goto(web.base + "/admin/people")
     web.check(page, "people")
     page.get_by_label("Email").fill("nia@example.com")
