@@ -180,6 +180,7 @@ def _library(
         terms=terms,
         term_label=lambda spec, slug: labels.get((spec.facet, slug), slug),
         owners=_owners(session),
+        people=users.people(session, {a.owner.id for a in listing.assets}),
         audiences=known,
         statuses=STATUS_LABELS,
         kinds=KIND_LABELS,
