@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, func
 
+from api.assets.models import Asset
 from api.errors import Invalid
 from api.events.models import Event, EventType, OpportunityOutcome, Outcome
 from api.events.service import DEAL_USE_TYPES
@@ -96,13 +97,18 @@ def weekly(
     now: datetime,
     weeks: int,
     asset_ids: Sequence[str] | None = None,
+    where: Sequence[ColumnElement[bool]] = (),
 ) -> list[Week]:
-    """The last `weeks` weeks of the assets' events (all assets when `asset_ids` is None)."""
+    """The last `weeks` weeks of the events of the assets `asset_ids` (all assets when
+    None) that meet `where` (clauses on `Asset`: the catalogue filters, as
+    `api.assets.visibility.filter_clauses` makes them for the performance report)."""
     starts = week_starts(now, weeks)
     first, end = starts[0], starts[-1] + WEEK
     scope: list[ColumnElement[bool]] = []
     if asset_ids is not None:
         scope.append(col(Event.asset_id).in_(list(asset_ids)))
+    if where:
+        scope.append(col(Event.asset_id).in_(sa.select(col(Asset.id)).where(*where)))
 
     figures: dict[int, dict[str, int]] = {i: {} for i in range(len(starts))}
     by_type = {t.value: name for name, types in COUNTED.items() for t in types}

@@ -22,7 +22,7 @@ from fastapi import Query, Request, Response
 
 from api.assets.kinds import rules_for
 from api.assets.routes import AssetFiltersDep
-from api.assets.visibility import get_visible
+from api.assets.visibility import filter_clauses, get_visible
 from api.collections import service as collections
 from api.collections.schemas import CollectionPerformance
 from api.deps import NowDep, SessionDep, UsageWrittenDep
@@ -414,7 +414,8 @@ def performance_page(
     csort: CollectionSortParam = "-deals",
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
 ) -> Response:
-    series = trends.weekly(session, now=now, weeks=weeks)
+    filtered = filter_clauses(session, viewer.caller, filters, now=now)
+    series = trends.weekly(session, now=now, weeks=weeks, where=filtered)
     since = series[0].start
     query = performance.PerformanceQuery(
         filters=filters,
@@ -425,10 +426,16 @@ def performance_page(
     rows, total = performance.asset_performance(
         session, viewer.caller, query, now=now, page=PageRequest(limit=PAGE_SIZE, offset=offset)
     )
+    # The filters given (as on GET /v1/assets) stay in every link of the page.
+    given = [
+        (name, value)
+        for name, value in request.query_params.multi_items()
+        if name not in {"weeks", "sort", "csort", "offset"}
+    ]
     kept = {"weeks": weeks, "sort": sort, "csort": csort}
 
     def link(**changes: object) -> str:
-        return "/reports/performance?" + urlencode({**kept, **changes})
+        return "/reports/performance?" + urlencode([*{**kept, **changes}.items(), *given])
 
     return render(
         request,
@@ -444,6 +451,8 @@ def performance_page(
         weeks=weeks,
         ranges=trends.RANGES,
         since=since,
+        filters=given,
+        unfiltered="/reports/performance?" + urlencode(kept),
         sort=sort,
         csort=csort,
         asset_columns=ASSET_COLUMNS,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -203,6 +203,15 @@ def test_performance_shows_the_events_week_by_week(
     assert first["influenced_amount"] == 15000.5
     assert whole.index("Offline mode one-pager") < whole.index("Security whitepaper")
     assert "15,000.50" in text_of(whole)
+    # The catalogue filters of the list API narrow the table and the charts alike.
+    papers = browser.get("/reports/performance", params={"weeks": 4, "kind": "white_paper"})
+    assert row_of(papers.text, "catalogue-usage-table", "23 Nov 2026") == ["1", "0", "0", "0"]
+    assert "Security whitepaper" in papers.text
+    assert "Offline mode one-pager" not in papers.text
+    assert "kind=white_paper" in papers.text  # kept in the sort and range links
+    unknown = browser.get("/reports/performance", params={"kind": "memo"})
+    assert unknown.status_code == 422
+    assert "kind" in unknown.text
     # Sorted by views ascending on request, and the heading says so.
     by_views = browser.get("/reports/performance", params={"sort": "views"}).text
     assert by_views.index("Security whitepaper") < by_views.index("Offline mode one-pager")
@@ -246,17 +255,30 @@ def test_a_collection_has_its_members_charts(app: FastAPI, people: Any, fixed_cl
 def test_the_searches_page_lists_what_reps_found_nothing_for(app: FastAPI, people: Any) -> None:
     lead = people("marketer")
     rep = people("rep")
-    publish(lead.api, title="Offline mode one-pager", kind="one_pager", body="Works offline.")
+    publish(
+        lead.api,
+        title="Offline mode for field crews",
+        kind="one_pager",
+        body="Crews capture inspections offline; everything syncs later.",
+    )
     for _ in range(2):
         assert rep.api.get("/v1/search", params={"q": "zeppelin fleets"}).status_code == 200
+    partial = rep.api.get("/v1/search", params={"q": "offline zeppelin"}).json()
+    assert partial["total"] > 0 and partial["match"] != "full", partial
     assert lead.api.get("/v1/search", params={"q": "marketers own query"}).status_code == 200
     app.state.search.log.flush()
+    # An hour on: the rep had their 30 minutes to open a hit of the partial search.
+    app.state.clock = lambda: datetime.now(UTC) + timedelta(hours=1)
 
     page = signed_in_client(app, lead).get("/reports/searches")
     assert page.status_code == 200, page.text
+    api = lead.api.get("/v1/reports/content-gaps").json()
     times, last_seen, _ = row_of(page.text, "zero-results", "zeppelin fleets")
     assert times == "2"
     assert re.fullmatch(r"\d\d \w{3} \d{4}, \d\d:\d\d UTC", last_seen)
     assert 'href="/search?q=zeppelin+fleets"' in page.text
+    assert row_of(page.text, "weak", "offline zeppelin")[0] == "1"
+    assert 'href="/search?q=offline+zeppelin"' in page.text
+    assert [s["query"] for s in api["weak_searches"]] == ["offline zeppelin"]
     # Only reps' searches count, as in the API's report.
     assert "marketers own query" not in page.text
