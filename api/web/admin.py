@@ -787,7 +787,9 @@ class AuditQuery:
         )
 
     def params(self, **more: Any) -> str:
-        given = {k: v for k, v in vars(self).items() if v}
+        """The filters as the page's own query string (`from`, `to` for the days)."""
+        names = {"since": "from", "until": "to"}
+        given = {names.get(k, k): v for k, v in vars(self).items() if v}
         given.update({k: v for k, v in more.items() if v})
         return urlencode(given)
 

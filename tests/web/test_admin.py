@@ -8,6 +8,7 @@ import csv
 import html
 import io
 import re
+from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -385,3 +386,33 @@ def test_an_admin_invites_changes_a_role_adds_a_webhook_and_reads_the_audit_log(
     assert "nia@example.com" in page.locator("main").inner_text()
     web.check(page, "audit-entry")
     web.assert_clean()
+
+
+def test_the_audit_log_pages_newest_first_and_keeps_its_filters(
+    app: FastAPI, boss: tuple[Person, TestClient], admin: Actor
+) -> None:
+    _, browser = boss
+    for n in range(30):  # each: user.created and key.created
+        made = admin.post("/v1/users", json={"email": f"p{n}@example.com", "role": "rep"})
+        assert made.status_code == 201
+    today = app.state.clock().date()
+    created = browser.get("/admin/audit", params={"action": "user.created"})
+    ids = [int(i) for i in re.findall(r'<a href="/admin/audit/(\d+)">', created.text)]
+    assert len(ids) == 31 and ids == sorted(ids, reverse=True)  # the 30 and the boss
+    assert 'rel="next"' not in created.text
+
+    first = browser.get("/admin/audit", params={"from": today.isoformat()})
+    ids = [int(i) for i in re.findall(r'<a href="/admin/audit/(\d+)">', first.text)]
+    assert len(ids) == 50
+    assert "Showing 1–50 of" in text(first)
+    link = re.search(r'href="(/admin/audit\?[^"]*)" rel="next"', first.text)
+    assert link
+    assert html.unescape(link.group(1)) == f"/admin/audit?from={today.isoformat()}&offset=50"
+    second = browser.get(html.unescape(link.group(1)))
+    more = [int(i) for i in re.findall(r'<a href="/admin/audit/(\d+)">', second.text)]
+    assert more and max(more) < min(ids)
+    assert 'rel="prev"' in second.text
+
+    yesterday = date.fromordinal(today.toordinal() - 1).isoformat()
+    before = browser.get("/admin/audit", params={"to": yesterday})
+    assert "0 entries" in text(before) and "No entries match these filters." in text(before)
