@@ -4,12 +4,13 @@ one go from the library, and the table shows the new tags."""
 
 from __future__ import annotations
 
+import base64
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 
 from api.demo import documents as d
 from tests.web.conftest import Web
@@ -21,6 +22,22 @@ def document(title: str, line: str) -> d.Document:
     return d.Document(
         title=title,
         sections=(d.Section("What happened", paragraphs=(line, f"{title}: the numbers.")),),
+    )
+
+
+def drop(page: Page, name: str, data: bytes, media_type: str) -> None:
+    """Drop a file on the upload page's drop zone, as a file dragged from the desktop."""
+    page.locator("#dropzone").evaluate(
+        """(zone, [name, data, type]) => {
+            const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([bytes], name, { type }));
+            const how = { bubbles: true, cancelable: true, dataTransfer: transfer };
+            for (const kind of ["dragenter", "dragover", "drop"]) {
+                zone.dispatchEvent(new DragEvent(kind, how));
+            }
+        }""",
+        [name, base64.b64encode(data).decode(), media_type],
     )
 
 
@@ -60,7 +77,13 @@ def test_a_marketer_uploads_files_and_tags_them_in_bulk(
         )
     refused = page.locator(".upload-item", has=page.get_by_text("empty.txt", exact=True))
     expect(refused.locator(".upload-state")).to_have_text("Failed")
-    expect(refused.locator(".error")).to_contain_text("empty")
+    expect(refused.locator(".error")).to_have_text("The file is empty.")
+    # The same PDF again, dropped on the drop zone: refused, naming the asset it repeats.
+    drop(page, "tunnel-again.pdf", files["tunnel.pdf"], "application/pdf")
+    expect(summary).to_have_text("3 uploaded, 2 failed.", timeout=60_000)
+    again = page.locator(".upload-item", has=page.get_by_text("tunnel-again.pdf", exact=True))
+    expect(again.locator(".error")).to_contain_text("This file has been uploaded already.")
+    expect(again.get_by_role("link", name="Existing asset: Tunnel rework")).to_be_visible()
     web.check(page, "upload")
 
     page.get_by_role("link", name="See the drafts in the library").click()
@@ -90,9 +113,10 @@ def test_a_marketer_uploads_files_and_tags_them_in_bulk(
     page.get_by_role("link", name="Title", exact=True).click()
     expect(page.locator("th[aria-sort]")).to_have_attribute("aria-sort", "ascending")
     expect(table.locator("td.title a").first).to_have_text("Bridge notes")
-    # The browser reports the refused upload's answer on its console; that one is expected.
-    web.complaints.remove(
-        "console error: Failed to load resource: the server responded with a status of "
-        "415 (Unsupported Media Type)"
-    )
+    # The browser reports the refused uploads' answers on its console; those are expected.
+    for refused_status in ("415 (Unsupported Media Type)", "409 (Conflict)"):
+        web.complaints.remove(
+            "console error: Failed to load resource: the server responded with a status of "
+            + refused_status
+        )
     web.assert_clean()

@@ -167,10 +167,16 @@
 
     function why(status, problem) {
       if (status === 401) return "You are signed out: sign in again, then upload this file again.";
-      if (problem && problem.detail) return problem.detail;
+      if (problem && problem.detail) return sentence(problem.detail);
       if (problem && problem.title) return problem.title;
       if (status === 413) return "The file is larger than " + maxMb + " MB, the most Baton takes.";
       return "The upload failed (HTTP " + status + ").";
+    }
+
+    // "the file is empty" -> "The file is empty."
+    function sentence(text) {
+      var line = text.charAt(0).toUpperCase() + text.slice(1);
+      return /[.!?]$/.test(line) ? line : line + ".";
     }
 
     function succeed(job, asset) {
