@@ -28,7 +28,7 @@ from api.audiences import service as audiences
 from api.audit import service as audit
 from api.audit.models import AuditEntry
 from api.deps import KeyUsageDep, NowDep, SessionDep, SettingsDep
-from api.errors import BatonError, Invalid, validation_errors
+from api.errors import BatonError, Conflict, Invalid, validation_errors
 from api.notifications import service as notifications
 from api.notifications.delivery import message_id
 from api.notifications.events import NotificationType
@@ -235,7 +235,7 @@ def invite_person(
         session.rollback()
         return _people_page(
             request, session, viewer, settings, now, status=exc.status, form=form,
-            errors={"email": exc.detail}, error=exc.detail,
+            errors={"email": exc.detail} if isinstance(exc, Conflict) else {}, error=exc.detail,
         )  # fmt: skip
     if url is None:
         return see_other(

@@ -92,3 +92,16 @@ def test_an_invitation_is_emailed_when_an_smtp_server_is_set(
     link = re.search(r"http://testserver(/account/invite/\S+)", message.get_content())
     assert link, message.get_content()
     assert "Welcome to Baton" in html.unescape(browser.get(link.group(1)).text)
+
+
+def test_an_invitation_that_cannot_be_emailed_says_so_and_invites_nobody(
+    app: FastAPI, admin: Actor, people: Any
+) -> None:
+    browser = signed_in_client(app, people("admin"))
+    app.state.settings.smtp_url = SecretStr(f"smtp://127.0.0.1:{closed_port()}")
+    answer = post(browser, "/admin/people", email="lu@example.com", name="Lu", role="rep")
+    assert answer.status_code == 503
+    assert "the email to lu@example.com could not be sent" in text(answer)
+    assert 'value="lu@example.com"' in answer.text  # the form is kept to try again
+    listed = admin.get("/v1/users", params={"limit": 100}).json()["items"]
+    assert "lu@example.com" not in {p["email"] for p in listed}
