@@ -317,7 +317,10 @@ def _asset_page(
     context: dict[str, Any] = {
         "asset": shown,
         "kind_label": KINDS.get(shown.kind.value, shown.kind.value),
-        "asked": _questions_of(session, caller, [q.id for q in shown.questions], now),
+        "asked": [
+            {**q, "answers": [(i, t) for i, t in q["answers"] if i != asset.id]}
+            for q in _questions_of(session, caller, [q.id for q in shown.questions], now)
+        ],
         "variables": template_variables(subject_text, asset.body) if renders else [],
         "renders": renders,
         "search_id": search_id,

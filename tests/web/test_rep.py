@@ -160,6 +160,7 @@ def test_asset_page_shows_the_asset_and_records_the_view(app: FastAPI, people: A
         stages=["decision"],
         question_ids=[question["id"]],
     )
+    faq = publish(marketer.api, title="Sync FAQ", question_ids=[question["id"]])
     rep = people("rep")
     browser = signed_in_client(app, rep)
     search = browser.get("/search", params={"q": "offline guide"})
@@ -173,7 +174,7 @@ def test_asset_page_shows_the_asset_and_records_the_view(app: FastAPI, people: A
     assert "Everything syncs when the signal is back." in text
     assert "mobile" in text and "Decision" in text
     assert "What customers ask" in text and "Does it work offline?" in text
-    assert f'href="/assets/{asset["id"]}">Offline guide</a>' in text  # the live answer
+    assert f'Also answered by <a href="/assets/{faq["id"]}">Sync FAQ</a>' in text
     assert "Up to date" in text
     views = [e for e in rows(app, Event) if e.type == "view" and e.user_id == rep.id]
     assert [e.asset_id for e in views] == [asset["id"]]
