@@ -102,6 +102,7 @@ def test_a_marketer_uploads_files_and_tags_them_in_bulk(
     expect(page.locator("#outcome-summary")).to_have_text(
         "Bulk edit done: 2 changed, 0 already as asked."
     )
+    expect(page.get_by_role("heading", name="Bulk edit results")).to_be_focused()
     for title in ("Tunnel rework", "Harbour crews"):
         row = table.get_by_role("row", name=re.compile(title))
         expect(row.get_by_role("listitem")).to_have_text(["field teams", "roi"])

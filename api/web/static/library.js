@@ -13,6 +13,12 @@
 
   // --- /library: "select all on this page" and the count of selected assets -------------
   function library() {
+    // After a bulk edit, start reading at its results.
+    var outcome = document.getElementById("outcome-heading");
+    if (outcome) {
+      outcome.setAttribute("tabindex", "-1");
+      outcome.focus();
+    }
     var all = document.getElementById("select-page");
     if (!all) return;
     var count = document.getElementById("selected-count");
