@@ -1,4 +1,6 @@
-"""`baton serve`: check the port, migrate, (load the demo,) then serve the API with uvicorn.
+"""`baton serve`: check the port, migrate, (load the demo,) then serve the API and the web app
+with uvicorn. With `--demo` it prints the demo people's keys and passwords and turns on the
+one-click demo sign-in of /signin (never otherwise).
 
 The port is taken first, before any migration or key is printed, so a busy port ends the
 command at once with the fix instead of after the demo keys. The app, uvicorn and the demo
@@ -78,6 +80,21 @@ def print_demo_keys(keys: list[DemoKey], settings: Settings, base: str) -> None:
     out.print(f"  curl -H 'Authorization: Bearer {rep_key}' {base}/v1/assets")
 
 
+def print_demo_sign_in(keys: list[DemoKey], base: str) -> None:
+    """The web app's address and how to sign in as each demo person."""
+    made = sum(k.new_password for k in keys)
+    note = f"{made} new" if made else "the same as at the last start"
+    out.print(f"\n[bold]The web app: {base}/[/bold]")
+    out.print(
+        f"Sign in with a demo person's password ({note}; kept in the same file), or in one "
+        f"click on {base}/signin (shown only while Baton runs the demo):"
+    )
+    for key in keys:
+        out.print(
+            f"  {key.role.value:<9} {key.email:<28} password: {key.password}", highlight=False
+        )
+
+
 def admin_hint(settings: Settings) -> str | None:
     """How to get in, when nobody can manage people: no active admin and no master key."""
     if settings.admin_key is not None:
@@ -103,7 +120,8 @@ def serve(
         bool,
         typer.Option(
             "--demo/--no-demo",
-            help="load the demo library into an empty catalogue and print demo API keys",
+            help="load the demo library into an empty catalogue, print the demo people's API keys "
+            "and passwords, and offer one-click demo sign-in on /signin",
         ),
     ] = False,
 ) -> None:
@@ -125,11 +143,14 @@ def _serve(settings: Settings, sock: socket.socket, host: str, port: int, demo: 
     if migrate(settings):
         out.print(f"migrated {database_name(settings.catalogue_url)} to the latest schema")
     base = f"http://{'127.0.0.1' if host in {'0.0.0.0', '::'} else host}:{port}"  # noqa: S104
+    keys: list[DemoKey] = []
     if demo:
         from api.demo.commands import load_demo, report
 
         report(load_demo(settings))
-        print_demo_keys(demo_keys(settings), settings, base)
+        keys = demo_keys(settings)
+        print_demo_keys(keys, settings, base)
+        print_demo_sign_in(keys, base)
     hint = admin_hint(settings)
     if hint is not None:
         out.print(f"\n[bold yellow]{hint}[/bold yellow]")
@@ -137,10 +158,15 @@ def _serve(settings: Settings, sock: socket.socket, host: str, port: int, demo: 
 
     import uvicorn
 
+    from api.accounts.routes import enable_demo_sign_in
     from api.main import create_app
 
+    app = create_app(settings)
+    if demo:
+        # The one-click "Sign in as …" buttons on /signin: only in this demo server.
+        enable_demo_sign_in(app, [(k.email, k.name, k.role.value) for k in keys])
     config = uvicorn.Config(
-        create_app(settings),
+        app,
         host=host,
         port=port,
         log_level=settings.log_level,

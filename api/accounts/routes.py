@@ -1,5 +1,10 @@
-"""The sign-in pages (server-rendered, no script: /signin, /signout, /account, invite and
-reset links, single sign-on, the extension's key) and `POST /v1/users/{id}/invite`.
+"""The sign-in pages (server-rendered, no script: /signin, /signout, /account, the password
+change at /account/password, invite and reset links, single sign-on, the extension's key,
+the demo's one-click sign-in) and `POST /v1/users/{id}/invite`.
+
+Signing in lands in the web app (`/`, which opens the search page) unless `next` names
+another page of this server. The one-click "Sign in as <demo person>" of /signin exists
+only in a server started by `baton serve --demo` (`enable_demo_sign_in`).
 
 Each page is a thin layer over `api.accounts.service` and `api.accounts.oidc`; forms carry
 a CSRF token (the session's synchronizer token once signed in, the `baton_csrf`
@@ -7,12 +12,13 @@ double-submit token before) and are refused from another origin."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
 
-from fastapi import APIRouter, BackgroundTasks, Form, Query, Request, Response
+from fastapi import APIRouter, BackgroundTasks, FastAPI, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
 from fastapi.templating import Jinja2Templates
 from sqlmodel import Session
@@ -156,6 +162,27 @@ def _start(
     return response
 
 
+# --- the demo's one-click sign-in ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    email: str
+    name: str
+    role: str
+
+
+def enable_demo_sign_in(app: FastAPI, people: list[tuple[str, str, str]]) -> None:
+    """Offer "Sign in as <person>" buttons on /signin for these (email, name, role) people.
+    Only `baton serve --demo` calls this: without it the buttons are not shown and
+    `POST /signin/demo` is a 404, whatever the settings."""
+    app.state.demo_sign_in = tuple(DemoPerson(*person) for person in people)
+
+
+def _demo_people(request: Request) -> tuple[DemoPerson, ...]:
+    return tuple(getattr(request.app.state, "demo_sign_in", ()))
+
+
 # --- pages -------------------------------------------------------------------------------
 
 
@@ -182,6 +209,7 @@ def signin_page(
         next=_local(next_path),
         email="",
         oidc=settings.oidc_enabled,
+        demo=_demo_people(request),
     )
 
 
@@ -198,6 +226,7 @@ def signin(
 ) -> Response:
     context: dict[str, Any] = {"title": "Sign in", "next": _local(next_path), "email": email}
     context["oidc"] = settings.oidc_enabled
+    context["demo"] = _demo_people(request)
     if not _anonymous_ok(request, settings, csrf_token):
         return _refused(request)
     attempt = accounts.sign_in(
@@ -213,6 +242,41 @@ def signin(
     return _start(
         request, session, settings, attempt.user, method="password", now=now, to=_local(next_path)
     )
+
+
+@pages.post("/signin/demo")
+def demo_signin(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    now: NowDep,
+    email: Annotated[str, Form(max_length=320)] = "",
+    csrf_token: FormStr = "",
+    next_path: Annotated[str, Form(alias="next", max_length=2000)] = HOME,
+) -> Response:
+    """One click signs the browser in as a demo person: only while Baton runs the demo."""
+    person = next((p for p in _demo_people(request) if p.email == email), None)
+    if person is None:
+        return _render(
+            request,
+            "message.html",
+            status=404,
+            title="No demo sign-in here",
+            error="One-click sign-in is offered only by a server running the demo "
+            "(baton serve --demo, or make run). Sign in with your email and password.",
+        )
+    if not _anonymous_ok(request, settings, csrf_token):
+        return _refused(request)
+    user = users.find_active_by_email(session, person.email)
+    if user is None or not user.active:
+        return _render(
+            request,
+            "message.html",
+            status=403,
+            title="This demo person cannot sign in",
+            error=f"{person.email} is disabled or removed: an admin can enable them.",
+        )
+    return _start(request, session, settings, user, method="demo", now=now, to=_local(next_path))
 
 
 @pages.post("/signout")
