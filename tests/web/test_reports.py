@@ -165,6 +165,13 @@ def test_performance_shows_the_events_week_by_week(
     event(ana.api, other, "view")
     won(lead.api, "OPP-1", 12500)
     won(lead.api, "OPP-2", 2500.5)
+    # The last second of the week before (Sunday, UTC): counted in that week.
+    app.state.clock = lambda: datetime(2026, 11, 22, 23, 59, 59, tzinfo=UTC)
+    event(ana.api, kit, "view")
+    event(ana.api, kit, "not_helpful")
+    event(ana.api, kit, "used_in_deal", opp="OPP-3")
+    won(lead.api, "OPP-3", 40)
+    app.state.clock = lambda: NOW
 
     browser = signed_in_client(app, lead)
     page = browser.get("/reports/performance/assets/" + kit["id"], params={"weeks": 4})
@@ -176,33 +183,39 @@ def test_performance_shows_the_events_week_by_week(
     assert svg
     bars = re.findall(r"<rect [^>]*><title>([^<]*)</title>", svg.group(0))
     assert bars == [
+        "Views, week of 16 Nov 2026: 1",
         "Views, week of 23 Nov 2026: 2",
         "Downloads, week of 23 Nov 2026: 1",
         "Shares, week of 23 Nov 2026: 1",
     ]
     usage = row_of(shown, "asset-usage-table", "23 Nov 2026")
     assert usage == ["2", "1", "1", "0"]  # views, downloads, shares, other uses
-    assert row_of(shown, "asset-usage-table", "16 Nov 2026") == ["0", "0", "0", "0"]
+    assert row_of(shown, "asset-usage-table", "16 Nov 2026") == ["1", "0", "0", "0"]
+    assert row_of(shown, "asset-usage-table", "09 Nov 2026") == ["0", "0", "0", "0"]
     assert row_of(shown, "asset-helpful-table", "23 Nov 2026") == ["67%"]
-    assert row_of(shown, "asset-helpful-table", "16 Nov 2026") == ["no ratings"]
+    assert row_of(shown, "asset-helpful-table", "16 Nov 2026") == ["0%"]
+    assert row_of(shown, "asset-helpful-table", "09 Nov 2026") == ["no ratings"]
     assert row_of(shown, "asset-revenue-table", "23 Nov 2026") == ["15,000.50"]
+    assert row_of(shown, "asset-revenue-table", "16 Nov 2026") == ["40"]
     words = text_of(shown)
-    assert "2 views, 1 downloads, 1 shares, 0 other uses; 4 uses in all" in words
-    assert "2 of 3 ratings helpful (67%)" in words
-    assert "15,000.50 from 2 won deals" in words
+    assert "3 views, 1 downloads, 1 shares, 0 other uses; 5 uses in all" in words
+    assert "busiest week 23 Nov 2026 (4)" in words
+    assert "2 of 4 ratings helpful (50%), 2 weeks with ratings" in words
+    assert "15,040.50 from 3 won deals" in words
     assert words.count("Week of") == 3
 
     # The catalogue: both assets, the table as the API's report counts them.
     whole = browser.get("/reports/performance", params={"weeks": 4}).text
     assert row_of(whole, "catalogue-usage-table", "23 Nov 2026") == ["3", "1", "1", "0"]
+    assert row_of(whole, "catalogue-usage-table", "16 Nov 2026") == ["1", "0", "0", "0"]
     api = lead.api.get(
         "/v1/reports/asset-performance", params={"since": "2026-11-02T00:00:00Z"}
     ).json()
     first = api["items"][0]
     assert first["title"] == "Offline mode one-pager"
-    assert first["influenced_amount"] == 15000.5
+    assert first["influenced_amount"] == 15040.5
     assert whole.index("Offline mode one-pager") < whole.index("Security whitepaper")
-    assert "15,000.50" in text_of(whole)
+    assert "15,040.50" in text_of(whole)
     # The catalogue filters of the list API narrow the table and the charts alike.
     papers = browser.get("/reports/performance", params={"weeks": 4, "kind": "white_paper"})
     assert row_of(papers.text, "catalogue-usage-table", "23 Nov 2026") == ["1", "0", "0", "0"]
