@@ -233,6 +233,14 @@ def save_rules(
     def again(**context: Any) -> Response:
         return _rules_page(request, viewer, session, now, **context)
 
+    if len(rules) > MAX_RULES:
+        return again(
+            rows=kept,
+            version=_text(form, "version"),
+            error=f"Nothing was saved: at most {MAX_RULES} rules; remove some.",
+            status=422,
+        )
+
     if errors:
         return again(
             rows=kept,
@@ -518,7 +526,7 @@ def _set_question(
 ) -> None:
     """Link (or unlink) the question on the asset, as PATCH /v1/assets/{id} with its
     `question_ids` does; the asset's other questions stay."""
-    asset = assets.get_asset(session, asset_id)
+    assets.get_asset(session, asset_id)  # 404 first, for an unknown id
     current = assets.linked_lists(session, asset_id)["question_ids"]
     wanted = [qid for qid in current if qid != question_id] + ([question_id] if linked else [])
     if sorted(wanted) == sorted(current):
@@ -530,7 +538,6 @@ def _set_question(
         AssetUpdate(question_ids=wanted),
         now=now,
         talking_point_ttl=settings.talking_point_ttl,
-        if_match=frozenset({asset.revision}),
     )
 
 
