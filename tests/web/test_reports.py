@@ -92,6 +92,13 @@ def test_the_gaps_page_links_each_gap_to_where_it_is_fixed(
         event(rep.api, retired, "not_helpful")
     transition(lead.api, retired["id"], "archive")
     create(lead.api, title="Secret launch draft", kind="one_pager", stages=["awareness"])
+    text = " ".join(
+        f"Crews on site {n} capture inspections offline and sync later." for n in range(30)
+    )
+    original = publish(lead.api, title="Field crews guide", kind="one_pager", body=text)
+    copy = create(
+        lead.api, title="Field crews guide v2", kind="one_pager", body=text + " Also tablets."
+    )
     asked = rep.api.post("/v1/questions", json={"text": "Does it run on ships at sea?"})
     assert asked.status_code == 201, asked.text
 
@@ -125,6 +132,15 @@ def test_the_gaps_page_links_each_gap_to_where_it_is_fixed(
     assert "Secret launch draft" not in shown
     assert "Retired battlecard" not in shown
     assert [a["title"] for a in api["low_rated"]] == ["Old pricing sheet"]
+    # Near duplicates, drafts included, as the report lists them for marketers.
+    assert [(p["first"]["id"], p["second"]["id"]) for p in api["near_duplicates"]] == [
+        (original["id"], copy["id"])
+    ]
+    near = re.search(r"<caption>Nearly the same text.*?</table>", shown, re.S)
+    assert near, shown
+    assert f'href="/assets/{original["id"]}"' in near.group(0)
+    assert f'href="/assets/{copy["id"]}"' in near.group(0)
+    assert "draft" in near.group(0)
     # The downloads.
     assert 'href="/v1/reports/content-gaps.csv"' in shown
     assert 'href="/v1/reports/content-gaps.html"' in shown
