@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -26,6 +27,7 @@ from api.assets.kinds import KINDS, Kind, rules_for
 from api.assets.models import Asset, AssetRevision, RevisionStatus, Status
 from api.assets.schemas import AssetCreate, AssetOut, AssetUpdate, Finding, RejectIn, RevisionOut
 from api.audit import service as audit
+from api.audit.models import AuditEntry
 from api.deps import NowDep, SessionDep, SettingsDep
 from api.errors import (
     BatonError,
@@ -59,7 +61,15 @@ FIELD_LABELS = {
     "published_at": "Published on (YYYY-MM-DD)",
     "competitor": "Competitor",
 }
-PART_LABELS = {"title": "Title", "summary": "Summary", "body": "Body", "kind": "Kind"}
+PART_LABELS = {
+    "title": "Title",
+    "summary": "Summary",
+    "body": "Body",
+    "kind": "Kind",
+    "url": "Link",
+    "fields": "Fields",
+    "question_ids": "Questions",
+}
 QUEUE_SIZE = 100
 LOST_RACE = (
     "Someone else changed this asset while you were working on it, so nothing was saved. "
@@ -235,6 +245,10 @@ class Shown:
     part: str
     found: str
 
+    @property
+    def label(self) -> str:
+        return _part_label(self.part)
+
 
 @dataclass
 class Checked:
@@ -247,7 +261,8 @@ class Checked:
 
 
 def _part_label(part: str | None) -> str:
-    return PART_LABELS.get(part or "body") or FIELD_LABELS.get(part or "", part or "")
+    name = part or "body"
+    return PART_LABELS.get(name) or FIELD_LABELS.get(name) or name.replace("_", " ").capitalize()
 
 
 def highlighted(text: str, marks: list[Shown]) -> list[Piece]:
@@ -553,27 +568,43 @@ class Waiting:
     sort_at: datetime
 
 
-def _submissions(session: Session, asset_ids: list[str]) -> dict[str, tuple[str, datetime]]:
-    """Who last submitted each asset or revision, and when (from the audit log), by the
-    asset id or the revision id."""
+def _submissions(
+    session: Session, asset_ids: list[str], revisions_of: Sequence[AssetRevision] = ()
+) -> dict[str, tuple[str, datetime]]:
+    """Who last submitted each asset or revision, and when, from the audit log: by asset
+    id, and by revision id (an asset's newest `revision.submitted` since the revision was
+    opened: an asset has one open revision at a time)."""
     found: dict[str, tuple[str, datetime]] = {}
-    entries = []
-    for asset_id in asset_ids:
-        for action, newest in (("asset.submitted", 1), ("revision.submitted", 20)):
+    entries: list[tuple[str, AuditEntry]] = []
+    for action, subjects in (
+        ("asset.submitted", sorted(set(asset_ids))),
+        ("revision.submitted", sorted({r.asset_id for r in revisions_of})),
+    ):
+        for asset_id in subjects:
             rows, _ = audit.list_entries(
                 session,
                 audit.AuditFilters(subject="asset", subject_id=asset_id, action=action),
-                page=PageRequest(limit=newest),
+                page=PageRequest(limit=1),
             )
-            entries += [(action, row) for row in reversed(rows)]
+            entries += [(action, row) for row in rows]
     users = people(session, {row.actor_id for _, row in entries})
-    for action, row in entries:
+
+    def who(row: AuditEntry) -> str:
         user = users.get(row.actor_id)
-        who = str(user.name or user.email) if user else (row.actor_name or row.actor_id)
+        return str(user.name or user.email) if user else (row.actor_name or row.actor_id)
+
+    for action, row in entries:
         if action == "asset.submitted":
-            found[row.subject_id] = (who, row.at)
-        elif isinstance(revision_id := (row.after or {}).get("revision_id"), str):
-            found[revision_id] = (who, row.at)
+            found[row.subject_id] = (who(row), row.at)
+            continue
+        for revision in revisions_of:
+            decided = revision.decided_at
+            if (
+                revision.asset_id == row.subject_id
+                and row.at >= revision.created_at
+                and (decided is None or row.at <= decided)
+            ):
+                found[revision.id] = (who(row), row.at)
     return found
 
 
@@ -621,9 +652,7 @@ def queue(session: Session, caller: Caller) -> tuple[list[Waiting], list[Waiting
         {a.owner_id for a in [*in_review, *my_drafts] if a.owner_id}
         | {r.created_by_id for r in [*revisions_in_review, *my_revisions] if r.created_by_id},
     )
-    sent = _submissions(
-        session, sorted({a.id for a in in_review} | {r.asset_id for r in revisions_in_review})
-    )
+    sent = _submissions(session, [a.id for a in in_review], revisions_in_review)
 
     def of_asset(a: Asset, *, draft: bool) -> Waiting:
         by, at = sent.get(a.id, (_name(a.owner_id, users), a.updated_at))
@@ -772,7 +801,11 @@ def _review_page(
         etag = asset.revision
         base = f"/review/assets/{asset_id}"
         title = f"Review “{asset.title}”"
-    sent = _submissions(session, [asset_id]).get(revision_id or asset_id)
+    if revision_id is None:
+        sent = _submissions(session, [asset_id]).get(asset_id)
+    else:
+        row = revisions.get_revision(session, asset_id, revision_id)
+        sent = _submissions(session, [], [row]).get(revision_id)
     checked = check_content(
         session, content.title, content.kind, content.summary, content.body, content.fields or {}
     )
