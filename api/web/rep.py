@@ -316,6 +316,7 @@ def _asset_page(
     renders = rules_for(asset.kind).renders
     context: dict[str, Any] = {
         "asset": shown,
+        "asset_id": asset.id,
         "kind_label": KINDS.get(shown.kind.value, shown.kind.value),
         "asked": [
             {**q, "answers": [(i, t) for i, t in q["answers"] if i != asset.id]}

@@ -8,12 +8,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from api.discovery.models import SearchLog, SearchOpen
 from api.events.models import Event
+from api.sharing import pages
 from tests.catalogue import create, publish, transition
 from tests.conftest import Actor
 from tests.sharing.helpers import pdf_bytes, publish_pdf
@@ -407,3 +409,24 @@ def test_suggest_finds_assets_for_pasted_notes(app: FastAPI, people: Any) -> Non
     )
     assert unknown.status_code == 422
     assert "nope" in unknown.text
+
+
+def test_a_busy_page_renderer_is_a_message_not_a_broken_page(
+    app: FastAPI, people: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asset = publish_pdf(people("marketer").api, title="Busy case")
+    browser = signed_in_client(app, people("rep"))
+    monkeypatch.setattr(pages, "LOCK_WAIT_SECONDS", 0.05)
+    assert pages._PDFIUM.acquire(timeout=30)  # another render holds PDFium
+    try:
+        page = browser.get(f"/assets/{asset['id']}")
+        image = browser.get(f"/assets/{asset['id']}/pages/1.png")
+    finally:
+        pages._PDFIUM.release()
+    assert page.status_code == 200
+    assert "The page previews are busy right now: reload in a few seconds." in page.text
+    assert "Busy case" in page.text
+    assert image.status_code == 503 and image.headers["retry-after"]
+    # Once PDFium is free the pages show.
+    again = browser.get(f"/assets/{asset['id']}")
+    assert 'alt="Page 1 of the PDF"' in again.text

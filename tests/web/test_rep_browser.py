@@ -81,7 +81,9 @@ def test_a_rep_finds_previews_fills_and_rates(web: Any, people: Any) -> None:
     page.get_by_label("Company").fill("Northwind")
     page.get_by_role("button", name="Fill in").click()
     expect(page.get_by_text("Security review for Northwind")).to_be_visible()
-    page.get_by_role("button", name="Copy email").click()
+    with page.expect_response(lambda r: r.url.endswith("/v1/events")) as counted:
+        page.get_by_role("button", name="Copy email").click()
+    assert counted.value.status == 202  # the copy counts for the asset
     expect(page.get_by_text("Copied to the clipboard.")).to_be_visible()
     copied = page.evaluate("() => navigator.clipboard.readText()")
     assert copied.startswith("Hi Ana,")
