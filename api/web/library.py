@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 
 from fastapi import Depends, Query, Request, Response
 from pydantic import ValidationError
-from sqlalchemy import func
+from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
 from api.assets import presentation, visibility
@@ -52,14 +52,20 @@ STATUS_LABELS = {
     Status.approved: "Approved",
     Status.archived: "Archived",
 }
+# The lifecycle's order, for sorting by status.
+STATUS_ORDER = {status.value: n for n, status in enumerate(STATUS_LABELS)}
 KIND_LABELS = {kind: rules.label for kind, rules in KINDS.items()}
 
-# The table's sortable columns: what each orders by; `-name` is descending.
+# The table's sortable columns: what each orders by (owners as the table names them,
+# statuses in the lifecycle's order); `-name` is descending.
 COLUMNS: dict[str, tuple[str, Callable[[], Any]]] = {
     "title": ("Title", lambda: func.lower(col(Asset.title))),
     "kind": ("Kind", lambda: col(Asset.kind)),
-    "status": ("Status", lambda: col(Asset.status)),
-    "owner": ("Owner", lambda: func.lower(col(User.email))),
+    "status": ("Status", lambda: case(STATUS_ORDER, value=col(Asset.status))),
+    "owner": (
+        "Owner",
+        lambda: func.lower(func.coalesce(func.nullif(col(User.name), ""), col(User.email))),
+    ),
     "updated": ("Updated", lambda: col(Asset.updated_at)),
     "expires": ("Expires", lambda: col(Asset.expires_at)),
 }
@@ -67,7 +73,8 @@ Sort = Literal[
     "title", "-title", "kind", "-kind", "status", "-status", "owner", "-owner",
     "updated", "-updated", "expires", "-expires",
 ]  # fmt: skip
-assert {s.lstrip("-") for s in get_args(Sort)} == set(COLUMNS)
+if {s.lstrip("-") for s in get_args(Sort)} != set(COLUMNS):
+    raise RuntimeError("Sort must name each column of COLUMNS, both ways")
 DEFAULT_SORT: Sort = "-updated"
 PAGE_SIZES = (20, 50, 100)
 # How many files the upload page sends at once.

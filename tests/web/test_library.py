@@ -309,3 +309,27 @@ def test_the_upload_page_offers_files_and_defaults(browser: TestClient) -> None:
     assert "up to 50 MB each" in answer.text
     assert '<script src="/static/library.js" defer></script>' in answer.text
     assert "style=" not in answer.text and "<script>" not in answer.text
+
+
+def test_statuses_sort_in_lifecycle_order_and_owners_by_name(
+    browser: TestClient, marketer_person: Person, people: Any
+) -> None:
+    api = marketer_person.api  # "Mara Marketer"
+    approved(api, "Live one")
+    waiting = asset(api, "Waiting one")
+    assert api.post(f"/v1/assets/{waiting}/submit").status_code == 200
+    asset(api, "Draft one")
+    asset(people("marketer", "Aaron Able").api, "Aaron's draft")
+    assert titles(browser.get("/library?sort=status&q=one")) == [
+        "Draft one",
+        "Waiting one",
+        "Live one",
+    ]
+    assert titles(browser.get("/library?sort=owner&status=draft")) == [
+        "Aaron's draft",
+        "Draft one",
+    ]
+    assert titles(browser.get("/library?sort=-owner&status=draft")) == [
+        "Draft one",
+        "Aaron's draft",
+    ]
