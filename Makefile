@@ -132,6 +132,13 @@ bench-events: install-dev
 bench-extension: install-dev system-packages extension-build
 	$(BIN)/python -m bench.extension_refresh $(BENCH_ARGS)
 
+# The web app's server time per page (p50/p95/p99) against a real `baton serve` on 100,000
+# assets, signed in through /signin: bench/web.py, bench/results/web.json. A quick run:
+# make bench-web BENCH_ARGS="--n 2000".
+.PHONY: bench-web
+bench-web: install-dev
+	$(BIN)/python -m bench.web $(BENCH_ARGS)
+
 # Search quality, not speed: the judged queries of bench/eval/ through GET /v1/search, with
 # hit@1, hit@3, MRR@10 and nDCG@10 per category, keyword-only and hybrid (BENCH_ARGS="--mode
 # hybrid" runs one); writes bench/results/eval-search.json.
