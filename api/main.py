@@ -44,6 +44,7 @@ from api.operations import router as operations_router
 from api.problems import UnexpectedErrors, install_problem_handlers
 from api.questions.routes import router as questions_router
 from api.rate_limits import Budgets, RateLimits
+from api.read_your_writes import ReadYourWrites
 from api.reports.routes import router as reports_router
 from api.request_context import RequestContext
 from api.request_guard import NulGuard
@@ -57,13 +58,13 @@ from api.sharing.public import STATIC_URL as SHARE_STATIC_URL
 from api.sharing.routes import public as share_pages_router
 from api.sharing.routes import router as share_links_router
 from api.sharing.staticfiles import ShareStatic
-from api.web import pages as web_pages
-from api.web.routers import routers as web_routers
 from api.suggestions.memory import SuggestionMemory
 from api.suggestions.routes import router as suggestions_router
 from api.taxonomy.routes import router as taxonomy_router
 from api.users.routes import router as users_router
 from api.users.usage import KeyUsage
+from api.web import pages as web_pages
+from api.web.routers import routers as web_routers
 from ingest.workers import ExtractorOnDemand
 
 log = logging.getLogger("baton")
@@ -170,6 +171,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         BodyLimit,
         max_bytes=settings.max_body_bytes,
         streamed={files_router.prefix + UPLOAD_PATH, revisions_router.prefix + FILE_PATH},
+    )
+    # Read your writes: a write's answer carries its Baton-Position; a read sending one
+    # back waits (bounded) for this replica's search index to reach it.
+    app.add_middleware(
+        ReadYourWrites,
+        reached=lambda position: app.state.search.indexer.reached(position),  # noqa: PLW0108 (made at start)
+        wait_seconds=settings.position_wait_seconds,
     )
     # Rate limits: before the body is read, inside CORS so that browsers see the 429.
     master = settings.admin_key.get_secret_value() if settings.admin_key else None

@@ -126,6 +126,19 @@ class Settings(BaseSettings):
         default_factory=lambda: list(DEFAULT_LOST_STAGES)
     )
 
+    # Several API replicas on one PostgreSQL catalogue (README, "Several replicas"): each
+    # data directory is a replica with its own search index, following the change log as
+    # "search@<replica id>" (unset: an id made once and kept in `<data_dir>/replica-id`).
+    replica_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.-]{1,24}$")
+    # A replica not heard of for this long is forgotten (it stops holding the log back; on
+    # its return it builds its index again); heartbeats go every tenth of it.
+    replica_expiry_seconds: float = Field(default=600.0, ge=30, le=7 * 86_400)
+    # Polling the log besides LISTEN/NOTIFY (the only way on SQLite).
+    replica_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    # A read sending `Baton-Position` waits at most this long for the replica to apply it,
+    # then is answered anyway with `Baton-Stale: true`.
+    position_wait_seconds: float = Field(default=2.0, ge=0, le=30)
+
     # Signing in with a browser (README, "Signing in"): sessions end after this idle time
     # or this long after sign-in, whichever is first.
     session_idle_minutes: int = Field(default=480, ge=5, le=43_200)

@@ -9,6 +9,15 @@ of the position when it appears.
 A consumer is registered once (`register`; the search index's row comes with the
 migration). On PostgreSQL its row is locked while a batch is applied (`claim`): one
 process applies a consumer's changes at a time.
+
+An API replica (a data directory with its own embedded index) is a consumer that
+expires: it registers with a heartbeat (`register(..., replica=True)`), renews it
+(`heartbeat`), and when it has not been heard of for a while `prune` forgets it, so it
+stops holding the log back; a replica that comes back finds its row gone and builds its
+index again from the catalogue.
+
+On PostgreSQL each transaction that records a change sends `NOTIFY baton_changes` (at its
+commit): replicas `LISTEN` to wake at once, and poll as well.
 """
 
 from __future__ import annotations
@@ -22,7 +31,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
 from api.changes.models import Change, ChangeConsumer
-from api.db import insert_for
+from api.db import insert_for, utcnow
 
 log = logging.getLogger("baton.changes")
 
@@ -67,9 +76,49 @@ def horizon(session: Session) -> int | None:
     return int(session.execute(_HORIZON).scalar_one())
 
 
-def register(session: Session, name: str) -> None:
-    """Make a consumer known, at the start of the log (nothing happens if it is known)."""
-    session.execute(insert_for(session, ChangeConsumer).values(name=name).on_conflict_do_nothing())
+def register(
+    session: Session, name: str, *, replica: bool = False, now: datetime | None = None
+) -> bool:
+    """Make a consumer known, at the start of the log (nothing happens if it is known);
+    whether it was new. A `replica` consumer expires unless its heartbeat is renewed."""
+    values: dict[str, object] = {"name": name}
+    if replica:
+        values["heartbeat_at"] = now or utcnow()
+    table = ChangeConsumer.__table__  # type: ignore[attr-defined]
+    made = session.execute(
+        insert_for(session, ChangeConsumer)
+        .values(**values)
+        .on_conflict_do_nothing()
+        .returning(table.c.name)
+    ).first()
+    return made is not None
+
+
+def heartbeat(session: Session, name: str, *, now: datetime) -> bool:
+    """A replica's consumer is alive: renew its heartbeat. False when it is gone (it
+    expired and was forgotten: the changes it missed may be pruned)."""
+    table = ChangeConsumer.__table__  # type: ignore[attr-defined]
+    result = session.execute(sa.update(table).where(table.c.name == name).values(heartbeat_at=now))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def expire(session: Session, *, now: datetime, after: timedelta) -> list[str]:
+    """Forget the replicas' consumers not heard of for `after`; their names."""
+    table = ChangeConsumer.__table__  # type: ignore[attr-defined]
+    stale = table.c.heartbeat_at.is_not(None) & (table.c.heartbeat_at < now - after)
+    names = [str(n) for n in session.execute(sa.select(table.c.name).where(stale)).scalars()]
+    if names:
+        session.execute(sa.delete(table).where(table.c.name.in_(names)))
+        log.warning("change consumers %s not heard of for %s: forgotten", names, after)
+    return names
+
+
+def position(session: Session, name: str) -> tuple[int, int] | None:
+    """Where the consumer stands, (txid, id); None when it is not registered."""
+    consumer = session.get(ChangeConsumer, name)
+    if consumer is None:
+        return None
+    return (consumer.position_txid, consumer.position_id)
 
 
 def retire(session: Session, name: str) -> None:
@@ -169,9 +218,14 @@ def lag(session: Session, name: str, subjects: Collection[str] | None = None) ->
     return int(session.exec(query).one())
 
 
-def prune(session: Session) -> int:
+def prune(
+    session: Session, *, now: datetime | None = None, expire_after: timedelta | None = None
+) -> int:
     """Remove the changes every consumer has applied; how many were removed. Writes only
-    when there is something to remove (a write waits on SQLite's lock)."""
+    when there is something to remove (a write waits on SQLite's lock). With
+    `expire_after`, the replicas not heard of for that long are forgotten first."""
+    if expire_after is not None:
+        expire(session, now=now or utcnow(), after=expire_after)
     slowest = session.exec(
         select(ChangeConsumer.position_txid, ChangeConsumer.position_id).order_by(
             col(ChangeConsumer.position_txid), col(ChangeConsumer.position_id)

@@ -22,7 +22,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from api.changes.models import Change
+from api.changes.positions import WRITTEN
 from api.db import after_commit, after_rollback
+
+# Sent (at commit) by every PostgreSQL transaction that records a change: the API
+# replicas LISTEN on it to read the log at once instead of at their next poll.
+CHANNEL = "baton_changes"
+_NOTIFIED = "baton.changes.notified"
 
 
 class Subject(StrEnum):
@@ -99,6 +105,7 @@ def record_change(
         .returning(Change.__table__.c.txid, Change.__table__.c.id)  # type: ignore[attr-defined]
     ).one()
     change = Recorded(txid=row[0], id=row[1], subject=subject, subject_id=subject_id, op=op)
+    _announce(session, change)
     later = False
     for subscriber in _listening(session, subject):
         if subscriber.transactional:
@@ -108,6 +115,20 @@ def record_change(
     if later:
         _after_commit(session, change)
     return change
+
+
+def _announce(session: Session, change: Recorded) -> None:
+    """Once per transaction on PostgreSQL, NOTIFY the replicas (delivered at the commit,
+    dropped by a rollback); and note the change's position for the request's answer."""
+    written = WRITTEN.get()
+    if written is not None:
+        after_commit(session, lambda: written.note((change.txid, change.id)))
+    if session.get_bind().dialect.name != "postgresql" or session.info.get(_NOTIFIED):
+        return
+    session.execute(sa.select(sa.func.pg_notify(CHANNEL, "")))
+    session.info[_NOTIFIED] = True
+    after_commit(session, lambda: session.info.pop(_NOTIFIED, None))
+    after_rollback(session, lambda: session.info.pop(_NOTIFIED, None))
 
 
 def _listening(session: Session, subject: Subject) -> list[Subscriber]:

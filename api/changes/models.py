@@ -47,3 +47,6 @@ class ChangeConsumer(SQLModel, table=True):
     attempts: int = Field(default=0)
     available_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     last_error: str | None = Field(default=None, sa_type=sa.Text)
+    # An API replica's consumer: when it last said it is alive. NULL: it never expires.
+    # One not heard of for `BATON_REPLICA_EXPIRY_SECONDS` is forgotten at the next prune.
+    heartbeat_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)

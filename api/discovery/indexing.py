@@ -14,6 +14,14 @@ reach the index depends on where it lives:
   reads whatever else is in the log (failed attempts, other processes such as the CLI),
   retrying with exponential backoff.
 
+Each API replica on a PostgreSQL catalogue (a data directory with its own index file) is
+its own consumer, "search@<replica id>": it renews a heartbeat, wakes on the catalogue's
+`NOTIFY` (`api.changes.listen`) and polls as well, and keeps its applied position in
+memory so that a read carrying a `Baton-Position` token can wait until it is reached
+(`reached`). Processes sharing a data directory (workers of one server) share its
+consumer and its file: whichever claims the row applies, the others see the file change
+at their next search and read the position from the row.
+
 A batch that fails is tried again change by change: when some changes apply and others do
 not, the backend is up and those others are broken (logged and left out, so one bad
 change cannot stop the index); when none applies, the backend is down and the batch
@@ -26,8 +34,9 @@ import logging
 import math
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -35,8 +44,10 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from api.changes import feed
+from api.changes.listen import Listener
 from api.changes.log import Recorded, Subject, subscribe, unsubscribe
 from api.changes.models import Change, ChangeConsumer
+from api.changes.positions import Position
 from api.db import after_commit, session_scope, utcnow
 from api.discovery.documents import documents_for
 from api.discovery.synonyms import get_synonyms
@@ -53,6 +64,12 @@ BATCH = 200
 # changes itself (a reindex or a slow backend must not hold every write).
 AFTER_COMMIT_WAIT_SECONDS = 0.25
 PRUNE_EVERY_SECONDS = 60.0
+# While a reader waits for a position, or right after a wake-up found the log held back
+# (an older transaction still running), the worker looks again this often.
+CHASE_SECONDS = 0.02
+CHASE_AFTER_WAKE_SECONDS = 1.0
+# Changes applied directly after this process's commits, remembered for `reached`.
+DIRECT_MEMORY = 10_000
 
 AnyChange = Change | Recorded
 
@@ -84,6 +101,12 @@ class Indexer:
         poll_seconds: float = 2.0,
         clock: Callable[[], datetime] = utcnow,
         judged_at: Callable[[], datetime] = utcnow,
+        consumer: str = CONSUMER,
+        replica: bool = False,
+        heartbeat_seconds: float = 10.0,
+        expire_after: timedelta | None = None,
+        listen: bool = False,
+        on_lost: Callable[[], None] | None = None,
     ) -> None:
         if transactional and not isinstance(backend, Fts5Backend):
             raise ValueError("only the FTS5 backend in the catalogue's file is transactional")
@@ -95,10 +118,66 @@ class Indexer:
         self.clock = clock
         # The time documents are judged at (which linked assets are live): the app's clock.
         self.judged_at = judged_at
+        # Which consumer of the log this index is ("search", or "search@<replica>").
+        self.consumer = consumer
+        # A replica's consumer renews its heartbeat and expires; `on_lost` runs (in the
+        # worker) when its row was forgotten meanwhile: the index must be built again.
+        self.replica = replica
+        self.heartbeat_seconds = heartbeat_seconds
+        self.expire_after = expire_after
+        self.on_lost = on_lost
         self._apply_lock = threading.Lock()
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._pruned_at = 0.0
+        self._beat_at = 0.0
+        self._listener: Listener | None = (
+            Listener(engine.url, self.wake)
+            if listen and engine.dialect.name == "postgresql"
+            else None
+        )
+        # What this process knows the index holds: every change up to `applied`, and the
+        # changes it applied directly after its own commits (the log held back).
+        self._state_lock = threading.Lock()
+        self.applied: Position = (0, 0)
+        self._direct: deque[Position] = deque(maxlen=DIRECT_MEMORY)
+        self._direct_set: set[Position] = set()
+        self._wanted: Position = (0, 0)
+        self._chase_until = 0.0
+
+    # --- positions (read your writes) ----------------------------------------------------
+
+    def _note_applied(self, position: Position) -> None:
+        with self._state_lock:
+            self.applied = max(self.applied, position)
+
+    def _note_direct(self, changes: Sequence[Recorded]) -> None:
+        with self._state_lock:
+            for change in changes:
+                position = (change.txid, change.id)
+                if len(self._direct) == self._direct.maxlen:
+                    self._direct_set.discard(self._direct[0])
+                self._direct.append(position)
+                self._direct_set.add(position)
+
+    def reached(self, position: Position) -> bool:
+        """Whether the index holds every change up to `position` (or this process applied
+        that change itself right after committing it). When not, the worker is woken and
+        looks again at once until it is reached."""
+        if self.transactional:
+            return True  # written in the catalogue's own transaction: committed is applied
+        with self._state_lock:
+            if self.applied >= position or position in self._direct_set:
+                return True
+            self._wanted = max(self._wanted, position)
+        self.wake()
+        return False
+
+    def wake(self) -> None:
+        """Read the log now (a NOTIFY came, or a reader waits for a position)."""
+        self._chase_until = time.monotonic() + CHASE_AFTER_WAKE_SECONDS
+        self._wake.set()
 
     # --- a subscriber of the change log ---------------------------------------------------
 
@@ -125,7 +204,7 @@ class Indexer:
             self.backend.write_synonyms(conn, get_synonyms(session))
         # Writers take turns on SQLite: when no change of ours is pending before this one,
         # the position moves with it; otherwise the worker catches up first.
-        consumer = feed.claim(session, CONSUMER)
+        consumer = feed.claim(session, self.consumer)
         if consumer is None:
             return
         first = feed.pending(session, consumer, limit=1, subjects=SUBJECTS)
@@ -141,6 +220,7 @@ class Indexer:
                 # worker try the log again at once if they went through.
                 with session_scope(self.engine) as session:
                     self._apply(session, changes)
+                self._note_direct(changes)
                 self._retry_now()
                 return
             try:
@@ -153,6 +233,7 @@ class Indexer:
                 # log brings them again later, which does no harm.
                 with session_scope(self.engine) as session:
                     self._apply(session, changes)
+                self._note_direct(changes)
         except Exception:
             log.exception("applying committed search changes failed; the worker will retry")
 
@@ -173,19 +254,28 @@ class Indexer:
         return total
 
     def _drain(self, *, wait: float, due_only: bool, limit: int = BATCH) -> int:
-        with self._apply_lock, session_scope(self.engine) as session:
-            consumer = feed.claim(session, CONSUMER, wait=wait)
-            now = self.clock()
-            if consumer is None or (due_only and consumer.available_at > now):
-                return 0
-            changes = feed.pending(session, consumer, limit=limit)
-            if not changes:
-                return 0
-            error = self._apply_batch(session, changes)
-            if error is not None:
-                feed.postpone(session, consumer, error, now=now)
-                return 0
-            feed.advance(session, consumer, changes[-1])
+        with self._apply_lock:
+            with session_scope(self.engine) as session:
+                consumer = feed.claim(session, self.consumer, wait=wait)
+                now = self.clock()
+                if consumer is None:
+                    return 0
+                reached = (consumer.position_txid, consumer.position_id)
+                if due_only and consumer.available_at > now:
+                    changes = []
+                else:
+                    changes = feed.pending(session, consumer, limit=limit)
+                if changes:
+                    error = self._apply_batch(session, changes)
+                    if error is not None:
+                        feed.postpone(session, consumer, error, now=now)
+                        changes = []
+                    else:
+                        feed.advance(session, consumer, changes[-1])
+                        reached = (consumer.position_txid, consumer.position_id)
+            # Committed: the position is the index's now (another process of this data
+            # directory may have moved it too).
+            self._note_applied(reached)
             return len(changes)
 
     def _apply_batch(self, session: Session, changes: list[Change]) -> str | None:
@@ -212,21 +302,21 @@ class Indexer:
 
     def _failing(self) -> bool:
         with session_scope(self.engine) as session:
-            consumer = session.get(ChangeConsumer, CONSUMER)
+            consumer = session.get(ChangeConsumer, self.consumer)
             return consumer is not None and consumer.attempts > 0
 
     def _retry_now(self) -> None:
         with session_scope(self.engine) as session:
-            consumer = session.get(ChangeConsumer, CONSUMER)
+            consumer = session.get(ChangeConsumer, self.consumer)
             if consumer is not None:
                 consumer.available_at = self.clock()
                 session.add(consumer)
 
     def _applied_up_to(self, change: Recorded) -> bool:
         with session_scope(self.engine) as session:
-            consumer = session.get(ChangeConsumer, CONSUMER)
-            done = (consumer.position_txid, consumer.position_id) if consumer else (0, 0)
-            return done >= (change.txid, change.id)
+            done = feed.position(session, self.consumer) or (0, 0)
+        self._note_applied(done)
+        return done >= (change.txid, change.id)
 
     def _apply(self, session: Session, changes: Sequence[AnyChange]) -> None:
         if _synonyms(changes):
@@ -246,39 +336,95 @@ class Indexer:
     def lag(self) -> int:
         """Changes the index has not applied yet."""
         with session_scope(self.engine) as session:
-            return feed.lag(session, CONSUMER, SUBJECTS)
+            return feed.lag(session, self.consumer, SUBJECTS)
 
     def prune(self) -> None:
-        """Drop the changes every consumer has applied."""
+        """Forget the replicas not heard of for too long, then drop the changes every
+        consumer has applied."""
         with session_scope(self.engine) as session:
-            feed.prune(session)
+            feed.prune(session, now=self.clock(), expire_after=self.expire_after)
         self._pruned_at = time.monotonic()
+
+    def refresh_position(self) -> Position | None:
+        """Read the consumer's position from the catalogue (another process of this data
+        directory may have applied); None when the consumer is not registered."""
+        with session_scope(self.engine) as session:
+            found = feed.position(session, self.consumer)
+        if found is not None:
+            self._note_applied(found)
+        return found
+
+    def beat(self) -> bool:
+        """A replica says it is alive; False when its consumer was forgotten (expired)."""
+        with session_scope(self.engine) as session:
+            alive = feed.heartbeat(session, self.consumer, now=self.clock())
+        self._beat_at = time.monotonic()
+        return alive
 
     # --- the worker ----------------------------------------------------------------------
 
     def start(self) -> None:
-        """Subscribe to this engine's changes and start the background worker."""
+        """Subscribe to this engine's changes and start the background worker (and, for a
+        replica on PostgreSQL, the listener that wakes it)."""
         subscribe(self.engine, self)
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="baton-search-index", daemon=True)
         self._thread.start()
+        if self._listener is not None:
+            self._listener.start()
 
     def stop(self) -> None:
         unsubscribe(self.engine, self)
+        if self._listener is not None:
+            self._listener.stop()
         self._stop.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=30)
             self._thread = None
 
     def _run(self) -> None:
+        lag_at = 0.0
         while not self._stop.is_set():
             try:
-                while self.drain():  # another replica's worker may hold it: skip then
+                self._keep_alive()
+                while self.drain():  # another process of this data directory may hold it
                     pass
+                if self._behind():
+                    self.refresh_position()  # applied by another process meanwhile?
+                if time.monotonic() < self._chase_until and not self.lag():
+                    self._chase_until = 0.0  # nothing held back: wait for the next wake
                 if time.monotonic() - self._pruned_at > PRUNE_EVERY_SECONDS:
                     self.prune()
-                if self.on_lag is not None:
+                if self.on_lag is not None and time.monotonic() - lag_at > self.poll_seconds:
                     self.on_lag(self.lag())
+                    lag_at = time.monotonic()
             except Exception:
                 log.exception("search index worker failed; retrying")
-            self._stop.wait(self.poll_seconds)
+            if self._behind() or time.monotonic() < self._chase_until:
+                # A reader waits, or a NOTIFY came while an older transaction held the log
+                # back: look again in a moment rather than at the next poll.
+                self._wake.wait(CHASE_SECONDS)
+            else:
+                self._wake.wait(self.poll_seconds)
+            self._wake.clear()
+
+    def _behind(self) -> bool:
+        with self._state_lock:
+            return self._wanted > self.applied
+
+    def _keep_alive(self) -> None:
+        if not self.replica or time.monotonic() - self._beat_at < self.heartbeat_seconds:
+            return
+        if self.beat():
+            return
+        log.warning(
+            "this replica's change consumer %s expired (not heard of for too long); "
+            "building its search index again",
+            self.consumer,
+        )
+        with self._state_lock:
+            self.applied = (0, 0)
+        if self.on_lost is not None:
+            self.on_lost()
+        self.refresh_position()

@@ -1,12 +1,25 @@
 """The search side of a running app: the backend, its indexer (a change-log consumer) and
-the search log."""
+the search log.
+
+Which consumer of the change log the index is (`index_consumer`): "search" when there is
+one index for the whole catalogue (the FTS5 tables inside a SQLite catalogue's own file,
+or Meilisearch); "search@<replica id>" for an embedded index in the data directory beside
+a PostgreSQL catalogue: each data directory is then a replica of its own, registered with
+a heartbeat, built at its first start (or after it expired) from a snapshot of the
+catalogue plus the log since, and following the log from its own position.
+"""
 
 from __future__ import annotations
 
 import logging
+import os
+import re
+import secrets
+import threading
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
 
@@ -30,6 +43,65 @@ from search.semantic import Embedder, availability
 log = logging.getLogger("baton.search")
 
 SEARCH_FILE = "search.db"
+REPLICA_FILE = "replica-id"
+_REPLICA_ID = re.compile(r"\A[A-Za-z0-9_.-]{1,24}\Z")
+
+
+def replica_id(settings: Settings) -> str:
+    """This data directory's replica id: `BATON_REPLICA_ID`, or the one made at its first
+    start and kept in `<data_dir>/replica-id` (every process of the directory reads the
+    same one)."""
+    if settings.replica_id:
+        return settings.replica_id
+    path = settings.data_dir / REPLICA_FILE
+    for _ in range(3):
+        try:
+            found = path.read_text(encoding="ascii").strip()
+        except FileNotFoundError:
+            pass
+        else:
+            if _REPLICA_ID.match(found):
+                return found
+            raise ValueError(f"{path} does not hold a replica id (letters, digits, . _ -)")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            continue  # another process of this directory made it a moment ago
+        with os.fdopen(fd, "w", encoding="ascii") as out:
+            out.write(secrets.token_hex(6) + "\n")
+    return path.read_text(encoding="ascii").strip()
+
+
+def index_consumer(settings: Settings, *, transactional: bool) -> tuple[str, bool]:
+    """The name the search index reads the change log under, and whether it is a
+    replica's (its own index file beside a shared catalogue: it expires when not heard of).
+    """
+    if transactional or settings.search_backend == "meilisearch":
+        return CONSUMER, False
+    return f"{CONSUMER}@{replica_id(settings)}", True
+
+
+@contextmanager
+def _beating(engine: Engine, consumer: str, every: float) -> Iterator[None]:
+    """Renew a replica's heartbeat while the block runs (a rebuild may outlast expiry)."""
+    done = threading.Event()
+
+    def beat() -> None:
+        while not done.wait(every):
+            try:
+                with session_scope(engine) as session:
+                    feed.heartbeat(session, consumer, now=utcnow())
+            except Exception as exc:
+                log.warning("replica heartbeat failed: %s", exc)
+
+    thread = threading.Thread(target=beat, name="baton-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join(timeout=5)
 
 
 @cache
@@ -73,6 +145,7 @@ def rebuild(
     *,
     embed: bool = True,
     advance: Callable[[], None] | None = None,
+    consumer: str = CONSUMER,
 ) -> int:
     """Rebuild the backend from the catalogue; the changes it covers count as applied.
 
@@ -81,7 +154,8 @@ def rebuild(
     With `embed`, the documents whose text changed are embedded before it returns (the
     embedded index embeds after its rebuild's commit, never holding the write lock);
     otherwise the backend's worker embeds them later. `advance` is called once per document
-    handed to the backend (a progress bar)."""
+    handed to the backend (a progress bar). `consumer`: whose position moves (a replica's
+    index: "search@<replica id>")."""
     with session_scope(engine) as session:
         # Read first: every change of a transaction that has ended is in what follows.
         covered = feed.last(session)
@@ -91,9 +165,9 @@ def rebuild(
         indexed = backend.rebuild(docs, get_synonyms(session))
     if covered is not None:
         with session_scope(engine) as session:
-            consumer = feed.claim(session, CONSUMER)
-            if consumer is not None:
-                feed.advance(session, consumer, covered)
+            row = feed.claim(session, consumer)
+            if row is not None:
+                feed.advance(session, row, covered)
     embed_pending = getattr(backend, "embed_pending", None)
     if embed and embed_pending is not None:
         embed_pending()
@@ -128,6 +202,8 @@ class SearchRuntime:
         """Open the backend, catch up, start the index's worker, which judges documents
         (which linked assets are live) at `clock`, the app's."""
         backend, transactional = make_backend(settings)
+        consumer, replica = index_consumer(settings, transactional=transactional)
+        expiry = settings.replica_expiry_seconds
         opened = True
         try:
             backend.open()
@@ -139,13 +215,29 @@ class SearchRuntime:
             log.critical("the search index cannot be opened, searches fail: %s (%s)", reason, exc)
             opened = False
         else:
-            cls._catch_up_at_start(engine, backend, transactional=transactional)
+            cls._catch_up_at_start(
+                engine, backend, transactional=transactional, consumer=consumer, replica=replica
+            )
+
+        def build_again() -> None:  # the replica expired while it was away or stalled
+            with session_scope(engine) as session:
+                feed.register(session, consumer, replica=True)
+            with _beating(engine, consumer, expiry / 10):
+                rebuild(engine, backend, embed=False, consumer=consumer)
+
         indexer = Indexer(
             engine,
             backend,
             transactional=transactional,
             on_lag=metrics.index_lag.set,
             judged_at=clock,
+            consumer=consumer,
+            replica=replica,
+            heartbeat_seconds=expiry / 10,
+            expire_after=timedelta(seconds=expiry),
+            listen=replica,
+            poll_seconds=settings.replica_poll_seconds,
+            on_lost=build_again if replica else None,
         )
         indexer.start()
         search_log = SearchLogWriter(engine, on_lost=metrics.search_log_failures.inc)
@@ -175,10 +267,18 @@ class SearchRuntime:
 
     @classmethod
     def _catch_up_at_start(
-        cls, engine: Engine, backend: SearchBackend, *, transactional: bool
+        cls,
+        engine: Engine,
+        backend: SearchBackend,
+        *,
+        transactional: bool,
+        consumer: str = CONSUMER,
+        replica: bool = False,
     ) -> None:
         try:
-            cls._catch_up(engine, backend, transactional=transactional)
+            cls._catch_up(
+                engine, backend, transactional=transactional, consumer=consumer, replica=replica
+            )
         except Exception as exc:
             if not isinstance(exc, OperationalError) and storage_failure(exc) is None:
                 raise
@@ -188,17 +288,33 @@ class SearchRuntime:
             log.error("search index not caught up at start: %s", exc)
 
     @staticmethod
-    def _catch_up(engine: Engine, backend: SearchBackend, *, transactional: bool) -> None:
+    def _catch_up(
+        engine: Engine,
+        backend: SearchBackend,
+        *,
+        transactional: bool,
+        consumer: str = CONSUMER,
+        replica: bool = False,
+    ) -> None:
         with session_scope(engine) as session:
-            feed.register(session, CONSUMER)  # the migration made it; a restore may not
+            # The migration made "search"; a restore, or a replica's first start, may not.
+            new = feed.register(session, consumer, replica=replica)
+            if replica and session.get_bind().dialect.name == "postgresql":
+                # Replicas each follow the log under their own name: the shared consumer
+                # of a single server would hold the log back for ever.
+                feed.retire(session, CONSUMER)
         if isinstance(backend, Fts5Backend):
             # The embedded index is derived data: when it does not hold one document per
-            # asset (new, or the catalogue was rebuilt or restored), build it again.
+            # asset (new, or the catalogue was rebuilt or restored), build it again; a
+            # replica's index also when the replica is new here (or expired while away),
+            # and it may differ by what it has still to read from the log.
             with session_scope(engine) as session:
                 assets = count_assets(session)
-            if backend.count() != assets:
+                behind = feed.lag(session, consumer, {Subject.asset}) if replica else 0
+            if (new and replica) or abs(backend.count() - assets) > behind:
                 log.info("search index out of step; building it from %d assets", assets)
-                rebuild(engine, backend, embed=False)
+                with _beating(engine, consumer, 5.0):
+                    rebuild(engine, backend, embed=False, consumer=consumer)
         if not transactional:
             # Synonyms may have changed while this backend was away: send them again.
             with session_scope(engine) as session:

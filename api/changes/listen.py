@@ -1,0 +1,67 @@
+"""Waking a consumer when the log grows: PostgreSQL `LISTEN baton_changes`.
+
+Every transaction that records a change sends `NOTIFY baton_changes` at its commit
+(`api.changes.log`). A `Listener` holds one connection of its own (outside the pool) in a
+thread, and calls `wake` for each notification; when the connection drops it calls `wake`
+too (something may have been missed) and connects again after a pause. Consumers poll as
+well, so a listener that cannot connect only makes them slower.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from sqlalchemy.engine import URL
+
+from api.changes.log import CHANNEL
+
+log = logging.getLogger("baton.changes")
+
+RECONNECT_SECONDS = 2.0
+
+
+def _dsn(url: URL) -> str:
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+class Listener:
+    """LISTENs on the change channel of one PostgreSQL database, calling `wake`."""
+
+    def __init__(self, url: URL, wake: Callable[[], None]) -> None:
+        self.url = url
+        self.wake = wake
+        self.connected = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="baton-listen", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def _run(self) -> None:
+        import psycopg  # noqa: PLC0415 (PostgreSQL only)
+
+        while not self._stop.is_set():
+            try:
+                with psycopg.connect(_dsn(self.url), autocommit=True, connect_timeout=5) as conn:
+                    conn.execute(f"LISTEN {CHANNEL}")
+                    self.connected.set()
+                    self.wake()  # whatever was committed before we listened
+                    while not self._stop.is_set():
+                        for _ in conn.notifies(timeout=0.5):
+                            self.wake()
+            except Exception as exc:
+                log.warning("listening for changes failed (polling meanwhile): %s", exc)
+            finally:
+                self.connected.clear()
+            self.wake()
+            self._stop.wait(RECONNECT_SECONDS)
