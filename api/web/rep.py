@@ -127,6 +127,12 @@ def asset_titles(session: Session, ids: Iterable[str]) -> dict[str, str]:
     return {row[0]: row[1] for row in rows}
 
 
+def wants_fragment(request: Request) -> bool:
+    """An htmx request for the results region; not htmx restoring a page from history
+    (its cache is off: it asks the server, and swaps the whole page it gets)."""
+    return is_htmx(request) and request.headers.get("hx-history-restore-request") != "true"
+
+
 def _url(path: str, params: Sequence[tuple[str, str]]) -> str:
     return path + ("?" + urlencode(params) if params else "")
 
@@ -237,7 +243,7 @@ def search_page(
         "labels": labels,
         "error": error,
     }
-    template = "rep/search_results.html" if is_htmx(request) else "rep/search.html"
+    template = "rep/search_results.html" if wants_fragment(request) else "rep/search.html"
     return render(request, template, viewer, title="Search", **context)
 
 
@@ -619,7 +625,7 @@ def questions_page(
         if offset + PAGE_SIZE < total
         else None,
     }
-    template = "rep/questions_results.html" if is_htmx(request) else "rep/questions.html"
+    template = "rep/questions_results.html" if wants_fragment(request) else "rep/questions.html"
     return render(request, template, viewer, title="What customers ask", **context)
 
 

@@ -72,6 +72,13 @@ def test_search_page_finds_live_assets_and_htmx_gets_only_the_results(
     assert "Offline mode for field crews" in plain(fragment.text)
 
 
+def test_back_and_forward_get_the_whole_search_page(app: FastAPI, people: Any) -> None:
+    browser = signed_in_client(app, people("rep"))
+    restore = {**HTMX, "HX-History-Restore-Request": "true"}
+    page = browser.get("/search", params={"q": "anything"}, headers=restore)
+    assert page.status_code == 200 and "<html" in page.text and 'id="results"' in page.text
+
+
 def test_a_typo_is_corrected_and_said_so(app: FastAPI, people: Any) -> None:
     marketer = people("marketer")
     publish(marketer.api, title="Security overview", summary="How we keep data safe.")
