@@ -151,11 +151,14 @@ def _people_page(
     settings: Settings,
     now: datetime,
     offset: int = 0,
+    removed: bool = False,
     *,
     status: int = 200,
     **context: Any,
 ) -> Response:
-    found, total = users.list_users(session, page=PageRequest(limit=PEOPLE_PAGE, offset=offset))
+    found, total = users.list_users(
+        session, page=PageRequest(limit=PEOPLE_PAGE, offset=offset), include_removed=removed
+    )
     rows = _people_rows(
         session, users.describe(session, found, now=now), now=now, settings=settings
     )
@@ -171,6 +174,7 @@ def _people_page(
         total=total,
         offset=offset,
         limit=PEOPLE_PAGE,
+        removed=removed,
         roles=[r.value for r in Role],
         smtp=settings.smtp_url is not None,
         **context,
@@ -185,8 +189,10 @@ def people_page(
     settings: SettingsDep,
     now: NowDep,
     offset: Offset = 0,
+    removed: Annotated[bool, Query()] = False,
 ) -> Response:
-    return _people_page(request, session, viewer, settings, now, offset)
+    """People, oldest first: active and disabled ones, and removed ones when asked."""
+    return _people_page(request, session, viewer, settings, now, offset, removed)
 
 
 def _invite(
@@ -465,13 +471,17 @@ def keys_page(
     usage: KeyUsageDep,
     offset: Offset = 0,
     revoked: Annotated[bool, Query()] = False,
+    person: Annotated[str, Query(max_length=32)] = "",
 ) -> Response:
-    """Everyone's API keys, newest first; revoked ones only when asked."""
+    """Everyone's API keys (or one person's), newest first; revoked ones only when asked."""
+    owner_shown = users.get_user(session, person) if person else None
     query = (
         select(ApiKey)
         .join(User, col(User.id) == col(ApiKey.user_id))
         .where(col(User.deleted_at).is_(None))
     )
+    if person:
+        query = query.where(col(ApiKey.user_id) == person)
     if not revoked:
         query = query.where(col(ApiKey.revoked_at).is_(None))
     keys, total = paginate(
@@ -498,6 +508,10 @@ def keys_page(
         offset=offset,
         limit=KEYS_PAGE,
         revoked=revoked,
+        person=owner_shown,
+        params=urlencode(
+            {k: v for k, v in {"person": person, "revoked": revoked and "true"}.items() if v}
+        ),
         now=now,
     )
 

@@ -171,6 +171,9 @@ def test_removing_a_person_gives_their_assets_to_whom_the_admin_chooses(
     assert urlsplit(str(removed.url)).path == "/admin/people"
     assert f"{leaving.email} is removed. 1 asset reassigned." in text(removed)
     assert f'href="/admin/people/{leaving.id}"' not in removed.text
+    everyone = browser.get("/admin/people?removed=true")
+    row = re.search(rf'<a href="/admin/people/{leaving.id}">Lea</a>.*?</tr>', everyone.text, re.S)
+    assert row and "Removed" in row.group(0)
     assert admin.get(f"/v1/assets/{asset['id']}").json()["owner"]["id"] == heir.id
     assert leaving.api.get("/v1/me").status_code == 401
 
@@ -206,6 +209,12 @@ def test_the_keys_page_lists_everyones_keys_and_revokes_one(
     said = text(page)
     assert "CRM extension" in said and key["prefix"] in said and "Rita" in said
     assert key["api_key"] not in page.text
+
+    boss_key = re.findall(r"<code>(bk_\w+)…</code>", page.text)
+    theirs = browser.get(f"/admin/keys?person={rep.id}")
+    assert key["prefix"] in text(theirs) and "The keys of Rita" in text(theirs)
+    assert set(re.findall(r"<code>(bk_\w+)…</code>", theirs.text)) < set(boss_key)
+    assert browser.get("/admin/keys?person=nobody").status_code == 404
 
     other = rep.api.__class__(rep.api.client, key["api_key"], role="rep", user_id=rep.id)
     assert other.get("/v1/me").status_code == 200
