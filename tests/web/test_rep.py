@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 from api.discovery.models import SearchLog, SearchOpen
 from api.events.models import Event
 from api.sharing import pages
+from tests.audiences.helpers import audience, join
 from tests.catalogue import create, publish, transition
 from tests.conftest import Actor
 from tests.sharing.helpers import pdf_bytes, publish_pdf
@@ -204,6 +205,20 @@ def test_unknown_and_draft_assets_are_the_same_404_page(app: FastAPI, people: An
     # The marketer sees their draft, marked as not for reps.
     mine = signed_in_client(app, marketer).get(f"/assets/{draft['id']}")
     assert mine.status_code == 200 and "reps do not see it" in mine.text
+
+
+def test_an_asset_for_another_audience_is_invisible_everywhere(app: FastAPI, people: Any) -> None:
+    admin, marketer = people("admin"), people("marketer")
+    audience(admin.api, "emea")
+    asset = publish(marketer.api, title="EMEA partner pricing", audiences=["emea"])
+    outsider = signed_in_client(app, people("rep"))
+    page = outsider.get(f"/assets/{asset['id']}")
+    assert page.status_code == 404 and "EMEA partner pricing" not in page.text
+    found = outsider.get("/search", params={"q": "partner pricing"})
+    assert "EMEA partner pricing" not in plain(found.text)
+    insider = people("rep")
+    join(admin.api, "emea", insider.api)
+    assert signed_in_client(app, insider).get(f"/assets/{asset['id']}").status_code == 200
 
 
 def test_a_replaced_asset_links_its_replacement(app: FastAPI, people: Any) -> None:
