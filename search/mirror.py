@@ -6,7 +6,8 @@ facets over every hit and browsing by approval date are then array operations he
 instead of a join per matching row (which costs ~1 µs a row, 100 ms at 100,000 hits).
 
 Rowids are never reused: a changed document is indexed under a new rowid, so what is
-stored for a rowid never changes and the copy only ever grows (`load` appends).
+stored for a rowid never changes and the copy only ever grows (`load` appends); a rowid
+replaced or removed is marked absent (`forget`).
 
 Searches read the copy without a lock while one refresh at a time extends it, so every
 array a reader indexes together is replaced in one assignment, and readers take a local
@@ -162,6 +163,14 @@ class Mirror:
             self.count += int(np.count_nonzero(~self.present[published]))
             self.present[published] = True
             self.upto = max(self.upto, int(published.max()))
+
+    def forget(self, rowids: NDArray[np.int64]) -> None:
+        """Rowids whose documents were replaced or removed: no longer present."""
+        rowids = rowids[rowids < len(self.present)]
+        rowids = np.unique(rowids[self.present[rowids]])
+        if len(rowids):
+            self.present[rowids] = False
+            self.count -= len(rowids)
 
     def known(self, rowids: NDArray[np.int64]) -> NDArray[np.int64]:
         """The rowids this copy holds (a concurrent rebuild may have dropped others)."""

@@ -256,8 +256,8 @@ class Fts5Backend:
         """Answer `query` from one snapshot of the index."""
         with self._connections.snapshot() as conn:
             state = self._state
-            state.refresh(conn)
-            cursor = state.cursor(conn)
+            highest = state.refresh(conn)
+            cursor = state.cursor(conn, highest)
             lexicon = plan.Lexicon(
                 vocabulary=state.vocabulary,
                 synonyms=state.synonyms,

@@ -2,8 +2,9 @@
 
 The rarer groups and the filters go to FTS5 as one expression; a group found in a quarter
 of the documents or more is fetched once as a packed mask; the lists are intersected with
-numpy. Visibility at the query's instant is judged on the in-memory `Mirror`. What a
-search fetched is remembered (`Memo`) until the index next changes.
+numpy. Visibility at the query's instant is judged on the in-memory `Mirror`. Which rows
+an expression matches is remembered (`Memo.grow`) across writes, extended with the rows
+indexed since; answers that depend on the whole index, until it next changes.
 
 When no visible document matches every required group, the partial-match fallback
 weighs each group by how much information it carries (`weight`: its IDF over the index,
@@ -178,7 +179,7 @@ def _covering(cursor: Cursor, plan: Plan) -> Candidates | None:
             # Kind words match as text or as the kind itself (not required: a boost).
             everywhere = _or_kind(group.expression(), (group.kind,), None)
             expression = _or_kind(group.expression(), (group.kind,), plan.filters)
-        found = len(_matching(cursor, everywhere))
+        found = len(mirror.known(_matching(cursor, everywhere).astype(np.int64)))
         group_weight = word_weight(rarest(group), found, max(documents, found))
         total += group_weight
         rows = _matching(cursor, expression)
@@ -209,16 +210,26 @@ def _covering(cursor: Cursor, plan: Plan) -> Candidates | None:
 
 
 def _matching(cursor: Cursor, expression: str) -> NDArray[np.int32]:
-    """Every rowid matching `expression`, ascending (remembered until the next change)."""
-    found: NDArray[np.int32] = cursor.memo.get(
-        ("match", expression), lambda: _matching_uncached(cursor, expression)
+    """Every rowid matching `expression`, ascending: remembered across writes and
+    extended with the rows indexed since (`Memo.grow`); it may hold rowids removed since,
+    which `Mirror.known` drops."""
+
+    def extend(found: NDArray[np.int32], after: int) -> NDArray[np.int32]:
+        return np.concatenate([found, _matching_uncached(cursor, expression, after)])
+
+    grown: NDArray[np.int32] = cursor.memo.grow(
+        ("match", expression),
+        cursor.upto,
+        lambda: _matching_uncached(cursor, expression),
+        extend,
     )
-    return found
+    return grown
 
 
-def _matching_uncached(cursor: Cursor, expression: str) -> NDArray[np.int32]:
+def _matching_uncached(cursor: Cursor, expression: str, after: int = 0) -> NDArray[np.int32]:
     row = cursor.conn.execute(
-        "SELECT group_concat(rowid) FROM fts_assets WHERE fts_assets MATCH ?", (expression,)
+        "SELECT group_concat(rowid) FROM fts_assets WHERE fts_assets MATCH ? AND rowid > ?",
+        (expression, after),
     ).fetchone()
     if not row or not row[0]:
         return np.zeros(0, np.int32)
@@ -226,31 +237,44 @@ def _matching_uncached(cursor: Cursor, expression: str) -> NDArray[np.int32]:
 
 
 def _mask(cursor: Cursor, expression: str) -> NDArray[np.bool_]:
-    """Which rowids match `expression`, as a mask. A common word's list is long; its
-    mask is remembered packed, 8 rowids a byte (12.5 kB per 100,000 documents)."""
-    size = len(cursor.mirror.present)
+    """Which rowids up to the snapshot's highest match `expression`, as a mask. A common
+    word's list is long; its mask is remembered packed, 8 rowids a byte (12.5 kB per
+    100,000 documents), across writes: extended with the rows indexed since."""
+    size = cursor.upto + 1
 
-    def fetch() -> NDArray[np.uint8]:
+    def whole() -> tuple[int, NDArray[np.uint8]]:
         mask = np.zeros(size, bool)
-        rowids = _matching_uncached(cursor, expression)
-        mask[rowids[rowids < size]] = True
-        return np.packbits(mask)
+        mask[_matching_uncached(cursor, expression)] = True
+        return size, np.packbits(mask)
 
-    packed: NDArray[np.uint8] = cursor.memo.get(("mask", expression, size), fetch)
-    return np.unpackbits(packed, count=size).view(bool)
+    def extend(known: tuple[int, NDArray[np.uint8]], after: int) -> tuple[int, NDArray[np.uint8]]:
+        had, packed = known
+        mask = np.zeros(size, bool)
+        mask[:had] = np.unpackbits(packed, count=had).view(bool)
+        mask[_matching_uncached(cursor, expression, after)] = True
+        return size, np.packbits(mask)
+
+    length, packed = cursor.memo.grow(("mask", expression), cursor.upto, whole, extend)
+    return np.unpackbits(packed, count=length).view(bool)
 
 
 def _every_document(cursor: Cursor) -> NDArray[np.int64]:
-    """Every indexed rowid, ascending (the mirror also remembers replaced ones)."""
+    """Every indexed rowid, ascending (it may hold rowids removed since, which
+    `Mirror.known` drops)."""
 
-    def fetch() -> NDArray[np.int64]:
-        row = cursor.conn.execute("SELECT group_concat(rowid) FROM fts_docs").fetchone()
+    def fetch(after: int = 0) -> NDArray[np.int64]:
+        row = cursor.conn.execute(
+            "SELECT group_concat(rowid) FROM fts_docs WHERE rowid > ?", (after,)
+        ).fetchone()
         if not row or not row[0]:
             return np.zeros(0, np.int64)
-        return np.fromstring(row[0], dtype=np.int64, sep=",")
+        return np.sort(np.fromstring(row[0], dtype=np.int64, sep=","))
 
-    found: NDArray[np.int64] = cursor.memo.get(("every",), fetch)
-    return np.sort(found)
+    def extend(found: NDArray[np.int64], after: int) -> NDArray[np.int64]:
+        return np.concatenate([found, fetch(after)])
+
+    every: NDArray[np.int64] = cursor.memo.grow(("every",), cursor.upto, fetch, extend)
+    return every
 
 
 def _every_group(cursor: Cursor, plan: Plan) -> NDArray[np.int64]:

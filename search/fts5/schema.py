@@ -9,6 +9,10 @@ Tables (all named `fts_*`, which the catalogue's migrations ignore):
 - `fts_docs`: asset id -> rowid. AUTOINCREMENT: a changed document gets a new rowid, so
   rowids are never reused and a larger rowid means more recently indexed.
 - `fts_words`: every indexed word and in how many documents (typo correction, prefixes).
+- `fts_removed`: the rowids a write replaced or removed, in order (`seq`), so that each
+  process's in-memory copy forgets them without loading everything again; the newest
+  `REMOVED_KEPT` are kept. `fts_meta` ('epoch') changes when the index is rebuilt or
+  cleared: every copy loads again.
 - `fts_synonyms`, `fts_meta`.
 - `fts_vectors`: the documents' embeddings, by chunk (`search/fts5/semantic.py`); its
   token in `fts_meta` ('vectors') names this table for the neighbour graph saved beside
@@ -59,6 +63,7 @@ DROP TABLE IF EXISTS fts_words;
 DROP TABLE IF EXISTS fts_synonyms;
 DROP TABLE IF EXISTS fts_meta;
 DROP TABLE IF EXISTS fts_vectors;
+DROP TABLE IF EXISTS fts_removed;
 """
 
 # The documents' embeddings by chunk, float16 (search/fts5/semantic.py); added beside an
@@ -73,6 +78,16 @@ CREATE TABLE IF NOT EXISTS fts_vectors (
 );
 CREATE INDEX IF NOT EXISTS fts_vectors_asset ON fts_vectors(asset_id);
 """
+
+# The rowids writes replaced or removed (`search/fts5/state.py` forgets them).
+REMOVED = """
+CREATE TABLE IF NOT EXISTS fts_removed (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    docid INTEGER NOT NULL
+)
+"""
+# How many removals `fts_removed` keeps: a copy further behind loads everything again.
+REMOVED_KEPT = 100_000
 
 FACET_CODES = {
     "kind": "k",
@@ -119,6 +134,9 @@ def install(conn: sqlite3.Connection) -> None:
 
 
 def _install_vectors(conn: sqlite3.Connection) -> None:
+    # Added beside an index of the same SCHEMA_VERSION without rebuilding it, as vectors.
+    conn.execute(REMOVED)
+    conn.execute("INSERT OR IGNORE INTO fts_meta(key, value) VALUES ('epoch', '0')")
     for statement in VECTORS.strip().split(";"):
         if statement.strip():
             conn.execute(statement)

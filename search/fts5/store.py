@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 
 from search.base import SearchDocument
-from search.fts5.schema import facet_token, indexed_words
+from search.fts5.schema import REMOVED_KEPT, facet_token, indexed_words
 from search.text import strip_markers
 
 INSERT_ASSET = (
@@ -45,10 +45,27 @@ def _row(doc: SearchDocument) -> tuple[str, ...]:
 
 
 def _changed(conn: sqlite3.Connection) -> None:
-    """Count one more change of the index (searches drop what they remembered)."""
+    """Count one more change of the index (searches drop the answers that depend on the
+    whole index; lists of matching rows are kept and extended)."""
     conn.execute(
         "UPDATE fts_meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)"
         " WHERE key = 'generation'"
+    )
+
+
+def _new_epoch(conn: sqlite3.Connection) -> None:
+    """The index is rebuilt or cleared: every in-memory copy loads everything again."""
+    _changed(conn)
+    conn.execute(
+        "UPDATE fts_meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = 'epoch'"
+    )
+    conn.execute("DELETE FROM fts_removed")
+
+
+def _trim_removed(conn: sqlite3.Connection) -> None:
+    conn.execute(
+        "DELETE FROM fts_removed WHERE seq <= (SELECT max(seq) FROM fts_removed) - ?",
+        (REMOVED_KEPT,),
     )
 
 
@@ -64,6 +81,7 @@ def write(conn: sqlite3.Connection, docs: Sequence[SearchDocument]) -> None:
             " ON CONFLICT(word) DO UPDATE SET docs = docs + 1",
             [(w,) for w in _doc_words(doc)],
         )
+    _trim_removed(conn)
 
 
 def remove(conn: sqlite3.Connection, ids: Sequence[str]) -> None:
@@ -71,6 +89,7 @@ def remove(conn: sqlite3.Connection, ids: Sequence[str]) -> None:
     _changed(conn)
     for asset_id in ids:
         _remove(conn, asset_id)
+    _trim_removed(conn)
 
 
 def _remove(conn: sqlite3.Connection, asset_id: str) -> None:
@@ -92,6 +111,7 @@ def _remove(conn: sqlite3.Connection, asset_id: str) -> None:
         )
     conn.execute("DELETE FROM fts_assets WHERE rowid = ?", (row[0],))
     conn.execute("DELETE FROM fts_docs WHERE rowid = ?", (row[0],))
+    conn.execute("INSERT INTO fts_removed(docid) VALUES (?)", (row[0],))
 
 
 def write_synonyms(conn: sqlite3.Connection, synonyms: Mapping[str, Sequence[str]]) -> None:
@@ -110,7 +130,7 @@ def write_synonyms(conn: sqlite3.Connection, synonyms: Mapping[str, Sequence[str
 
 def clear(conn: sqlite3.Connection) -> None:
     """Remove every document within the transaction open on `conn`."""
-    _changed(conn)
+    _new_epoch(conn)
     conn.execute("DELETE FROM fts_assets")
     conn.execute("DELETE FROM fts_docs")
     conn.execute("DELETE FROM fts_words")
@@ -125,6 +145,7 @@ def rebuild(
     first so that the newest get the largest rowids. Returns how many were indexed."""
     counts: Counter[str] = Counter()
     indexed = 0
+    _new_epoch(conn)
     conn.execute("DELETE FROM fts_assets")
     conn.execute("DELETE FROM fts_docs")
     conn.execute("DELETE FROM fts_words")

@@ -1,0 +1,142 @@
+"""The FTS5 backend keeps what it learnt about common words across writes (the rows that
+match them are extended with new documents, and replaced or removed documents are
+forgotten), so the first search after an edit is as right as a search on a fresh index:
+edited text is found by its new words and no longer by its old ones, removed documents are
+gone, and another process sharing the file agrees."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from search.base import SearchDocument, SearchFilters, SearchQuery
+from search.fts5 import Fts5Backend, schema
+
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+
+
+def _doc(i: int, body: str = "", **fields: object) -> SearchDocument:
+    doc = SearchDocument(
+        id=f"doc{i:03d}",
+        title=f"Fieldline guide {i}",
+        kind="ebook",
+        status="approved",
+        summary="Fieldline for service teams.",  # a word in every document: a common word
+        body=body or f"Crews plan visits with Fieldline. Topic {i % 5}.",
+        industries=("construction",) if i % 2 else ("retail",),
+        approved_at=NOW - timedelta(minutes=100 - i),
+    )
+    return replace(doc, **fields)  # type: ignore[arg-type]
+
+
+def _backend(path: Path) -> Fts5Backend:
+    backend = Fts5Backend(path)
+    backend.open()
+    return backend
+
+
+def _ids(backend: Fts5Backend, text: str, **filters: tuple[str, ...]) -> set[str]:
+    result = backend.search(
+        SearchQuery(text=text, filters=SearchFilters(**filters), limit=100, live_at=NOW)
+    )
+    assert result.total == len(result.hits)
+    return {hit.id for hit in result.hits}
+
+
+def test_searches_after_each_edit_match_a_fresh_index(tmp_path: Path) -> None:
+    backend = _backend(tmp_path / "search.db")
+    backend.rebuild([_doc(i) for i in range(40)], {})
+    # Common words ("fieldline", "crews") are now remembered.
+    assert len(_ids(backend, "fieldline crews")) == 40
+    assert len(_ids(backend, "fieldline", industries=("retail",))) == 20
+
+    # An edit: the document's new words find it, its old ones no longer do.
+    backend.index([_doc(3, body="Solar panel installers cut truck rolls.")])
+    assert "doc003" not in _ids(backend, "fieldline crews")
+    assert _ids(backend, "fieldline solar") == {"doc003"}
+    assert len(_ids(backend, "fieldline crews")) == 39
+
+    # New documents join the remembered common words at once.
+    backend.index([_doc(i) for i in range(40, 45)])
+    assert len(_ids(backend, "fieldline crews")) == 44
+    # A filter change moves a document between facet values.
+    backend.index([_doc(41, industries=("retail",))])
+    retail = _ids(backend, "fieldline", industries=("retail",))
+    assert "doc041" in retail and len(retail) == 24
+
+    # Removed and archived documents are gone from every search.
+    backend.delete(["doc010", "doc011"])
+    backend.index([_doc(12, status="archived")])
+    after = _ids(backend, "fieldline crews")
+    assert not after & {"doc010", "doc011", "doc012"}
+    assert len(after) == 41
+
+    fresh = _backend(tmp_path / "fresh.db")
+    fresh.rebuild(
+        [
+            d
+            for d in [_doc(i) for i in range(45) if i not in {3, 10, 11, 12, 41}]
+            + [
+                _doc(3, body="Solar panel installers cut truck rolls."),
+                _doc(41, industries=("retail",)),
+                _doc(12, status="archived"),
+            ]
+        ],
+        {},
+    )
+    for text, filters in (
+        ("fieldline crews", {}),
+        ("fieldline", {"industries": ("retail",)}),
+        ("fieldline solar", {}),
+        ("crews fieldline topic", {}),
+    ):
+        assert _ids(backend, text, **filters) == _ids(fresh, text, **filters), text
+
+
+def test_another_process_sees_edits_and_removals(tmp_path: Path) -> None:
+    path = tmp_path / "search.db"
+    writer, reader = _backend(path), _backend(path)
+    writer.rebuild([_doc(i) for i in range(30)], {})
+    assert len(_ids(reader, "fieldline crews")) == 30
+    writer.index([_doc(5, body="Only about invoices now.")])
+    writer.delete(["doc006"])
+    seen = _ids(reader, "fieldline crews")
+    assert len(seen) == 28 and not seen & {"doc005", "doc006"}
+    assert _ids(reader, "fieldline invoices") == {"doc005"}
+    # A rebuild starts the reader afresh.
+    writer.rebuild([_doc(i) for i in range(10)], {})
+    assert len(_ids(reader, "fieldline crews")) == 10
+
+
+def test_a_reader_far_behind_the_kept_removals_loads_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("search.fts5.store.REMOVED_KEPT", 3)
+    path = tmp_path / "search.db"
+    writer, reader = _backend(path), _backend(path)
+    writer.rebuild([_doc(i) for i in range(20)], {})
+    assert len(_ids(reader, "fieldline crews")) == 20
+    for i in range(8):  # more removals than are kept
+        writer.index([_doc(i, body=f"Rewritten text number {i}.")])
+    assert len(_ids(reader, "fieldline crews")) == 12
+    assert _ids(reader, "fieldline rewritten") == {f"doc{i:03d}" for i in range(8)}
+
+
+def test_common_words_are_remembered_across_a_write(tmp_path: Path) -> None:
+    """What makes the first search after an edit fast: the common word's rows are kept
+    and extended, not fetched again."""
+    backend = _backend(tmp_path / "search.db")
+    backend.rebuild([_doc(i) for i in range(40)], {})
+    _ids(backend, "fieldline crews")
+    memo = backend._state.memo
+    before = {k: upto for k, (upto, _) in memo._growing.items()}
+    assert before, "nothing remembered"
+    backend.index([_doc(50)])
+    assert len(_ids(backend, "fieldline crews")) == 41
+    after = {k: upto for k, (upto, _) in memo._growing.items()}
+    assert set(before) <= set(after)
+    assert all(after[k] > before[k] for k in before if k[0] in {"mask", "match"})
+    assert schema.REMOVED_KEPT >= 10_000
