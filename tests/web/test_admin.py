@@ -89,6 +89,18 @@ def test_an_admin_invites_a_person_and_gets_the_link_to_give_them(
     assert created["role"] == "marketer"
     assert created["active_keys"] == 0  # invited people sign in; no API key is made for them
 
+    # A new link for the same person: the first one stops working.
+    fresh = post(browser, f"/admin/people/{row.group(1)}/invite")
+    assert "New invite link" in text(fresh) and "their earlier links no longer work" in text(fresh)
+    link2 = INVITE_URL.search(fresh.text)
+    assert link2 and link2.group(1) != link.group(1)
+    assert client.get(path).status_code == 410
+    assert "Welcome to Baton" in client.get(urlsplit(html.unescape(link2.group(1))).path).text
+    post(browser, f"/admin/people/{row.group(1)}/active", active="false")
+    refused = post(browser, f"/admin/people/{row.group(1)}/invite")
+    assert refused.status_code == 422
+    assert "nia@example.com is disabled or removed: enable them first" in text(refused)
+
     # The same email again: the service's refusal, on the form, with what was typed.
     again = post(browser, "/admin/people", email="nia@example.com", name="Nia 2", role="rep")
     assert again.status_code == 409
