@@ -151,6 +151,11 @@ def _serve(settings: Settings, sock: socket.socket, host: str, port: int, demo: 
         keys = demo_keys(settings)
         print_demo_keys(keys, settings, base)
         print_demo_sign_in(keys, base)
+        if host not in {"127.0.0.1", "localhost", "::1"}:
+            out.print(
+                f"\n[bold yellow]The demo listens on {host}: anyone who can reach it can sign "
+                "in as the demo admin in one click. Serve real data without --demo.[/bold yellow]"
+            )
     hint = admin_hint(settings)
     if hint is not None:
         out.print(f"\n[bold yellow]{hint}[/bold yellow]")
