@@ -6,6 +6,7 @@ customer questions, pitch kits and suggestions; bad input is a message, never a 
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -190,6 +191,21 @@ def test_asset_page_shows_the_asset_and_records_the_view(app: FastAPI, people: A
     assert [e.asset_id for e in views] == [asset["id"]]
     opened = [o for o in rows(app, SearchOpen) if o.user_id == rep.id]
     assert [(o.asset_id, o.via) for o in opened] == [(asset["id"], "view")]
+
+
+def test_the_freshness_badge_says_when_a_review_is_due_or_overdue(
+    app: FastAPI, people: Any
+) -> None:
+    asset = publish(people("marketer").api, title="Battlecard: Acme", kind="battlecard")
+    rep = people("rep")
+    start = app.state.clock()
+    app.state.clock = lambda: start + timedelta(days=50)  # battlecards: 60 days
+    page = signed_in_client(app, rep).get(f"/assets/{asset['id']}").text
+    assert "Review due" in page and "past its review date" not in page
+    app.state.clock = lambda: start + timedelta(days=61)
+    page = signed_in_client(app, rep).get(f"/assets/{asset['id']}").text
+    assert "Review overdue since" in page
+    assert "past its review date: check the facts before you send it" in page
 
 
 def test_unknown_and_draft_assets_are_the_same_404_page(app: FastAPI, people: Any) -> None:
