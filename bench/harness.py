@@ -126,13 +126,19 @@ def percentiles(values: list[float]) -> dict[str, float]:
 
 
 def measure(
-    run: Callable[[Item], int], mix: list[Item], categories: tuple[str, ...]
+    run: Callable[[Item], int],
+    mix: list[Item],
+    categories: tuple[str, ...],
+    before: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
-    """Latency by category (ms) for one pass over the mix, and the hits found."""
+    """Latency by category (ms) for one pass over the mix, and the hits found;
+    `before(i)` runs untimed before the i-th query (a write, say)."""
     latencies: dict[str, list[float]] = defaultdict(list)
     zero: dict[str, int] = defaultdict(int)
     hits: dict[str, int] = defaultdict(int)
-    for item in mix:
+    for index, item in enumerate(mix):
+        if before is not None:
+            before(index)
         started = time.perf_counter()
         total = run(item)
         latencies[item["category"]].append((time.perf_counter() - started) * 1000)
@@ -289,9 +295,13 @@ class Server:
         raise RuntimeError("the server did not become ready")
 
     def rep_key(self) -> str:
+        return self.key("rep")
+
+    def key(self, role: str) -> str:
+        """The API key of a new person of `role`."""
         response = httpx.post(
             f"{self.base}/v1/users",
-            json={"email": f"rep-{time.time_ns()}@bench.local", "role": "rep"},
+            json={"email": f"{role}-{time.time_ns()}@bench.local", "role": role},
             headers={"Authorization": f"Bearer {ADMIN_KEY}"},
         )
         response.raise_for_status()

@@ -38,7 +38,7 @@ from search.fts5 import Fts5Backend
 from search.text import words
 
 CATEGORIES = ("plain", "typo", "prefix", "filtered")
-GOALS_MS = {"plain": 15.0, "typo": 30.0, "prefix": 15.0, "filtered": 15.0}
+GOALS_MS = {"plain": 15.0, "typo": 15.0, "prefix": 15.0, "filtered": 15.0}
 
 
 # --- the query mix ------------------------------------------------------------------------
@@ -109,6 +109,20 @@ def http_runner(base: str, key: str) -> tuple[httpx.Client, Callable[[dict[str, 
         return int(response.json()["total"])
 
     return client, run
+
+
+def edits(server: harness.Server, ids: list[str]) -> Callable[[int], None]:
+    """The i-th call retags one approved asset through PATCH /v1/assets/{id}."""
+    marketer = harness.client_for(server.base, server.key("marketer"))
+
+    def edit(index: int) -> None:
+        asset_id = ids[index % len(ids)]
+        response = marketer.patch(
+            f"/v1/assets/{asset_id}", json={"tags": [f"bench-edit-{index}", "retagged"]}
+        )
+        response.raise_for_status()
+
+    return edit
 
 
 def engine_runner(path: Path) -> Callable[[dict[str, Any]], int]:
@@ -194,9 +208,20 @@ def main(argv: list[str] | None = None) -> None:
             "HTTP /v1/search, sequential, first pass, ms", result["http_first_pass"], CATEGORIES
         )
         result["http"] = harness.measure(run, mix, CATEGORIES)
-        client.close()
         harness.print_table(
             "HTTP /v1/search, sequential, second pass, ms", result["http"], CATEGORIES
+        )
+        # Right after writes: before each query (never seen before), a marketer retags an
+        # approved asset (a metadata edit: the index changes at once), and the query runs
+        # as soon as the edit is answered.
+        fresh = query_mix(pieces, args.queries, args.seed + 1)
+        edit = edits(server, [p.id for p in pieces if p.status == "approved"])
+        result["http_after_writes"] = harness.measure(run, fresh, CATEGORIES, before=edit)
+        client.close()
+        harness.print_table(
+            "HTTP /v1/search, a new query right after each write, ms",
+            result["http_after_writes"],
+            CATEGORIES,
         )
         result["throughput"] = harness.throughput(
             server.base, key, mix, args.clients, args.seconds, http_runner
@@ -245,7 +270,7 @@ def main(argv: list[str] | None = None) -> None:
 
     result["goals_met"] = {
         pass_name: {c: result[pass_name][c]["p95"] <= GOALS_MS[c] for c in CATEGORIES}
-        for pass_name in ("http_first_pass", "http")
+        for pass_name in ("http_first_pass", "http", "http_after_writes")
     }
     harness.write_result("search", result)
     shutil.rmtree(work, ignore_errors=True)
