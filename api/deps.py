@@ -89,9 +89,10 @@ def _bearer(request: Request) -> str | None:
 
 
 def get_caller(request: Request, session: SessionDep, settings: SettingsDep) -> Caller:
-    """The caller of the request's key, checked against the database on every request
-    (nothing caches a key: a revoked one stops at once). The key's use is only noted in
-    memory (`KeyUsage`), written later in a batch.
+    """The caller of the request's key, checked against the database (a good key is
+    remembered for a second, `api.users.keycache`: a change to people or keys committed
+    here forgets it at once, one committed elsewhere within a second). The key's use is
+    only noted in memory (`KeyUsage`), written later in a batch.
 
     A request with no key but a session cookie (a signed-in browser) is that session's
     person, checked as often; a state-changing one must carry the session's CSRF token
