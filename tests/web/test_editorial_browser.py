@@ -39,12 +39,20 @@ def test_a_marketer_tends_rules_synonyms_questions_and_freshness(
     page.get_by_role("button", name="Add another rule").click()
     page.get_by_label("Phrase").last.fill("world class")
     page.get_by_label("Severity").last.select_option("warning")
+    page.get_by_text("Applies to: every kind").last.click()
+    page.get_by_label("Battlecard").last.check()
+    expect(page.get_by_text("Applies to: Battlecard")).to_be_visible()
     page.get_by_role("button", name="Save all rules").click()
     expect(page.get_by_role("status")).to_have_text("Saved: 2 messaging rules.")
     expect(page.get_by_role("link", name="Field app brochure")).to_have_attribute(
         "href", f"/assets/{page_asset_id(marketer, 'Field app brochure')}/edit"
     )
     web.check(page, "rules-saved")
+    rules = marketer.api.get("/v1/messaging/rules").json()["rules"]
+    assert [(r["phrase"], r["severity"], r["kinds"]) for r in rules] == [
+        ("guaranteed results", "error", None),
+        ("world class", "warning", ["battlecard"]),
+    ]
 
     # Synonyms: a new term beside the built-in ones.
     page.goto(web.base + "/synonyms")
@@ -52,7 +60,10 @@ def test_a_marketer_tends_rules_synonyms_questions_and_freshness(
     page.get_by_label("New term", exact=True).fill("kickoff")
     page.get_by_label("Synonyms of the new term").fill("kick-off meeting, project start")
     page.get_by_role("button", name="Save all synonyms").click()
-    expect(page.get_by_role("status")).to_contain_text("Saved: synonyms for")
+    expect(page.locator("#messages").get_by_role("status")).to_contain_text("Saved: synonyms for")
+    page.get_by_label("Show terms containing").fill("kick")
+    expect(page.get_by_text("Showing 1 of", exact=False)).to_be_visible()
+    expect(page.get_by_label("Term 1", exact=True)).to_be_hidden()
     synonyms = marketer.api.get("/v1/search/synonyms").json()
     assert synonyms["kickoff"] == ["kick-off meeting", "project start"]
 

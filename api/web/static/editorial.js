@@ -43,6 +43,45 @@
     if (first) first.focus();
   }
 
+  // A rule's "Applies to" summary follows its ticked kinds.
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    if (!box.matches || !box.matches("input[data-label]")) return;
+    var details = box.closest("details");
+    var summary = details && details.querySelector("summary");
+    if (!summary) return;
+    var ticked = Array.prototype.filter.call(
+      details.querySelectorAll("input[data-label]"), function (b) { return b.checked; }
+    ).map(function (b) { return b.getAttribute("data-label"); });
+    summary.textContent = "Applies to: " + (ticked.length ? ticked.join(", ") : summary.getAttribute("data-every"));
+  });
+
+  // "Show terms containing": hides the other rows (they are still saved as they are).
+  document.querySelectorAll("[data-filter-rows]").forEach(function (input) {
+    var body = document.getElementById(input.getAttribute("data-filter-rows"));
+    var count = document.getElementById(input.getAttribute("aria-describedby"));
+    if (!body) return;
+    var wrapper = input.closest("[hidden]");
+    if (wrapper) wrapper.hidden = false;
+    input.addEventListener("input", function () {
+      var wanted = input.value.trim().toLowerCase();
+      var rows = body.querySelectorAll("[data-rule]");
+      var shown = 0;
+      var total = 0;
+      rows.forEach(function (row) {
+        var text = Array.prototype.map.call(
+          row.querySelectorAll("input[type=text]"), function (i) { return i.value; }
+        ).join(" ").toLowerCase();
+        var blank = !!row.querySelector("input[name$='-new']");
+        var match = !wanted || blank || text.indexOf(wanted) !== -1;
+        row.hidden = !match;
+        if (!blank) total += 1;
+        if (match && !blank) shown += 1;
+      });
+      if (count) count.textContent = wanted ? "Showing " + shown + " of " + total + " terms." : "";
+    });
+  });
+
   document.querySelectorAll("[data-add-row]").forEach(function (button) {
     button.hidden = false;
     button.addEventListener("click", function () { addRow(button); });
