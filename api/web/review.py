@@ -29,6 +29,7 @@ from api.assets.schemas import AssetCreate, AssetOut, AssetUpdate, Finding, Reje
 from api.audit import service as audit
 from api.audit.models import AuditEntry
 from api.deps import NowDep, SessionDep, SettingsDep
+from api.duplicates.service import DuplicateText
 from api.errors import (
     BatonError,
     EditConflict,
@@ -75,6 +76,10 @@ LOST_RACE = (
     "Someone else changed this asset while you were working on it, so nothing was saved. "
     "Your version is still below: open the asset again (Reload the current version) to "
     "see theirs, then make your changes there."
+)
+SAME_TEXT = (
+    "Another asset already has this title and text, so nothing was saved. Open it to "
+    "compare, or tick “Save it anyway” and save again."
 )
 STALE_REVIEW = "It changed since you opened it, so nothing was done: read it again before deciding."
 
@@ -165,7 +170,7 @@ async def read_draft(request: Request) -> tuple[Draft, dict[str, str]]:
         fields={name: text(f"field_{name}") for name in KNOWN_FIELDS},
         revision=int(revision) if revision.isdigit() else None,
     )
-    controls = {name: one(name) for name in ("csrf_token", "action", "replace")}
+    controls = {name: one(name) for name in ("csrf_token", "action", "replace", "force")}
     return draft, controls
 
 
@@ -350,6 +355,7 @@ def _editor(
     error: str | None = None,
     notice: str | None = None,
     lost_race: bool = False,
+    duplicate_of: str | None = None,
 ) -> Response:
     title = f"Edit “{asset.title}”" if asset else "New asset"
     context: dict[str, Any] = {}
@@ -370,6 +376,7 @@ def _editor(
         known_fields=[(n, FIELD_LABELS.get(n, n), ks) for n, ks in KNOWN_FIELDS.items()],
         error=error,
         lost_race=lost_race,
+        duplicate_of=duplicate_of,
         when=when,
         **context,
     )
@@ -407,8 +414,16 @@ def check_fragment(
     )
 
 
-def _invalid(exc: ValidationError) -> str:
-    return "Check what you entered: " + describe_validation([dict(e) for e in exc.errors()])
+def _refusal(exc: ValidationError | BatonError) -> dict[str, Any]:
+    """How the editor shows a save the form or a service refused (nothing was saved)."""
+    if isinstance(exc, ValidationError):
+        shown = describe_validation([dict(e) for e in exc.errors()])
+        return {"status": 422, "error": "Check what you entered: " + shown}
+    if isinstance(exc, EditConflict | PreconditionFailed):
+        return {"status": exc.status, "error": LOST_RACE, "lost_race": True}
+    if isinstance(exc, DuplicateText):
+        return {"status": exc.status, "error": SAME_TEXT, "duplicate_of": exc.extra.get("asset_id")}
+    return {"status": exc.status, "error": exc.detail}
 
 
 @router.post("/assets/new")
@@ -428,18 +443,20 @@ def create_asset(
     try:
         data = AssetCreate.model_validate(_payload(draft, {}))
         asset = assets.create_asset(
-            session, viewer.caller, data, now=now, talking_point_ttl=settings.talking_point_ttl
+            session,
+            viewer.caller,
+            data,
+            now=now,
+            talking_point_ttl=settings.talking_point_ttl,
+            force=controls["force"] == "yes",
         )
         asset_id = asset.id
         if controls["action"] == "submit":
             _, findings = reviews.submit(session, asset_id, now=now)
             return see_other("/review", _submitted(asset.title, findings))
-    except ValidationError as exc:
+    except (ValidationError, BatonError) as exc:
         session.rollback()
-        return _editor(request, session, viewer, draft, status=422, error=_invalid(exc))
-    except BatonError as exc:
-        session.rollback()
-        return _editor(request, session, viewer, draft, status=exc.status, error=exc.detail)
+        return _editor(request, session, viewer, draft, **_refusal(exc))
     return see_other(f"/assets/{asset_id}/edit", "Draft saved. Submit it for review when ready.")
 
 
@@ -498,29 +515,17 @@ def save_asset(
             now=now,
             talking_point_ttl=settings.talking_point_ttl,
             if_match=expected,
+            force=controls["force"] == "yes",
         )
         notice = _saved_notice(saved, revision)
         if controls["action"] == "submit":
             notice = _submit_from_editor(session, viewer.caller, saved, now)
             return see_other("/review", notice)
-    except ValidationError as exc:
+    except (ValidationError, BatonError) as exc:
         session.rollback()
         return _editor(
-            request, session, viewer, draft, asset=shown, revision=pending, status=422,
-            error=_invalid(exc),
-        )  # fmt: skip
-    except (EditConflict, PreconditionFailed) as exc:
-        session.rollback()
-        return _editor(
-            request, session, viewer, draft, asset=shown, revision=pending, status=exc.status,
-            error=LOST_RACE, lost_race=True,
-        )  # fmt: skip
-    except BatonError as exc:
-        session.rollback()
-        return _editor(
-            request, session, viewer, draft, asset=shown, revision=pending, status=exc.status,
-            error=exc.detail,
-        )  # fmt: skip
+            request, session, viewer, draft, asset=shown, revision=pending, **_refusal(exc)
+        )
     return see_other(f"/assets/{asset_id}/edit", notice)
 
 

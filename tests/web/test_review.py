@@ -445,3 +445,29 @@ def test_an_unknown_asset_is_a_404_page(app: FastAPI, people: Any) -> None:
         answer = browser.get(path)
         assert answer.status_code == 404, path
         assert "no asset with id nope" in answer.text
+
+
+def test_the_same_text_as_another_asset_is_saved_only_when_asked(app: FastAPI, people: Any) -> None:
+    marketer = people("marketer")
+    body = "Teams onboard in a day with a guided setup, a named expert and weekly check-ins. " * 3
+    first = marketer.api.post(
+        "/v1/assets",
+        json={
+            "title": "Onboarding one-pager",
+            "kind": "one_pager",
+            "body": body,
+        },
+    ).json()["id"]
+    browser = signed_in_client(app, marketer)
+    refused = browser.post("/assets/new", data=editor_form(browser, body=body))
+    assert refused.status_code == 409
+    assert "Another asset already has this title and text, so nothing was saved" in text_of(
+        refused.text
+    )
+    assert f'href="/review/assets/{first}"' in refused.text
+    assert marketer.api.get("/v1/assets").json()["total"] == 1
+    forced = browser.post(
+        "/assets/new", data=editor_form(browser, body=body, force="yes"), follow_redirects=False
+    )
+    assert forced.status_code == 303
+    assert marketer.api.get("/v1/assets").json()["total"] == 2
