@@ -16,8 +16,11 @@
     });
   }
 
+  // The last of the empty rows for a new entry (each list has one, first or last).
   function blankRow(list) {
-    var rows = list.querySelectorAll("[data-rule]");
+    var rows = Array.prototype.filter.call(list.querySelectorAll("[data-rule]"), function (row) {
+      return !!row.querySelector("input[name$='-new']");
+    });
     return rows.length ? rows[rows.length - 1] : null;
   }
 
@@ -38,7 +41,7 @@
     });
     copy.querySelectorAll("input[type=checkbox]").forEach(function (input) { input.checked = false; });
     copy.querySelectorAll("select").forEach(function (select) { select.selectedIndex = 0; });
-    last.parentNode.appendChild(copy);
+    last.parentNode.insertBefore(copy, last.nextSibling);
     var first = copy.querySelector("input[type=text], select");
     if (first) first.focus();
   }
