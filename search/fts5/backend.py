@@ -11,7 +11,7 @@ from pathlib import Path
 
 from search.base import MatchMode, SearchDocument, SearchQuery, SearchResult
 from search.fts5 import plan, schema, semantic, store
-from search.fts5.candidates import exists
+from search.fts5.candidates import exists, general_factor
 from search.fts5.connections import Connections
 from search.fts5.results import answer
 from search.fts5.state import State
@@ -76,6 +76,8 @@ class Fts5Backend:
             if self.embedder is not None:
                 # Reads the saved neighbour graph (or starts building it) now.
                 self._vectors.refresh(conn)
+        # wordfreq reads its English table (about 1 s) at its first question: ask now.
+        general_factor("customer")
 
     def install(self, conn: sqlite3.Connection) -> None:
         """Create the tables (on a connection inside a transaction); drop an older layout."""
