@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test test-reliability test-sqlite system-packages lint format install install-dev bench-search bench-ingest bench-extraction bench-suggest bench-messaging bench-events semantic-model clean
+.PHONY: run test test-reliability test-sqlite system-packages lint format install install-dev bench-search bench-ingest bench-extraction bench-suggest bench-messaging bench-events bench-replicas semantic-model clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -125,6 +125,11 @@ bench-messaging: install-dev
 
 bench-events: install-dev
 	$(BIN)/python -m bench.events $(BENCH_ARGS)
+
+# Propagation between API replicas on one PostgreSQL catalogue (needs the PostgreSQL of
+# BATON_TEST_POSTGRES_URL, default postgres@127.0.0.1:5432/test): bench/replicas.py.
+bench-replicas: install-dev
+	$(BIN)/python -m bench.replicas $(BENCH_ARGS)
 
 # A suggestion refresh in the extension's side panel, from the page's change to the
 # rendered cards (p50/p95 over 50 runs, in headless Chromium): bench/extension_refresh.py.

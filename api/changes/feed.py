@@ -113,6 +113,14 @@ def expire(session: Session, *, now: datetime, after: timedelta) -> list[str]:
     return names
 
 
+def replicas(session: Session, *, now: datetime, within: timedelta) -> list[str]:
+    """The replicas' consumers heard of within `within`."""
+    table = ChangeConsumer.__table__  # type: ignore[attr-defined]
+    alive = table.c.heartbeat_at.is_not(None) & (table.c.heartbeat_at >= now - within)
+    query = sa.select(table.c.name).where(alive).order_by(table.c.name)
+    return [str(n) for n in session.execute(query).scalars()]
+
+
 def position(session: Session, name: str) -> tuple[int, int] | None:
     """Where the consumer stands, (txid, id); None when it is not registered."""
     consumer = session.get(ChangeConsumer, name)

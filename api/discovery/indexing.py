@@ -64,10 +64,11 @@ BATCH = 200
 # changes itself (a reindex or a slow backend must not hold every write).
 AFTER_COMMIT_WAIT_SECONDS = 0.25
 PRUNE_EVERY_SECONDS = 60.0
-# While a reader waits for a position, or right after a wake-up found the log held back
-# (an older transaction still running), the worker looks again this often.
+# While a reader waits for a position the worker looks again this often; while the log
+# holds changes it cannot apply yet (an older transaction of the database still running,
+# PostgreSQL), this often.
 CHASE_SECONDS = 0.02
-CHASE_AFTER_WAKE_SECONDS = 1.0
+HELD_SECONDS = 0.05
 # Changes applied directly after this process's commits, remembered for `reached`.
 DIRECT_MEMORY = 10_000
 
@@ -144,7 +145,6 @@ class Indexer:
         self._direct: deque[Position] = deque(maxlen=DIRECT_MEMORY)
         self._direct_set: set[Position] = set()
         self._wanted: Position = (0, 0)
-        self._chase_until = 0.0
 
     # --- positions (read your writes) ----------------------------------------------------
 
@@ -176,7 +176,6 @@ class Indexer:
 
     def wake(self) -> None:
         """Read the log now (a NOTIFY came, or a reader waits for a position)."""
-        self._chase_until = time.monotonic() + CHASE_AFTER_WAKE_SECONDS
         self._wake.set()
 
     # --- a subscriber of the change log ---------------------------------------------------
@@ -386,14 +385,16 @@ class Indexer:
     def _run(self) -> None:
         lag_at = 0.0
         while not self._stop.is_set():
+            # Cleared before the work: a wake-up that comes during it is not lost.
+            self._wake.clear()
+            held = False
             try:
                 self._keep_alive()
                 while self.drain():  # another process of this data directory may hold it
                     pass
                 if self._behind():
                     self.refresh_position()  # applied by another process meanwhile?
-                if time.monotonic() < self._chase_until and not self.lag():
-                    self._chase_until = 0.0  # nothing held back: wait for the next wake
+                held = not self.transactional and self._held_back()
                 if time.monotonic() - self._pruned_at > PRUNE_EVERY_SECONDS:
                     self.prune()
                 if self.on_lag is not None and time.monotonic() - lag_at > self.poll_seconds:
@@ -401,13 +402,23 @@ class Indexer:
                     lag_at = time.monotonic()
             except Exception:
                 log.exception("search index worker failed; retrying")
-            if self._behind() or time.monotonic() < self._chase_until:
-                # A reader waits, or a NOTIFY came while an older transaction held the log
-                # back: look again in a moment rather than at the next poll.
-                self._wake.wait(CHASE_SECONDS)
+            if self._behind():
+                self._wake.wait(CHASE_SECONDS)  # a reader waits for a position
+            elif held:
+                # Committed changes an older transaction still holds back: they become
+                # readable when it ends, which sends no NOTIFY if it wrote no change.
+                self._wake.wait(HELD_SECONDS)
             else:
                 self._wake.wait(self.poll_seconds)
-            self._wake.clear()
+
+    def _held_back(self) -> bool:
+        """Whether the log holds changes past the position that are not applied while the
+        index is not failing (so only the horizon holds them back)."""
+        with session_scope(self.engine) as session:
+            consumer = session.get(ChangeConsumer, self.consumer)
+            if consumer is None or consumer.attempts > 0:
+                return False
+            return feed.lag(session, self.consumer) > 0
 
     def _behind(self) -> bool:
         with self._state_lock:

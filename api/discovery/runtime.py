@@ -82,6 +82,29 @@ def index_consumer(settings: Settings, *, transactional: bool) -> tuple[str, boo
     return f"{CONSUMER}@{replica_id(settings)}", True
 
 
+def _say_what_replicas_share(settings: Settings, engine: Engine, consumer: str) -> None:
+    """Other replicas follow this catalogue: say what they do not share by themselves."""
+    try:
+        with session_scope(engine) as session:
+            others = feed.replicas(
+                session, now=utcnow(), within=timedelta(seconds=settings.replica_expiry_seconds)
+            )
+    except Exception as exc:
+        log.warning("the other replicas could not be listed: %s", exc)
+        return
+    others = [name for name in others if name != consumer]
+    if not others:
+        return
+    log.info("replica %s: %d other replica(s) follow this catalogue", consumer, len(others))
+    limited = any(rate != "off" for rate in settings.rate_limits.values())
+    if limited and not settings.redis_url:
+        log.warning(
+            "several replicas and no BATON_REDIS_URL: each replica counts rate limits in its "
+            "own memory, so a key may spend its budget once per replica; set BATON_REDIS_URL "
+            "to share them"
+        )
+
+
 @contextmanager
 def _beating(engine: Engine, consumer: str, every: float) -> Iterator[None]:
     """Renew a replica's heartbeat while the block runs (a rebuild may outlast expiry)."""
@@ -240,6 +263,8 @@ class SearchRuntime:
             on_lost=build_again if replica else None,
         )
         indexer.start()
+        if replica:
+            _say_what_replicas_share(settings, engine, consumer)
         search_log = SearchLogWriter(engine, on_lost=metrics.search_log_failures.inc)
         _, semantic = semantic_setup(settings)
         runtime = cls(backend=backend, indexer=indexer, log=search_log, semantic=semantic)

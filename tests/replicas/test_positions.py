@@ -160,3 +160,36 @@ def test_a_replica_not_heard_of_expires_and_stops_holding_the_log(database_url: 
             assert not feed.heartbeat(session, "search@gone", now=later)
     finally:
         engine.dispose()
+
+
+def test_a_replica_forgotten_while_it_ran_builds_its_index_again(
+    client: TestClient, marketer: Actor, rep: Actor, settings: Settings
+) -> None:
+    if settings.uses_sqlite:
+        pytest.skip("one index in the SQLite catalogue's own file: no replica to forget")
+    indexer = client.app.state.search.indexer  # type: ignore[attr-defined]
+    indexer.stop()  # drive it by hand: as if it stalled longer than the expiry
+    engine = make_engine(settings.catalogue_url)
+    try:
+        publish(marketer, title="Moraine drainage survey")
+        with session_scope(engine) as session:
+            # Forgotten by another replica's prune, and the log pruned past the write.
+            feed.retire(session, indexer.consumer)
+            session.execute(sa.delete(Change))
+        assert "Moraine drainage survey" not in _titles(rep, "moraine")
+        indexer._beat_at = 0.0
+        indexer._keep_alive()  # the heartbeat finds its row gone: build again
+        assert _titles(rep, "moraine") == {"Moraine drainage survey"}
+        with session_scope(engine) as session:
+            assert feed.position(session, indexer.consumer) is not None
+            assert feed.replicas(session, now=datetime.now(UTC), within=timedelta(minutes=1)) == [
+                indexer.consumer
+            ]
+    finally:
+        engine.dispose()
+
+
+def _titles(rep: Actor, q: str) -> set[str]:
+    response = rep.get("/v1/search", params={"q": q})
+    assert response.status_code == 200
+    return {hit["asset"]["title"] for hit in response.json()["hits"]}
