@@ -622,18 +622,24 @@ def _name(user_id: str | None, users: dict[str, Any]) -> str:
 
 def queue(session: Session, caller: Caller) -> tuple[list[Waiting], list[Waiting]]:
     """What waits for review (assets and revisions in review, oldest first), and the
-    caller's own drafts (assets and revisions)."""
+    caller's own drafts (assets and revisions, newest first): up to `QUEUE_SIZE` of each
+    kind (the page says when there may be more)."""
     in_review = session.exec(
-        select(Asset).where(col(Asset.status) == Status.in_review.value).limit(QUEUE_SIZE)
+        select(Asset)
+        .where(col(Asset.status) == Status.in_review.value)
+        .order_by(col(Asset.updated_at), col(Asset.id))
+        .limit(QUEUE_SIZE)
     ).all()
     revisions_in_review = session.exec(
         select(AssetRevision)
         .where(col(AssetRevision.status) == RevisionStatus.in_review.value)
+        .order_by(col(AssetRevision.updated_at), col(AssetRevision.id))
         .limit(QUEUE_SIZE)
     ).all()
     my_drafts = session.exec(
         select(Asset)
         .where(col(Asset.status) == Status.draft.value, col(Asset.owner_id) == caller.user_id)
+        .order_by(col(Asset.updated_at).desc(), col(Asset.id))
         .limit(QUEUE_SIZE)
     ).all()
     my_revisions = session.exec(
@@ -642,6 +648,7 @@ def queue(session: Session, caller: Caller) -> tuple[list[Waiting], list[Waiting
             col(AssetRevision.status) == RevisionStatus.draft.value,
             col(AssetRevision.created_by_id) == caller.user_id,
         )
+        .order_by(col(AssetRevision.updated_at).desc(), col(AssetRevision.id))
         .limit(QUEUE_SIZE)
     ).all()
     live = {
@@ -698,7 +705,17 @@ def queue(session: Session, caller: Caller) -> tuple[list[Waiting], list[Waiting
 @router.get("/review")
 def review_queue(request: Request, session: SessionDep, viewer: MarketerPage) -> Response:
     waiting, mine = queue(session, viewer.caller)
-    return render(request, "review/queue.html", viewer, title="Review", waiting=waiting, mine=mine)
+    return render(
+        request,
+        "review/queue.html",
+        viewer,
+        title="Review",
+        waiting=waiting,
+        mine=mine,
+        size=QUEUE_SIZE,
+        full=len(waiting) >= QUEUE_SIZE,
+        mine_full=len(mine) >= QUEUE_SIZE,
+    )
 
 
 # --- one asset or revision under review ------------------------------------------------

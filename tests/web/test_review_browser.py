@@ -52,7 +52,7 @@ def test_write_check_submit_approve_and_revise(web: Web, people: Any) -> None:
     web.check(page, "queue")
 
     # A second marketer approves it from the queue.
-    second = web.signed_in(reviewer)
+    second = web.signed_in(reviewer, width=900)  # a laptop split screen
     second.goto(web.base + "/review")
     row = second.get_by_role("row", name="Retail onboarding one-pager")
     expect(row).to_contain_text("Ann Author")
