@@ -70,7 +70,7 @@ def _render(request: Request, name: str, *, status: int = 200, **context: Any) -
     return page_headers(response, form_action=context.get("form_action", ""))
 
 
-def _base(request: Request, settings: Settings) -> str:
+def public_base(request: Request, settings: Settings) -> str:
     return settings.public_url or str(request.base_url).rstrip("/")
 
 
@@ -510,7 +510,7 @@ def reset_page(request: Request, settings: SettingsDep) -> Response:
     return _anonymous_form(request, settings, "reset.html", title="Reset your password", sent=False)
 
 
-def _send_link(settings: Settings, to: str, purpose: TokenPurpose, url: str, expires: Any) -> None:
+def send_link(settings: Settings, to: str, purpose: TokenPurpose, url: str, expires: Any) -> None:
     subject, body = accounts.link_email(purpose, url, expires)
     assert settings.smtp_url is not None
     accounts.send_email(settings.smtp_url.get_secret_value(), settings.smtp_from, to, subject, body)
@@ -520,7 +520,7 @@ def _send_quietly(
     settings: Settings, to: str, purpose: TokenPurpose, url: str, expires: Any
 ) -> None:
     try:
-        _send_link(settings, to, purpose, url, expires)
+        send_link(settings, to, purpose, url, expires)
     except BatonError as exc:
         oidc.log.error("accounts: %s", exc.detail)
 
@@ -540,7 +540,7 @@ def request_reset(
     found = accounts.reset_for(session, email, now=now)
     if found is not None:
         user, token, expires = found
-        url = accounts.link_url(_base(request, settings), TokenPurpose.reset, token)
+        url = accounts.link_url(public_base(request, settings), TokenPurpose.reset, token)
         if settings.smtp_url is not None:
             # After the commit (the link works when it arrives); the answer is the same
             # whether or not anyone has this email.
@@ -590,7 +590,7 @@ def reset_password(
 
 
 def _callback_url(request: Request, settings: Settings) -> str:
-    return f"{_base(request, settings)}/signin/oidc/callback"
+    return f"{public_base(request, settings)}/signin/oidc/callback"
 
 
 def _sso_failed(request: Request, detail: str, status: int) -> Response:
@@ -759,8 +759,8 @@ def invite_user(
     (503 when the server refuses it); without, it is in `url`: give it to them."""
     user = users.get_user(session, user_id)
     token, expires = accounts.issue_link(session, user, TokenPurpose.invite, now=now)
-    url = accounts.link_url(_base(request, settings), TokenPurpose.invite, token)
+    url = accounts.link_url(public_base(request, settings), TokenPurpose.invite, token)
     if settings.smtp_url is not None:
-        _send_link(settings, user.email, TokenPurpose.invite, url, expires)
+        send_link(settings, user.email, TokenPurpose.invite, url, expires)
         return InviteOut(user_id=user.id, email=user.email, expires_at=expires, emailed=True)
     return InviteOut(user_id=user.id, email=user.email, expires_at=expires, emailed=False, url=url)

@@ -22,8 +22,7 @@ from sqlmodel import Session, col, func, select
 
 from api.accounts import service as accounts
 from api.accounts.models import AccountToken, Password, TokenPurpose, WebSession
-from api.accounts.routes import _base as public_base
-from api.accounts.routes import _send_link as send_link
+from api.accounts.routes import public_base, send_link
 from api.audiences import service as audiences
 from api.audit import service as audit
 from api.audit.models import AuditEntry
