@@ -126,6 +126,8 @@ def _announce(session: Session, change: Recorded) -> None:
     if session.get_bind().dialect.name != "postgresql" or session.info.get(_NOTIFIED):
         return
     session.execute(sa.select(sa.func.pg_notify(CHANNEL, "")))
+    if session.in_nested_transaction():
+        return  # a savepoint rolled back drops its NOTIFY: the next change sends another
     session.info[_NOTIFIED] = True
     after_commit(session, lambda: session.info.pop(_NOTIFIED, None))
     after_rollback(session, lambda: session.info.pop(_NOTIFIED, None))

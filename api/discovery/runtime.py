@@ -205,6 +205,21 @@ def _advancing(
         advance()
 
 
+def prepare(settings: Settings, engine: Engine) -> None:
+    """Register this data directory's consumer and build its index when it needs it, once,
+    before the workers of one server start (`baton serve --workers N`): each worker then
+    finds it ready instead of several building it at once."""
+    backend, transactional = make_backend(settings)
+    consumer, replica = index_consumer(settings, transactional=transactional)
+    backend.open()
+    try:
+        SearchRuntime._catch_up(
+            engine, backend, transactional=transactional, consumer=consumer, replica=replica
+        )
+    finally:
+        backend.close()
+
+
 @dataclass
 class SearchRuntime:
     backend: SearchBackend

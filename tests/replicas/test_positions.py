@@ -13,12 +13,16 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
+from api.assets.schemas import AssetCreate
+from api.assets.service import create_asset
 from api.changes import feed
-from api.changes.log import Subject, record_change
+from api.changes.log import CHANNEL, Subject, record_change
 from api.changes.models import Change
 from api.db import make_engine, session_scope
+from api.discovery.runtime import make_backend, prepare
 from api.main import create_app
 from api.settings import Settings
+from api.users.service import MASTER
 from tests.catalogue import create, publish
 from tests.conftest import Actor, new_actor
 
@@ -193,3 +197,50 @@ def _titles(rep: Actor, q: str) -> set[str]:
     response = rep.get("/v1/search", params={"q": q})
     assert response.status_code == 200
     return {hit["asset"]["title"] for hit in response.json()["hits"]}
+
+
+def test_prepare_builds_the_index_once_before_the_workers_start(settings: Settings) -> None:
+    """What `baton serve --workers N` runs first: the data directory's index is built (or
+    caught up) once, so that the workers find it ready."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.catalogue_url)
+    try:
+        with session_scope(engine) as session:
+            data = AssetCreate(title="Estuary sampling plan", kind="one_pager")
+            create_asset(session, MASTER, data, now=T0)
+        prepare(settings, engine)
+        backend, _ = make_backend(settings)
+        backend.open()
+        try:
+            assert backend.count() == 1
+        finally:
+            backend.close()
+    finally:
+        engine.dispose()
+
+
+def test_a_commit_that_recorded_changes_wakes_the_listeners_once(database_url: str) -> None:
+    if database_url.startswith("sqlite"):
+        pytest.skip("LISTEN/NOTIFY is PostgreSQL's; SQLite replicas' workers poll")
+    import psycopg  # noqa: PLC0415 (PostgreSQL only)
+
+    engine = make_engine(database_url)
+    dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    try:
+        with psycopg.connect(dsn, autocommit=True) as listener:
+            listener.execute(f"LISTEN {CHANNEL}")
+            with pytest.raises(RuntimeError), session_scope(engine) as session:
+                record_change(session, Subject.rules)
+                raise RuntimeError("rolled back")
+            assert list(listener.notifies(timeout=0.3)) == []
+            with session_scope(engine) as session:
+                with pytest.raises(RuntimeError), session.begin_nested():
+                    record_change(session, Subject.rules)
+                    raise RuntimeError("a savepoint rolled back drops its NOTIFY")
+                record_change(session, Subject.synonyms)
+                record_change(session, Subject.rules)
+            woken = list(listener.notifies(timeout=2, stop_after=1))
+            assert [n.channel for n in woken] == [CHANNEL]
+            assert list(listener.notifies(timeout=0.3)) == [], "once per transaction"
+    finally:
+        engine.dispose()
