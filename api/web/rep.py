@@ -235,9 +235,6 @@ def search_page(
         "next": _url("/search", [*kept, ("offset", str(offset + PAGE_SIZE))])
         if found is not None and offset + PAGE_SIZE < found.total
         else None,
-        "corrected": _url("/search", [("q", found.corrected_query), ("ts", typing)])
-        if found is not None and found.corrected_query
-        else None,
         "highlight": safe_highlight,
         "kinds": KINDS,
         "labels": labels,
