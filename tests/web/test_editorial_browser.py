@@ -53,6 +53,17 @@ def test_a_marketer_tends_rules_synonyms_questions_and_freshness(
         ("guaranteed results", "error", None),
         ("world class", "warning", ["battlecard"]),
     ]
+    # An old term without the term to use instead: said by its field, nothing saved.
+    page.get_by_label("Type").last.select_option("deprecated")
+    page.get_by_label("Phrase").last.fill("synergy")
+    page.get_by_role("button", name="Save all rules").click()
+    expect(page.get_by_role("alert")).to_contain_text("Nothing was saved.")
+    expect(page.get_by_label("Use instead").nth(2)).to_have_attribute("aria-invalid", "true")
+    web.check(page, "rules-invalid")
+    # The refused form answers 422, which chromium logs: that one is expected.
+    refused = "the server responded with a status of 422 (Unprocessable Entity)"
+    assert web.complaints == [f"console error: Failed to load resource: {refused}"]
+    web.complaints.clear()
 
     # Synonyms: a new term beside the built-in ones.
     page.goto(web.base + "/synonyms")
