@@ -831,6 +831,10 @@ def _review_page(
     checked = check_content(
         session, content.title, content.kind, content.summary, content.body, content.fields or {}
     )
+    users = people(
+        session,
+        {i for i in (asset.owner_id, getattr(content, "created_by_id", None)) if i is not None},
+    )
     return render(
         request,
         "review/item.html",
@@ -851,6 +855,8 @@ def _review_page(
         comment=comment,
         when=when,
         kind_label=kind_label,
+        owner=_name(asset.owner_id, users),
+        opener=_name(getattr(content, "created_by_id", None), users),
     )
 
 

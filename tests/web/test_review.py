@@ -387,7 +387,7 @@ def test_a_rejection_needs_a_comment_and_sends_the_asset_back(app: FastAPI, peop
 
 
 def test_a_revision_shows_its_diff_and_is_approved_or_rejected(app: FastAPI, people: Any) -> None:
-    author, reviewer = people("marketer"), people("marketer")
+    author, reviewer = people("marketer", name="Ann Author"), people("marketer")
     asset_id = live_asset(author)
     opened = author.api.patch(
         f"/v1/assets/{asset_id}", json={"body": "Teams onboard in an hour.\nSecond line."}
@@ -406,6 +406,8 @@ def test_a_revision_shows_its_diff_and_is_approved_or_rejected(app: FastAPI, peo
     )
     assert "Second line." in page.text
     assert "This revision against the live version 1" in page.text
+    facts = text_of(page.text)
+    assert "Owner Ann Author Revision opened by Ann Author Submitted by Ann Author" in facts
 
     refused = browser.post(
         f"{path}/reject",
