@@ -10,16 +10,25 @@ are imported inside the command: `baton serve --help` stays fast.
 from __future__ import annotations
 
 import errno
+import json
+import os
 import socket
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from api.commands import catalogue, database_name, fail, migrate, out, read_settings
 
 if TYPE_CHECKING:
+    from fastapi import FastAPI
+
     from api.demo.keys import DemoKey
     from api.settings import Settings
+
+# `--workers N`: the demo people a worker process offers one-click sign-in for (JSON), set
+# by `baton serve --demo` for its workers only (not a BATON_ setting: nobody sets it).
+DEMO_PEOPLE_ENV = "_BATON_SERVE_DEMO_PEOPLE"
+MAX_WORKERS = 32
 
 
 def take_port(host: str, port: int) -> socket.socket:
@@ -124,6 +133,15 @@ def serve(
             "and passwords, and offer one-click demo sign-in on /signin",
         ),
     ] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=MAX_WORKERS,
+            help="worker processes serving the port (each with its own in-memory state; "
+            "about one per core)",
+        ),
+    ] = 1,
 ) -> None:
     """Migrate the database to the latest schema, then serve the API.
 
@@ -131,12 +149,14 @@ def serve(
     settings = read_settings()
     sock = take_port(host, port)
     try:
-        _serve(settings, sock, host, port, demo)
+        _serve(settings, sock, host, port, demo, workers)
     finally:
         sock.close()
 
 
-def _serve(settings: Settings, sock: socket.socket, host: str, port: int, demo: bool) -> None:
+def _serve(
+    settings: Settings, sock: socket.socket, host: str, port: int, demo: bool, workers: int = 1
+) -> None:
     from api.logs import configure_logging
 
     configure_logging(settings.log_level, settings.log_format)
@@ -166,17 +186,45 @@ def _serve(settings: Settings, sock: socket.socket, host: str, port: int, demo: 
     from api.accounts.routes import enable_demo_sign_in
     from api.main import create_app
 
+    people = [(k.email, k.name, k.role.value) for k in keys] if demo else []
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_level": settings.log_level,
+        "log_config": None,  # our handler (api.logs) formats uvicorn's records too
+        "proxy_headers": True,
+        "access_log": False,  # replaced by ours, baton.access (api.request_context)
+    }
+    if workers > 1:
+        from uvicorn.supervisors import Multiprocess
+
+        # Each worker process builds its own app (`worker_app`) from the same settings and
+        # serves the socket taken above; the supervisor restarts a worker that dies.
+        os.environ[DEMO_PEOPLE_ENV] = json.dumps(people)
+        out.print(f"{workers} worker processes")
+        config = uvicorn.Config("api.serving:worker_app", factory=True, workers=workers, **options)
+        Multiprocess(config, sockets=[sock]).run()
+        return
     app = create_app(settings)
     if demo:
         # The one-click "Sign in as …" buttons on /signin: only in this demo server.
-        enable_demo_sign_in(app, [(k.email, k.name, k.role.value) for k in keys])
-    config = uvicorn.Config(
-        app,
-        host=host,
-        port=port,
-        log_level=settings.log_level,
-        log_config=None,  # our handler (api.logs) formats uvicorn's records too
-        proxy_headers=True,
-        access_log=False,  # replaced by ours, baton.access (api.request_context)
-    )
-    uvicorn.Server(config).run(sockets=[sock])
+        enable_demo_sign_in(app, people)
+    uvicorn.Server(uvicorn.Config(app, **options)).run(sockets=[sock])
+
+
+def worker_app() -> FastAPI:
+    """The app of one worker process of `baton serve --workers N` (uvicorn's factory): the
+    same settings (read again from the environment), its own in-memory state; the demo's
+    one-click sign-in when the serving command turned it on."""
+    from api.accounts.routes import enable_demo_sign_in
+    from api.logs import configure_logging
+    from api.main import create_app
+    from api.settings import get_settings
+
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    app = create_app(settings)
+    people = json.loads(os.environ.get(DEMO_PEOPLE_ENV) or "[]")
+    if people:
+        enable_demo_sign_in(app, [(str(p[0]), str(p[1]), str(p[2])) for p in people])
+    return app
