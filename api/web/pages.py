@@ -148,8 +148,12 @@ def page_headers(response: StarletteResponse) -> StarletteResponse:
 
 
 def is_htmx(request: Request) -> bool:
-    """An htmx request (`HX-Request: true`) wants the fragment, not the whole page."""
-    return request.headers.get("hx-request") == "true"
+    """An htmx request (`HX-Request: true`) wants the fragment, not the whole page; but
+    htmx's history restore (back and forward) wants the whole page."""
+    return (
+        request.headers.get("hx-request") == "true"
+        and request.headers.get("hx-history-restore-request") != "true"
+    )
 
 
 def render(

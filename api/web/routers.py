@@ -6,9 +6,10 @@ from api.web import admin, editorial, home, library, rep, reports, review
 
 routers = (
     home.router,
+    # Before rep's `/assets/{id}`: the editor's `/assets/new` and `/assets/{id}/edit`.
+    review.router,
     rep.router,
     library.router,
-    review.router,
     editorial.router,
     reports.router,
     admin.router,
