@@ -19,6 +19,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
 from pydantic import ValidationError
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from api.assets import presentation
@@ -26,7 +27,6 @@ from api.assets import service as assets
 from api.assets.kinds import KINDS, Kind, rules_for
 from api.assets.models import Asset, AssetRevision, RevisionStatus, Status
 from api.assets.schemas import AssetCreate, AssetOut, AssetUpdate, Finding, RejectIn, RevisionOut
-from api.audit import service as audit
 from api.audit.models import AuditEntry
 from api.deps import NowDep, SessionDep, SettingsDep
 from api.duplicates.service import DuplicateText
@@ -38,7 +38,6 @@ from api.errors import (
     describe_validation,
 )
 from api.messaging import service as messaging
-from api.paging import PageRequest
 from api.reviews import service as reviews
 from api.revisions import service as revisions
 from api.taxonomy.models import Facet
@@ -585,13 +584,22 @@ def _submissions(
         ("asset.submitted", sorted(set(asset_ids))),
         ("revision.submitted", sorted({r.asset_id for r in revisions_of})),
     ):
-        for asset_id in subjects:
-            rows, _ = audit.list_entries(
-                session,
-                audit.AuditFilters(subject="asset", subject_id=asset_id, action=action),
-                page=PageRequest(limit=1),
+        if not subjects:
+            continue
+        # One query for every subject: each one's newest entry of the action.
+        rows = session.exec(
+            select(AuditEntry)
+            .where(
+                col(AuditEntry.subject) == "asset",
+                col(AuditEntry.subject_id).in_(subjects),
+                col(AuditEntry.action) == action,
             )
-            entries += [(action, row) for row in rows]
+            .order_by(col(AuditEntry.id).desc())
+        ).all()
+        newest: dict[str, AuditEntry] = {}
+        for row in rows:
+            newest.setdefault(row.subject_id, row)
+        entries += [(action, row) for row in newest.values()]
     users = people(session, {row.actor_id for _, row in entries})
 
     def who(row: AuditEntry) -> str:
@@ -626,6 +634,7 @@ def queue(session: Session, caller: Caller) -> tuple[list[Waiting], list[Waiting
     kind (the page says when there may be more)."""
     in_review = session.exec(
         select(Asset)
+        .options(defer(Asset.body))  # type: ignore[arg-type]
         .where(col(Asset.status) == Status.in_review.value)
         .order_by(col(Asset.updated_at), col(Asset.id))
         .limit(QUEUE_SIZE)
@@ -638,6 +647,7 @@ def queue(session: Session, caller: Caller) -> tuple[list[Waiting], list[Waiting
     ).all()
     my_drafts = session.exec(
         select(Asset)
+        .options(defer(Asset.body))  # type: ignore[arg-type]
         .where(col(Asset.status) == Status.draft.value, col(Asset.owner_id) == caller.user_id)
         .order_by(col(Asset.updated_at).desc(), col(Asset.id))
         .limit(QUEUE_SIZE)
