@@ -10,6 +10,7 @@ from api.assets.kinds import Kind
 from api.assets.models import Status
 from api.deps import (
     CallerDep,
+    IfMatchDep,
     MarketerDep,
     MetricsDep,
     NowDep,
@@ -17,6 +18,7 @@ from api.deps import (
     SearchDep,
     SessionDep,
     SettingsDep,
+    set_etag,
 )
 from api.discovery import service, synonyms
 from api.discovery.schemas import SearchOut
@@ -101,9 +103,12 @@ def search(
     operation_id="getSynonyms",
     summary="Get the synonyms",
 )
-def get_synonyms(session: SessionDep, _: CallerDep) -> dict[str, list[str]]:
-    """The synonyms by term; each applies both ways."""
-    return synonyms.get_synonyms(session)
+def get_synonyms(session: SessionDep, _: CallerDep, response: Response) -> dict[str, list[str]]:
+    """The synonyms by term; each applies both ways. The `ETag` header is their version,
+    for `If-Match` on a later PUT."""
+    current = synonyms.get_synonyms(session)
+    set_etag(response, synonyms.version_of(current))
+    return current
 
 
 @router.put(
@@ -119,6 +124,13 @@ def put_synonyms(
         dict[str, list[str]],
         Body(examples=[{"roi": ["return on investment"], "deck": ["presentation"]}]),
     ],
+    expected: IfMatchDep,
+    response: Response,
 ) -> dict[str, list[str]]:
-    """Replace every synonym. Terms and synonyms are lower-cased; they apply both ways."""
-    return synonyms.replace_synonyms(session, body)
+    """Replace every synonym. Terms and synonyms are lower-cased; they apply both ways.
+    With `If-Match` (the ETag of the synonyms you read), 412 when someone changed them
+    meanwhile (`revision`: their version now): nothing is overwritten. The `ETag` header is
+    the new version."""
+    saved = synonyms.replace_synonyms(session, body, expected_version=expected)
+    set_etag(response, synonyms.version_of(saved))
+    return saved

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import hashlib
+import json
+from collections.abc import Collection, Mapping, Sequence
 
 from sqlmodel import Session, col, delete, select
 
 from api.audit import service as audit
 from api.changes.log import Subject, record_change
-from api.db import strip_nul
+from api.db import strip_nul, take_turn
 from api.discovery.models import Synonym
-from api.errors import Invalid
+from api.errors import Invalid, PreconditionFailed
 
 MAX_TERMS = 1000
 MAX_SYNONYMS_PER_TERM = 50
@@ -30,11 +32,23 @@ def get_synonyms(session: Session) -> dict[str, list[str]]:
     return mapping
 
 
+def version_of(mapping: Mapping[str, Sequence[str]]) -> int:
+    """The synonyms' version: a number drawn from a digest of them (as `get_synonyms`
+    answers), the `ETag` of GET /v1/search/synonyms."""
+    data = json.dumps({term: list(values) for term, values in mapping.items()}, sort_keys=True)
+    return int(hashlib.sha256(data.encode()).hexdigest()[:14], 16)
+
+
 def replace_synonyms(
-    session: Session, mapping: Mapping[str, Sequence[str]]
+    session: Session,
+    mapping: Mapping[str, Sequence[str]],
+    *,
+    expected_version: Collection[int] | None = None,
 ) -> dict[str, list[str]]:
     """Replace every synonym by `mapping` (terms and synonyms are lower-cased, their
-    whitespace collapsed); the search index follows. Returns what is now stored."""
+    whitespace collapsed); the search index follows. Returns what is now stored. With
+    `expected_version` (the versions the caller read: `If-Match`), 412 unless the synonyms
+    stored are at one of them, checked and written in one turn with the other writers."""
     if len(mapping) > MAX_TERMS:
         raise Invalid(f"at most {MAX_TERMS} terms", loc=["body"])
     cleaned: dict[str, list[str]] = {}
@@ -54,7 +68,15 @@ def replace_synonyms(
                 )
             if value != key and value not in values:
                 values.append(value)
+    take_turn(session, "synonyms")
     before = get_synonyms(session)
+    version = version_of(before)
+    if expected_version is not None and version not in expected_version:
+        raise PreconditionFailed(
+            f"the synonyms are at version {version}, not the one you read; "
+            "read them again and retry",
+            revision=version,
+        )
     session.exec(delete(Synonym))
     for term, values in cleaned.items():
         for value in values:

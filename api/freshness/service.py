@@ -9,21 +9,27 @@ Verifying an asset restarts its clock: that one asset is recorded as changed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from datetime import datetime
+import hashlib
+import json
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from sqlmodel import Session
+import sqlalchemy as sa
+from sqlmodel import Session, col
 
 from api.assets.kinds import Kind
 from api.assets.models import Asset, Status
-from api.assets.visibility import can_see
+from api.assets.visibility import can_see, live_clause
 from api.audit import service as audit
 from api.changes.log import Subject, record_change
-from api.db import insert_for
-from api.errors import Conflict, Forbidden, NotFound
+from api.db import insert_for, take_turn
+from api.errors import Conflict, Forbidden, NotFound, PreconditionFailed
 from api.freshness.clock import (
     DEFAULT_REVIEW_DAYS,
     DUE_WINDOW,
+    FreshnessState,
+    due_at,
     review_days,
     review_due_at,
     state_at,
@@ -32,7 +38,18 @@ from api.freshness.clock import (
 from api.freshness.models import AssetVerification, FreshnessPolicy
 from api.freshness.schemas import Freshness, PoliciesOut, PolicyOut, VerifiedOut
 from api.users.models import Role
-from api.users.service import Caller
+from api.users.service import Caller, people
+
+
+def version_of(days: Mapping[str, int | None]) -> int:
+    """The policies' version: a number drawn from a digest of every kind's interval, the
+    `ETag` of GET /v1/freshness/policies."""
+    data = json.dumps(dict(days), sort_keys=True)
+    return int(hashlib.sha256(data.encode()).hexdigest()[:14], 16)
+
+
+def current_version(session: Session) -> int:
+    return version_of(review_days(session))
 
 
 def policies(session: Session) -> PoliciesOut:
@@ -47,10 +64,36 @@ def policies(session: Session) -> PoliciesOut:
 
 
 def replace_policies(
-    session: Session, changes: Mapping[Kind, int | None], *, now: datetime
+    session: Session,
+    changes: Mapping[Kind, int | None],
+    *,
+    now: datetime,
+    expected_version: Collection[int] | None = None,
+    expected_days: Mapping[Kind, int | None] | None = None,
 ) -> PoliciesOut:
-    """Set the review interval of the kinds named (the others keep theirs); audited."""
+    """Set the review interval of the kinds named (the others keep theirs); audited.
+
+    Checked and written in one turn with the policies' other writers, 412 (nothing written)
+    unless the policies are as the caller read them: with `expected_version` (`If-Match`),
+    every kind's interval (the policies' version is one of these); with `expected_days`,
+    the interval of each kind named there (a page that changes some kinds and keeps a
+    colleague's change of another)."""
+    take_turn(session, "freshness_policies")
     before = review_days(session)
+    version = version_of(before)
+    if expected_version is not None and version not in expected_version:
+        raise PreconditionFailed(
+            f"the freshness policies are at version {version}, not the one you read; "
+            "read them again and retry",
+            revision=version,
+        )
+    moved = [k.value for k, days in (expected_days or {}).items() if before.get(k.value) != days]
+    if moved:
+        raise PreconditionFailed(
+            f"the review interval of {', '.join(moved)} changed since you read it; "
+            "read the policies again and retry",
+            revision=version,
+        )
     changed = {k.value: v for k, v in changes.items() if before.get(k.value) != v}
     for kind, days in changed.items():
         row = session.get(FreshnessPolicy, kind)
@@ -71,6 +114,78 @@ def replace_policies(
         )
         # Nothing to re-index: searches read the intervals at query time.
     return policies(session)
+
+
+def review_window_clause(days: Mapping[str, int | None], now: datetime) -> sa.ColumnElement[bool]:
+    """SQL keeping the assets that may be due at `now` (a cheap pre-filter): an asset cannot
+    be due before approved_at + its kind's interval - the due window (a verification only
+    moves it later). False when no kind is ever due."""
+    windows = [
+        sa.and_(
+            col(Asset.kind) == kind,
+            col(Asset.approved_at) <= now - timedelta(days=interval) + DUE_WINDOW,
+        )
+        for kind, interval in days.items()
+        if interval is not None
+    ]
+    return sa.or_(*windows) if windows else sa.false()
+
+
+@dataclass(frozen=True)
+class DueAsset:
+    """A live asset due for review or overdue, with its owner's name (or email)."""
+
+    id: str
+    title: str
+    kind: str
+    owner: str | None
+    due_at: datetime
+    state: FreshnessState
+
+
+def due_assets(session: Session, now: datetime) -> list[DueAsset]:
+    """The live assets due for review or overdue at `now` (per `api.freshness.clock`), the
+    earliest due first."""
+    days = review_days(session)
+    if all(interval is None for interval in days.values()):
+        return []
+    rows = session.execute(
+        sa.select(
+            col(Asset.id),
+            col(Asset.title),
+            col(Asset.kind),
+            col(Asset.status),
+            col(Asset.approved_at),
+            col(Asset.owner_id),
+        ).where(live_clause(now), review_window_clause(days, now))
+    ).all()
+    checked = verifications(session, [row.id for row in rows])
+    owners = people(session, {row.owner_id for row in rows if row.owner_id})
+    due = []
+    for row in rows:
+        verified = checked.get(row.id)
+        at = due_at(
+            row.kind,
+            row.status,
+            row.approved_at,
+            verified.verified_at if verified is not None else None,
+            days,
+        )
+        state = state_at(at, now)
+        if at is None or state is FreshnessState.fresh:
+            continue
+        owner = owners.get(row.owner_id) if row.owner_id else None
+        due.append(
+            DueAsset(
+                id=row.id,
+                title=row.title,
+                kind=row.kind,
+                owner=(owner.name or owner.email) if owner is not None else None,
+                due_at=at,
+                state=state,
+            )
+        )
+    return sorted(due, key=lambda item: (item.due_at, item.id))
 
 
 def freshness_of(

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
-from api.deps import MarketerDep, NowDep, PageDep, SessionDep
+from api.deps import IfMatchDep, MarketerDep, NowDep, PageDep, SessionDep, set_etag
 from api.messaging import service, violations
 from api.messaging.schemas import CheckIn, CheckOut, RulesIn, RulesOut, ViolationsOut
 
@@ -17,9 +17,12 @@ router = APIRouter(prefix="/v1/messaging", tags=["messaging"])
     operation_id="getMessagingRules",
     summary="Get the messaging rules",
 )
-def get_rules(session: SessionDep, _: MarketerDep) -> RulesOut:
-    """The rules in force, in their order."""
-    return RulesOut(rules=service.present(service.current_rules(session)))
+def get_rules(session: SessionDep, _: MarketerDep, response: Response) -> RulesOut:
+    """The rules in force, in their order; the `ETag` header is their version, for
+    `If-Match` on a later PUT."""
+    rules = service.current_rules(session)
+    set_etag(response, service.version_of(rules))
+    return RulesOut(rules=service.present(rules))
 
 
 @router.put(
@@ -28,9 +31,16 @@ def get_rules(session: SessionDep, _: MarketerDep) -> RulesOut:
     operation_id="replaceMessagingRules",
     summary="Replace the messaging rules",
 )
-def replace_rules(body: RulesIn, session: SessionDep, _: MarketerDep) -> RulesOut:
-    """Replace all the rules; 422 naming each rule at fault, and nothing changes."""
-    return RulesOut(rules=service.present(service.replace_rules(session, body.rules)))
+def replace_rules(
+    body: RulesIn, session: SessionDep, _: MarketerDep, expected: IfMatchDep, response: Response
+) -> RulesOut:
+    """Replace all the rules; 422 naming each rule at fault, and nothing changes. With
+    `If-Match` (the ETag of the rules you read), 412 when someone changed them meanwhile
+    (`revision`: their version now): nothing is overwritten. The `ETag` header is the new
+    version."""
+    rules = service.replace_rules(session, body.rules, expected_version=expected)
+    set_etag(response, service.version_of(rules))
+    return RulesOut(rules=service.present(rules))
 
 
 @router.post(

@@ -8,7 +8,9 @@ not; an asset is checked over its title, summary, body and the text fields of it
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+import json
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlmodel import Session, col, delete, select
@@ -18,7 +20,8 @@ from api.assets.models import Asset
 from api.assets.schemas import Finding
 from api.audit import service as audit
 from api.changes.log import Subject, record_change
-from api.errors import Invalid
+from api.db import take_turn
+from api.errors import Invalid, PreconditionFailed
 from api.messaging.matching import (
     Occurrence,
     Rule,
@@ -52,6 +55,15 @@ def current_rules(session: Session) -> tuple[Rule, ...]:
         select(MessagingRule).order_by(col(MessagingRule.position), col(MessagingRule.id))
     ).all()
     return tuple(_rule(row) for row in rows)
+
+
+def version_of(rules: Sequence[Rule]) -> int:
+    """The rules' version: a number drawn from a digest of the rules in their order, the
+    `ETag` of GET /v1/messaging/rules (the same rules always have the same version)."""
+    data = [
+        [r.type.value, r.phrase, r.severity.value, r.replacement, r.kinds, r.reason] for r in rules
+    ]
+    return int(hashlib.sha256(json.dumps(data).encode()).hexdigest()[:14], 16)
 
 
 def present(rules: Sequence[Rule]) -> list[RuleOut]:
@@ -109,8 +121,16 @@ def _problems(rules: Sequence[Rule]) -> list[dict[str, Any]]:
     return problems
 
 
-def replace_rules(session: Session, rules: Sequence[RuleIn]) -> tuple[Rule, ...]:
-    """Make `rules` the rules in force, in this order; 422 naming every rule at fault."""
+def replace_rules(
+    session: Session,
+    rules: Sequence[RuleIn],
+    *,
+    expected_version: Collection[int] | None = None,
+) -> tuple[Rule, ...]:
+    """Make `rules` the rules in force, in this order; 422 naming every rule at fault.
+    With `expected_version` (the versions the caller read: `If-Match`), 412 unless the rules
+    in force are at one of them, checked and written in one turn with the rules' other
+    writers, so of two saves made from the same rules one wins and the other is refused."""
     cleaned = [_clean(rule) for rule in rules]
     problems = _problems(cleaned)
     if problems:
@@ -118,7 +138,16 @@ def replace_rules(session: Session, rules: Sequence[RuleIn]) -> tuple[Rule, ...]
         where = ".".join(str(part) for part in first["loc"][1:])
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise Invalid(f"{where}: {first['msg']}{more}", errors=problems)
-    before = present(current_rules(session))
+    take_turn(session, "messaging_rules")
+    in_force = current_rules(session)
+    version = version_of(in_force)
+    if expected_version is not None and version not in expected_version:
+        raise PreconditionFailed(
+            f"the messaging rules are at version {version}, not the one you read; "
+            "read them again and retry",
+            revision=version,
+        )
+    before = present(in_force)
     session.exec(delete(MessagingRule))
     for position, rule in enumerate(cleaned):
         session.add(
