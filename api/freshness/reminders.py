@@ -3,21 +3,20 @@
 Each round, the live assets whose review window has opened (`review_due_at` at most
 `DUE_WINDOW` away, or past) are notified once per asset and due date with `notify_once`
 (the owner is emailed); verifying an asset moves its due date, so its next one is
-notified again in time. A prefilter in SQL keeps the round cheap: an asset cannot be due
-before approved_at + its kind's interval - the window (a verification only moves it
-later).
+notified again in time. A prefilter in SQL keeps the round cheap
+(`api.freshness.service.review_window_clause`, which the freshness page's list shares).
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
-import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from api.assets.models import Asset
 from api.assets.visibility import live_clause
 from api.freshness.clock import DUE_WINDOW, due_at, review_days, verifications
+from api.freshness.service import review_window_clause
 from api.notifications.events import NotificationType
 from api.notifications.models import NotificationClaim
 from api.notifications.service import asset_payload, notify_once
@@ -26,18 +25,12 @@ from api.notifications.service import asset_payload, notify_once
 def due_for_review(session: Session, now: datetime) -> int:
     """`asset.due_for_review` for each live asset that became due; how many were raised."""
     days = review_days(session)
-    windows = [
-        sa.and_(
-            col(Asset.kind) == kind,
-            col(Asset.approved_at) <= now - timedelta(days=interval) + DUE_WINDOW,
-        )
-        for kind, interval in days.items()
-        if interval is not None
-    ]
-    if not windows:
+    if all(interval is None for interval in days.values()):
         return 0
     candidates = session.exec(
-        select(Asset).where(live_clause(now), sa.or_(*windows)).order_by(col(Asset.id))
+        select(Asset)
+        .where(live_clause(now), review_window_clause(days, now))
+        .order_by(col(Asset.id))
     ).all()
     if not candidates:
         return 0

@@ -291,6 +291,7 @@ def list_questions(
     *,
     now: datetime,
     unanswered: bool = False,
+    answered: bool | None = None,
     stage: Sequence[str] = (),
     industry: Sequence[str] = (),
     q: str | None = None,
@@ -298,10 +299,14 @@ def list_questions(
     caller: Caller | None = None,
 ) -> tuple[list[Question], int]:
     """Questions, most asked first; with `q`, those matching its words, best match first
-    (`api.questions.matching`). Unanswered: no live asset the caller may see answers it."""
-    clauses: list[ColumnElement[bool]] = []
+    (`api.questions.matching`). `answered`: True keeps the questions a live asset the
+    caller may see answers, False those none answers (as `unanswered=True`), None both."""
     if unanswered:
-        clauses.append(sa.not_(answered_clause(now, caller)))
+        answered = False
+    clauses: list[ColumnElement[bool]] = []
+    if answered is not None:
+        clause = answered_clause(now, caller)
+        clauses.append(clause if answered else sa.not_(clause))
     if stage:
         clauses.append(
             col(Question.stage_id).in_(term_ids_for_filter(session, Facet.stages, stage))

@@ -4,49 +4,50 @@ review interval of each kind).
 
 Routes are thin: they read the form, call the services the JSON API calls, and render.
 The rules, synonyms and policies are saved whole from a page a person may have had open
-for a while, so each form carries what it was drawn from (the rules' version, a digest
-of the synonyms, the intervals shown); when someone else saved meanwhile, nothing is
-written and the page shows the current state with a message."""
+for a while, so each form carries what it was drawn from (the rules' or the synonyms'
+version, the intervals shown) and the service checks it in the same step as the write
+(`expected_version`, as `If-Match` on the API); when someone else saved meanwhile, nothing
+is written and the page shows the current state with a message."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any
 
 import sqlalchemy as sa
 from fastapi import Depends, Query, Request, Response
 from pydantic import ValidationError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 from starlette.datastructures import FormData
 
 from api.assets import service as assets
 from api.assets.kinds import Kind, rules_for
 from api.assets.models import Asset, Status
 from api.assets.schemas import AssetUpdate
-from api.assets.visibility import live_clause
-from api.db import take_turn
 from api.deps import NowDep, SearchDep, SessionDep, SettingsDep
 from api.discovery import service as discovery
 from api.discovery import synonyms as synonym_store
-from api.errors import Conflict, Invalid, InvalidTransition, NotFound, validation_errors
+from api.errors import (
+    Conflict,
+    Invalid,
+    InvalidTransition,
+    NotFound,
+    PreconditionFailed,
+    validation_errors,
+)
 from api.freshness import service as freshness
-from api.freshness.clock import DUE_WINDOW, FreshnessState, due_at, review_days, state_at
-from api.freshness.clock import verifications as verified_times
+from api.freshness.clock import FreshnessState, review_days
 from api.freshness.schemas import PoliciesIn
 from api.messaging import service as messaging
 from api.messaging.matching import RuleType, Severity
 from api.messaging.schemas import MAX_RULES, RuleIn
-from api.messaging.violations import live_violations, rules_version
+from api.messaging.violations import live_violations
 from api.paging import PageRequest
 from api.questions import service as questions
-from api.questions.models import Question
 from api.questions.schemas import QuestionMerge
 from api.revisions import service as revisions
-from api.users.service import people
 from api.web.pages import MarketerPage, Viewer, check_form, page_router, render, see_other
 
 router = page_router()
@@ -162,7 +163,7 @@ def _rules_page(
     if rows is None:
         rows = _rows_of_rules(session)
     if version is None:
-        version = rules_version(messaging.current_rules(session))
+        version = str(messaging.version_of(messaging.current_rules(session)))
     blank = RuleRow(key=max((r.key for r in rows), default=-1) + 1, new=True)
     page = PageRequest(limit=VIOLATIONS_PER_PAGE, offset=offset)
     _, violations, total = live_violations(session, now=now, page=page)
@@ -198,6 +199,12 @@ def rules_page(
     offset: OffsetParam = 0,
 ) -> Response:
     return _rules_page(request, viewer, session, now, offset=offset)
+
+
+def _read_version(form: FormData) -> frozenset[int]:
+    """The version the form was drawn from (a version never matches one that is not a number)."""
+    value = _text(form, "version")
+    return frozenset({int(value)}) if value.isdigit() and len(value) <= 18 else frozenset()
 
 
 def _first_problem(errors: dict[str, str], names: dict[str, str]) -> str:
@@ -249,17 +256,16 @@ def save_rules(
             error=_first_problem(errors, names),
             status=422,
         )
-    # One step with the rules' writers (another page's save waits here, then sees ours).
-    take_turn(session, "messaging_rules")
-    if rules_version(messaging.current_rules(session)) != _text(form, "version"):
+    try:
+        messaging.replace_rules(session, rules, expected_version=_read_version(form))
+    except PreconditionFailed:
+        session.rollback()
         return again(
             error="Someone else saved the messaging rules while you were editing them, so "
             "yours were not saved. These are the rules in force now: make your change "
             "again.",
             status=409,
         )
-    try:
-        messaging.replace_rules(session, rules)
     except Invalid as exc:
         for problem in exc.extra.get("errors") or []:
             loc = problem.get("loc") or []
@@ -293,10 +299,6 @@ class SynonymRow:
 SYNONYM_INPUT = re.compile(r"^syn-(\d{1,6})-term$")
 
 
-def _synonyms_version(mapping: dict[str, list[str]]) -> str:
-    return hashlib.sha256(json.dumps(mapping, sort_keys=True).encode()).hexdigest()[:16]
-
-
 def _split(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
@@ -326,7 +328,7 @@ def _synonyms_page(
         title="Synonyms",
         rows=[r for r in rows if not (r.new and not r.term.strip())],
         blank=blank,
-        version=version if version is not None else _synonyms_version(current),
+        version=version if version is not None else str(synonym_store.version_of(current)),
         errors=errors or {},
         error=error,
         status=status,
@@ -388,15 +390,17 @@ def save_synonyms(
             error=_first_problem(errors, names),
             status=422,
         )
-    take_turn(session, "synonyms")
-    if _synonyms_version(synonym_store.get_synonyms(session)) != _text(form, "version"):
+    try:
+        saved = synonym_store.replace_synonyms(
+            session, mapping, expected_version=_read_version(form)
+        )
+    except PreconditionFailed:
+        session.rollback()
         return again(
             error="Someone else saved the synonyms while you were editing them, so yours "
             "were not saved. These are the synonyms in force now: make your change again.",
             status=409,
         )
-    try:
-        saved = synonym_store.replace_synonyms(session, mapping)
     except Invalid as exc:
         loc = (exc.extra.get("errors") or [{}])[0].get("loc") or []
         at_fault = by_term.get(str(loc[1])) if len(loc) >= 2 else None
@@ -442,15 +446,13 @@ def questions_inbox(
         unanswered=True,
         page=PageRequest(limit=QUESTIONS_PER_PAGE, offset=offset),
     )
-    order = (col(Question.asked_count).desc(), col(Question.last_asked_at).desc(), col(Question.id))
-    answered_query = select(Question).where(questions.answered_clause(now)).order_by(*order)
-    answered_total = session.execute(
-        sa.select(sa.func.count()).select_from(Question).where(questions.answered_clause(now))
-    ).scalar_one()
-    answered_rows = session.exec(
-        answered_query.offset(answered_offset).limit(QUESTIONS_PER_PAGE)
-    ).all()
-    answered = questions.present(session, list(answered_rows), now=now)
+    answered_rows, answered_total = questions.list_questions(
+        session,
+        now=now,
+        answered=True,
+        page=PageRequest(limit=QUESTIONS_PER_PAGE, offset=answered_offset),
+    )
+    answered = questions.present(session, answered_rows, now=now)
     titles = _titles(session, {a for q in answered for a in q.assets})
     return render(
         request,
@@ -636,70 +638,6 @@ def delete_question(
 # --- freshness ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class DueAsset:
-    id: str
-    title: str
-    kind: str
-    owner: str | None
-    due_at: datetime
-    state: FreshnessState
-
-
-def _due_assets(session: Session, now: datetime) -> list[DueAsset]:
-    """The live assets due for review or overdue at `now` (per `api.freshness.clock`),
-    the earliest due first. An asset cannot be due before approved_at + its kind's
-    interval - the due window (a verification only moves it later): the SQL keeps those."""
-    days = review_days(session)
-    windows = [
-        sa.and_(
-            col(Asset.kind) == kind,
-            col(Asset.approved_at) <= now - timedelta(days=interval) + DUE_WINDOW,
-        )
-        for kind, interval in days.items()
-        if interval is not None
-    ]
-    if not windows:
-        return []
-    rows = session.execute(
-        sa.select(
-            col(Asset.id),
-            col(Asset.title),
-            col(Asset.kind),
-            col(Asset.status),
-            col(Asset.approved_at),
-            col(Asset.owner_id),
-        ).where(live_clause(now), sa.or_(*windows))
-    ).all()
-    checked = verified_times(session, [row.id for row in rows])
-    owners = people(session, {row.owner_id for row in rows if row.owner_id})
-    due = []
-    for row in rows:
-        verified = checked.get(row.id)
-        at = due_at(
-            row.kind,
-            row.status,
-            row.approved_at,
-            verified.verified_at if verified is not None else None,
-            days,
-        )
-        state = state_at(at, now)
-        if at is None or state is FreshnessState.fresh:
-            continue
-        owner = owners.get(row.owner_id) if row.owner_id else None
-        due.append(
-            DueAsset(
-                id=row.id,
-                title=row.title,
-                kind=row.kind,
-                owner=(owner.name or owner.email) if owner is not None else None,
-                due_at=at,
-                state=state,
-            )
-        )
-    return sorted(due, key=lambda item: (item.due_at, item.id))
-
-
 def _freshness_page(
     request: Request,
     viewer: Viewer,
@@ -716,7 +654,7 @@ def _freshness_page(
     current = {
         p.kind.value: "" if p.review_days is None else str(p.review_days) for p in policies.policies
     }
-    due = _due_assets(session, now)
+    due = freshness.due_assets(session, now)
     return render(
         request,
         "editorial/freshness.html",
@@ -764,6 +702,14 @@ def verify_asset(
     return see_other("/freshness", f"Verified “{title}”.{next_review}")
 
 
+def _shown_days(value: str) -> int | None:
+    """An interval as the form showed it ("" is never); one that is not a number matches
+    no interval."""
+    if value == "":
+        return None
+    return int(value) if value.isdigit() and len(value) <= 5 else -1
+
+
 @router.post("/freshness/policies")
 def save_policies(
     request: Request,
@@ -809,14 +755,16 @@ def save_policies(
         )
     if body is None:
         return see_other("/freshness", "Nothing to save: no review interval was changed.")
-    take_turn(session, "freshness_policies")
-    current = review_days(session)
-    moved = [
-        kind
-        for kind in changed
-        if ("" if current[kind] is None else str(current[kind])) != shown_from[kind]
-    ]
-    if moved:
+    # Only the kinds changed here must still be as shown: a colleague's change of
+    # another kind is kept, not refused.
+    expected = {Kind(kind): _shown_days(shown_from[kind]) for kind in changed}
+    try:
+        freshness.replace_policies(session, body.policies, now=now, expected_days=expected)
+    except PreconditionFailed:
+        session.rollback()
+        current = review_days(session)
+        moved = [kind for kind in changed if current.get(kind) != expected[Kind(kind)]]
+        moved = moved or list(changed)  # changed back meanwhile: name what was refused
         labels = ", ".join(KIND_LABELS[kind] for kind in moved)
         return again(
             error=f"Someone else changed the review interval of {labels} while you were "
@@ -824,6 +772,5 @@ def save_policies(
             "again.",
             status=409,
         )
-    freshness.replace_policies(session, body.policies, now=now)
     labels = ", ".join(KIND_LABELS[kind] for kind in changed)
     return see_other("/freshness", f"Saved the review interval of {labels}.")
