@@ -118,6 +118,29 @@ def term_labels(session: Session, caller: Caller, now: datetime) -> dict[str, di
     return labels
 
 
+def shown_labels(session: Session, found: Any) -> dict[str, dict[str, str]]:
+    """The labels of the terms a search's answer shows: those its facet counts (over
+    visible hits only) and its hits carry. Read from the whole taxonomy (a few rows), not
+    from `hidden_terms`, which scans every asset's terms: a term only hidden assets carry
+    is never among them, so a slug typed in the address shows as itself."""
+    grouped = all_terms(session)
+    seen: dict[str, set[str]] = {spec.param: set() for spec in FACETS}
+    if found is not None:
+        for name, counts in found.facets.items():
+            param = FACET_PARAMS.get(name)
+            if param in seen:
+                seen[param] |= {slug for slug, count in counts.items() if count}
+        for hit in found.hits:
+            for spec in FACETS:
+                seen[spec.param] |= set(getattr(hit.asset, spec.facet.value, None) or ())
+    labels = {
+        spec.param: {t.slug: t.label for t in grouped[spec.facet] if t.slug in seen[spec.param]}
+        for spec in FACETS
+    }
+    labels["kind"] = dict(KINDS)
+    return labels
+
+
 def asset_titles(session: Session, ids: Iterable[str]) -> dict[str, str]:
     """Titles of assets a service has already chosen for the caller (live answers)."""
     wanted = list(dict.fromkeys(ids))
@@ -203,7 +226,7 @@ def search_page(
         return _url("/search", params)
 
     facets: list[dict[str, Any]] = []
-    labels = term_labels(session, viewer.caller, now)
+    labels = shown_labels(session, found)
     if found is not None:
         for name, counts in found.facets.items():
             param = FACET_PARAMS.get(name)
