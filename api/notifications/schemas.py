@@ -3,33 +3,33 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
 from api.notifications.events import NotificationType
-from api.schemas import RequestModel, ResponseModel
+from api.schemas import NulFree, RequestModel, ResponseModel
 
 DeliveryStatus = Literal["pending", "delivered", "failed"]
 
 
 class WebhookCreate(RequestModel):
-    url: str = Field(
+    url: Annotated[str, NulFree] = Field(
         max_length=2048,
         description="http:// or https://, without credentials; public addresses only "
         "unless BATON_WEBHOOK_ALLOW_PRIVATE is on",
     )
     events: list[NotificationType] = Field(min_length=1, max_length=len(NotificationType))
-    description: str = Field(default="", max_length=500)
+    description: Annotated[str, NulFree] = Field(default="", max_length=500)
     active: bool = True
 
 
 class WebhookUpdate(RequestModel):
-    url: str | None = Field(default=None, max_length=2048)
+    url: Annotated[str, NulFree] | None = Field(default=None, max_length=2048)
     events: list[NotificationType] | None = Field(
         default=None, min_length=1, max_length=len(NotificationType)
     )
-    description: str | None = Field(default=None, max_length=500)
+    description: Annotated[str, NulFree] | None = Field(default=None, max_length=500)
     active: bool | None = None
 
 

@@ -772,9 +772,12 @@ def _day(text: str, name: str) -> date | None:
     if not text:
         return None
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise Invalid(f"{name}: a date like 2026-11-30", loc=["query", name]) from None
+    if day >= date.max:  # the day after it (the end of a "to" day) does not exist
+        raise Invalid(f"{name}: a date before 9999-12-31", loc=["query", name])
+    return day
 
 
 @dataclass(frozen=True)

@@ -437,3 +437,13 @@ def test_the_audit_log_pages_newest_first_and_keeps_its_filters(
     yesterday = date.fromordinal(today.toordinal() - 1).isoformat()
     before = browser.get("/admin/audit", params={"to": yesterday})
     assert "0 entries" in text(before) and "No entries match these filters." in text(before)
+
+
+def test_the_last_possible_day_is_a_message_not_an_error(app: FastAPI, people: Any) -> None:
+    browser = signed_in_client(app, people("admin"))
+    for params in ({"to": "9999-12-31"}, {"from": "9999-12-31"}, {"to": "0001-01-01"}):
+        page = browser.get("/admin/audit", params=params)
+        assert page.status_code in {200, 422}, (params, page.text)
+        assert page.headers["content-type"].startswith("text/html"), params
+    refused = browser.get("/admin/audit", params={"to": "9999-12-31"})
+    assert refused.status_code == 422 and "a date before 9999-12-31" in refused.text

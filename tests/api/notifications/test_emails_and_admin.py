@@ -178,3 +178,21 @@ def test_baton_notifications_run_once(
         get_settings.cache_clear()
     assert result.exit_code == 0, result.output
     assert "scheduled" in result.output and "dispatched" in result.output
+
+
+def test_a_nul_in_a_webhooks_text_is_dropped_never_a_500(admin: Actor) -> None:
+    made = admin.post(
+        "/v1/webhooks",
+        json={
+            "url": "https://hooks.example.com/\x00baton",
+            "events": ["asset.approved"],
+            "description": "CRM \x00sync",
+        },
+    )
+    assert made.status_code == 201, made.text
+    hook = made.json()
+    assert hook["url"] == "https://hooks.example.com/baton"
+    assert hook["description"] == "CRM sync"
+    changed = admin.patch(f"/v1/webhooks/{hook['id']}", json={"description": "\x00x"})
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["description"] == "x"
