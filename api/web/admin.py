@@ -336,11 +336,15 @@ def change_role(
 ) -> Response:
     check_form(request, viewer, csrf_token)
     person = users.get_user(session, user_id)
-    return _person_change(
+    answer = _person_change(
         request, session, viewer, settings, now, user_id,
         lambda: users.update_user(session, user_id, now=now, role=role),
         f"{person.email}'s role is now {role.value}.",
     )  # fmt: skip
+    if user_id == viewer.caller.id and role is not Role.admin and answer.status_code == 303:
+        # No longer an admin: the person's page would be a 403; go back to the app.
+        return see_other("/", f"Your role is now {role.value}.")
+    return answer
 
 
 @router.post("/admin/people/{user_id}/active")

@@ -371,8 +371,10 @@ def _form_error(exc: ValidationError) -> str:
                 "Choose a change first: tags or facet values to add or remove, "
                 "audiences, a new owner or a review step."
             )
-    if any(problem["loc"][:1] == ("ids",) for problem in errors):
+    if any(problem["loc"] == ("ids",) and problem["type"] == "too_long" for problem in errors):
         return f"Select at most {MAX_IDS} assets at once."
+    if any(problem["loc"][:1] == ("ids",) for problem in errors):
+        return "A selected asset id is not valid: reload the library and select again."
     return "The change cannot be made: " + describe_validation(
         [{"loc": e["loc"], "msg": e["msg"]} for e in errors]
     )

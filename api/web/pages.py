@@ -179,8 +179,8 @@ def render(
 
 
 def see_other(path: str, notice: str | None = None) -> Response:
-    """Post/redirect/get: back to a page of this server, with a notice shown once there.
-    For htmx requests the browser is told to go there (`HX-Location`)."""
+    """Post/redirect/get: back to a page of this server (a 303), with a notice shown once
+    there."""
     if not path.startswith("/") or path.startswith(("//", "/\\")):
         path = "/"
     response = RedirectResponse(path, status_code=303)

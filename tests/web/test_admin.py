@@ -447,3 +447,17 @@ def test_the_last_possible_day_is_a_message_not_an_error(app: FastAPI, people: A
         assert page.headers["content-type"].startswith("text/html"), params
     refused = browser.get("/admin/audit", params={"to": "9999-12-31"})
     assert refused.status_code == 422 and "a date before 9999-12-31" in refused.text
+
+
+def test_an_admin_who_gives_up_the_role_goes_back_to_the_app(app: FastAPI, people: Any) -> None:
+    people("admin")  # another admin: the last one could not step down
+    me = people("admin")
+    browser = signed_in_client(app, me)
+    page = browser.get(f"/admin/people/{me.id}")
+    assert "This is your own role" in page.text  # the form asks first
+    answer = browser.post(
+        f"/admin/people/{me.id}/role",
+        data={"role": "marketer", "csrf_token": browser.csrf},  # type: ignore[attr-defined]
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303 and answer.headers["location"] == "/"

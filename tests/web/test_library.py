@@ -280,6 +280,11 @@ def test_a_bulk_form_without_a_change_or_a_selection_says_what_is_missing(
     assert "Select at least one asset" in answer.text
     # The table is still there to pick from.
     assert titles(answer) == ["One"]
+    answer = browser.post(
+        "/library", data={"csrf_token": csrf, "ids": ["x" * 5000], "add_tags": "roi"}
+    )
+    assert answer.status_code == 422
+    assert "A selected asset id is not valid" in answer.text
 
 
 def test_a_bulk_edit_without_the_form_token_is_refused(
