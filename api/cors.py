@@ -25,7 +25,8 @@ from api.problems import problem_response
 
 ALLOWED_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 # Content-Type, Accept and the other CORS-safelisted headers are always allowed.
-ALLOWED_HEADERS = ("Authorization", "Content-Type")
+# Baton-Position: read your own write on any replica (api/read_your_writes.py).
+ALLOWED_HEADERS = ("Authorization", "Content-Type", "Baton-Position")
 # Response headers a page or an extension may read beyond the safelisted ones.
 EXPOSED_HEADERS = (
     "X-Request-ID",
@@ -34,6 +35,8 @@ EXPOSED_HEADERS = (
     "RateLimit-Remaining",
     "RateLimit-Reset",
     "RateLimit-Policy",
+    "Baton-Position",
+    "Baton-Stale",
 )
 # How long a browser may cache a preflight answer (Chrome caps it at two hours).
 PREFLIGHT_MAX_AGE_SECONDS = 3600

@@ -198,6 +198,22 @@ def _serve(
     if workers > 1:
         from uvicorn.supervisors import Multiprocess
 
+        from api.db import make_engine
+        from api.discovery.runtime import prepare
+
+        # The search index registered and built once, before the workers start: each then
+        # finds it ready instead of several building it at once.
+        engine = make_engine(settings.catalogue_url)
+        try:
+            prepare(settings, engine)
+        finally:
+            engine.dispose()
+        if settings.redis_url is None and any(r != "off" for r in settings.rate_limits.values()):
+            out.print(
+                "[bold yellow]Each worker counts rate limits alone (budgets times "
+                f"{workers}): set BATON_REDIS_URL to share them.[/bold yellow]"
+            )
+
         # Each worker process builds its own app (`worker_app`) from the same settings and
         # serves the socket taken above; the supervisor restarts a worker that dies.
         os.environ[DEMO_PEOPLE_ENV] = json.dumps(people)
