@@ -247,6 +247,23 @@ def test_rules_saved_by_someone_else_meanwhile_are_never_overwritten(
     ]
 
 
+def test_the_forms_carry_the_version_the_api_answers_as_etag(app: FastAPI, people: Any) -> None:
+    """The pages save through the same check as `If-Match` on the API: a form drawn from the
+    rules or synonyms at one version is refused once an API client wrote another."""
+    marketer: Person = people("marketer")
+    put_rules(marketer.api, BANNED)
+    browser = signed_in_client(app, marketer)
+    for page, api in (("/rules", "/v1/messaging/rules"), ("/synonyms", "/v1/search/synonyms")):
+        fields = form_of(browser.get(page).text, page)
+        etag = marketer.api.get(api).headers["ETag"]
+        assert ("version", etag.strip('"')) in fields
+        # A version that is not one (an edited form) is refused like a stale one.
+        refused = post(browser, page, setting(fields, "version", "not-a-version"))
+        assert refused.status_code == 409
+        assert "Someone else saved" in text_of(refused)
+        assert marketer.api.get(api).headers["ETag"] == etag  # nothing was written
+
+
 def test_the_rules_page_lists_live_assets_breaking_todays_rules(app: FastAPI, people: Any) -> None:
     marketer: Person = people("marketer")
     breaking = publish(

@@ -47,6 +47,30 @@ def test_the_defaults_and_a_marketer_changing_some(marketer: Actor, admin: Actor
     assert audit[0]["after"] == {"case_study": 30, "testimonial": None}
 
 
+def test_if_match_covers_every_kind_not_only_those_named(marketer: Actor) -> None:
+    """The ETag is the version of all the intervals: a PUT changing battlecards from a
+    version read before a colleague changed case studies is refused, nothing written."""
+    read = marketer.get("/v1/freshness/policies").headers["ETag"]
+    colleague = marketer.put("/v1/freshness/policies", json={"policies": {"case_study": 200}})
+    assert colleague.status_code == 200, colleague.text
+    stale = marketer.put(
+        "/v1/freshness/policies",
+        json={"policies": {"battlecard": 30}},
+        headers={"If-Match": read},
+    )
+    problem = assert_problem(stale, 412)
+    assert f'"{problem["revision"]}"' == colleague.headers["ETag"]
+    assert policies(marketer)["battlecard"] == 60
+    assert policies(marketer)["case_study"] == 200
+    # The same interval written again changes nothing, so the version stays.
+    same = marketer.put(
+        "/v1/freshness/policies",
+        json={"policies": {"case_study": 200}},
+        headers={"If-Match": colleague.headers["ETag"]},
+    )
+    assert same.status_code == 200 and same.headers["ETag"] == colleague.headers["ETag"]
+
+
 def test_policies_are_validated_and_only_for_marketers(marketer: Actor, rep: Actor) -> None:
     for bad in (
         {"case_study": 0},
