@@ -37,7 +37,7 @@ from api.changes.log import Subject
 from api.changes.models import ChangeConsumer
 from api.db import session_scope
 from api.discovery.indexing import CONSUMER
-from api.discovery.runtime import make_backend
+from api.discovery.runtime import index_consumer, make_backend
 from api.files.blobs import SHA256, STALE_SECONDS, BlobStore, named_blobs, sha256_of
 from api.settings import Settings
 from search.base import SearchBackend, SearchFilters, SearchQuery
@@ -94,7 +94,8 @@ class _Row:
 def check_installation(settings: Settings, engine: Engine, *, hash_blobs: bool = True) -> Report:
     """Check the catalogue at `engine` against the blob store and the search index that
     `settings` name (what `baton check` runs)."""
-    backend, _ = make_backend(settings)
+    backend, transactional = make_backend(settings)
+    consumer = index_consumer(settings, transactional=transactional)[0]
     # Opening the embedded index would create a missing one: say it is missing instead.
     where = backend.path if isinstance(backend, Fts5Backend) else None
     missing = where is not None and not Path(where).is_file()
@@ -107,6 +108,7 @@ def check_installation(settings: Settings, engine: Engine, *, hash_blobs: bool =
                 blobs=BlobStore(settings.blob_dir),
                 backend=None if missing else backend,
                 hash_blobs=hash_blobs,
+                consumer=consumer,
             )
     finally:
         backend.close()
@@ -123,11 +125,12 @@ def check_catalogue(
     blobs: BlobStore,
     backend: SearchBackend | None,
     hash_blobs: bool = True,
+    consumer: str = CONSUMER,
 ) -> Report:
     """Compare the catalogue's rows with the blob store and the search index (read only).
 
     `backend` is the opened search backend, or None when the index cannot be read (the
-    caller then reports why)."""
+    caller then reports why); `consumer` is the index's name in the change log."""
     report = Report()
     rows = {row.id: row for row in _rows(session)}
     report.counts["assets"] = len(rows)
@@ -136,7 +139,7 @@ def check_catalogue(
     _check_blobs(report, rows, blobs, hash_blobs=hash_blobs, kept=kept)
     _check_approved_words(report, session)
     if backend is not None:
-        _check_index(report, session, rows, backend)
+        _check_index(report, session, rows, backend, consumer)
     return report
 
 
@@ -271,7 +274,7 @@ def _check_approved_words(report: Report, session: Session) -> None:
 
 
 def _check_index(
-    report: Report, session: Session, rows: dict[str, _Row], backend: SearchBackend
+    report: Report, session: Session, rows: dict[str, _Row], backend: SearchBackend, consumer: str
 ) -> None:
     indexed = _indexed_ids(backend, SearchFilters())
     status_of: dict[str, str] = {}
@@ -283,7 +286,7 @@ def _check_index(
     # one: a difference would show a restricted asset's words to everyone (or hide one).
     for_everyone = _indexed_ids(backend, SearchFilters(), audiences=())
     restricted = set(session.exec(select(AssetAudience.asset_id).distinct()).all())
-    waiting = _waiting(session)
+    waiting = _waiting(session, consumer)
     settled = 0
 
     def problem(kind: str, asset_id: str, detail: str) -> None:
@@ -343,9 +346,10 @@ def _indexed_ids(
             return ids
 
 
-def _waiting(session: Session) -> set[str]:
-    """Ids of the assets with changes the search index has not applied yet."""
-    consumer = session.get(ChangeConsumer, CONSUMER)
+def _waiting(session: Session, name: str) -> set[str]:
+    """Ids of the assets with changes the search index (its consumer `name`: this data
+    directory's, on a replica) has not applied yet."""
+    consumer = session.get(ChangeConsumer, name)
     if consumer is None:
         return set()
     changes = feed.pending(session, consumer, limit=PENDING_LIMIT, subjects={Subject.asset})

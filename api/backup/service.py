@@ -47,7 +47,7 @@ from sqlalchemy.engine import make_url
 from api import migrations
 from api.db import make_engine, session_scope, utcnow
 from api.discovery.documents import count_assets
-from api.discovery.runtime import make_backend, rebuild
+from api.discovery.runtime import index_consumer, make_backend, rebuild
 from api.files.blobs import (
     CHUNK,
     GC_GRACE_SECONDS,
@@ -722,7 +722,8 @@ def _restore_index(settings: Settings, say: Reporter) -> str:
         backend.open()
         with session_scope(engine) as session:
             say.start("indexing", count_assets(session))
-        indexed = rebuild(engine, backend, advance=say.advance)
+        consumer = index_consumer(settings, transactional=transactional)[0]
+        indexed = rebuild(engine, backend, advance=say.advance, consumer=consumer)
     except Exception as exc:
         return f"not rebuilt ({exc}): run baton reindex before serving"
     finally:
