@@ -149,7 +149,7 @@ def if_match(
         str | None,
         Header(
             alias="If-Match",
-            description='apply only if the asset is at this revision (its ETag, e.g. "7"); '
+            description='apply only if the resource is at this version (its ETag, e.g. "7"); '
             "412 otherwise",
         ),
     ] = None,
