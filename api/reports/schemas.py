@@ -132,6 +132,24 @@ class ListTotals(ResponseModel):
     overdue: int = 0
 
 
+class SearchTotals(ResponseModel):
+    """How many queries each searches list has in all, before `limit` cut it."""
+
+    zero_result_searches: int
+    weak_searches: int
+
+
+class SearchGapsReport(ResponseModel):
+    """The content-gaps report's searches alone (the searches page): the same lists."""
+
+    generated_at: datetime
+    since: datetime | None
+    until: datetime
+    zero_result_searches: list[ZeroResultSearch]
+    weak_searches: list[WeakSearch]
+    totals: SearchTotals
+
+
 class ContentGapsReport(ResponseModel):
     generated_at: datetime
     since: datetime | None = Field(

@@ -48,7 +48,7 @@ from api.duplicates import service as duplicates
 from api.errors import Invalid
 from api.events.models import Event, EventType
 from api.events.service import count_where
-from api.freshness.clock import due_at, is_overdue, review_days
+from api.freshness.clock import DEFAULT_REVIEW_DAYS, due_at, is_overdue, review_days
 from api.freshness.models import AssetVerification
 from api.links.service import dependants_of_expired
 from api.paging import PageRequest
@@ -65,6 +65,8 @@ from api.reports.schemas import (
     LowRatedAsset,
     OverdueAsset,
     OverdueOwner,
+    SearchGapsReport,
+    SearchTotals,
     UnansweredQuestion,
     UnusedAsset,
     WeakSearch,
@@ -113,21 +115,21 @@ def content_gaps(
     unanswered, unanswered_total = _unanswered(session, now=now, limit=limit)
     searches, searches_total = _zero_result_searches(session, since=since, until=until, limit=limit)
     weak, weak_total = _weak_searches(session, since=since, until=until, now=now, limit=limit)
-    expiring = _expiring(session, now=now)
-    expired = _expired(session, now=now)
-    unused = _unused(session, now=now, since=unused_since, until=until)
-    low_rated = _low_rated(session, since=since, until=until)
+    expiring, expiring_total = _expiring(session, now=now, limit=limit)
+    expired, expired_total = _expired(session, now=now, limit=limit)
+    unused, unused_total = _unused(session, now=now, since=unused_since, until=until, limit=limit)
+    low_rated, low_rated_total = _low_rated(session, since=since, until=until, limit=limit)
     near_duplicates, near_duplicates_total = duplicates.near_duplicate_pairs(
         session, now=now, limit=limit
     )
-    overdue = _overdue(session, now=now)
+    overdue, overdue_total = _overdue(session, now=now, limit=limit)
     coverage, all_industries = _coverage(session, now=now, stages=stages, industries=industries)
     audience_coverage = _audience_coverage(
         session, now=now, stages=stages, industries=industries, coverage=coverage
     )
     briefs = _briefs(
         session,
-        [row[0] for rows in (expiring, expired, unused, low_rated) for row in rows[:limit]],
+        [row[0] for rows in (expiring, expired, unused, low_rated) for row in rows],
         now=now,
     )
     return ContentGapsReport(
@@ -144,29 +146,53 @@ def content_gaps(
         zero_result_searches=searches,
         weak_searches=weak,
         expiring=[
-            ExpiringAsset(**dict(briefs[a.id]), days_left=_days_left(a, now))
-            for (a,) in expiring[:limit]
+            ExpiringAsset(**dict(briefs[a.id]), days_left=_days_left(a, now)) for (a,) in expiring
         ],
-        expired=[ExpiredAsset(**dict(briefs[a.id])) for (a,) in expired[:limit]],
-        unused=[UnusedAsset(**dict(briefs[a.id]), last_used_at=last) for a, last in unused[:limit]],
+        expired=[ExpiredAsset(**dict(briefs[a.id])) for (a,) in expired],
+        unused=[UnusedAsset(**dict(briefs[a.id]), last_used_at=last) for a, last in unused],
         low_rated=[
             LowRatedAsset(**dict(briefs[a.id]), helpful=good, not_helpful=bad)
-            for a, good, bad in low_rated[:limit]
+            for a, good, bad in low_rated
         ],
         near_duplicates=near_duplicates,
-        overdue=overdue[:limit],
+        overdue=overdue,
         dependants_of_expired=dependants_of_expired(session, now=now)[:limit],
         totals=ListTotals(
             unanswered_questions=unanswered_total,
             zero_result_searches=searches_total,
             weak_searches=weak_total,
-            expiring=len(expiring),
-            expired=len(expired),
-            unused=len(unused),
-            low_rated=len(low_rated),
+            expiring=expiring_total,
+            expired=expired_total,
+            unused=unused_total,
+            low_rated=low_rated_total,
             near_duplicates=near_duplicates_total,
-            overdue=len(overdue),
+            overdue=overdue_total,
         ),
+    )
+
+
+def search_gaps(
+    session: Session,
+    *,
+    now: datetime,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> SearchGapsReport:
+    """The report's zero-result and weak searches alone, as `content_gaps` has them (the
+    searches page reads nothing else)."""
+    until = until or now
+    if since is not None and since >= until:
+        raise Invalid("since must be before until", loc=["query", "since"])
+    searches, searches_total = _zero_result_searches(session, since=since, until=until, limit=limit)
+    weak, weak_total = _weak_searches(session, since=since, until=until, now=now, limit=limit)
+    return SearchGapsReport(
+        generated_at=now,
+        since=since,
+        until=until,
+        zero_result_searches=searches,
+        weak_searches=weak,
+        totals=SearchTotals(zero_result_searches=searches_total, weak_searches=weak_total),
     )
 
 
@@ -424,12 +450,16 @@ def _by_query(
     joined: tuple[Any, ColumnElement[bool]] | None = None,
 ) -> tuple[list[tuple[str, int, datetime]], int]:
     """Reps' searches with a query that meet `conditions`, grouped by normalised query,
-    most frequent first, then most recent; and how many such queries there are in all."""
+    most frequent first, then most recent; and how many such queries there are in all.
+
+    One pass over the log: the number of groups comes with the first `limit` of them
+    (`count(*) OVER ()` is counted after the grouping, before the limit)."""
     searches_count = func.count()
     last_searched = func.max(col(SearchLog.created_at))
-    searches = select(col(SearchLog.normalized_query), searches_count, last_searched).select_from(
-        SearchLog
-    )
+    groups = func.count().over()
+    searches = sa.select(
+        col(SearchLog.normalized_query), searches_count, last_searched, groups
+    ).select_from(SearchLog)
     if joined is not None:
         searches = searches.outerjoin(*joined)
     searches = searches.where(
@@ -438,53 +468,90 @@ def _by_query(
         *_window(col(SearchLog.created_at), since, until),
         *conditions,
     ).group_by(col(SearchLog.normalized_query))
-    total = session.exec(select(func.count()).select_from(searches.subquery())).one()
-    rows = session.exec(
+    rows = session.execute(
         searches.order_by(
             searches_count.desc(), last_searched.desc(), col(SearchLog.normalized_query)
         ).limit(limit)
     ).all()
-    return [(query, count, last) for query, count, last in rows], total
+    total = int(rows[0][3]) if rows else 0
+    return [(query, count, last) for query, count, last, _ in rows], total
 
 
 # The lists show assets without their body (up to 5 million characters): never loaded.
 _WITHOUT_BODY = defer(Asset.body)  # type: ignore[arg-type]
 
 
-def _expiring(session: Session, *, now: datetime) -> list[tuple[Asset]]:
+def _counted(session: Session, *where: ColumnElement[bool]) -> int:
+    """How many assets meet `where` (counted in SQL: the lists load only what they show)."""
+    return session.exec(select(func.count()).select_from(Asset).where(*where)).one()
+
+
+def _expiring(session: Session, *, now: datetime, limit: int) -> tuple[list[tuple[Asset]], int]:
+    where = (live_clause(now), col(Asset.expires_at) <= now + EXPIRING_WITHIN)
     rows = session.exec(
         select(Asset)
         .options(_WITHOUT_BODY)
-        .where(live_clause(now), col(Asset.expires_at) <= now + EXPIRING_WITHIN)
+        .where(*where)
         .order_by(col(Asset.expires_at), col(Asset.id))
+        .limit(limit)
     ).all()
-    return [(asset,) for asset in rows]
+    return [(asset,) for asset in rows], _counted(session, *where)
 
 
-def _overdue(session: Session, *, now: datetime) -> list[OverdueAsset]:
-    """Live assets past their review date, longest overdue first (one pass over the live
-    assets' few columns: the interval depends on the kind, the date on a verification)."""
-    rows = session.execute(
-        sa.select(
-            col(Asset.id),
-            col(Asset.title),
-            col(Asset.kind),
-            col(Asset.status),
-            col(Asset.approved_at),
-            col(Asset.owner_id),
-            col(AssetVerification.verified_at),
-        )
-        .outerjoin(AssetVerification, col(AssetVerification.asset_id) == col(Asset.id))
-        .where(live_clause(now))
-    ).all()
+def _overdue(session: Session, *, now: datetime, limit: int) -> tuple[list[OverdueAsset], int]:
+    """Live assets past their review date, longest overdue first, at most `limit`; and how
+    many there are. The interval depends on the kind (`review_days`), so an asset of a kind
+    is overdue when its clock started at or before `now - interval`: SQL counts them and
+    reads each kind's first `limit` in due order (one kind's due order is its clock's), and
+    those are merged by the due date `api.freshness.clock.due_at` gives."""
     days = review_days(session)
+    verified_at, approved_at = col(AssetVerification.verified_at), col(Asset.approved_at)
+    started = sa.case(
+        (sa.and_(verified_at.is_not(None), verified_at > approved_at), verified_at),
+        else_=approved_at,
+    )
+    # A kind without a policy of its own has the default interval (as `due_at` says).
+    intervals: list[tuple[ColumnElement[bool], int | None]] = [
+        (col(Asset.kind) == kind, interval) for kind, interval in days.items()
+    ]
+    intervals.append((col(Asset.kind).not_in(list(days)), DEFAULT_REVIEW_DAYS[Kind.other]))
+    late_kinds = [
+        sa.and_(of_kind, started <= _before(now, timedelta(days=interval)))
+        for of_kind, interval in intervals
+        if interval is not None
+    ]
+    if not late_kinds:
+        return [], 0
     late = []
-    for asset_id, title, kind, status, approved_at, owner_id, verified_at in rows:
-        due = due_at(kind, status, approved_at, verified_at, days)
-        if is_overdue(due, now):
-            assert due is not None
-            late.append((due, asset_id, title, kind, owner_id))
+    for of_kind_late in late_kinds:
+        rows = session.execute(
+            sa.select(
+                col(Asset.id),
+                col(Asset.title),
+                col(Asset.kind),
+                col(Asset.status),
+                col(Asset.approved_at),
+                col(Asset.owner_id),
+                col(AssetVerification.verified_at),
+            )
+            .outerjoin(AssetVerification, col(AssetVerification.asset_id) == col(Asset.id))
+            .where(live_clause(now), of_kind_late)
+            .order_by(started, col(Asset.id))
+            .limit(limit)
+        ).all()
+        for asset_id, title, kind, status, approved, owner_id, verified in rows:
+            due = due_at(kind, status, approved, verified, days)
+            if is_overdue(due, now):
+                assert due is not None
+                late.append((due, asset_id, title, kind, owner_id))
     late.sort(key=lambda row: (row[0], row[1]))
+    late = late[:limit]
+    total = session.execute(
+        sa.select(func.count())
+        .select_from(Asset)
+        .outerjoin(AssetVerification, col(AssetVerification.asset_id) == col(Asset.id))
+        .where(live_clause(now), sa.or_(*late_kinds))
+    ).scalar_one()
     owners = people(session, {row[4] for row in late if row[4]})
     return [
         OverdueAsset(
@@ -495,22 +562,24 @@ def _overdue(session: Session, *, now: datetime) -> list[OverdueAsset]:
             review_due_at=due,
         )
         for due, asset_id, title, kind, owner_id in late
-    ]
+    ], total
 
 
-def _expired(session: Session, *, now: datetime) -> list[tuple[Asset]]:
+def _expired(session: Session, *, now: datetime, limit: int) -> tuple[list[tuple[Asset]], int]:
+    where = (col(Asset.status) == Status.approved.value, col(Asset.expires_at) <= now)
     rows = session.exec(
         select(Asset)
         .options(_WITHOUT_BODY)
-        .where(col(Asset.status) == Status.approved.value, col(Asset.expires_at) <= now)
+        .where(*where)
         .order_by(col(Asset.expires_at).desc(), col(Asset.id))
+        .limit(limit)
     ).all()
-    return [(asset,) for asset in rows]
+    return [(asset,) for asset in rows], _counted(session, *where)
 
 
 def _unused(
-    session: Session, *, now: datetime, since: datetime, until: datetime
-) -> list[tuple[Asset, datetime | None]]:
+    session: Session, *, now: datetime, since: datetime, until: datetime, limit: int
+) -> tuple[list[tuple[Asset, datetime | None]], int]:
     used_in_window = sa.exists().where(
         col(Event.asset_id) == col(Asset.id), *_window(col(Event.created_at), since, until)
     )
@@ -519,21 +588,20 @@ def _unused(
         .where(col(Event.asset_id) == col(Asset.id), col(Event.created_at) <= until)
         .scalar_subquery()
     )
+    where = (live_clause(now), sa.not_(used_in_window))
     rows = session.exec(
         select(Asset, last_used)
         .options(_WITHOUT_BODY)
-        .where(
-            live_clause(now),
-            sa.not_(used_in_window),
-        )
+        .where(*where)
         .order_by(sa.nulls_first(last_used.asc()), col(Asset.title), col(Asset.id))
+        .limit(limit)
     ).all()
-    return [(asset, last) for asset, last in rows]
+    return [(asset, last) for asset, last in rows], _counted(session, *where)
 
 
 def _low_rated(
-    session: Session, *, since: datetime | None, until: datetime
-) -> list[tuple[Asset, int, int]]:
+    session: Session, *, since: datetime | None, until: datetime, limit: int
+) -> tuple[list[tuple[Asset, int, int]], int]:
     helpful = count_where(col(Event.type) == EventType.helpful.value)
     not_helpful = count_where(col(Event.type) == EventType.not_helpful.value)
     ratings = (
@@ -550,16 +618,24 @@ def _low_rated(
         .having(not_helpful > helpful)
         .subquery()
     )
+    kept = col(Asset.status) != Status.archived.value
     rows = session.exec(
         select(Asset, ratings.c.helpful, ratings.c.not_helpful)
         .options(_WITHOUT_BODY)
         .join(ratings, ratings.c.asset_id == col(Asset.id))
-        .where(col(Asset.status) != Status.archived.value)
+        .where(kept)
         .order_by(
             (ratings.c.not_helpful - ratings.c.helpful).desc(),
             ratings.c.not_helpful.desc(),
             col(Asset.title),
             col(Asset.id),
         )
+        .limit(limit)
     ).all()
-    return [(asset, int(good), int(bad)) for asset, good, bad in rows]
+    total = session.exec(
+        select(func.count())
+        .select_from(Asset)
+        .join(ratings, ratings.c.asset_id == col(Asset.id))
+        .where(kept)
+    ).one()
+    return [(asset, int(good), int(bad)) for asset, good, bad in rows], total

@@ -253,11 +253,13 @@ def _kind(kind: str) -> str:
     return rules_for(kind).label
 
 
-def _gaps(
-    session: SessionDep, now: datetime, weeks: int | None, limit: int = service.DEFAULT_LIMIT
-) -> ContentGapsReport:
-    since = trends.week_starts(now, weeks)[0] if weeks else None
-    return service.content_gaps(session, now=now, since=since, limit=limit)
+def _since(now: datetime, weeks: int | None) -> datetime | None:
+    """The start of the activity read: the last `weeks` weeks, or all history (None)."""
+    return trends.week_starts(now, weeks)[0] if weeks else None
+
+
+def _gaps(session: SessionDep, now: datetime, weeks: int | None) -> ContentGapsReport:
+    return service.content_gaps(session, now=now, since=_since(now, weeks))
 
 
 # --- pages ---------------------------------------------------------------------------
@@ -330,7 +332,9 @@ def searches_page(
     now: NowDep,
     weeks: ActivityParam = None,
 ) -> Response:
-    report = _gaps(session, now, weeks, limit=service.MAX_LIMIT)
+    report = service.search_gaps(
+        session, now=now, since=_since(now, weeks), limit=service.MAX_LIMIT
+    )
     return render(
         request,
         "reports/searches.html",
