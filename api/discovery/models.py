@@ -15,6 +15,20 @@ class SearchLog(SQLModel, table=True):
     """Every search, for the content-gaps report."""
 
     __tablename__ = "search_log"
+    __table_args__ = (
+        # The content-gaps report's searches read this index alone (migration
+        # 20261202_search_log_report_index).
+        sa.Index(
+            "ix_search_log_report",
+            "role",
+            "normalized_query",
+            "created_at",
+            "total",
+            "match",
+            "user_id",
+            "search_id",
+        ),
+    )
 
     id: int | None = Field(default=None, sa_column=sa.Column(BigId, primary_key=True))
     query: str = Field(max_length=512)

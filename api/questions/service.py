@@ -278,11 +278,16 @@ def delete_question(session: Session, question_id: str) -> list[str]:
 
 
 def answered_clause(now: datetime, caller: Caller | None = None) -> ColumnElement[bool]:
-    """SQL for "a live asset links this question" (for a rep: one the rep may see)."""
+    """SQL for "a live asset links this question" (for a rep: one the rep may see).
+    Nested so that SQLite looks the links up by question, then each asset by its id (a
+    join let it walk every approved asset for each question: 15 s at 50,000 assets)."""
+    live_asset = sa.exists(
+        select(Asset.id).where(col(Asset.id) == col(AssetQuestion.asset_id), live_for(caller, now))
+    )
     return sa.exists(
-        select(AssetQuestion.asset_id)
-        .join(Asset, col(Asset.id) == col(AssetQuestion.asset_id))
-        .where(col(AssetQuestion.question_id) == col(Question.id), live_for(caller, now))
+        select(AssetQuestion.asset_id).where(
+            col(AssetQuestion.question_id) == col(Question.id), live_asset
+        )
     )
 
 
