@@ -30,6 +30,7 @@ from api.paging import PageRequest
 from api.reports import formats, performance, service, trends
 from api.reports.routes import SortParam
 from api.reports.schemas import ContentGapsReport, PerformanceSort
+from api.taxonomy.facets import FACETS
 from api.web.pages import MarketerPage, page_router, render
 
 router = page_router()
@@ -430,11 +431,11 @@ def performance_page(
     rows, total = performance.asset_performance(
         session, viewer.caller, query, now=now, page=PageRequest(limit=PAGE_SIZE, offset=offset)
     )
-    # The filters given (as on GET /v1/assets) stay in every link of the page.
+    # The filters given (as on GET /v1/assets) stay in every link of the page; other
+    # parameters (a campaign's utm_source, say) are no filter and are dropped.
+    filter_names = {"status", "kind", "tag", *(spec.param for spec in FACETS)}
     given = [
-        (name, value)
-        for name, value in request.query_params.multi_items()
-        if name not in {"weeks", "sort", "csort", "offset"}
+        (name, value) for name, value in request.query_params.multi_items() if name in filter_names
     ]
     kept = {"weeks": weeks, "sort": sort, "csort": csort}
 

@@ -311,3 +311,12 @@ def test_the_searches_page_lists_what_reps_found_nothing_for(app: FastAPI, peopl
     assert [s["query"] for s in api["weak_searches"]] == ["offline zeppelin"]
     # Only reps' searches count, as in the API's report.
     assert "marketers own query" not in page.text
+
+
+def test_a_parameter_that_is_no_filter_is_not_shown_as_one(app: FastAPI, people: Any) -> None:
+    browser = signed_in_client(app, people("marketer"))
+    page = browser.get("/reports/performance", params={"utm_source": "mail"})
+    assert page.status_code == 200
+    assert "utm_source" not in page.text
+    filtered = browser.get("/reports/performance", params={"kind": "case_study"})
+    assert filtered.status_code == 200 and "kind=case_study" in filtered.text
