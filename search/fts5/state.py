@@ -122,6 +122,9 @@ def _size(value: Any) -> int:
     """Bytes a remembered value holds, roughly."""
     if isinstance(value, np.ndarray):
         return int(value.nbytes) + 100
+    if isinstance(value, tuple) and any(isinstance(part, np.ndarray) for part in value):
+        # A mask with its length: (int, packed bits).
+        return sum(int(part.nbytes) for part in value if isinstance(part, np.ndarray)) + 100
     return 100 * (len(value) + 1)
 
 

@@ -10,10 +10,12 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from search.base import SearchDocument, SearchFilters, SearchQuery
 from search.fts5 import Fts5Backend, schema
+from search.fts5.state import Memo
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
@@ -140,3 +142,12 @@ def test_common_words_are_remembered_across_a_write(tmp_path: Path) -> None:
     assert set(before) <= set(after)
     assert all(after[k] > before[k] for k in before if k[0] in {"mask", "match"})
     assert schema.REMOVED_KEPT >= 10_000
+
+
+def test_remembered_masks_stay_within_their_memory_budget() -> None:
+    memo = Memo(max_growing_bytes=30_000)
+    packed = np.packbits(np.zeros(100_000, bool))  # 12.5 kB: a mask at 100,000 documents
+    for word in ("alpha", "beta", "gamma", "delta"):
+        memo.grow(("mask", word), 99_999, lambda: (100_000, packed), lambda old, _: old)
+    assert len(memo._growing) == 2  # two masks fit in 30 kB, the oldest went first
+    assert set(memo._growing) == {("mask", "gamma"), ("mask", "delta")}
