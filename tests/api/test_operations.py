@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import time
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -75,8 +76,16 @@ def test_metrics_count_requests_by_route_template(marketer: Actor, anonymous: Ac
 def test_readyz_is_503_naming_the_data_directory_when_it_takes_no_file(
     client: TestClient, settings: Settings
 ) -> None:
-    shutil.rmtree(settings.data_dir)  # the catalogue of these tests lives elsewhere
-    settings.data_dir.write_text("a file where the data directory should be")
+    # The catalogue of these tests lives elsewhere; on the PostgreSQL leg the replica's
+    # search index is in there, and its background work may write meanwhile: retry.
+    deadline = time.monotonic() + 30
+    while True:
+        shutil.rmtree(settings.data_dir, ignore_errors=True)
+        try:
+            settings.data_dir.write_text("a file where the data directory should be")
+            break
+        except (IsADirectoryError, FileExistsError):
+            assert time.monotonic() < deadline, "the data directory could not be removed"
     response = client.get("/readyz")
     assert response.status_code == 503
     assert response.headers["retry-after"].isdigit()
