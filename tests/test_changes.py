@@ -3,9 +3,11 @@ own position, and nothing a rolled-back savepoint did is applied or hides the re
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -13,10 +15,11 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from api.assets import service as assets
-from api.assets.schemas import AssetCreate
+from api.assets.schemas import AssetCreate, AssetUpdate
 from api.changes import feed
 from api.changes.log import Recorded, Subject, record_change, subscribe, unsubscribe
 from api.db import make_engine, session_scope
+from api.discovery import indexing
 from api.discovery.indexing import CONSUMER, Indexer
 from api.discovery.synonyms import replace_synonyms
 from api.users.service import MASTER
@@ -281,3 +284,58 @@ def test_a_write_does_not_wait_for_another_process_holding_the_index(
         holder.close()
     assert indexer.lag() == 1, "the log still has it: the worker applies it again later"
     assert indexer.drain_all() == 1
+
+
+def test_the_worker_never_writes_an_older_state_over_a_newer_one(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite: when the index's worker applies changes from the log (its position fell
+    behind), it reads each asset and writes its index rows in one write transaction, so
+    an edit committing in between is not overwritten by the state read before it."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("the transactional index lives in the SQLite catalogue's file")
+    engine = make_engine(database_url)
+    backend = Fts5Backend(Path(engine.url.database or ""))
+    backend.open()
+    indexer = Indexer(engine, backend, transactional=True)
+    subscribe(engine, indexer)
+    try:
+        with session_scope(engine) as session:
+            asset_id = _draft(session, "Quarry blasting permits")
+        with engine.begin() as conn:  # the worker's position falls behind
+            conn.execute(sa.text("UPDATE change_consumers SET position_txid = 0, position_id = 0"))
+
+        read, go = threading.Event(), threading.Event()
+        real = indexing.documents_for
+
+        def documents_for(session: Session, ids: list[str], *, now: datetime) -> Any:
+            docs = real(session, ids, now=now)
+            if threading.current_thread().name == "worker":
+                read.set()  # the worker has read the asset as it is now...
+                go.wait(30)  # ...and writes once the edit below had its chance
+            return docs
+
+        monkeypatch.setattr(indexing, "documents_for", documents_for)
+        worker = threading.Thread(target=indexer.drain, name="worker")  # one batch
+        worker.start()
+        assert read.wait(30)
+
+        def rename() -> None:
+            with session_scope(engine) as session:
+                change = AssetUpdate(title="Tunnel boring permits")
+                assets.update_asset(session, asset_id, change, now=NOW)
+
+        edit = threading.Thread(target=rename)
+        edit.start()
+        edit.join(timeout=1)  # it waits its turn behind the worker's transaction
+        go.set()
+        worker.join()
+        edit.join()
+
+        # What a search finds now, before any later batch of the log.
+        assert [h.id for h in backend.search(SearchQuery(text="tunnel")).hits] == [asset_id]
+        assert backend.search(SearchQuery(text="quarry")).hits == []
+    finally:
+        unsubscribe(engine, indexer)
+        backend.close()
+        engine.dispose()

@@ -48,7 +48,7 @@ from api.changes.listen import Listener
 from api.changes.log import Recorded, Subject, subscribe, unsubscribe
 from api.changes.models import Change, ChangeConsumer
 from api.changes.positions import Position
-from api.db import after_commit, session_scope, utcnow
+from api.db import after_commit, session_scope, take_turn, utcnow
 from api.discovery.documents import documents_for
 from api.discovery.synonyms import get_synonyms
 from api.links.service import linked_ids
@@ -182,25 +182,7 @@ class Indexer:
 
     def apply_in(self, session: Session, change: Recorded) -> None:
         """Write the change's index rows in the writer's own transaction (SQLite)."""
-        assert isinstance(self.backend, Fts5Backend)
-        conn = _driver_connection(session)
-        if change.subject == Subject.asset:
-            now = self.judged_at()
-            docs = documents_for(session, [change.subject_id], now=now)
-            self.backend.write(conn, docs)
-            if docs:
-                after_commit(session, self.backend.vectors_due)
-            else:
-                self.backend.remove(conn, [change.subject_id])
-            # Assets linked to it name it in their context: theirs follows its status.
-            linked = documents_for(
-                session, sorted(linked_ids(session, [change.subject_id])), now=now
-            )
-            if linked:
-                self.backend.write(conn, linked)
-                after_commit(session, self.backend.vectors_due)
-        elif change.subject == Subject.synonyms:
-            self.backend.write_synonyms(conn, get_synonyms(session))
+        self._write_in_transaction(session, [change])
         # Writers take turns on SQLite: when no change of ours is pending before this one,
         # the position moves with it; otherwise the worker catches up first.
         consumer = feed.claim(session, self.consumer)
@@ -264,6 +246,13 @@ class Indexer:
                     changes = []
                 else:
                     changes = feed.pending(session, consumer, limit=limit)
+                if changes and self.transactional:
+                    # The log, the assets it names and their index rows in one write
+                    # transaction: a write committing meanwhile would otherwise be
+                    # overwritten by the state read before it (until the log brought it).
+                    take_turn(session, "search index")
+                    session.refresh(consumer)
+                    changes = feed.pending(session, consumer, limit=limit)
                 if changes:
                     error = self._apply_batch(session, changes)
                     if error is not None:
@@ -318,6 +307,9 @@ class Indexer:
         return done >= (change.txid, change.id)
 
     def _apply(self, session: Session, changes: Sequence[AnyChange]) -> None:
+        if self.transactional:
+            self._write_in_transaction(session, changes)
+            return
         if _synonyms(changes):
             self.backend.set_synonyms(get_synonyms(session))
         ids = _asset_ids(changes)
@@ -331,6 +323,26 @@ class Indexer:
             gone = sorted(set(ids) - {d.id for d in docs})
             if gone:
                 self.backend.delete(gone)
+
+    def _write_in_transaction(self, session: Session, changes: Sequence[AnyChange]) -> None:
+        """Write the index rows through the session's own connection, in the write
+        transaction the worker holds (the catalogue's file, SQLite)."""
+        assert isinstance(self.backend, Fts5Backend)
+        conn = _driver_connection(session)
+        if _synonyms(changes):
+            self.backend.write_synonyms(conn, get_synonyms(session))
+        ids = _asset_ids(changes)
+        if not ids:
+            return
+        docs = documents_for(
+            session, sorted({*ids, *linked_ids(session, ids)}), now=self.judged_at()
+        )
+        if docs:
+            self.backend.write(conn, docs)
+            after_commit(session, self.backend.vectors_due)
+        gone = sorted(set(ids) - {d.id for d in docs})
+        if gone:
+            self.backend.remove(conn, gone)
 
     def lag(self) -> int:
         """Changes the index has not applied yet."""
