@@ -14,7 +14,7 @@ from search.fts5 import plan, schema, semantic, store
 from search.fts5.candidates import exists, general_factor
 from search.fts5.connections import Connections
 from search.fts5.results import answer
-from search.fts5.state import State
+from search.fts5.state import Cursor, State
 from search.semantic import Embedder, chunks
 
 log = logging.getLogger("baton.search")
@@ -257,18 +257,19 @@ class Fts5Backend:
     def search(self, query: SearchQuery) -> SearchResult:
         """Answer `query` from one snapshot of the index."""
         with self._connections.snapshot() as conn:
-            state = self._state
-            highest = state.refresh(conn)
-            cursor = state.cursor(conn, highest)
-            lexicon = plan.Lexicon(
-                vocabulary=state.vocabulary,
-                synonyms=state.synonyms,
-                documents=cursor.mirror.count,
-                probe=partial(exists, cursor),
+            return self._answer(self._state.refresh(conn), query)
+
+    def _answer(self, cursor: Cursor, query: SearchQuery) -> SearchResult:
+        """Answer `query` from the snapshot `cursor` reads."""
+        lexicon = plan.Lexicon(
+            vocabulary=cursor.vocabulary,
+            synonyms=self._state.synonyms,
+            documents=cursor.mirror.count,
+            probe=partial(exists, cursor),
+        )
+        meaning = None
+        if self.embedder is not None and query.match is MatchMode.ALL and query.text.strip():
+            meaning = semantic.Meaning(
+                query=self.embedder.query(query.text), loaded=self._vectors.refresh(cursor.conn)
             )
-            meaning = None
-            if self.embedder is not None and query.match is MatchMode.ALL and query.text.strip():
-                meaning = semantic.Meaning(
-                    query=self.embedder.query(query.text), loaded=self._vectors.refresh(conn)
-                )
-            return answer(cursor, plan.build(query, lexicon, self.candidate_cap), meaning)
+        return answer(cursor, plan.build(query, lexicon, self.candidate_cap), meaning)

@@ -39,7 +39,9 @@ def near_duplicates(cursor: Cursor, plan: Plan) -> dict[int, float]:
     expression = where(" OR ".join(g.expression() for g in content), None, QUESTIONS)
     assert expression is not None
     rows = cursor.memo.get(
-        ("linked", expression), lambda: cursor.conn.execute(LINKED, (expression, SCAN)).fetchall()
+        ("linked", expression),
+        cursor.generation,
+        lambda: cursor.conn.execute(LINKED, (expression, SCAN)).fetchall(),
     )
     # Weighed from the vocabulary's counts (no list is fetched for a question).
     documents = max(cursor.mirror.count, 1)

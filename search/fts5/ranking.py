@@ -244,7 +244,7 @@ def _scored(cursor: Cursor, expression: str, cap: int | None) -> Ranked:
             return cursor.conn.execute(RANK_ALL, (expression,)).fetchall()
         return cursor.conn.execute(RANK_NEWEST, (expression, cap)).fetchall()
 
-    rows: Ranked = cursor.memo.get(("rank", expression, cap), fetch)
+    rows: Ranked = cursor.memo.get(("rank", expression, cap), cursor.generation, fetch)
     return rows
 
 
@@ -255,7 +255,7 @@ def _recent(cursor: Cursor, expression: str, count: int) -> list[int]:
         rows = cursor.conn.execute(RECENT, (expression, count)).fetchall()
         return [r[0] for r in rows]
 
-    found: list[int] = cursor.memo.get(("recent", expression, count), fetch)
+    found: list[int] = cursor.memo.get(("recent", expression, count), cursor.generation, fetch)
     return found
 
 

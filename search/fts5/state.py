@@ -28,7 +28,9 @@ class Memo:
     used first):
 
     - per generation (`get`): rankings and other answers that depend on the whole index
-      (BM25's statistics, the newest documents): dropped whenever the index changes;
+      (BM25's statistics, the newest documents): dropped whenever the index changes. A
+      search whose snapshot is older than the newest generation seen neither reads nor
+      keeps them (it would hand its older answer to the searches after a write);
     - growing (`grow`): which rows match an expression (FTS5 row lists, common words'
       masks). A rowid's document never changes (a changed document gets a new rowid), so
       such a list stays true across writes: it is extended with the rows indexed since it
@@ -41,19 +43,21 @@ class Memo:
         self.max_growing_bytes = max_growing_bytes
         self._entries: OrderedDict[tuple[object, ...], Any] = OrderedDict()
         self._bytes = 0
-        self._generation: str | None = None
+        self._generation = -1
         self._growing: OrderedDict[tuple[object, ...], tuple[int, Any]] = OrderedDict()
         self._growing_bytes = 0
         self._epoch = 0
         self._lock = threading.Lock()
 
-    def forget_unless(self, generation: str) -> None:
-        """Drop the per-generation answers when the index is at another generation."""
-        if generation != self._generation:
+    def advance(self, generation: int) -> None:
+        """Drop the per-generation answers when the index has moved past them (a reader
+        of an older snapshot changes nothing)."""
+        if generation > self._generation:
             with self._lock:
-                self._entries.clear()
-                self._bytes = 0
-                self._generation = generation
+                if generation > self._generation:
+                    self._entries.clear()
+                    self._bytes = 0
+                    self._generation = generation
 
     def forget_all(self) -> None:
         """Drop everything, growing lists included (the index was rebuilt or cleared)."""
@@ -64,13 +68,13 @@ class Memo:
             self._growing_bytes = 0
             self._epoch += 1
 
-    def get(self, key: tuple[object, ...], compute: Callable[[], Any]) -> Any:
-        """The value remembered under `key`, computed (and remembered) when missing."""
+    def get(self, key: tuple[object, ...], generation: int, compute: Callable[[], Any]) -> Any:
+        """The value remembered under `key` for the index at `generation` (the reader's
+        snapshot), computed (and remembered) when missing."""
         with self._lock:
-            if key in self._entries:
+            if generation == self._generation and key in self._entries:
                 self._entries.move_to_end(key)
                 return self._entries[key]
-            generation = self._generation
         value = compute()
         size = _size(value)
         with self._lock:
@@ -139,6 +143,8 @@ class Cursor:
     vocabulary: Vocabulary
     # The highest rowid `conn`'s snapshot holds.
     upto: int = 0
+    # The index's change count in `conn`'s snapshot (per-generation memo answers).
+    generation: int = 0
 
 
 class State:
@@ -157,20 +163,9 @@ class State:
         self._removed_upto = 0
         self.memo = Memo()
 
-    def cursor(self, conn: sqlite3.Connection, upto: int = 0) -> Cursor:
-        """What one search reads: `conn`'s snapshot (whose highest rowid is `upto`) and
-        the current mirror and memo."""
-        return Cursor(
-            conn=conn,
-            mirror=self.mirror,
-            memo=self.memo,
-            vocabulary=self.vocabulary,
-            upto=upto,
-        )
-
-    def refresh(self, conn: sqlite3.Connection) -> int:
-        """Bring the mirror, vocabulary and synonyms up to the snapshot `conn` reads; the
-        snapshot's highest rowid."""
+    def refresh(self, conn: sqlite3.Connection) -> Cursor:
+        """Bring the mirror, vocabulary and synonyms up to the snapshot `conn` reads; what
+        one search reads: that snapshot with the current mirror and memo."""
         highest, synonyms_version, generation, epoch, removed = conn.execute(
             "SELECT (SELECT seq FROM sqlite_sequence WHERE name = 'fts_docs'),"
             " (SELECT value FROM fts_meta WHERE key = 'synonyms'),"
@@ -178,15 +173,22 @@ class State:
             " (SELECT value FROM fts_meta WHERE key = 'epoch'),"
             " (SELECT max(seq) FROM fts_removed)"
         ).fetchone()
-        highest, removed = highest or 0, removed or 0
-        self.memo.forget_unless(generation)
+        highest, removed, generation = highest or 0, removed or 0, int(generation or 0)
+        self.memo.advance(generation)
         if synonyms_version != self._synonyms_version:
             self._load_synonyms(conn, synonyms_version)
         if not self._current(epoch, highest, removed):
             with self._lock:
                 if not self._current(epoch, highest, removed):
                     self._catch_up(conn, epoch, highest, removed)
-        return highest
+        return Cursor(
+            conn=conn,
+            mirror=self.mirror,
+            memo=self.memo,
+            vocabulary=self.vocabulary,
+            upto=highest,
+            generation=generation,
+        )
 
     def _catch_up(self, conn: sqlite3.Connection, epoch: str, highest: int, removed: int) -> None:
         """Under the lock: forget the removed rows, append the new ones (or load all)."""

@@ -151,3 +151,26 @@ def test_remembered_masks_stay_within_their_memory_budget() -> None:
         memo.grow(("mask", word), 99_999, lambda: (100_000, packed), lambda old, _: old)
     assert len(memo._growing) == 2  # two masks fit in 30 kB, the oldest went first
     assert set(memo._growing) == {("mask", "gamma"), ("mask", "delta")}
+
+
+def test_a_search_begun_before_a_write_leaves_no_older_answer_behind(tmp_path: Path) -> None:
+    """Two clients at once: a search reading the index as it was before a write finishes
+    after the write; the searches that follow the write still rank what it added (the
+    older search's ranking is not kept for them)."""
+    path = tmp_path / "search.db"
+    backend = _backend(path)
+    mentions = [_doc(i, body=f"A hoist is checked each shift. Topic {i}.") for i in range(3)]
+    backend.rebuild([*mentions, *(_doc(i) for i in range(3, 20))], {})
+    query = SearchQuery(text="hoist", limit=50, live_at=NOW)
+
+    older = backend._connections._connect()
+    older.execute("BEGIN")
+    begun = backend._state.refresh(older)  # the slow search has read the index's state
+    backend.index([_doc(30, title="Hoist inspection", body="Hoist checks: the hoist, daily.")])
+    assert "doc030" in _ids(backend, "fieldline")  # a search after the write, another query
+    # The slow search ranks its word now, on its snapshot: the write is not in it.
+    assert {hit.id for hit in backend._answer(begun, query).hits} == {"doc000", "doc001", "doc002"}
+    older.execute("COMMIT")
+
+    ranked = [hit.id for hit in backend.search(query).hits]
+    assert ranked[0] == "doc030", ranked  # the new document says "hoist" most
