@@ -2,7 +2,9 @@
 
 Each `/v1` request belongs to one group: `suggestions` (POST /v1/suggestions), `search`
 (GET /v1/search), `writes` (any other POST, PUT, PATCH, DELETE) or `default` (the other
-reads). The public share pages (`/s/...`, no key) count in `share`, per client address.
+reads). The public share pages (`/s/...`, no key) count in `share`, per client address. The web
+app's pages count in the same groups per session (`page_group`, spent by
+`api.web.pages.PageRoute`, which answers a page rather than problem+json).
 Each key has its own budget in each group (BATON_RATE_LIMITS, defaults in
 `api.settings.DEFAULT_RATE_LIMITS`), counted over a moving window: a key that spent it is
 answered 429 problem+json with `Retry-After` (the seconds until one request is allowed
@@ -83,6 +85,19 @@ def _api_group(method: str, path: str) -> str | None:
     if path.rstrip("/") == "/v1/suggestions":
         return "suggestions"
     if method in {"GET", "HEAD"} and path.rstrip("/") == "/v1/search":
+        return "search"
+    if method in WRITE_METHODS:
+        return "writes"
+    return "default"
+
+
+def page_group(method: str, path: str) -> str:
+    """The group a web page request counts in (api.web.pages spends it, per session):
+    the suggest form's answer as suggestions, the search page (and each fragment of search
+    as you type) as searches, any other form as a write, the other pages as reads."""
+    if method == "POST" and path.rstrip("/") == "/suggest":
+        return "suggestions"
+    if method in {"GET", "HEAD"} and path.rstrip("/") == "/search":
         return "search"
     if method in WRITE_METHODS:
         return "writes"
@@ -266,6 +281,12 @@ def key_identity(token: str) -> str:
     """What stands for a key in the counts: a hash that is not the stored key hash."""
     digest = hashlib.sha256(b"baton rate limit\x00" + token.encode()).hexdigest()
     return "key:" + digest[:32]
+
+
+def session_identity(cookie: str) -> str:
+    """What stands for a web session in the counts (never the cookie itself)."""
+    digest = hashlib.sha256(b"baton rate limit session\x00" + cookie.encode()).hexdigest()
+    return "session:" + digest[:32]
 
 
 def _bearer(scope: Scope) -> str | None:

@@ -30,6 +30,7 @@ from api.accounts.web import CSRF_HEADER, SESSION_COOKIE, origin_ok
 from api.audit.service import act_as
 from api.deps import NowDep, SessionDep, SettingsDep
 from api.errors import BatonError, Unauthorized, describe_validation
+from api.rate_limits import Budgets, page_group, session_identity
 from api.users.models import Role
 from api.users.service import Caller
 
@@ -222,6 +223,32 @@ def _as_page(request: Request, exc: Exception) -> Response:
     return _error_page(request, exc.status, exc.title, exc.detail)
 
 
+async def _over_budget(request: Request) -> Response | None:
+    """Spend one request of the session's budget in the page's group (as an API key's,
+    BATON_RATE_LIMITS); the refusal, as a page or (search as you type) a fragment, when it
+    is spent. Before the form is read. Without a session the page sends to sign-in."""
+    budgets: Budgets = request.app.state.rate_limits
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie or not budgets.enabled:
+        return None
+    group = page_group(request.method, request.url.path)
+    verdict = await budgets.hit(group, session_identity(cookie))
+    if verdict is None or verdict.allowed:
+        return None
+    wait = max(1, verdict.reset_seconds)
+    what = {"search": "searches", "suggestions": "suggestions", "writes": "changes"}
+    detail = (
+        f"You made more than {verdict.limit} {what.get(group, 'requests')} in "
+        f"{verdict.window_seconds} seconds. Try again in {wait} seconds."
+    )
+    if is_htmx(request):
+        response = render(request, "busy.html", None, status=429, detail=detail)
+    else:
+        response = _error_page(request, 429, "Too many requests", detail)
+    response.headers.update(verdict.headers())
+    return response
+
+
 class PageRoute(APIRoute):
     """A page route: a domain error, a bad query parameter, a missing session, a wrong role
     or an expired form becomes a page (or a redirect to sign in), never problem+json."""
@@ -230,6 +257,9 @@ class PageRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def page(request: Request) -> Response:
+            refused = await _over_budget(request)
+            if refused is not None:
+                return refused
             try:
                 return await handler(request)
             except (
