@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test test-reliability test-sqlite system-packages lint format install install-dev bench-search bench-ingest bench-extraction bench-suggest bench-messaging bench-events bench-replicas semantic-model clean
+.PHONY: run test test-reliability test-sqlite system-packages lint format install install-dev bench-search bench-ingest bench-extraction bench-suggest bench-messaging bench-events bench-replicas bench-throughput bench-web semantic-model clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -143,6 +143,10 @@ bench-extension: install-dev system-packages extension-build
 .PHONY: bench-web
 bench-web: install-dev
 	$(BIN)/python -m bench.web $(BENCH_ARGS)
+
+bench-throughput: install-dev
+	./.ci/system-packages wrk
+	$(BIN)/python -m bench.throughput $(BENCH_ARGS)
 
 # Search quality, not speed: the judged queries of bench/eval/ through GET /v1/search, with
 # hit@1, hit@3, MRR@10 and nDCG@10 per category, keyword-only and hybrid (BENCH_ARGS="--mode
