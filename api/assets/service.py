@@ -3,11 +3,12 @@ how an asset is shown `api.assets.presentation`, the review workflow `api.review
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import case, func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, delete, select
@@ -125,6 +126,20 @@ def get_asset(session: Session, asset_id: str) -> Asset:
     return asset
 
 
+# The orders a list of assets can take, by name (`-name`: descending; ties go newest
+# first): owners as people are named (name, else email), statuses in the lifecycle's order.
+_LIFECYCLE = {status.value: n for n, status in enumerate(Status)}
+ORDERS: dict[str, Callable[[], Any]] = {
+    "created": lambda: col(Asset.created_at),
+    "title": lambda: func.lower(col(Asset.title)),
+    "kind": lambda: col(Asset.kind),
+    "status": lambda: case(_LIFECYCLE, value=col(Asset.status)),
+    "owner": lambda: func.lower(func.coalesce(func.nullif(col(User.name), ""), col(User.email))),
+    "updated": lambda: col(Asset.updated_at),
+    "expires": lambda: col(Asset.expires_at),
+}
+
+
 def list_assets(
     session: Session,
     caller: Caller,
@@ -132,10 +147,28 @@ def list_assets(
     *,
     now: datetime,
     page: PageRequest,
+    words: str = "",
+    owner_id: str | None = None,
+    order: str = "-created",
 ) -> tuple[list[Asset], int]:
-    """Visible assets matching the filters, newest first, and how many there are in all."""
+    """Visible assets matching the filters (and, when given, `words` in the title or
+    summary and the owner), in `order` (a name of `ORDERS`, `-` first for descending; ties
+    newest first), and how many there are in all."""
     clauses = filter_clauses(session, caller, filters, now=now)
+    if words:
+        clauses.append(
+            col(Asset.title).icontains(words, autoescape=True)
+            | col(Asset.summary).icontains(words, autoescape=True)
+        )
+    if owner_id:
+        clauses.append(col(Asset.owner_id) == owner_id)
+    name = order.removeprefix("-")
+    key = ORDERS[name]()
     query = select(Asset).where(*clauses)
+    if name == "owner":
+        query = query.outerjoin(User, col(User.id) == col(Asset.owner_id))
+    if name != "created":
+        query = query.order_by((key.desc() if order.startswith("-") else key.asc()).nulls_last())
     return paginate(
         session, query.order_by(col(Asset.created_at).desc(), col(Asset.id).desc()), page
     )

@@ -20,20 +20,21 @@ from urllib.parse import urlencode
 
 from fastapi import Depends, Query, Request, Response
 from pydantic import ValidationError
-from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
 from api.assets import presentation, visibility
+from api.assets import service as assets
 from api.assets.kinds import KINDS
 from api.assets.models import Asset, Status
 from api.assets.routes import AssetFiltersDep
 from api.assets.schemas import AssetOut
+from api.assets.service import ORDERS
 from api.audiences import service as audiences
 from api.bulk import service as bulk
 from api.bulk.schemas import MAX_IDS, BulkEdit, BulkResult, ItemResult
 from api.deps import NowDep, PageDep, SessionDep, SettingsDep
 from api.errors import describe_validation
-from api.paging import PageRequest, paginate
+from api.paging import PageRequest
 from api.revisions import service as revisions
 from api.taxonomy import service as taxonomy
 from api.taxonomy.facets import FACETS, FacetSpec
@@ -52,29 +53,23 @@ STATUS_LABELS = {
     Status.approved: "Approved",
     Status.archived: "Archived",
 }
-# The lifecycle's order, for sorting by status.
-STATUS_ORDER = {status.value: n for n, status in enumerate(STATUS_LABELS)}
 KIND_LABELS = {kind: rules.label for kind, rules in KINDS.items()}
 
-# The table's sortable columns: what each orders by (owners as the table names them,
-# statuses in the lifecycle's order); `-name` is descending.
-COLUMNS: dict[str, tuple[str, Callable[[], Any]]] = {
-    "title": ("Title", lambda: func.lower(col(Asset.title))),
-    "kind": ("Kind", lambda: col(Asset.kind)),
-    "status": ("Status", lambda: case(STATUS_ORDER, value=col(Asset.status))),
-    "owner": (
-        "Owner",
-        lambda: func.lower(func.coalesce(func.nullif(col(User.name), ""), col(User.email))),
-    ),
-    "updated": ("Updated", lambda: col(Asset.updated_at)),
-    "expires": ("Expires", lambda: col(Asset.expires_at)),
+# The table's sortable columns (orders of `list_assets`); `-name` is descending.
+COLUMNS = {
+    "title": "Title",
+    "kind": "Kind",
+    "status": "Status",
+    "owner": "Owner",
+    "updated": "Updated",
+    "expires": "Expires",
 }
 Sort = Literal[
     "title", "-title", "kind", "-kind", "status", "-status", "owner", "-owner",
     "updated", "-updated", "expires", "-expires",
 ]  # fmt: skip
-if {s.lstrip("-") for s in get_args(Sort)} != set(COLUMNS):
-    raise RuntimeError("Sort must name each column of COLUMNS, both ways")
+if {s.lstrip("-") for s in get_args(Sort)} != set(COLUMNS) or not set(COLUMNS) <= set(ORDERS):
+    raise RuntimeError("Sort must name each column of COLUMNS, both ways, each an order")
 DEFAULT_SORT: Sort = "-updated"
 PAGE_SIZES = (20, 50, 100)
 # How many files the upload page sends at once.
@@ -107,27 +102,11 @@ def _list(
     page: PageRequest,
     now: datetime,
 ) -> Listing:
-    """One page of the assets the caller may see matching the catalogue filters (the
-    list service's own clauses), the words `q` in the title or summary and the `owner`,
-    in the order `sort` names (ties: newest first)."""
-    clauses = visibility.filter_clauses(session, caller, filters, now=now)
-    if q:
-        clauses.append(
-            col(Asset.title).icontains(q, autoescape=True)
-            | col(Asset.summary).icontains(q, autoescape=True)
-        )
-    if owner:
-        clauses.append(col(Asset.owner_id) == owner)
-    name = sort.lstrip("-")
-    key = COLUMNS[name][1]()
-    order = key.desc() if sort.startswith("-") else key.asc()
-    query = (
-        select(Asset)
-        .outerjoin(User, col(User.id) == col(Asset.owner_id))
-        .where(*clauses)
-        .order_by(order.nulls_last(), col(Asset.created_at).desc(), col(Asset.id).desc())
+    """One page of the assets the caller may see matching the catalogue filters, the
+    words `q` in the title or summary and the `owner`, in the order `sort` names."""
+    found, total = assets.list_assets(
+        session, caller, filters, now=now, page=page, words=q, owner_id=owner or None, order=sort
     )
-    found, total = paginate(session, query, page)
     shown = presentation.present(session, found, now=now, caller=caller)
     shown = revisions.with_pending(session, caller, shown)
     return Listing(q=q, owner=owner, sort=sort, page=page, assets=shown, total=total)
@@ -191,7 +170,7 @@ def _library(
         audiences=known,
         statuses=STATUS_LABELS,
         kinds=KIND_LABELS,
-        columns={name: label for name, (label, _) in COLUMNS.items()},
+        columns=COLUMNS,
         page_sizes=PAGE_SIZES,
         link=_link(request),
         action="/library" + (f"?{query}" if query else ""),

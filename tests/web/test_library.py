@@ -153,6 +153,28 @@ def test_sorting_by_a_column_header(
     assert page_of(answer).xpath("//th[@aria-sort]")[0].text_content().strip() == "Updated"
 
 
+def test_sorting_by_status_follows_the_lifecycle_and_by_owner_their_names(
+    browser: TestClient, marketer_person: Person, people: Any
+) -> None:
+    mine = marketer_person.api
+    approved(mine, "Approved one")
+    asset(mine, "Draft one")
+    in_review = asset(mine, "In review one")
+    assert mine.post(f"/v1/assets/{in_review}/submit").status_code == 200
+    archived = approved(mine, "Archived one")
+    assert mine.post(f"/v1/assets/{archived}/archive").status_code == 200
+    assert titles(browser.get("/library?sort=status")) == [
+        "Draft one",
+        "In review one",
+        "Approved one",
+        "Archived one",
+    ]
+    asset(people("marketer", "Abel Able").api, "Abel's draft")
+    asset(people("marketer", "Zoe Zed").api, "Zoe's draft")
+    by_owner = titles(browser.get("/library?sort=-owner&kind=case_study&status=draft"))
+    assert by_owner == ["Zoe's draft", "Draft one", "Abel's draft"]  # Zoe, Mara, Abel
+
+
 def test_a_bad_sort_is_a_page_saying_so(browser: TestClient) -> None:
     answer = browser.get("/library?sort=price")
     assert answer.status_code == 422
