@@ -146,12 +146,20 @@ def get_visible(
 
 
 def list_collections(
-    session: Session, caller: Caller, *, now: datetime, page: PageRequest
+    session: Session, caller: Caller, *, now: datetime, page: PageRequest, stage: str = ""
 ) -> tuple[list[Collection], int]:
-    """Collections by name; a rep's list (and its total) holds those with a live member."""
+    """Collections by name, only those for `stage` (a stage's slug) when given; a rep's
+    list (and its total) holds those with a live member."""
     query = select(Collection).order_by(func.lower(col(Collection.name)), col(Collection.id))
     if caller.is_rep:
         query = query.where(_has_live_member(now, caller))
+    if stage:
+        tagged = (
+            select(CollectionTerm.collection_id)
+            .join(Term, col(Term.id) == col(CollectionTerm.term_id))
+            .where(col(Term.facet) == Facet.stages.value, col(Term.slug) == stage)
+        )
+        query = query.where(col(Collection.id).in_(tagged))
     return paginate(session, query, page)
 
 

@@ -664,11 +664,9 @@ def collections_page(
 ) -> Response:
     """Pitch kits by name (a rep: those with a live member), optionally for one stage."""
     rows, total = collections.list_collections(
-        session, viewer.caller, now=now, page=PageRequest(MAX_COLLECTIONS, 0)
+        session, viewer.caller, now=now, page=PageRequest(MAX_COLLECTIONS, 0), stage=stage
     )
     shown = collections.present(session, viewer.caller, rows, now=now)
-    if stage:
-        shown = [c for c in shown if stage in c.stages]
     labels = term_labels(session, viewer.caller, now)
     return render(
         request,
