@@ -13,7 +13,7 @@ double-submit token before) and are refused from another origin."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
@@ -510,6 +510,17 @@ def reset_page(request: Request, settings: SettingsDep) -> Response:
     return _anonymous_form(request, settings, "reset.html", title="Reset your password", sent=False)
 
 
+def send_invite(
+    request: Request, session: Session, settings: Settings, user: User, now: datetime
+) -> accounts.Invitation:
+    """`accounts.invite` for a request to this server (the API's and the admin page's)."""
+    smtp = settings.smtp_url.get_secret_value() if settings.smtp_url is not None else None
+    base = public_base(request, settings)
+    return accounts.invite(
+        session, user, base=base, smtp_url=smtp, sender=settings.smtp_from, now=now
+    )
+
+
 def send_link(settings: Settings, to: str, purpose: TokenPurpose, url: str, expires: Any) -> None:
     subject, body = accounts.link_email(purpose, url, expires)
     assert settings.smtp_url is not None
@@ -758,9 +769,11 @@ def invite_user(
     which the person sets a password and signs in. With BATON_SMTP_URL set it is emailed
     (503 when the server refuses it); without, it is in `url`: give it to them."""
     user = users.get_user(session, user_id)
-    token, expires = accounts.issue_link(session, user, TokenPurpose.invite, now=now)
-    url = accounts.link_url(public_base(request, settings), TokenPurpose.invite, token)
-    if settings.smtp_url is not None:
-        send_link(settings, user.email, TokenPurpose.invite, url, expires)
-        return InviteOut(user_id=user.id, email=user.email, expires_at=expires, emailed=True)
-    return InviteOut(user_id=user.id, email=user.email, expires_at=expires, emailed=False, url=url)
+    made = send_invite(request, session, settings, user, now)
+    return InviteOut(
+        user_id=user.id,
+        email=user.email,
+        expires_at=made.expires_at,
+        emailed=made.url is None,
+        url=made.url,
+    )

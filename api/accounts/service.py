@@ -454,6 +454,35 @@ def send_email(smtp_url: str, sender: str, to: str, subject: str, body: str) -> 
         raise Unavailable(f"the email to {to} could not be sent: {exc}") from exc
 
 
+@dataclass(frozen=True)
+class Invitation:
+    """An invite link made for a person: `url` to hand over, or None when it was emailed."""
+
+    url: str | None
+    expires_at: datetime
+
+
+def invite(
+    session: Session,
+    user: User,
+    *,
+    base: str,
+    smtp_url: str | None,
+    sender: str,
+    now: datetime,
+) -> Invitation:
+    """A new invite link for the person (their earlier ones stop working) on the server at
+    `base`: emailed when an SMTP server is configured (Unavailable when it refuses), else
+    returned to be given to them."""
+    token, expires = issue_link(session, user, TokenPurpose.invite, now=now)
+    url = link_url(base, TokenPurpose.invite, token)
+    if smtp_url is None:
+        return Invitation(url=url, expires_at=expires)
+    subject, body = link_email(TokenPurpose.invite, url, expires)
+    send_email(smtp_url, sender, user.email, subject, body)
+    return Invitation(url=None, expires_at=expires)
+
+
 def reset_for(session: Session, email: str, *, now: datetime) -> tuple[User, str, datetime] | None:
     """A reset link for an active person with this email; None for anyone else (the page
     answers the same either way)."""

@@ -20,9 +20,8 @@ from fastapi import Form, Query, Request, Response
 from pydantic import ValidationError
 from sqlmodel import Session, col, func, select
 
-from api.accounts import service as accounts
 from api.accounts.models import AccountToken, Password, TokenPurpose, WebSession
-from api.accounts.routes import public_base, send_link
+from api.accounts.routes import send_invite
 from api.audiences import service as audiences
 from api.audit import service as audit
 from api.audit.models import AuditEntry
@@ -199,12 +198,8 @@ def _invite(
 ) -> tuple[str | None, datetime]:
     """An invite link for the person, as `POST /v1/users/{id}/invite` makes it: emailed
     when BATON_SMTP_URL is set (None returned), else returned to be shown."""
-    token, expires = accounts.issue_link(session, user, TokenPurpose.invite, now=now)
-    url = accounts.link_url(public_base(request, settings), TokenPurpose.invite, token)
-    if settings.smtp_url is not None:
-        send_link(settings, user.email, TokenPurpose.invite, url, expires)
-        return None, expires
-    return url, expires
+    made = send_invite(request, session, settings, user, now)
+    return made.url, made.expires_at
 
 
 @router.post("/admin/people")
