@@ -630,6 +630,44 @@ def _too_large(lines: list[str]) -> bool:
     return len(lines) > DIFF_MAX_LINES or sum(len(line) for line in lines) > DIFF_MAX_CHARS
 
 
+def _unified(name: str, old: list[str], new: list[str], before: str, after: str) -> FieldDiff:
+    """One part's unified diff, or `too_large` without one (checked before diffing)."""
+    if _too_large(old) or _too_large(new):
+        return FieldDiff(field=name, diff="", too_large=True)
+    diff = difflib.unified_diff(old, new, fromfile=before, tofile=after, lineterm="")
+    return FieldDiff(field=name, diff="\n".join(diff) + "\n")
+
+
+def _content_lines(row: Asset | AssetRevision, part: str) -> list[str]:
+    """A part of an asset's or a revision's content as lines, as `_parts` gives them."""
+    if part == "file":
+        file = _file_info(row)
+        if file is None:
+            return []
+        return [f"{file.filename} ({file.content_type}, {file.size} bytes, sha256 {file.sha256})"]
+    value = getattr(row, part)
+    if part == "fields":
+        return json.dumps(value or {}, indent=2, sort_keys=True, ensure_ascii=False).splitlines()
+    if part in {"title", "kind", "url"}:
+        return [value] if value else []
+    return str(value or "").splitlines()
+
+
+def diff_pending(asset: Asset, revision: AssetRevision) -> list[FieldDiff]:
+    """A pending revision against the live asset: each changed part (`changed_parts`) as
+    a unified diff, as `diff_versions` gives them (`too_large` without one)."""
+    return [
+        _unified(
+            part,
+            _content_lines(asset, part),
+            _content_lines(revision, part),
+            f"live/{part}",
+            f"revision/{part}",
+        )
+        for part in changed_parts(asset, revision)
+    ]
+
+
 def diff_versions(
     session: Session, asset_id: str, number: int, *, against: int | None
 ) -> VersionDiffOut:
@@ -656,17 +694,7 @@ def diff_versions(
             continue
         if old == new:
             continue
-        if _too_large(old) or _too_large(new):
-            changes.append(FieldDiff(field=name, diff="", too_large=True))
-            continue
-        diff = difflib.unified_diff(
-            old,
-            new,
-            fromfile=f"v{against}/{name}",
-            tofile=f"v{number}/{name}",
-            lineterm="",
-        )
-        changes.append(FieldDiff(field=name, diff="\n".join(diff) + "\n"))
+        changes.append(_unified(name, old, new, f"v{against}/{name}", f"v{number}/{name}"))
     return VersionDiffOut(
         version=number, against=against, changes=changes, not_recorded=not_recorded
     )

@@ -10,8 +10,6 @@ a lost race is shown as a message, never a silent overwrite."""
 
 from __future__ import annotations
 
-import difflib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -761,33 +759,12 @@ def diff_lines(unified: str) -> list[DiffLine]:
     return shown
 
 
-def _lines(row: Asset | AssetRevision, part: str) -> list[str]:
-    value = getattr(row, part)
-    if part == "kind":
-        return [kind_label(value)]
-    if part == "fields":
-        return json.dumps(value or {}, indent=2, sort_keys=True, ensure_ascii=False).splitlines()
-    if part in {"title", "url"}:
-        return [value] if value else []
-    return str(value or "").splitlines()
-
-
 def pending_diff(asset: Asset, revision: AssetRevision) -> list[PartDiff]:
-    """A pending revision against the live asset: each changed part (as the service names
-    them) as a unified diff, shown as the versions diff is."""
-    parts: list[PartDiff] = []
-    for part in revisions.changed_parts(asset, revision):
-        if part == "file":
-            parts.append(
-                PartDiff("File", [DiffLine("del", asset.file_name or "(no file)"),
-                                  DiffLine("ins", revision.file_name or "(no file)")])
-            )  # fmt: skip
-            continue
-        unified = "\n".join(
-            difflib.unified_diff(_lines(asset, part), _lines(revision, part), lineterm="")
-        )
-        parts.append(PartDiff(_part_label(part), diff_lines(unified)))
-    return parts
+    """A pending revision against the live asset, shown as the versions diff is."""
+    return [
+        PartDiff(_part_label(c.field), diff_lines(c.diff), c.too_large)
+        for c in revisions.diff_pending(asset, revision)
+    ]
 
 
 def _review_page(
