@@ -239,12 +239,23 @@ def create_key(
     return _issue(session, user, name=name, expires_at=expires_at)
 
 
-def list_keys(session: Session, user_id: str, *, page: PageRequest) -> tuple[list[ApiKey], int]:
-    """A person's keys, revoked and expired ones included, newest first. Unknown person: 404
-    (a removed person's keys are still listed)."""
-    if session.get(User, user_id) is None:
-        raise NotFound(f"no user with id {user_id}")
-    keys = select(ApiKey).where(ApiKey.user_id == user_id)
+def list_keys(
+    session: Session, user_id: str | None, *, page: PageRequest, revoked: bool = True
+) -> tuple[list[ApiKey], int]:
+    """A person's keys (unknown person: 404; a removed person's keys are still listed), or
+    with `user_id` None everyone's but removed people's; newest first, expired ones
+    included, revoked ones unless `revoked` is False."""
+    keys = select(ApiKey)
+    if user_id is not None:
+        if session.get(User, user_id) is None:
+            raise NotFound(f"no user with id {user_id}")
+        keys = keys.where(ApiKey.user_id == user_id)
+    else:
+        keys = keys.join(User, col(User.id) == col(ApiKey.user_id)).where(
+            col(User.deleted_at).is_(None)
+        )
+    if not revoked:
+        keys = keys.where(col(ApiKey.revoked_at).is_(None))
     return paginate(
         session, keys.order_by(col(ApiKey.created_at).desc(), col(ApiKey.id).desc()), page
     )

@@ -31,11 +31,11 @@ from api.notifications import service as notifications
 from api.notifications.delivery import message_id
 from api.notifications.events import NotificationType
 from api.notifications.schemas import WebhookCreate, WebhookUpdate
-from api.paging import MAX_OFFSET, PageRequest, paginate
+from api.paging import MAX_OFFSET, PageRequest
 from api.settings import Settings
 from api.users import service as users
-from api.users.models import ApiKey, Role, User
-from api.users.schemas import UserCreate, UserDetail
+from api.users.models import Role, User
+from api.users.schemas import KeyOut, UserCreate, UserDetail
 from api.web.pages import AdminPage, Viewer, check_form, page_router, render, see_other
 
 router = page_router()
@@ -454,10 +454,8 @@ def remove_person(
 
 @dataclass(frozen=True)
 class KeyRow:
-    key: ApiKey
+    key: KeyOut
     owner: User
-    last_used: datetime | None
-    active: bool
 
 
 @router.get("/admin/keys")
@@ -473,29 +471,17 @@ def keys_page(
 ) -> Response:
     """Everyone's API keys (or one person's), newest first; revoked ones only when asked."""
     owner_shown = users.get_user(session, person) if person else None
-    query = (
-        select(ApiKey)
-        .join(User, col(User.id) == col(ApiKey.user_id))
-        .where(col(User.deleted_at).is_(None))
-    )
-    if person:
-        query = query.where(col(ApiKey.user_id) == person)
-    if not revoked:
-        query = query.where(col(ApiKey.revoked_at).is_(None))
-    keys, total = paginate(
+    keys, total = users.list_keys(
         session,
-        query.order_by(col(ApiKey.created_at).desc(), col(ApiKey.id).desc()),
-        PageRequest(limit=KEYS_PAGE, offset=offset),
+        person or None,
+        page=PageRequest(limit=KEYS_PAGE, offset=offset),
+        revoked=revoked,
     )
     owners = users.people(session, {k.user_id for k in keys})
-    shown = []
-    for key in keys:
-        owner = owners[key.user_id]
-        used = key.last_used_at
-        noted = usage.last_used(key.id)
-        if noted is not None and (used is None or noted > used):
-            used = noted
-        shown.append(KeyRow(key=key, owner=owner, last_used=used, active=key.active_at(now)))
+    shown = [
+        KeyRow(key=KeyOut.of(k, now=now, last_used=usage.last_used(k.id)), owner=owners[k.user_id])
+        for k in keys
+    ]
     return _page(
         request,
         "admin/keys.html",
