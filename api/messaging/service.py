@@ -57,13 +57,19 @@ def current_rules(session: Session) -> tuple[Rule, ...]:
     return tuple(_rule(row) for row in rows)
 
 
-def version_of(rules: Sequence[Rule]) -> int:
-    """The rules' version: a number drawn from a digest of the rules in their order, the
-    `ETag` of GET /v1/messaging/rules (the same rules always have the same version)."""
+def digest(rules: Sequence[Rule]) -> str:
+    """A SHA-256 digest (hex) of the rules in their order: the same rules, the same digest."""
     data = [
         [r.type.value, r.phrase, r.severity.value, r.replacement, r.kinds, r.reason] for r in rules
     ]
-    return int(hashlib.sha256(json.dumps(data).encode()).hexdigest()[:14], 16)
+    return hashlib.sha256(json.dumps(data).encode()).hexdigest()
+
+
+def version_of(rules: Sequence[Rule]) -> int:
+    """The rules' version as a number (from their `digest`): the `ETag` of
+    GET /v1/messaging/rules. The violations list names the same digest as a string
+    (`api.messaging.violations.rules_version`)."""
+    return int(digest(rules)[:14], 16)
 
 
 def present(rules: Sequence[Rule]) -> list[RuleOut]:

@@ -14,8 +14,6 @@ for a version never scanned.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -28,7 +26,7 @@ from api.assets.schemas import Finding
 from api.assets.visibility import live_clause
 from api.messaging.matching import Rule
 from api.messaging.schemas import ViolatingAsset, Violation
-from api.messaging.service import check_parts, current_rules, parts_of
+from api.messaging.service import check_parts, current_rules, digest, parts_of
 from api.notifications.events import NotificationType
 from api.notifications.service import asset_payload, claim, notify_once
 from api.paging import PageRequest
@@ -39,11 +37,9 @@ SCAN = "rules.scan"  # the claim of one version's scan (notification_claims.kind
 
 
 def rules_version(rules: tuple[Rule, ...]) -> str:
-    """A short digest of the rules in force, in their order."""
-    data = [
-        [r.type.value, r.phrase, r.severity.value, r.replacement, r.kinds, r.reason] for r in rules
-    ]
-    return hashlib.sha256(json.dumps(data).encode()).hexdigest()[:16]
+    """The rules in force as a short string (their `digest`; notifications and scans are
+    keyed by it)."""
+    return digest(rules)[:16]
 
 
 # What checking an asset reads, and what a listed violation shows: a scan selects these
