@@ -46,6 +46,7 @@ from api.questions.routes import router as questions_router
 from api.rate_limits import Budgets, RateLimits
 from api.read_your_writes import ReadYourWrites
 from api.reports.routes import router as reports_router
+from api.reports.snapshots import Snapshots
 from api.request_context import RequestContext
 from api.request_guard import NulGuard
 from api.request_metrics import MetricsMiddleware
@@ -129,6 +130,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.key_usage = KeyUsage(app.state.engine)
     # Views, downloads and renders the server records, queued and written in batches.
     app.state.usage = UsageRecorder(app.state.engine)
+    # The slow reports' pages, shown from their last computation for a while.
+    app.state.report_snapshots = Snapshots(
+        app.state.engine,
+        lambda: app.state.clock(),  # noqa: PLW0108 (read at each use: tests replace it)
+        settings.report_snapshot_seconds,
+    )
 
     install_problem_handlers(app)
     for router in (

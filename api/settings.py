@@ -138,6 +138,9 @@ class Settings(BaseSettings):
     # A read sending `Baton-Position` waits at most this long for the replica to apply it,
     # then is answered anyway with `Baton-Stale: true`.
     position_wait_seconds: float = Field(default=2.0, ge=0, le=30)
+    # The web app's content-gaps and searches pages: a report slower than 50 ms to compute
+    # is shown from its last computation while it is younger than this (api.reports.snapshots).
+    report_snapshot_seconds: float = Field(default=60.0, ge=0, le=3600)
 
     # Signing in with a browser (README, "Signing in"): sessions end after this idle time
     # or this long after sign-in, whichever is first.

@@ -49,9 +49,12 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    # `one_database`: what runs above the services (a browser driving pages, a process
+    # starting) runs on SQLite only; the services under it are tested on both.
+    kinds = ["sqlite"] if metafunc.definition.get_closest_marker("one_database") else None
     for name in ("database_url", "empty_database_url"):
         if name in metafunc.fixturenames:
-            metafunc.parametrize(name, database_kinds(), indirect=True)
+            metafunc.parametrize(name, kinds or database_kinds(), indirect=True)
 
 
 class PostgresDatabases:
@@ -169,6 +172,9 @@ def settings(database_url: str, tmp_path: Path, settings_overrides: dict[str, An
         "admin_key": ADMIN_KEY,
         # No notifications loop in the app under test: tests drive rounds themselves.
         "notifications_interval_seconds": 0,
+        # Every report page computed at each visit (a loaded machine may take 50 ms for a
+        # small one): tests/web/test_report_snapshots.py turns the snapshots on.
+        "report_snapshot_seconds": 0,
     }
     values.update(settings_overrides)
     return Settings(**values)

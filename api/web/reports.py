@@ -19,6 +19,7 @@ from typing import Annotated, cast
 from urllib.parse import urlencode
 
 from fastapi import Query, Request, Response
+from sqlmodel import Session
 
 from api.assets.kinds import rules_for
 from api.assets.routes import AssetFiltersDep
@@ -29,7 +30,8 @@ from api.deps import NowDep, SessionDep, UsageWrittenDep
 from api.paging import PageRequest
 from api.reports import formats, performance, service, trends
 from api.reports.routes import SortParam
-from api.reports.schemas import ContentGapsReport, PerformanceSort
+from api.reports.schemas import ContentGapsReport, PerformanceSort, SearchGapsReport
+from api.reports.snapshots import Snapshots
 from api.taxonomy.facets import FACETS
 from api.web.pages import MarketerPage, page_router, render
 
@@ -43,6 +45,9 @@ WeeksParam = Annotated[
 ActivityParam = Annotated[
     int | None,
     Query(ge=1, le=trends.MAX_WEEKS, description="activity of the last n weeks; absent: all"),
+]
+RefreshParam = Annotated[
+    bool, Query(description="compute the report now rather than show its last computation")
 ]
 
 
@@ -259,8 +264,22 @@ def _since(now: datetime, weeks: int | None) -> datetime | None:
     return trends.week_starts(now, weeks)[0] if weeks else None
 
 
-def _gaps(session: SessionDep, now: datetime, weeks: int | None) -> ContentGapsReport:
-    return service.content_gaps(session, now=now, since=_since(now, weeks))
+def _refresh_link(path: str, weeks: int | None) -> str:
+    """The page for the same period, its report computed now."""
+    return path + "?" + urlencode({**({"weeks": weeks} if weeks else {}), "refresh": "true"})
+
+
+def _gaps(
+    request: Request, session: Session, now: datetime, weeks: int | None, *, fresh: bool
+) -> ContentGapsReport:
+    """The content-gaps report for the period (`api.reports.snapshots`: a slow one as last
+    computed, unless `fresh`)."""
+    snapshots: Snapshots = request.app.state.report_snapshots
+
+    def compute(session: Session, at: datetime) -> ContentGapsReport:
+        return service.content_gaps(session, now=at, since=_since(at, weeks))
+
+    return snapshots.get(session, ("gaps", weeks), compute, now=now, fresh=fresh)
 
 
 # --- pages ---------------------------------------------------------------------------
@@ -274,8 +293,9 @@ def gaps_page(
     session: SessionDep,
     now: NowDep,
     weeks: ActivityParam = None,
+    refresh: RefreshParam = False,
 ) -> Response:
-    report = _gaps(session, now, weeks)
+    report = _gaps(request, session, now, weeks, fresh=refresh)
     heatmap = formats.coverage_matrix(report)
     most = max(heatmap.values(), default=0)
     stage_labels = {t.slug: t.label for t in report.stages}
@@ -316,6 +336,7 @@ def gaps_page(
         day=_day,
         query=urlencode({"since": report.since.isoformat()}) if report.since else "",
         range_link=lambda n: "/reports/gaps" + (f"?weeks={n}" if n else ""),
+        refresh_link=_refresh_link("/reports/gaps", weeks),
         expired_on=lambda a: _day(a.expires_at),
         days_left=lambda a: f"{a.days_left} days",
         ratings=lambda a: f"{a.helpful} / {a.not_helpful}",
@@ -332,10 +353,16 @@ def searches_page(
     session: SessionDep,
     now: NowDep,
     weeks: ActivityParam = None,
+    refresh: RefreshParam = False,
 ) -> Response:
-    report = service.search_gaps(
-        session, now=now, since=_since(now, weeks), limit=service.MAX_LIMIT
-    )
+    snapshots: Snapshots = request.app.state.report_snapshots
+
+    def compute(session: Session, at: datetime) -> SearchGapsReport:
+        return service.search_gaps(
+            session, now=at, since=_since(at, weeks), limit=service.MAX_LIMIT
+        )
+
+    report = snapshots.get(session, ("searches", weeks), compute, now=now, fresh=refresh)
     return render(
         request,
         "reports/searches.html",
@@ -345,6 +372,7 @@ def searches_page(
         weeks=weeks,
         ranges=trends.RANGES,
         range_link=lambda n: "/reports/searches" + (f"?weeks={n}" if n else ""),
+        refresh_link=_refresh_link("/reports/searches", weeks),
         search_link=search_link,
         day=_day,
         when=lambda moment: moment.strftime("%d %b %Y, %H:%M UTC"),
