@@ -19,7 +19,7 @@ from api.demo.keys import demo_keys
 from tests.live import CHROMIUM_ARGS, already_started, chromium
 from tests.web.conftest import AXE, Web
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.one_database]
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from tests.accounts.helpers import PASSWORD, invite_link
 from tests.conftest import Actor
 from tests.live import CHROMIUM_ARGS, already_started, chromium
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.one_database]
 
 ROOT = Path(__file__).resolve().parents[2]
 

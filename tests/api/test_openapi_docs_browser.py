@@ -15,7 +15,7 @@ from playwright.sync_api import Route, sync_playwright
 from tests.conftest import Actor
 from tests.live import CHROMIUM_ARGS, already_started, chromium
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.one_database]
 
 
 @pytest.fixture

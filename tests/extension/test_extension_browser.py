@@ -30,7 +30,7 @@ from tests.extension.harness import launch
 from tests.extension.launcher import Panel, configure, ensure_build, open_panel, tab_id
 from tests.live import already_started
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.one_database]
 
 SALESFORCE_DEAL = "0065g00000KXbQ2AAL"
 HUBSPOT_DEAL = "18234567890"

@@ -25,7 +25,7 @@ from tests.conftest import Actor
 from tests.live import CHROMIUM_ARGS, already_started, chromium
 from tests.sharing.helpers import BROWSER_UA, later, path_of, publish_pdf, share
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.one_database]
 
 SLACKBOT = "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)"
 SCANNER = "Mozilla/5.0 (compatible; Proofpoint URL Defense)"

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from tests.catalogue import publish
 from tests.web.conftest import Web
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.one_database]
 
 
 def test_a_marketer_tends_rules_synonyms_questions_and_freshness(

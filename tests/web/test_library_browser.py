@@ -15,7 +15,7 @@ from playwright.sync_api import Page, expect
 from api.demo import documents as d
 from tests.web.conftest import Web
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.one_database]
 
 
 def document(title: str, line: str) -> d.Document:

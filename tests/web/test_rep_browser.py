@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from tests.catalogue import publish
 from tests.sharing.helpers import pdf_bytes, publish_pdf
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.one_database]
 
 
 def test_a_rep_finds_previews_fills_and_rates(web: Any, people: Any) -> None:

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from tests.catalogue import publish
 from tests.web.conftest import Web
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.one_database]
 
 
 def test_a_lead_reads_the_gaps_then_an_assets_charts(web: Web, people: Any) -> None:

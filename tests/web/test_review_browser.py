@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from tests.web.conftest import Web
 from tests.web.test_review import set_rules
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.one_database]
 
 
 def test_write_check_submit_approve_and_revise(web: Web, people: Any) -> None:

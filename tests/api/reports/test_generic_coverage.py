@@ -74,6 +74,7 @@ def test_generic_assets_that_expire_stop_counting(marketer: Actor) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.one_database
 def test_the_page_shows_generic_content_apart_in_chromium(app: FastAPI, marketer: Actor) -> None:
     _catalogue(marketer)
     with already_started(app) as server, sync_playwright() as playwright:

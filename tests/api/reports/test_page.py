@@ -53,6 +53,7 @@ def server(app: FastAPI) -> Iterator[str]:
 
 
 @pytest.mark.slow
+@pytest.mark.one_database
 def test_the_page_renders_the_heatmap_in_chromium(
     server: str, marketer: Actor, gaps_corpus: Corpus, request: pytest.FixtureRequest
 ) -> None:
