@@ -31,6 +31,7 @@ from api.notifications import service as notifications
 from api.notifications.delivery import message_id
 from api.notifications.events import NotificationType
 from api.notifications.schemas import WebhookCreate, WebhookUpdate
+from api.notifications.sealing import unseal
 from api.paging import MAX_OFFSET, PageRequest
 from api.settings import Settings
 from api.users import service as users
@@ -44,6 +45,8 @@ PEOPLE_PAGE = 50
 KEYS_PAGE = 50
 AUDIT_PAGE = 50
 DELIVERIES_PAGE = 20
+# Which webhook's new secret its page shows, once (`_reveal_once`).
+REVEAL_COOKIE = "baton_reveal"
 ALL = PageRequest(limit=1000, offset=0)
 EVENTS = [e.value for e in NotificationType]
 # How long a rotated-out secret keeps signing beside the new one (the API's default: a day).
@@ -580,7 +583,7 @@ def create_webhook(
             error="Check the webhook: " + "; ".join(errors.values()),
         )  # fmt: skip
     session.commit()
-    return _webhook_page(request, session, viewer, hook.id, secret=hook.secret, created=True)
+    return _reveal_once(request, hook.id, "created")
 
 
 def _webhook_page(
@@ -631,10 +634,43 @@ def webhook_page(
     offset: Offset = 0,
     status: Annotated[str, Query(pattern="^(|pending|delivered|failed)$")] = "",
 ) -> Response:
-    """One webhook: its settings, and its delivery log with every attempt."""
-    return _webhook_page(
-        request, session, viewer, webhook_id, offset=offset, delivery_status=status or None
+    """One webhook: its settings, and its delivery log with every attempt; its signing
+    secret right after it was created or rotated (`_reveal_once`), that once."""
+    path = f"/admin/webhooks/{webhook_id}"
+    reveal = request.cookies.get(REVEAL_COOKIE, "")
+    shown: dict[str, Any] = {}
+    if reveal in {f"{webhook_id}:created", f"{webhook_id}:rotated"}:
+        hook = notifications.get_webhook(session, webhook_id)
+        shown = {"secret": unseal(hook.secret), "created": reveal.endswith(":created")}
+    page = _webhook_page(
+        request,
+        session,
+        viewer,
+        webhook_id,
+        offset=offset,
+        delivery_status=status or None,
+        **shown,
     )
+    if reveal:
+        page.delete_cookie(REVEAL_COOKIE, path=path)
+    return page
+
+
+def _reveal_once(request: Request, webhook_id: str, what: str) -> Response:
+    """Post/redirect/get to the webhook's page, which shows its new secret once: a reload
+    neither repeats the action nor shows the secret again. The cookie says only which
+    webhook to reveal (the page reads the secret); it lives 2 minutes, for that page."""
+    response = see_other(f"/admin/webhooks/{webhook_id}")
+    response.set_cookie(
+        REVEAL_COOKIE,
+        f"{webhook_id}:{what}",
+        max_age=120,
+        path=f"/admin/webhooks/{webhook_id}",
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
+    return response
 
 
 @router.post("/admin/webhooks/{webhook_id}")
@@ -706,10 +742,9 @@ def rotate_secret(
 ) -> Response:
     """A new signing secret, shown once on the page this answers."""
     check_form(request, viewer, csrf_token)
-    hook = notifications.rotate_secret(session, webhook_id, grace=timedelta(seconds=grace), now=now)
-    secret = hook.secret
+    notifications.rotate_secret(session, webhook_id, grace=timedelta(seconds=grace), now=now)
     session.commit()
-    return _webhook_page(request, session, viewer, webhook_id, secret=secret, created=False)
+    return _reveal_once(request, webhook_id, "rotated")
 
 
 @router.post("/admin/webhooks/{webhook_id}/delete")
