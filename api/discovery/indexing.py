@@ -8,7 +8,9 @@ reach the index depends on where it lives:
   the session's own connection, in the writer's transaction, so a 2xx write is searchable
   at once and a rollback drops them; the model never runs there (it would hold the
   catalogue's only write lock): after the commit the backend's worker embeds the
-  documents whose text changed (`Fts5Backend.vectors_due`);
+  documents whose text changed (`Fts5Backend.vectors_due`). When the worker catches up on
+  the log, it too reads the assets and writes their rows in one write transaction (the
+  catalogue's write lock first), so no write can land between its read and its write;
 - otherwise (PostgreSQL catalogue, or Meilisearch): right after the commit the running app
   applies what it just recorded (so the next search sees it), and a background worker
   reads whatever else is in the log (failed attempts, other processes such as the CLI),
