@@ -60,10 +60,12 @@ class Memo:
                     self._generation = generation
 
     def forget_all(self) -> None:
-        """Drop everything, growing lists included (the index was rebuilt or cleared)."""
+        """Drop everything, growing lists included (the index was rebuilt or cleared, or
+        is another file: its generations count afresh)."""
         with self._lock:
             self._entries.clear()
             self._bytes = 0
+            self._generation = -1
             self._growing.clear()
             self._growing_bytes = 0
             self._epoch += 1
