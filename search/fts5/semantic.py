@@ -625,7 +625,16 @@ class Meaning:
         candidates = [r for r, _ in top] + [r for r, _ in close if r not in found]
         similarity = dict(close)
         # Keyword hits count with their similarity whatever it is (no floor).
-        similarity.update(self.loaded.similarity(self.query, [r for r, _ in top]))
+        known = self.loaded.similarity(self.query, [r for r, _ in top])
+        similarity.update(known)
+        # A keyword hit written moments ago has no vectors yet (they are made after the
+        # commit): until its own is known it counts with a typical similarity, that of
+        # the other keyword hits (or, when none has vectors, of the documents close in
+        # meaning), not as unrelated: a fresh best match is not pushed below weaker ones.
+        pool = list(known.values()) or [score for _, score in close]
+        typical = float(np.median(pool)) if pool else 0.0
+        for r, _ in top:
+            similarity.setdefault(r, typical)
         weight = SEMANTIC_WEIGHT_ALL
         if keyword.match != "all":
             # The less of the query the best keyword hit covers, the less its words say.

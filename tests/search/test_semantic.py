@@ -226,3 +226,33 @@ def test_vectors_made_another_way_are_made_again(tmp_path: Path) -> None:
         assert [h.id for h in found.hits][:1] == ["burnout"]
     finally:
         again.close()
+
+
+def test_a_keyword_hit_not_embedded_yet_is_not_ranked_down(tmp_path: Path) -> None:
+    """Right after a write, before its vectors are made: the document that matches the
+    rare word still comes before documents matching only common words (its similarity
+    counts as typical of the keyword hits until its own is known)."""
+    common = [
+        _doc(
+            f"filler{i}",
+            {
+                "title": f"Guide to the basics of scheduling for crews, part {i}",
+                "summary": "",
+                "body": "A guide to the basics of scheduling for the crews of a team.",
+            },
+        )
+        for i in range(4)
+    ]
+    backend = Fts5Backend(tmp_path / "index.db", embedder=Embedder())
+    backend.open()
+    backend.index(common)
+    backend.settle()
+    rare = _doc("rare", {"title": "Hydrostatic testing of mains", "summary": "", "body": ""})
+    with backend._connections.writing() as conn:  # as the catalogue writes: no vectors yet
+        backend.write(conn, [rare])
+    assert backend.lacks_vectors()
+    query = SearchQuery(text="hydrostatic scheduling guide crews", live_at=datetime.now(UTC))
+    assert backend.search(query).hits[0].id == "rare"
+    backend.settle()
+    assert not backend.lacks_vectors()
+    assert backend.search(query).hits[0].id == "rare"
