@@ -169,12 +169,15 @@ class StorageUnavailable(Unavailable):
 STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EDQUOT, errno.EIO})
 # SQLite's primary result codes for the same (the extended codes carry them in the low byte).
 SQLITE_STORAGE_CODES = {
+    # SQLITE_BUSY after busy_timeout: another write held the database that long.
+    5: "the database is busy with another write",
     8: "the database is read-only",  # SQLITE_READONLY
     10: "the database had a disk I/O error",  # SQLITE_IOERR
     13: "the disk holding the database is full",  # SQLITE_FULL
     14: "the database file cannot be opened",  # SQLITE_CANTOPEN
 }
 SQLITE_STORAGE_MESSAGES = {
+    "database is locked": SQLITE_STORAGE_CODES[5],
     "attempt to write a readonly database": SQLITE_STORAGE_CODES[8],
     "disk i/o error": SQLITE_STORAGE_CODES[10],
     "database or disk is full": SQLITE_STORAGE_CODES[13],
