@@ -17,6 +17,7 @@ from api.assets.models import Asset
 from api.assets.visibility import live_clause
 from api.freshness.clock import DUE_WINDOW, due_at, review_days, verifications
 from api.freshness.service import review_window_clause
+from api.notifications import service as notices
 from api.notifications.events import NotificationType
 from api.notifications.models import NotificationClaim
 from api.notifications.service import asset_payload, notify_once
@@ -59,6 +60,8 @@ def due_for_review(session: Session, now: datetime) -> int:
     )
     raised = 0
     for asset in candidates:
+        if raised >= notices.ROUND_LIMIT:
+            break  # the rest in the next rounds (api.notifications.service.ROUND_LIMIT)
         if asset.id not in due:
             continue
         period = due[asset.id].isoformat()

@@ -27,8 +27,9 @@ from api.assets.visibility import live_clause
 from api.messaging.matching import Rule
 from api.messaging.schemas import ViolatingAsset, Violation
 from api.messaging.service import check_parts, current_rules, digest, parts_of
+from api.notifications import service as notices
 from api.notifications.events import NotificationType
-from api.notifications.service import asset_payload, claim, notify_once
+from api.notifications.service import asset_payload, claim, claimed, notify_once
 from api.paging import PageRequest
 from api.users.service import people
 
@@ -121,10 +122,16 @@ def rules_violated(session: Session, now: datetime) -> int:
     if not rules:
         return 0
     version = rules_version(rules)
-    if not claim(session, SCAN, "", version, now=now):
+    if claimed(session, SCAN, "", version):
         return 0
+    # The scan reads every live asset's text: done before this transaction's first write,
+    # so writers do not wait for it. Then at most ROUND_LIMIT events per round; the scan
+    # of this version is claimed (not done again) once a round has raised them all.
+    breaking = list(_breaking(session, rules, now=now))
     raised = 0
-    for row, findings in _breaking(session, rules, now=now):
+    for row, findings in breaking:
+        if raised >= notices.ROUND_LIMIT:
+            return raised
         asset = session.get(Asset, row.id)
         payload = asset_payload(session, asset) if asset is not None else None
         if payload is None:
@@ -143,4 +150,5 @@ def rules_violated(session: Session, now: datetime) -> int:
             now=now,
         ):
             raised += 1
+    claim(session, SCAN, "", version, now=now)  # or another process finished it meanwhile
     return raised

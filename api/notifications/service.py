@@ -95,6 +95,24 @@ def notify(
     return row
 
 
+# How many events one time-based pass raises in one transaction: on SQLite every other
+# writer waits for it, so a catalogue with thousands due is worked through over several
+# rounds (a few seconds apart) rather than in one transaction that outlasts busy_timeout.
+ROUND_LIMIT = 200
+
+
+def claimed(session: Session, kind: str, subject: str, period: str) -> bool:
+    """Whether (kind, subject, period) was claimed already (a read: no lock taken)."""
+    found = session.exec(
+        select(NotificationClaim.kind).where(
+            col(NotificationClaim.kind) == kind[:64],
+            col(NotificationClaim.subject) == subject[:64],
+            col(NotificationClaim.period) == period[:64],
+        )
+    ).first()
+    return found is not None
+
+
 def claim(session: Session, kind: str, subject: str, period: str, *, now: datetime) -> bool:
     """Take (kind, subject, period) for this transaction; False when another took it. On
     PostgreSQL a concurrent claim of the same key waits for the first to end and then

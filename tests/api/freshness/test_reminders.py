@@ -7,10 +7,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 
+import pytest
 from fastapi import FastAPI
 from pydantic import SecretStr
 from sqlmodel import Session, col, select
 
+from api.notifications import service as notification_service
 from api.notifications.models import OutboxEvent
 from api.notifications.worker import run_once
 from api.settings import Settings
@@ -163,3 +165,27 @@ def test_the_gaps_report_lists_overdue_content_with_its_owner(
     assert page.status_code == 200, page.text
     assert "Overdue for review" in page.text
     assert "Crane retrofit at Rotterdam" in page.text
+
+
+def test_many_due_at_once_are_raised_over_several_short_rounds(
+    app: FastAPI, settings: Settings, marketer: Actor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A round raises at most ROUND_LIMIT events in its one transaction (on SQLite every
+    writer waits for it); the next rounds raise the rest, each asset once, and a rule
+    change's violations likewise."""
+    monkeypatch.setattr(notification_service, "ROUND_LIMIT", 2)
+    at(app, NOW)
+    stories = [
+        publish(marketer, title=f"Paperless crane retrofit {i}", kind="case_study")
+        for i in range(5)
+    ]
+    marketer.put("/v1/freshness/policies", json={"policies": {"case_study": 30}})
+    assert marketer.put("/v1/messaging/rules", json={"rules": [PAPERLESS]}).status_code == 200
+    counts = []
+    for hours in range(5):
+        run_once(app.state.engine, settings, now=NOW + timedelta(days=17, hours=hours))
+        counts.append(
+            (len(events(app, "asset.due_for_review")), len(events(app, "rules.violated")))
+        )
+    assert counts == [(2, 2), (4, 4), (5, 5), (5, 5), (5, 5)]
+    assert {e.subject_id for e in events(app, "rules.violated")} == {s["id"] for s in stories}
