@@ -190,9 +190,13 @@ def person(base: str, role: str) -> str:
     email."""
     admin = {"Authorization": f"Bearer {harness.ADMIN_KEY}"}
     email = f"{role}-{uuid.uuid4().hex[:8]}@bench.local"
-    made = httpx.post(f"{base}/v1/users", json={"email": email, "role": role}, headers=admin)
+    # A generous timeout: at start the first notifications round scans the whole catalogue
+    # (due reviews, rule violations) and writes wait their turn meanwhile.
+    made = httpx.post(
+        f"{base}/v1/users", json={"email": email, "role": role}, headers=admin, timeout=120
+    )
     made.raise_for_status()
-    invite = httpx.post(f"{base}/v1/users/{made.json()['id']}/invite", headers=admin)
+    invite = httpx.post(f"{base}/v1/users/{made.json()['id']}/invite", headers=admin, timeout=120)
     invite.raise_for_status()
     path = urlsplit(invite.json()["url"]).path
     with httpx.Client(base_url=base, timeout=60) as browser:
