@@ -36,7 +36,7 @@ import httpx
 
 from bench import harness
 from bench.suggest import deal_mix, known_questions
-from bench.web import catalogue
+from bench.web import Served, catalogue
 
 GOALS = {"search": {"rps": 400, "p99_ms": 50}, "suggestions": {"rps": 150, "p99_ms": 50}}
 
@@ -112,50 +112,16 @@ def suggestion_requests(seed: int) -> list[dict[str, Any]]:
     ]
 
 
-class Workers:
-    """`baton serve --workers N` on the catalogue in `work`."""
-
-    def __init__(self, work: Path, workers: int) -> None:
-        self.port = harness._free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("BATON_")}
-        env.update(
-            BATON_DATA_DIR=str(work),
-            BATON_DATABASE_URL=f"sqlite:///{work / 'baton.db'}",
-            BATON_ADMIN_KEY=harness.ADMIN_KEY,
-            BATON_LOG_LEVEL="warning",
-            BATON_RATE_LIMITS="off",
-            BATON_SEMANTIC=os.environ.get("BENCH_SEMANTIC", "off"),
-        )
-        command = [sys.executable, "-m", "api.cli", "serve", "--port", str(self.port)]
-        self.process = subprocess.Popen([*command, "--workers", str(workers)], env=env)
-        deadline = time.monotonic() + 600
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError("baton serve exited while starting")
-            try:
-                if httpx.get(f"{self.base}/readyz", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.3)
-        raise RuntimeError("baton serve did not become ready")
-
-    def rep_key(self) -> str:
-        answer = httpx.post(
-            f"{self.base}/v1/users",
-            json={"email": f"rep-{time.time_ns()}@bench.local", "role": "rep"},
-            headers={"Authorization": f"Bearer {harness.ADMIN_KEY}"},
-        )
-        answer.raise_for_status()
-        return str(answer.json()["api_key"])
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+def rep_key(base: str) -> str:
+    """The API key of a new rep."""
+    answer = httpx.post(
+        f"{base}/v1/users",
+        json={"email": f"rep-{time.time_ns()}@bench.local", "role": "rep"},
+        headers={"Authorization": f"Bearer {harness.ADMIN_KEY}"},
+        timeout=120,
+    )
+    answer.raise_for_status()
+    return str(answer.json()["api_key"])
 
 
 def run_wrk(
@@ -233,9 +199,10 @@ def main(argv: list[str] | None = None) -> None:
     result["runs"] = {}
     for workers in args.workers:
         print(f"\nbaton serve --workers {workers} …", flush=True)
-        server = Workers(work, workers)
+        semantic = os.environ.get("BENCH_SEMANTIC", "off")
+        server = Served(work, workers=workers, log_level="warning", semantic=semantic)
         try:
-            key = server.rep_key()
+            key = rep_key(server.base)
             figures: dict[str, Any] = {}
             for name, requests in mixes.items():
                 warm(server.base, key, requests, workers)

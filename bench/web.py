@@ -124,9 +124,12 @@ def prefixes(phrase: str) -> list[str]:
 
 
 class Served:
-    """`baton serve` on the catalogue, its JSON log in a file."""
+    """`baton serve` (`--workers N`) on the catalogue, its JSON log in a file (info level:
+    the access log's durations; warning: requests are not logged)."""
 
-    def __init__(self, work: Path) -> None:
+    def __init__(
+        self, work: Path, *, workers: int = 1, log_level: str = "info", semantic: str = "off"
+    ) -> None:
         self.port = harness._free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = work / "serve.log"
@@ -135,14 +138,15 @@ class Served:
             BATON_DATA_DIR=str(work),
             BATON_DATABASE_URL=f"sqlite:///{work / 'baton.db'}",
             BATON_ADMIN_KEY=harness.ADMIN_KEY,
-            BATON_LOG_LEVEL="info",
+            BATON_LOG_LEVEL=log_level,
             BATON_LOG_FORMAT="json",
             BATON_RATE_LIMITS="off",
-            BATON_SEMANTIC="off",
+            BATON_SEMANTIC=semantic,
         )
         self.log = self.log_path.open("w")
+        command = [sys.executable, "-m", "api.cli", "serve", "--port", str(self.port)]
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "api.cli", "serve", "--port", str(self.port)],
+            [*command, "--workers", str(workers)],
             env=env,
             stdout=self.log,
             stderr=subprocess.STDOUT,
