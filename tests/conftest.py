@@ -75,13 +75,13 @@ class PostgresDatabases:
                 f"cannot be reached: {exc}"
             ) from exc
         self._drop_leftovers()
-        self._execute(f'CREATE DATABASE "{self.template}"')
+        self.execute(f'CREATE DATABASE "{self.template}"')
         migrations.upgrade(self.url_for(self.template))
 
     def url_for(self, name: str) -> str:
         return self.url.set(database=name).render_as_string(hide_password=False)
 
-    def _execute(self, statement: str) -> None:
+    def execute(self, statement: str) -> None:
         with self.admin.connect() as conn:
             conn.execute(sa.text(statement))
 
@@ -101,15 +101,22 @@ class PostgresDatabases:
         self.counter += 1
         name = f"{self.prefix}_{self.counter}"
         template = "template0" if empty else self.template
-        self._execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        self.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
         return self.url_for(name)
 
     def drop(self, url: str) -> None:
         name = make_url(url).database
-        self._execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     def close(self) -> None:
-        self._execute(f'DROP DATABASE IF EXISTS "{self.template}" WITH (FORCE)')
+        """Drop every database this run made (the template, and any a test left)."""
+        with self.admin.connect() as conn:
+            names = conn.execute(
+                sa.text("SELECT datname FROM pg_database WHERE datname LIKE :prefix"),
+                {"prefix": f"{self.prefix}%"},
+            ).scalars()
+            for name in list(names):
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         self.admin.dispose()
 
 
@@ -164,11 +171,11 @@ def settings_overrides() -> dict[str, Any]:
     return {}
 
 
-@pytest.fixture
-def settings(database_url: str, tmp_path: Path, settings_overrides: dict[str, Any]) -> Settings:
+def settings_for(database_url: str, data_dir: Path, overrides: dict[str, Any]) -> Settings:
+    """The settings of an app under test."""
     values: dict[str, Any] = {
         "database_url": database_url,
-        "data_dir": tmp_path / "data",
+        "data_dir": data_dir,
         "admin_key": ADMIN_KEY,
         # No notifications loop in the app under test: tests drive rounds themselves.
         "notifications_interval_seconds": 0,
@@ -176,8 +183,13 @@ def settings(database_url: str, tmp_path: Path, settings_overrides: dict[str, An
         # small one): tests/web/test_report_snapshots.py turns the snapshots on.
         "report_snapshot_seconds": 0,
     }
-    values.update(settings_overrides)
+    values.update(overrides)
     return Settings(**values)
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path, settings_overrides: dict[str, Any]) -> Settings:
+    return settings_for(database_url, tmp_path / "data", settings_overrides)
 
 
 @pytest.fixture

@@ -10,9 +10,11 @@ from typing import Any
 
 import meilisearch
 import pytest
+from fastapi.testclient import TestClient
 
 from tests.catalogue import create, publish, transition
 from tests.conftest import Actor
+from tests.prebuilt import Prebuilt, built, copy_built, person, prebuilt  # noqa: F401
 from tests.search.corpus import HIDDEN, LIVE, QUESTIONS
 
 MEILI_ENV = "BATON_TEST_MEILI_URL"
@@ -59,8 +61,7 @@ def settings_overrides(
 Library = dict[str, dict[str, Any]]
 
 
-@pytest.fixture
-def library(marketer: Actor) -> Library:
+def build_corpus(marketer: Actor) -> Library:
     """The corpus, published in order (the last LIVE piece is the most recently approved),
     plus drafts, a piece in review and an archived one."""
     question_ids = {}
@@ -82,6 +83,40 @@ def library(marketer: Actor) -> Library:
             transition(marketer, asset["id"], "archive")
         built[piece["key"]] = asset
     return built
+
+
+# The corpus is built once per test process, database kind and settings, and copied into
+# each test that asks for `library` (tests/prebuilt.py): its marketer is the test's.
+@pytest.fixture
+def database_url(
+    database_url: str, request: pytest.FixtureRequest, settings_overrides: dict[str, Any]
+) -> str:
+    if "library" in request.fixturenames:
+        copy_built(
+            request,
+            database_url,
+            settings_overrides,
+            name="search-corpus",
+            build=lambda app, people: build_corpus(people["marketer"]),
+            roles={"marketer": "marketer"},
+        )
+    return database_url
+
+
+@pytest.fixture
+def marketer(client: TestClient, request: pytest.FixtureRequest) -> Actor:
+    return person(request, client, "marketer")
+
+
+@pytest.fixture
+def library(marketer: Actor, request: pytest.FixtureRequest) -> Library:
+    """The corpus, published in order (the last LIVE piece is the most recently approved),
+    plus drafts, a piece in review and an archived one."""
+    found = built(request)
+    if found is None:
+        return build_corpus(marketer)
+    pieces: Library = Prebuilt.value(found)
+    return pieces
 
 
 def search(actor: Actor, q: str = "", **params: Any) -> dict[str, Any]:

@@ -9,9 +9,11 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 
 from tests.catalogue import create, publish, transition
 from tests.conftest import Actor
+from tests.prebuilt import Prebuilt, built, copy_built, person, prebuilt  # noqa: F401
 
 # Every API test runs on each search backend: sqlite always, meilisearch when a server is
 # given (BATON_TEST_MEILI_URL), as the search contract tests do.
@@ -34,9 +36,8 @@ def at(app: FastAPI, moment: datetime) -> None:
     app.state.clock = lambda: moment
 
 
-@pytest.fixture
-def questions(app: FastAPI, clock: datetime, marketer: Actor) -> dict[str, dict[str, Any]]:
-    """The known customer questions, asked once each."""
+def ask_questions(app: FastAPI, marketer: Actor) -> dict[str, dict[str, Any]]:
+    """The known customer questions, asked once each, 400 days ago."""
     at(app, NOW - timedelta(days=400))
     known = {}
     for key, text in QUESTIONS.items():
@@ -53,9 +54,8 @@ def _fields(piece: dict[str, Any], questions: dict[str, dict[str, Any]]) -> dict
     return fields
 
 
-@pytest.fixture
-def library(
-    app: FastAPI, clock: datetime, marketer: Actor, rep: Actor, questions: dict[str, Any]
+def build_library(
+    app: FastAPI, marketer: Actor, rep: Actor, questions: dict[str, dict[str, Any]]
 ) -> Library:
     """Every piece of the corpus; live ones approved `age_days` ago, then the hidden
     ones (a draft, in review, archived, expired), then the usage and outcomes."""
@@ -83,6 +83,73 @@ def library(
         assert response.status_code == 200, response.text
     at(app, NOW)
     return built
+
+
+def _build_fieldline(app: FastAPI, people: dict[str, Actor]) -> dict[str, Any]:
+    questions = ask_questions(app, people["marketer"])
+    library = build_library(app, people["marketer"], people["rep"], questions)
+    return {"questions": questions, "library": library}
+
+
+# The Fieldline library is built once per test process, database kind and settings, and
+# copied into each test that asks for `library` (tests/prebuilt.py): its marketer and rep
+# are the test's `marketer` and `rep`.
+@pytest.fixture
+def database_url(
+    database_url: str,
+    request: pytest.FixtureRequest,
+    settings_overrides: dict[str, Any],  # noqa: F811 (the fixture imported above)
+) -> str:
+    if "library" in request.fixturenames:
+        copy_built(
+            request,
+            database_url,
+            settings_overrides,
+            name="fieldline",
+            build=_build_fieldline,
+            roles={"marketer": "marketer", "rep": "rep"},
+        )
+    return database_url
+
+
+@pytest.fixture
+def marketer(client: TestClient, request: pytest.FixtureRequest) -> Actor:
+    return person(request, client, "marketer")
+
+
+@pytest.fixture
+def rep(client: TestClient, request: pytest.FixtureRequest) -> Actor:
+    return person(request, client, "rep")
+
+
+@pytest.fixture
+def questions(
+    app: FastAPI, clock: datetime, marketer: Actor, request: pytest.FixtureRequest
+) -> dict[str, dict[str, Any]]:
+    """The known customer questions, asked once each."""
+    found = built(request)
+    if found is not None:
+        known: dict[str, dict[str, Any]] = Prebuilt.value(found)["questions"]
+        return known
+    return ask_questions(app, marketer)
+
+
+@pytest.fixture
+def library(
+    app: FastAPI,
+    clock: datetime,
+    marketer: Actor,
+    rep: Actor,
+    questions: dict[str, Any],
+    request: pytest.FixtureRequest,
+) -> Library:
+    """Every piece of the corpus; live ones approved `age_days` ago, then the hidden
+    ones (a draft, in review, archived, expired), then the usage and outcomes."""
+    found = built(request)
+    if found is not None:
+        pieces: Library = Prebuilt.value(found)["library"]
+        return pieces
+    return build_library(app, marketer, rep, questions)
 
 
 HIDDEN_KEYS = [piece["key"] for piece in HIDDEN]
