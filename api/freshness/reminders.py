@@ -4,7 +4,7 @@ Each round, the live assets whose review window has opened (`review_due_at` at m
 `DUE_WINDOW` away, or past) are notified once per asset and due date with `notify_once`
 (the owner is emailed); verifying an asset moves its due date, so its next one is
 notified again in time. A prefilter in SQL keeps the round cheap
-(`api.freshness.service.review_window_clause`, which the freshness page's list shares).
+(`api.freshness.service.review_window_clause`).
 """
 
 from __future__ import annotations

@@ -37,6 +37,7 @@ from api.freshness.clock import (
 )
 from api.freshness.models import AssetVerification, FreshnessPolicy
 from api.freshness.schemas import Freshness, PoliciesOut, PolicyOut, VerifiedOut
+from api.paging import PageRequest
 from api.users.models import Role
 from api.users.service import Caller, people
 
@@ -138,54 +139,104 @@ class DueAsset:
     id: str
     title: str
     kind: str
+    owner_id: str | None
     owner: str | None
     due_at: datetime
     state: FreshnessState
 
 
-def due_assets(session: Session, now: datetime) -> list[DueAsset]:
-    """The live assets due for review or overdue at `now` (per `api.freshness.clock`), the
-    earliest due first."""
+def _before(moment: datetime, span: timedelta) -> datetime:
+    """`moment - span`, or the earliest time there is when that is before the year 1."""
+    try:
+        return moment - span
+    except OverflowError:
+        return datetime.min.replace(tzinfo=moment.tzinfo)
+
+
+def _window(
+    started: sa.ColumnElement[datetime], interval: int, state: FreshnessState, now: datetime
+) -> sa.ColumnElement[bool]:
+    """SQL: an asset of a kind with `interval` whose clock started at `started` is in
+    `state` at `now` (`api.freshness.clock.state_at`)."""
+    deadline = _before(now, timedelta(days=interval))
+    if state is FreshnessState.overdue:
+        return started <= deadline
+    return sa.and_(started > deadline, started <= deadline + DUE_WINDOW)
+
+
+def assets_in_state(
+    session: Session, now: datetime, state: FreshnessState, page: PageRequest
+) -> tuple[list[DueAsset], int]:
+    """A page of the live assets due for review (`state` due) or overdue at `now` (per
+    `api.freshness.clock`), the earliest due first; and how many there are.
+
+    The interval depends on the kind, so SQL reads each kind's first `offset + limit` in
+    its own due order (one kind's due order is its clock's) and counts them all; those are
+    merged by due date. A kind without a policy of its own has the default interval."""
+    if state is FreshnessState.fresh:
+        raise ValueError("only due and overdue assets are listed")
     days = review_days(session)
-    if all(interval is None for interval in days.values()):
-        return []
-    rows = session.execute(
-        sa.select(
-            col(Asset.id),
-            col(Asset.title),
-            col(Asset.kind),
-            col(Asset.status),
-            col(Asset.approved_at),
-            col(Asset.owner_id),
-        ).where(live_clause(now), review_window_clause(days, now))
-    ).all()
-    checked = verifications(session, [row.id for row in rows])
-    owners = people(session, {row.owner_id for row in rows if row.owner_id})
-    due = []
-    for row in rows:
-        verified = checked.get(row.id)
-        at = due_at(
-            row.kind,
-            row.status,
-            row.approved_at,
-            verified.verified_at if verified is not None else None,
-            days,
-        )
-        state = state_at(at, now)
-        if at is None or state is FreshnessState.fresh:
-            continue
+    verified_at, approved_at = col(AssetVerification.verified_at), col(Asset.approved_at)
+    started = sa.case(
+        (sa.and_(verified_at.is_not(None), verified_at > approved_at), verified_at),
+        else_=approved_at,
+    )
+    kinds: list[tuple[sa.ColumnElement[bool], int | None]] = [
+        (col(Asset.kind) == kind, interval) for kind, interval in days.items()
+    ]
+    kinds.append((col(Asset.kind).not_in(list(days)), DEFAULT_REVIEW_DAYS[Kind.other]))
+    windows = [
+        sa.and_(of_kind, _window(started, interval, state, now))
+        for of_kind, interval in kinds
+        if interval is not None
+    ]
+    if not windows:
+        return [], 0
+    found = []
+    for window in windows:
+        rows = session.execute(
+            sa.select(
+                col(Asset.id),
+                col(Asset.title),
+                col(Asset.kind),
+                col(Asset.status),
+                col(Asset.approved_at),
+                col(Asset.owner_id),
+                verified_at,
+            )
+            .outerjoin(AssetVerification, col(AssetVerification.asset_id) == col(Asset.id))
+            .where(live_clause(now), window)
+            .order_by(started, col(Asset.id))
+            .limit(page.offset + page.limit)
+        ).all()
+        for row in rows:
+            at = due_at(row.kind, row.status, row.approved_at, row.verified_at, days)
+            if at is not None and state_at(at, now) is state:
+                found.append((at, row))
+    found.sort(key=lambda item: (item[0], item[1].id))
+    shown = found[page.offset : page.offset + page.limit]
+    total = session.execute(
+        sa.select(sa.func.count())
+        .select_from(Asset)
+        .outerjoin(AssetVerification, col(AssetVerification.asset_id) == col(Asset.id))
+        .where(live_clause(now), sa.or_(*windows))
+    ).scalar_one()
+    owners = people(session, {row.owner_id for _, row in shown if row.owner_id})
+    listed = []
+    for at, row in shown:
         owner = owners.get(row.owner_id) if row.owner_id else None
-        due.append(
+        listed.append(
             DueAsset(
                 id=row.id,
                 title=row.title,
                 kind=row.kind,
+                owner_id=row.owner_id,
                 owner=(owner.name or owner.email) if owner is not None else None,
                 due_at=at,
                 state=state,
             )
         )
-    return sorted(due, key=lambda item: (item.due_at, item.id))
+    return listed, int(total)
 
 
 def freshness_of(

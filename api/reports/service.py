@@ -48,8 +48,8 @@ from api.duplicates import service as duplicates
 from api.errors import Invalid
 from api.events.models import Event, EventType
 from api.events.service import count_where
-from api.freshness.clock import DEFAULT_REVIEW_DAYS, due_at, is_overdue, review_days
-from api.freshness.models import AssetVerification
+from api.freshness import service as freshness
+from api.freshness.clock import FreshnessState
 from api.links.service import dependants_of_expired
 from api.paging import PageRequest
 from api.questions import service as questions
@@ -500,68 +500,20 @@ def _expiring(session: Session, *, now: datetime, limit: int) -> tuple[list[tupl
 
 def _overdue(session: Session, *, now: datetime, limit: int) -> tuple[list[OverdueAsset], int]:
     """Live assets past their review date, longest overdue first, at most `limit`; and how
-    many there are. The interval depends on the kind (`review_days`), so an asset of a kind
-    is overdue when its clock started at or before `now - interval`: SQL counts them and
-    reads each kind's first `limit` in due order (one kind's due order is its clock's), and
-    those are merged by the due date `api.freshness.clock.due_at` gives."""
-    days = review_days(session)
-    verified_at, approved_at = col(AssetVerification.verified_at), col(Asset.approved_at)
-    started = sa.case(
-        (sa.and_(verified_at.is_not(None), verified_at > approved_at), verified_at),
-        else_=approved_at,
+    many there are (`api.freshness.service.assets_in_state`)."""
+    late, total = freshness.assets_in_state(
+        session, now, FreshnessState.overdue, PageRequest(limit=limit)
     )
-    # A kind without a policy of its own has the default interval (as `due_at` says).
-    intervals: list[tuple[ColumnElement[bool], int | None]] = [
-        (col(Asset.kind) == kind, interval) for kind, interval in days.items()
-    ]
-    intervals.append((col(Asset.kind).not_in(list(days)), DEFAULT_REVIEW_DAYS[Kind.other]))
-    late_kinds = [
-        sa.and_(of_kind, started <= _before(now, timedelta(days=interval)))
-        for of_kind, interval in intervals
-        if interval is not None
-    ]
-    if not late_kinds:
-        return [], 0
-    late = []
-    for of_kind_late in late_kinds:
-        rows = session.execute(
-            sa.select(
-                col(Asset.id),
-                col(Asset.title),
-                col(Asset.kind),
-                col(Asset.status),
-                col(Asset.approved_at),
-                col(Asset.owner_id),
-                col(AssetVerification.verified_at),
-            )
-            .outerjoin(AssetVerification, col(AssetVerification.asset_id) == col(Asset.id))
-            .where(live_clause(now), of_kind_late)
-            .order_by(started, col(Asset.id))
-            .limit(limit)
-        ).all()
-        for asset_id, title, kind, status, approved, owner_id, verified in rows:
-            due = due_at(kind, status, approved, verified, days)
-            if is_overdue(due, now):
-                assert due is not None
-                late.append((due, asset_id, title, kind, owner_id))
-    late.sort(key=lambda row: (row[0], row[1]))
-    late = late[:limit]
-    total = session.execute(
-        sa.select(func.count())
-        .select_from(Asset)
-        .outerjoin(AssetVerification, col(AssetVerification.asset_id) == col(Asset.id))
-        .where(live_clause(now), sa.or_(*late_kinds))
-    ).scalar_one()
-    owners = people(session, {row[4] for row in late if row[4]})
+    owners = people(session, {item.owner_id for item in late if item.owner_id})
     return [
         OverdueAsset(
-            id=asset_id,
-            title=title,
-            kind=Kind(kind),
-            owner=OverdueOwner(**person_ref(owner_id, owners).model_dump()),
-            review_due_at=due,
+            id=item.id,
+            title=item.title,
+            kind=Kind(item.kind),
+            owner=OverdueOwner(**person_ref(item.owner_id, owners).model_dump()),
+            review_due_at=item.due_at,
         )
-        for due, asset_id, title, kind, owner_id in late
+        for item in late
     ], total
 
 

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 import sqlalchemy as sa
 from fastapi import Depends, Query, Request, Response
@@ -44,7 +45,7 @@ from api.messaging import service as messaging
 from api.messaging.matching import RuleType, Severity
 from api.messaging.schemas import MAX_RULES, RuleIn
 from api.messaging.violations import live_violations
-from api.paging import PageRequest
+from api.paging import MAX_OFFSET, PageRequest
 from api.questions import service as questions
 from api.questions.schemas import QuestionMerge
 from api.revisions import service as revisions
@@ -637,6 +638,9 @@ def delete_question(
 
 # --- freshness ---------------------------------------------------------------------------
 
+# Assets shown in each of the overdue and due lists, a page at a time.
+FRESHNESS_PAGE = 50
+
 
 def _freshness_page(
     request: Request,
@@ -649,19 +653,32 @@ def _freshness_page(
     errors: dict[str, str] | None = None,
     error: str | None = None,
     status: int = 200,
+    overdue_offset: int = 0,
+    due_offset: int = 0,
 ) -> Response:
     policies = freshness.policies(session)
     current = {
         p.kind.value: "" if p.review_days is None else str(p.review_days) for p in policies.policies
     }
-    due = freshness.due_assets(session, now)
+    overdue = freshness.assets_in_state(
+        session, now, FreshnessState.overdue, PageRequest(FRESHNESS_PAGE, overdue_offset)
+    )
+    due = freshness.assets_in_state(
+        session, now, FreshnessState.due, PageRequest(FRESHNESS_PAGE, due_offset)
+    )
+    offsets = {"overdue_offset": overdue_offset, "due_offset": due_offset}
     return render(
         request,
         "editorial/freshness.html",
         viewer,
         title="Freshness",
-        overdue=[d for d in due if d.state is FreshnessState.overdue],
-        due=[d for d in due if d.state is FreshnessState.due],
+        overdue=overdue,
+        due=due,
+        offsets=offsets,
+        page_link=lambda name, offset: (
+            "/freshness?" + urlencode({k: v for k, v in {**offsets, name: offset}.items() if v})
+        ),
+        page_size=FRESHNESS_PAGE,
         policies=policies.policies,
         typed=typed or current,
         shown_from=shown_from or current,
@@ -676,9 +693,16 @@ def _freshness_page(
 
 @router.get("/freshness")
 def freshness_page(
-    request: Request, viewer: MarketerPage, session: SessionDep, now: NowDep
+    request: Request,
+    viewer: MarketerPage,
+    session: SessionDep,
+    now: NowDep,
+    overdue_offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    due_offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> Response:
-    return _freshness_page(request, viewer, session, now)
+    return _freshness_page(
+        request, viewer, session, now, overdue_offset=overdue_offset, due_offset=due_offset
+    )
 
 
 @router.post("/freshness/{asset_id}/verify")

@@ -11,9 +11,11 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urlencode
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from api.web import editorial
 from tests.catalogue import publish
 from tests.conftest import Actor
 from tests.web.conftest import Person, signed_in_client
@@ -532,6 +534,48 @@ def test_overdue_and_due_assets_are_listed_and_verified(app: FastAPI, people: An
     action = f"/freshness/{soon['id']}/verify"
     refused = post(browser, action, form_of(page.text, action))
     assert "Not verified:" in text_of(browser.get(refused.headers["location"]))
+
+
+def test_long_freshness_lists_page_on_their_own(
+    app: FastAPI, people: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each list shows a page at a time, merged across kinds in due order, with its total;
+    paging one list keeps the other's page."""
+    monkeypatch.setattr(editorial, "FRESHNESS_PAGE", 2)
+    marketer: Person = people("marketer")
+    # Overdue, by due date: a case study (365 days) approved 400 days ago is 35 days late, a
+    # battlecard (60 days) approved 90 days ago 30, ... interleaving kinds.
+    late = [("case_study", 400), ("battlecard", 90), ("case_study", 390), ("battlecard", 70)]
+    due = [("battlecard", 55), ("battlecard", 50), ("case_study", 360)]  # in 5, 10 and 5 days (a minute sooner)
+    titles = {}
+    for n, (kind, age) in enumerate(late + due):
+        at(app, NOW - timedelta(days=age, minutes=n))
+        titles[(kind, age)] = publish(marketer.api, title=f"Piece {n} {kind}", kind=kind)["title"]
+    at(app, NOW)
+    browser = signed_in_client(app, marketer)
+
+    def listed(page: str, heading: str) -> list[str]:
+        section = page.split(heading, 1)[1].split("</section>", 1)[0]
+        # Each title shows twice per row: the link and the verify button's name.
+        return list(dict.fromkeys(re.findall(r"Piece \d+ \w+", html.unescape(section))))
+
+    first = browser.get("/freshness").text
+    assert "Overdue (4)" in text_of(browser.get("/freshness"))
+    assert listed(first, 'id="overdue-heading"') == ["Piece 0 case_study", "Piece 1 battlecard"]
+    assert listed(first, 'id="due-heading"') == ["Piece 6 case_study", "Piece 4 battlecard"]
+    assert "Showing 1–2 of 4" in text_of(browser.get("/freshness"))
+
+    second = browser.get("/freshness?due_offset=2&overdue_offset=2").text
+    assert listed(second, 'id="overdue-heading"') == ["Piece 2 case_study", "Piece 3 battlecard"]
+    assert listed(second, 'id="due-heading"') == ["Piece 5 battlecard"]
+    # The due list's links keep the overdue list's page, and back again.
+    assert 'href="/freshness?overdue_offset=2" rel="prev"' in second
+    assert 'href="/freshness?due_offset=2" rel="prev"' in second
+
+    past = browser.get("/freshness?overdue_offset=40").text
+    assert "No more overdue assets" in text_of(browser.get("/freshness?overdue_offset=40"))
+    assert listed(past, 'id="due-heading"') == ["Piece 6 case_study", "Piece 4 battlecard"]
+    assert browser.get("/freshness?overdue_offset=-1").status_code == 422
 
 
 def policy_of(actor: Actor, kind: str) -> int | None:
