@@ -29,6 +29,12 @@ _revision = sa.Column("revision", sa.Integer, nullable=False, server_default="1"
 class Asset(SQLModel, table=True):
     __tablename__ = "assets"
     __mapper_args__ = {"version_id_col": _revision}
+    # The library's orders, newest first (`api.assets.service.ORDERS`, ties by creation
+    # and id): a page is read from the index instead of sorting every asset.
+    __table_args__ = (
+        sa.Index("ix_assets_created", "created_at", "id"),
+        sa.Index("ix_assets_updated", "updated_at", "created_at", "id"),
+    )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     title: str = Field(max_length=300)

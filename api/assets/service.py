@@ -138,6 +138,7 @@ ORDERS: dict[str, Callable[[], Any]] = {
     "updated": lambda: col(Asset.updated_at),
     "expires": lambda: col(Asset.expires_at),
 }
+NULLABLE_ORDERS = {"owner", "expires"}
 
 
 def list_assets(
@@ -168,7 +169,9 @@ def list_assets(
     if name == "owner":
         query = query.outerjoin(User, col(User.id) == col(Asset.owner_id))
     if name != "created":
-        query = query.order_by((key.desc() if order.startswith("-") else key.asc()).nulls_last())
+        ordered = key.desc() if order.startswith("-") else key.asc()
+        # Only what may be missing sorts last (an index serves an order without it).
+        query = query.order_by(ordered.nulls_last() if name in NULLABLE_ORDERS else ordered)
     return paginate(
         session, query.order_by(col(Asset.created_at).desc(), col(Asset.id).desc()), page
     )
