@@ -610,6 +610,9 @@ def _text(value: Any) -> str:
 
 # --- /questions ------------------------------------------------------------------------
 
+# Answers shown under each question, newest approval first; the rest are counted.
+ANSWERS_SHOWN = 5
+
 
 @router.get("/questions")
 def questions_page(
@@ -625,7 +628,10 @@ def questions_page(
         session, now=now, q=q or None, page=PageRequest(PAGE_SIZE, offset), caller=viewer.caller
     )
     shown = questions.present(session, rows, now=now, caller=viewer.caller)
-    titles = asset_titles(session, (a for question in shown for a in question.assets))
+    # The newest few answers of each (a question may be answered by hundreds of pieces).
+    titles = asset_titles(
+        session, (a for question in shown for a in question.assets[:ANSWERS_SHOWN])
+    )
     kept = [("q", q)] if q else []
     context: dict[str, Any] = {
         "q": q,
@@ -633,7 +639,8 @@ def questions_page(
             {
                 "text": question.text,
                 "asked": question.asked_count,
-                "answers": [(a, titles[a]) for a in question.assets if a in titles],
+                "answers": [(a, titles[a]) for a in question.assets[:ANSWERS_SHOWN] if a in titles],
+                "more": max(0, len(question.assets) - ANSWERS_SHOWN),
             }
             for question in shown
         ],

@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 from api.discovery.models import SearchLog, SearchOpen
 from api.events.models import Event
 from api.sharing import pages
+from api.web import rep as rep_pages
 from tests.audiences.helpers import audience, join
 from tests.catalogue import create, publish, transition
 from tests.conftest import Actor
@@ -387,6 +388,25 @@ def test_questions_list_live_answers_and_filter_by_text(app: FastAPI, people: An
     found = browser.get("/questions", params={"q": "offlne"}, headers=HTMX)
     assert "1 question matching" in found.text and "SSO" not in found.text
     assert "<html" not in found.text
+
+
+def test_a_question_answered_by_many_shows_the_newest_few(
+    app: FastAPI, people: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(rep_pages, "ANSWERS_SHOWN", 2)
+    marketer = people("marketer")
+    offline = marketer.api.post("/v1/questions", json={"text": "Does it work offline?"}).json()
+    answers = [
+        publish(marketer.api, title=f"Offline answer {n}", question_ids=[offline["id"]])
+        for n in range(4)
+    ]
+    browser = signed_in_client(app, people("rep"))
+    page = browser.get("/questions").text
+    shown = re.findall(r"Offline answer \d", page)
+    assert shown == ["Offline answer 3", "Offline answer 2"]  # newest approval first
+    assert "and 2 more:" in page
+    assert '/search?q=Does%20it%20work%20offline%3F">search the library' in page
+    assert answers[0]["id"] not in page
 
 
 def test_pitch_kits_show_live_members_in_order_and_filter_by_stage(
