@@ -432,6 +432,10 @@ def _titles(session: Session, asset_ids: set[str]) -> dict[str, str]:
     return {row.id: row.title for row in rows}
 
 
+# Answers listed for each answered question, newest approval first; the rest are counted.
+INBOX_ANSWERS_SHOWN = 5
+
+
 @router.get("/questions/inbox")
 def questions_inbox(
     request: Request,
@@ -454,7 +458,7 @@ def questions_inbox(
         page=PageRequest(limit=QUESTIONS_PER_PAGE, offset=answered_offset),
     )
     answered = questions.present(session, answered_rows, now=now)
-    titles = _titles(session, {a for q in answered for a in q.assets})
+    titles = _titles(session, {a for q in answered for a in q.assets[:INBOX_ANSWERS_SHOWN]})
     return render(
         request,
         "editorial/inbox.html",
@@ -465,6 +469,7 @@ def questions_inbox(
         answered=answered,
         answered_total=answered_total,
         titles=titles,
+        answers_shown=INBOX_ANSWERS_SHOWN,
         offset=offset,
         answered_offset=answered_offset,
         limit=QUESTIONS_PER_PAGE,

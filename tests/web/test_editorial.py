@@ -395,6 +395,19 @@ def test_the_inbox_lists_unanswered_questions_first_with_how_often_asked(
     assert "Offline mode guide" in shown  # what answers it
 
 
+def test_the_inbox_lists_the_newest_few_answers_of_a_question(
+    app: FastAPI, people: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(editorial, "INBOX_ANSWERS_SHOWN", 2)
+    marketer: Person = people("marketer")
+    cost = ask(marketer.api, "What does it cost?")
+    for n in range(4):
+        publish(marketer.api, title=f"Pricing sheet {n}", question_ids=[cost["id"]])
+    shown = text_of(signed_in_client(app, marketer).get("/questions/inbox"))
+    assert re.findall(r"Pricing sheet \d", shown) == ["Pricing sheet 3", "Pricing sheet 2"]
+    assert "and 2 more" in shown
+
+
 def test_a_marketer_links_answers_to_a_question(app: FastAPI, people: Any) -> None:
     marketer: Person = people("marketer")
     rep: Person = people("rep")
@@ -546,7 +559,11 @@ def test_long_freshness_lists_page_on_their_own(
     # Overdue, by due date: a case study (365 days) approved 400 days ago is 35 days late, a
     # battlecard (60 days) approved 90 days ago 30, ... interleaving kinds.
     late = [("case_study", 400), ("battlecard", 90), ("case_study", 390), ("battlecard", 70)]
-    due = [("battlecard", 55), ("battlecard", 50), ("case_study", 360)]  # in 5, 10 and 5 days (a minute sooner)
+    due = [
+        ("battlecard", 55),
+        ("battlecard", 50),
+        ("case_study", 360),
+    ]  # in 5, 10 and 5 days (a minute sooner)
     titles = {}
     for n, (kind, age) in enumerate(late + due):
         at(app, NOW - timedelta(days=age, minutes=n))
