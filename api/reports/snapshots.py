@@ -1,7 +1,8 @@
 """Reports that take long to compute, shown from their last computation for a while.
 
 The content-gaps report reads the whole catalogue, its search log and its events: at
-100,000 assets that is seconds of work, too long to wait for at every visit of its page.
+100,000 assets that is seconds of work, too long to wait for at every visit of its page;
+the performance page's figures (every asset's usage in the period) a third of a second.
 A report whose computation took at least `SLOW_SECONDS` is kept in this process's memory,
 with the time its computation started (its `generated_at`, which the page shows):
 
@@ -33,6 +34,9 @@ log = logging.getLogger("baton.reports")
 
 SLOW_SECONDS = 0.05
 STALE_LIMIT = 10
+# Reports kept at most (the performance page keeps one per filter, order and page): the
+# one computed longest ago makes room for a new one.
+MAX_KEPT = 64
 
 T = TypeVar("T")
 
@@ -95,6 +99,9 @@ class Snapshots:
         slow = time.monotonic() - started >= SLOW_SECONDS
         with self._lock:
             if slow and self.max_age > 0:
+                if key not in self._kept and len(self._kept) >= MAX_KEPT:
+                    oldest = min(self._kept, key=lambda k: self._kept[k].started)
+                    del self._kept[oldest]
                 self._kept[key] = _Kept(value, started)
             else:
                 self._kept.pop(key, None)

@@ -30,7 +30,12 @@ from api.deps import NowDep, SessionDep, UsageWrittenDep
 from api.paging import PageRequest
 from api.reports import formats, performance, service, trends
 from api.reports.routes import SortParam
-from api.reports.schemas import ContentGapsReport, PerformanceSort, SearchGapsReport
+from api.reports.schemas import (
+    AssetPerformance,
+    ContentGapsReport,
+    PerformanceSort,
+    SearchGapsReport,
+)
 from api.reports.snapshots import Snapshots
 from api.taxonomy.facets import FACETS
 from api.web.pages import MarketerPage, page_router, render
@@ -434,6 +439,17 @@ def _sorted_collections(
     )
 
 
+@dataclass(frozen=True)
+class _Performance:
+    """What the performance page shows of one period, filter, order and page."""
+
+    generated_at: datetime
+    series: list[trends.Week]
+    rows: list[AssetPerformance]
+    total: int
+    collections: list[CollectionPerformance]
+
+
 @router.get("/reports/performance")
 def performance_page(
     request: Request,
@@ -446,19 +462,8 @@ def performance_page(
     sort: SortParam = "-influenced_amount",
     csort: CollectionSortParam = "-deals",
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+    refresh: RefreshParam = False,
 ) -> Response:
-    filtered = filter_clauses(session, viewer.caller, filters, now=now)
-    series = trends.weekly(session, now=now, weeks=weeks, where=filtered)
-    since = series[0].start
-    query = performance.PerformanceQuery(
-        filters=filters,
-        since=since,
-        sort=cast(PerformanceSort, sort.removeprefix("-")),
-        descending=sort.startswith("-"),
-    )
-    rows, total = performance.asset_performance(
-        session, viewer.caller, query, now=now, page=PageRequest(limit=PAGE_SIZE, offset=offset)
-    )
     # The filters given (as on GET /v1/assets) stay in every link of the page; other
     # parameters (a campaign's utm_source, say) are no filter and are dropped.
     filter_names = {"status", "kind", "tag", *(spec.param for spec in FACETS)}
@@ -466,6 +471,26 @@ def performance_page(
         (name, value) for name, value in request.query_params.multi_items() if name in filter_names
     ]
     kept = {"weeks": weeks, "sort": sort, "csort": csort}
+    caller = viewer.caller
+
+    def compute(session: Session, at: datetime) -> _Performance:
+        filtered = filter_clauses(session, caller, filters, now=at)
+        series = trends.weekly(session, now=at, weeks=weeks, where=filtered)
+        query = performance.PerformanceQuery(
+            filters=filters,
+            since=series[0].start,
+            sort=cast(PerformanceSort, sort.removeprefix("-")),
+            descending=sort.startswith("-"),
+        )
+        rows, total = performance.asset_performance(
+            session, caller, query, now=at, page=PageRequest(limit=PAGE_SIZE, offset=offset)
+        )
+        return _Performance(at, series, rows, total, _all_collections(session))
+
+    # Every figure of the catalogue: a slow one as last computed (`api.reports.snapshots`).
+    snapshots: Snapshots = request.app.state.report_snapshots
+    key = ("performance", weeks, sort, offset, tuple(sorted(given)))
+    shown = snapshots.get(session, key, compute, now=now, fresh=refresh)
 
     def link(**changes: object) -> str:
         return "/reports/performance?" + urlencode([*{**kept, **changes}.items(), *given])
@@ -475,15 +500,17 @@ def performance_page(
         "reports/performance.html",
         viewer,
         title="Performance",
-        charts=charts(series, "catalogue"),
-        rows=rows,
-        total=total,
+        generated_at=shown.generated_at,
+        refresh_link=link(offset=offset, refresh="true"),
+        charts=charts(shown.series, "catalogue"),
+        rows=shown.rows,
+        total=shown.total,
         offset=offset,
         page_size=PAGE_SIZE,
-        collections=_sorted_collections(_all_collections(session), csort),
+        collections=_sorted_collections(shown.collections, csort),
         weeks=weeks,
         ranges=trends.RANGES,
-        since=since,
+        since=shown.series[0].start,
         filters=given,
         unfiltered="/reports/performance?" + urlencode(kept),
         sort=sort,
@@ -494,6 +521,7 @@ def performance_page(
         range_link=lambda n: link(weeks=n, offset=0),
         kind=_kind,
         day=_day,
+        when=lambda moment: moment.strftime("%d %b %Y, %H:%M:%S UTC"),
         count_text=count_text,
         money_text=money_text,
         percent_text=percent_text,

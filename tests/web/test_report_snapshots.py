@@ -80,3 +80,27 @@ def test_an_old_report_is_shown_while_a_new_one_is_computed(
         while live_cells(browser.get("/reports/gaps").text) != 2:
             assert time.monotonic() < deadline, "the background computation never landed"
             time.sleep(0.05)
+
+
+def test_the_performance_page_is_kept_per_filter_order_and_page(
+    app: FastAPI, people: Any, marketer: Actor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(snapshots, "MAX_KEPT", 2)
+    publish(marketer, title="Retail ROI story")
+    browser = signed_in_client(app, people("marketer"))
+    first = browser.get("/reports/performance").text
+    assert "Retail ROI story" in first
+
+    publish(marketer, title="Retail pricing deck")
+    again = browser.get("/reports/performance").text
+    assert "Retail pricing deck" not in again  # as computed at the first visit
+    assert as_of(again) == as_of(first)
+    refresh = "/reports/performance?weeks=12&amp;sort=-influenced_amount&amp;csort=-deals"
+    assert f'href="{refresh}&amp;offset=0&amp;refresh=true"' in again
+    assert "Retail pricing deck" in browser.get("/reports/performance?sort=title").text
+
+    # At most MAX_KEPT are kept: a third order makes the first one's room.
+    assert "Retail pricing deck" in browser.get("/reports/performance?sort=-title").text
+    assert "Retail pricing deck" in browser.get("/reports/performance").text
+    fresh = browser.get("/reports/performance", params={"refresh": "true"}).text
+    assert "Retail pricing deck" in fresh
