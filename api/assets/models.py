@@ -34,6 +34,8 @@ class Asset(SQLModel, table=True):
     __table_args__ = (
         sa.Index("ix_assets_created", "created_at", "id"),
         sa.Index("ix_assets_updated", "updated_at", "created_at", "id"),
+        # Freshness: a kind's live assets in approval order (`api.freshness.service`).
+        sa.Index("ix_assets_review", "kind", "status", "approved_at", "expires_at"),
     )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)

@@ -14,6 +14,7 @@ import json
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col
@@ -153,15 +154,30 @@ def _before(moment: datetime, span: timedelta) -> datetime:
         return datetime.min.replace(tzinfo=moment.tzinfo)
 
 
-def _window(
-    started: sa.ColumnElement[datetime], interval: int, state: FreshnessState, now: datetime
-) -> sa.ColumnElement[bool]:
-    """SQL: an asset of a kind with `interval` whose clock started at `started` is in
-    `state` at `now` (`api.freshness.clock.state_at`)."""
+def _bounds(
+    interval: int, state: FreshnessState, now: datetime
+) -> tuple[datetime | None, datetime]:
+    """When the clock of an asset of a kind with `interval` started, if it is in `state`
+    at `now` (`api.freshness.clock.state_at`): after the first bound (None: any time
+    before), at or before the second."""
     deadline = _before(now, timedelta(days=interval))
     if state is FreshnessState.overdue:
-        return started <= deadline
-    return sa.and_(started > deadline, started <= deadline + DUE_WINDOW)
+        return None, deadline
+    return deadline, deadline + DUE_WINDOW
+
+
+def _in(moment: datetime, bounds: tuple[datetime | None, datetime]) -> bool:
+    after, until = bounds
+    return moment <= until and (after is None or moment > after)
+
+
+def _within(column: Any, bounds: tuple[datetime | None, datetime]) -> sa.ColumnElement[bool]:
+    after, until = bounds
+    return column <= until if after is None else sa.and_(column > after, column <= until)
+
+
+# Ids per query (within every database's limit of bound parameters).
+_CHUNK = 500
 
 
 def assets_in_state(
@@ -170,57 +186,77 @@ def assets_in_state(
     """A page of the live assets due for review (`state` due) or overdue at `now` (per
     `api.freshness.clock`), the earliest due first; and how many there are.
 
-    The interval depends on the kind, so SQL reads each kind's first `offset + limit` in
-    its own due order (one kind's due order is its clock's) and counts them all; those are
-    merged by due date. A kind without a policy of its own has the default interval."""
+    An asset's clock starts at its approval, or at its verification when that came later.
+    Each kind has its interval, so for each kind in the catalogue SQL reads the first
+    `offset + limit` assets by approval along an index (ix_assets_review: kind, status,
+    approval) and counts them; the verified assets are read through their own table (one
+    row per asset verified). Those are merged by due date. A kind without a policy of its
+    own has the default interval."""
     if state is FreshnessState.fresh:
         raise ValueError("only due and overdue assets are listed")
     days = review_days(session)
     verified_at, approved_at = col(AssetVerification.verified_at), col(Asset.approved_at)
-    started = sa.case(
-        (sa.and_(verified_at.is_not(None), verified_at > approved_at), verified_at),
-        else_=approved_at,
+    columns = (
+        col(Asset.id),
+        col(Asset.title),
+        col(Asset.kind),
+        col(Asset.status),
+        approved_at,
+        col(Asset.owner_id),
+        verified_at,
     )
-    kinds: list[tuple[sa.ColumnElement[bool], int | None]] = [
-        (col(Asset.kind) == kind, interval) for kind, interval in days.items()
-    ]
-    kinds.append((col(Asset.kind).not_in(list(days)), DEFAULT_REVIEW_DAYS[Kind.other]))
-    windows = [
-        sa.and_(of_kind, _window(started, interval, state, now))
-        for of_kind, interval in kinds
-        if interval is not None
-    ]
-    if not windows:
-        return [], 0
+    verification = col(AssetVerification.asset_id) == col(Asset.id)
     found = []
-    for window in windows:
-        rows = session.execute(
-            sa.select(
-                col(Asset.id),
-                col(Asset.title),
-                col(Asset.kind),
-                col(Asset.status),
-                col(Asset.approved_at),
-                col(Asset.owner_id),
-                verified_at,
-            )
-            .outerjoin(AssetVerification, col(AssetVerification.asset_id) == col(Asset.id))
-            .where(live_clause(now), window)
-            .order_by(started, col(Asset.id))
-            .limit(page.offset + page.limit)
-        ).all()
+
+    def add(rows: Sequence[Any]) -> int:
+        """Keep the rows in `state`; how many were."""
+        kept = 0
         for row in rows:
             at = due_at(row.kind, row.status, row.approved_at, row.verified_at, days)
             if at is not None and state_at(at, now) is state:
                 found.append((at, row))
+                kept += 1
+        return kept
+
+    # Clocks restarted by a verification (one row per asset verified): every such live
+    # asset, judged here, read from the verifications (a join let SQLite walk every
+    # approved asset instead).
+    restarted: list[Any] = []
+    verified = session.execute(sa.select(col(AssetVerification.asset_id))).scalars().all()
+    for start in range(0, len(verified), _CHUNK):
+        restarted += session.execute(
+            sa.select(*columns)
+            .join(AssetVerification, verification)
+            .where(
+                col(Asset.id).in_(verified[start : start + _CHUNK]),
+                live_clause(now),
+                verified_at > approved_at,
+            )
+        ).all()
+    total = add(restarted)
+    # The others by approval, kind by kind.
+    present = session.execute(sa.select(col(Asset.kind)).distinct()).scalars().all()
+    unverified = sa.or_(verified_at.is_(None), verified_at <= approved_at)
+    for kind in present:
+        interval = days.get(kind, DEFAULT_REVIEW_DAYS[Kind.other])
+        if interval is None:
+            continue
+        bounds = _bounds(interval, state, now)
+        approved = (col(Asset.kind) == kind, live_clause(now), _within(approved_at, bounds))
+        first = (
+            sa.select(*columns)
+            .outerjoin(AssetVerification, verification)
+            .where(*approved, unverified)
+            .order_by(approved_at, col(Asset.id))
+            .limit(page.offset + page.limit)
+        )
+        add(session.execute(first).all())
+        # Counted from the index alone, less those whose clock a verification restarted.
+        counted = session.execute(sa.select(sa.func.count()).where(*approved)).scalar_one()
+        moved = sum(1 for row in restarted if row.kind == kind and _in(row.approved_at, bounds))
+        total += counted - moved
     found.sort(key=lambda item: (item[0], item[1].id))
     shown = found[page.offset : page.offset + page.limit]
-    total = session.execute(
-        sa.select(sa.func.count())
-        .select_from(Asset)
-        .outerjoin(AssetVerification, col(AssetVerification.asset_id) == col(Asset.id))
-        .where(live_clause(now), sa.or_(*windows))
-    ).scalar_one()
     owners = people(session, {row.owner_id for _, row in shown if row.owner_id})
     listed = []
     for at, row in shown:

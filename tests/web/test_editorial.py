@@ -595,6 +595,26 @@ def test_long_freshness_lists_page_on_their_own(
     assert browser.get("/freshness?overdue_offset=-1").status_code == 422
 
 
+def test_a_verification_restarts_the_clock_in_the_lists_and_their_counts(
+    app: FastAPI, people: Any
+) -> None:
+    marketer: Person = people("marketer")
+    at(app, NOW - timedelta(days=400))
+    lapsed = publish(marketer.api, title="Verified long ago", kind="case_study")
+    recent = publish(marketer.api, title="Verified lately", kind="case_study")
+    publish(marketer.api, title="Never verified", kind="case_study")
+    at(app, NOW - timedelta(days=370))
+    assert marketer.api.post(f"/v1/assets/{lapsed['id']}/verify").status_code == 200
+    at(app, NOW - timedelta(days=10))
+    assert marketer.api.post(f"/v1/assets/{recent['id']}/verify").status_code == 200
+    at(app, NOW)
+    shown = text_of(signed_in_client(app, marketer).get("/freshness"))
+    assert "Overdue (2)" in shown and "Verified lately" not in shown
+    # Due 365 days after its verification: 5 days ago, after the one never verified.
+    assert shown.index("Never verified") < shown.index("Verified long ago")
+    assert "5 days overdue" in shown
+
+
 def policy_of(actor: Actor, kind: str) -> int | None:
     policies = actor.get("/v1/freshness/policies").json()["policies"]
     return next(p["review_days"] for p in policies if p["kind"] == kind)
