@@ -387,21 +387,82 @@ def live_answers(
     return answers
 
 
+def newest_answers(
+    session: Session,
+    question_ids: Sequence[str],
+    *,
+    now: datetime,
+    caller: Caller | None = None,
+    newest: int,
+) -> dict[str, tuple[list[str], int]]:
+    """For each question: the ids of its `newest` live answers (newest approval first; for
+    a rep, those the rep may see) and how many live answers it has. What a page lists when
+    a question may be answered by hundreds of pieces: one query, whose rows are those
+    answers alone (`live_answers` reads every answer)."""
+    if not question_ids:
+        return {}
+    # Each link's asset is looked up by its id (correlated): a join let SQLite walk every
+    # approved asset by its status instead of these questions' links.
+    approved = (
+        sa.select(col(Asset.approved_at))
+        .where(col(Asset.id) == col(AssetQuestion.asset_id), live_for(caller, now))
+        .scalar_subquery()
+    )
+    links = (
+        sa.select(
+            col(AssetQuestion.question_id).label("question_id"),
+            col(AssetQuestion.asset_id).label("asset_id"),
+            approved.label("approved_at"),
+        )
+        .where(col(AssetQuestion.question_id).in_(list(question_ids)))
+        .subquery("links")
+    )
+    ranked = (
+        sa.select(
+            links.c.question_id,
+            links.c.asset_id,
+            sa.func.row_number()
+            .over(
+                partition_by=links.c.question_id,
+                order_by=(links.c.approved_at.desc(), links.c.asset_id),
+            )
+            .label("place"),
+            sa.func.count().over(partition_by=links.c.question_id).label("answers"),
+        )
+        .where(links.c.approved_at.is_not(None))
+        .subquery("ranked")
+    )
+    rows = session.execute(
+        sa.select(ranked.c.question_id, ranked.c.asset_id, ranked.c.answers)
+        .where(ranked.c.place <= newest)
+        .order_by(ranked.c.question_id, ranked.c.place)
+    ).all()
+    found: dict[str, tuple[list[str], int]] = {}
+    for row in rows:
+        found.setdefault(row.question_id, ([], row.answers))[0].append(row.asset_id)
+    return found
+
+
 def present(
     session: Session,
     questions: Sequence[Question],
     *,
     now: datetime,
     caller: Caller | None = None,
+    answers: bool = True,
 ) -> list[QuestionOut]:
-    """Questions with their live answers (for a rep, those the rep may see)."""
+    """Questions with their live answers (for a rep, those the rep may see); without
+    `answers`, none are read (`assets` empty, `answered` False: for a page that shows
+    `newest_answers`, or only unanswered questions)."""
     term_ids = {t for q in questions for t in (q.stage_id, q.industry_id) if t is not None}
     slugs = (
         {t.id: t.slug for t in session.exec(select(Term).where(col(Term.id).in_(term_ids)))}
         if term_ids
         else {}
     )
-    answers = live_answers(session, [q.id for q in questions], now=now, caller=caller)
+    answered = (
+        live_answers(session, [q.id for q in questions], now=now, caller=caller) if answers else {}
+    )
     return [
         QuestionOut(
             id=q.id,
@@ -409,8 +470,8 @@ def present(
             asked_count=q.asked_count,
             stage=slugs.get(q.stage_id) if q.stage_id else None,
             industry=slugs.get(q.industry_id) if q.industry_id else None,
-            answered=bool(answers.get(q.id)),
-            assets=answers.get(q.id, []),
+            answered=bool(answered.get(q.id)),
+            assets=answered.get(q.id, []),
             created_at=q.created_at,
             last_asked_at=q.last_asked_at,
         )

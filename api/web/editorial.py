@@ -457,19 +457,22 @@ def questions_inbox(
         answered=True,
         page=PageRequest(limit=QUESTIONS_PER_PAGE, offset=answered_offset),
     )
-    answered = questions.present(session, answered_rows, now=now)
-    titles = _titles(session, {a for q in answered for a in q.assets[:INBOX_ANSWERS_SHOWN]})
+    answered = questions.present(session, answered_rows, now=now, answers=False)
+    newest = questions.newest_answers(
+        session, [row.id for row in answered_rows], now=now, newest=INBOX_ANSWERS_SHOWN
+    )
+    titles = _titles(session, {a for ids, _ in newest.values() for a in ids})
     return render(
         request,
         "editorial/inbox.html",
         viewer,
         title="Questions inbox",
-        unanswered=questions.present(session, open_rows, now=now),
+        unanswered=questions.present(session, open_rows, now=now, answers=False),
         unanswered_total=open_total,
         answered=answered,
         answered_total=answered_total,
         titles=titles,
-        answers_shown=INBOX_ANSWERS_SHOWN,
+        newest=newest,
         offset=offset,
         answered_offset=answered_offset,
         limit=QUESTIONS_PER_PAGE,

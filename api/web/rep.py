@@ -627,22 +627,23 @@ def questions_page(
     rows, total = questions.list_questions(
         session, now=now, q=q or None, page=PageRequest(PAGE_SIZE, offset), caller=viewer.caller
     )
-    shown = questions.present(session, rows, now=now, caller=viewer.caller)
     # The newest few answers of each (a question may be answered by hundreds of pieces).
-    titles = asset_titles(
-        session, (a for question in shown for a in question.assets[:ANSWERS_SHOWN])
+    answers = questions.newest_answers(
+        session, [row.id for row in rows], now=now, caller=viewer.caller, newest=ANSWERS_SHOWN
     )
+    titles = asset_titles(session, (a for newest, _ in answers.values() for a in newest))
     kept = [("q", q)] if q else []
     context: dict[str, Any] = {
         "q": q,
         "questions": [
             {
-                "text": question.text,
-                "asked": question.asked_count,
-                "answers": [(a, titles[a]) for a in question.assets[:ANSWERS_SHOWN] if a in titles],
-                "more": max(0, len(question.assets) - ANSWERS_SHOWN),
+                "text": row.text,
+                "asked": row.asked_count,
+                "answers": [(a, titles[a]) for a in newest if a in titles],
+                "more": max(0, count - len(newest)),
             }
-            for question in shown
+            for row in rows
+            for newest, count in [answers.get(row.id, ([], 0))]
         ],
         "total": total,
         "previous": _url("/questions", [*kept, ("offset", str(max(0, offset - PAGE_SIZE)))])

@@ -394,12 +394,18 @@ def test_a_question_answered_by_many_shows_the_newest_few(
     app: FastAPI, people: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(rep_pages, "ANSWERS_SHOWN", 2)
-    marketer = people("marketer")
+    admin, marketer = people("admin"), people("marketer")
+    audience(admin.api, "emea")
     offline = marketer.api.post("/v1/questions", json={"text": "Does it work offline?"}).json()
     answers = [
         publish(marketer.api, title=f"Offline answer {n}", question_ids=[offline["id"]])
         for n in range(4)
     ]
+    # Newer, but for an audience the rep is not in: neither shown nor counted.
+    publish(
+        marketer.api, title="Offline answer 9", question_ids=[offline["id"]], audiences=["emea"]
+    )
+    create(marketer.api, title="Offline answer 8", question_ids=[offline["id"]])  # a draft
     browser = signed_in_client(app, people("rep"))
     page = browser.get("/questions").text
     shown = re.findall(r"Offline answer \d", page)
