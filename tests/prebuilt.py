@@ -74,6 +74,10 @@ class Prebuilt:
         if kind == "sqlite":
             target = Path(make_url(database_url).database or "")
             shutil.copyfile(built.database, target)
+            # Its write-ahead log too, should a connection have kept it from being folded in.
+            wal = Path(built.database + "-wal")
+            if wal.exists():
+                shutil.copyfile(wal, Path(f"{target}-wal"))
         else:
             databases = postgres()
             target_name = make_url(database_url).database
