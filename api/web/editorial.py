@@ -15,7 +15,6 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 import sqlalchemy as sa
 from fastapi import Depends, Query, Request, Response
@@ -683,9 +682,8 @@ def _freshness_page(
         overdue=overdue,
         due=due,
         offsets=offsets,
-        page_link=lambda name, offset: (
-            "/freshness?" + urlencode({k: v for k, v in {**offsets, name: offset}.items() if v})
-        ),
+        # Each list pages on its own offset; its links keep the other list's page.
+        keeping=lambda name: "/freshness" + (f"?{name}={offsets[name]}" if offsets[name] else ""),
         page_size=FRESHNESS_PAGE,
         policies=policies.policies,
         typed=typed or current,

@@ -586,8 +586,8 @@ def test_long_freshness_lists_page_on_their_own(
     assert listed(second, 'id="overdue-heading"') == ["Piece 2 case_study", "Piece 3 battlecard"]
     assert listed(second, 'id="due-heading"') == ["Piece 5 battlecard"]
     # The due list's links keep the overdue list's page, and back again.
-    assert 'href="/freshness?overdue_offset=2" rel="prev"' in second
-    assert 'href="/freshness?due_offset=2" rel="prev"' in second
+    assert 'href="/freshness?overdue_offset=2&amp;due_offset=0" rel="prev"' in second
+    assert 'href="/freshness?due_offset=2&amp;overdue_offset=0" rel="prev"' in second
 
     past = browser.get("/freshness?overdue_offset=40").text
     assert "No more overdue assets" in text_of(browser.get("/freshness?overdue_offset=40"))
