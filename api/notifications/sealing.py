@@ -112,6 +112,16 @@ def unseal(stored: str) -> str:
         ) from exc
 
 
+def unseal_recent(stored: str, max_age: int) -> str | None:
+    """What `seal` sealed at most `max_age` seconds ago; None when older, not sealed with
+    this key, or no key is configured. For a secret carried briefly by the browser (the web
+    app's post/redirect/get of a new invite link), never for stored secrets."""
+    try:
+        return _current().decrypt(stored.encode(), ttl=max_age).decode()
+    except (InvalidToken, RuntimeError):
+        return None
+
+
 class SealedSecret(sa.types.TypeDecorator[str]):
     """A secret written plain is stored sealed; read, it stays sealed (see `unseal`)."""
 

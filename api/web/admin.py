@@ -31,7 +31,7 @@ from api.notifications import service as notifications
 from api.notifications.delivery import message_id
 from api.notifications.events import NotificationType
 from api.notifications.schemas import WebhookCreate, WebhookUpdate
-from api.notifications.sealing import unseal
+from api.notifications.sealing import seal, unseal, unseal_recent
 from api.paging import MAX_OFFSET, PageRequest
 from api.settings import Settings
 from api.users import service as users
@@ -47,6 +47,9 @@ AUDIT_PAGE = 50
 DELIVERIES_PAGE = 20
 # Which webhook's new secret its page shows, once (`_reveal_once`).
 REVEAL_COOKIE = "baton_reveal"
+# A new invite link, sealed, for the person's page to show once (`_show_invite_once`).
+INVITE_COOKIE = "baton_invite"
+INVITE_SHOWN_WITHIN = 120  # seconds
 ALL = PageRequest(limit=1000, offset=0)
 EVENTS = [e.value for e in NotificationType]
 # How long a rotated-out secret keeps signing beside the new one (the API's default: a day).
@@ -245,7 +248,7 @@ def invite_person(
             f"/admin/people/{user.id}", f"{user.email} is invited: the link was emailed to them."
         )
     session.commit()
-    return _person_page(
+    return _show_invite_once(request, user.id, url, expires, new=True) or _person_page(
         request, session, viewer, settings, now, user.id,
         invite={"url": url, "expires": expires, "new": True},
     )  # fmt: skip
@@ -297,7 +300,57 @@ def person_page(
     settings: SettingsDep,
     now: NowDep,
 ) -> Response:
-    return _person_page(request, session, viewer, settings, now, user_id)
+    """A person; right after an invite link was made for them, that link, once."""
+    path = f"/admin/people/{user_id}"
+    carried = request.cookies.get(INVITE_COOKIE, "")
+    invite = _carried_invite(carried, user_id) if carried else None
+    page = _person_page(request, session, viewer, settings, now, user_id, invite=invite)
+    if carried:
+        page.delete_cookie(INVITE_COOKIE, path=path)
+    return page
+
+
+def _show_invite_once(
+    request: Request, user_id: str, url: str, expires: datetime, *, new: bool
+) -> Response | None:
+    """Post/redirect/get to the person's page, which shows the new invite link once: a
+    reload neither makes another link (which would stop this one working) nor shows it
+    again. The link is stored only as a hash, so it travels to that page in a cookie sealed
+    with the server's key (`api.notifications.sealing`), for that path and 2 minutes.
+    None without a key (a data directory refusing writes): the caller shows the link in
+    its answer."""
+    carried = json.dumps({"user": user_id, "url": url, "expires": expires.isoformat(), "new": new})
+    try:
+        sealed = seal(carried)
+    except RuntimeError:
+        return None
+    response = see_other(f"/admin/people/{user_id}")
+    response.set_cookie(
+        INVITE_COOKIE,
+        sealed,
+        max_age=INVITE_SHOWN_WITHIN,
+        path=f"/admin/people/{user_id}",
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
+    return response
+
+
+def _carried_invite(sealed: str, user_id: str) -> dict[str, Any] | None:
+    """The invite link `_show_invite_once` sealed for this person, if recent and theirs."""
+    opened = unseal_recent(sealed, INVITE_SHOWN_WITHIN)
+    try:
+        carried = json.loads(opened) if opened else None
+        if not isinstance(carried, dict) or carried.get("user") != user_id:
+            return None
+        return {
+            "url": str(carried["url"]),
+            "expires": datetime.fromisoformat(str(carried["expires"])),
+            "new": bool(carried["new"]),
+        }
+    except (ValueError, KeyError):
+        return None
 
 
 def _person_change(
@@ -395,7 +448,7 @@ def reinvite(
             f"/admin/people/{user_id}", f"A new invite link was emailed to {person.email}."
         )
     session.commit()
-    return _person_page(
+    return _show_invite_once(request, user_id, url, expires, new=False) or _person_page(
         request, session, viewer, settings, now, user_id,
         invite={"url": url, "expires": expires, "new": False},
     )  # fmt: skip

@@ -46,6 +46,31 @@ def boss(app: FastAPI, people: Any) -> tuple[Person, TestClient]:
     return person, signed_in_client(app, person)
 
 
+def test_an_invite_link_is_shown_only_on_its_own_persons_page_and_only_once(
+    app: FastAPI, boss: tuple[Person, TestClient], people: Any
+) -> None:
+    _, browser = boss
+    browser.follow_redirects = False
+    made = post(browser, "/admin/people", email="ola@example.com", role="rep")
+    assert made.status_code == 303
+    to = made.headers["location"]
+    sealed = made.cookies["baton_invite"]
+    assert "/account/invite/" not in sealed  # the browser holds it sealed, not readable
+    other = people("rep", "Pia Rep")
+
+    def carrying(value: str) -> dict[str, str]:
+        kept = [f"{c.name}={c.value}" for c in browser.cookies.jar if c.name != "baton_invite"]
+        return {"Cookie": "; ".join([*kept, f"baton_invite={value}"])}
+
+    # Carried to another person's page (a forged path), or altered: no link is shown.
+    for path, value in ((f"/admin/people/{other.id}", sealed), (to, sealed[:-6] + "AAAAAA")):
+        page = browser.get(path, headers=carrying(value))
+        assert page.status_code == 200 and INVITE_URL.search(page.text) is None, path
+    first = browser.get(to, headers=carrying(sealed))
+    assert INVITE_URL.search(first.text), first.text
+    assert 'baton_invite=""' in first.headers.get("set-cookie", "")  # shown once: removed
+
+
 def test_a_marketer_gets_the_403_page_on_every_admin_page(
     app: FastAPI, people: Any, admin: Actor
 ) -> None:
@@ -75,6 +100,13 @@ def test_an_admin_invites_a_person_and_gets_the_link_to_give_them(
     assert path.startswith("/account/invite/")
     # The link is the one the person opens to choose a password.
     assert "Welcome to Baton" in client.get(path).text
+    # Post/redirect/get: the answer is the person's page, and a reload of it neither shows
+    # the link again nor makes another one (which would stop this one working).
+    assert [step.status_code for step in answer.history] == [303]
+    person_path = urlsplit(str(answer.url)).path
+    reloaded = browser.get(person_path)
+    assert reloaded.status_code == 200 and INVITE_URL.search(reloaded.text) is None
+    assert "Welcome to Baton" in client.get(path).text
 
     people = browser.get("/admin/people")
     row = re.search(
@@ -94,6 +126,8 @@ def test_an_admin_invites_a_person_and_gets_the_link_to_give_them(
     assert "New invite link" in text(fresh) and "their earlier links no longer work" in text(fresh)
     link2 = INVITE_URL.search(fresh.text)
     assert link2 and link2.group(1) != link.group(1)
+    assert [step.status_code for step in fresh.history] == [303]
+    assert INVITE_URL.search(browser.get(person_path).text) is None
     assert client.get(path).status_code == 410
     assert "Welcome to Baton" in client.get(urlsplit(html.unescape(link2.group(1))).path).text
     post(browser, f"/admin/people/{row.group(1)}/active", active="false")
