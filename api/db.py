@@ -11,7 +11,7 @@ import threading
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,14 @@ SQLModel.metadata.naming_convention = NAMING_CONVENTION
 def utcnow() -> datetime:
     """The current time, UTC-aware, at microsecond precision."""
     return datetime.now(UTC)
+
+
+def time_before(moment: datetime, span: timedelta) -> datetime:
+    """`moment - span`, or the earliest time there is when that is before the year 1."""
+    try:
+        return moment - span
+    except OverflowError:
+        return datetime.min.replace(tzinfo=moment.tzinfo)
 
 
 def new_id() -> str:

@@ -24,7 +24,7 @@ from api.assets.models import Asset, Status
 from api.assets.visibility import can_see, live_clause
 from api.audit import service as audit
 from api.changes.log import Subject, record_change
-from api.db import insert_for, take_turn
+from api.db import insert_for, take_turn, time_before
 from api.errors import Conflict, Forbidden, NotFound, PreconditionFailed
 from api.freshness.clock import (
     DEFAULT_REVIEW_DAYS,
@@ -146,21 +146,13 @@ class DueAsset:
     state: FreshnessState
 
 
-def _before(moment: datetime, span: timedelta) -> datetime:
-    """`moment - span`, or the earliest time there is when that is before the year 1."""
-    try:
-        return moment - span
-    except OverflowError:
-        return datetime.min.replace(tzinfo=moment.tzinfo)
-
-
 def _bounds(
     interval: int, state: FreshnessState, now: datetime
 ) -> tuple[datetime | None, datetime]:
     """When the clock of an asset of a kind with `interval` started, if it is in `state`
     at `now` (`api.freshness.clock.state_at`): after the first bound (None: any time
     before), at or before the second."""
-    deadline = _before(now, timedelta(days=interval))
+    deadline = time_before(now, timedelta(days=interval))
     if state is FreshnessState.overdue:
         return None, deadline
     return deadline, deadline + DUE_WINDOW

@@ -28,7 +28,7 @@ activity read: searches, ratings and the unused window.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -42,6 +42,7 @@ from api.assets.presentation import person_ref, present_brief
 from api.assets.schemas import AssetBrief
 from api.assets.visibility import live_clause
 from api.audiences.models import AssetAudience, Audience
+from api.db import time_before
 from api.discovery.models import SearchLog, SearchOpen
 from api.discovery.schemas import WEAK_MATCHES
 from api.duplicates import service as duplicates
@@ -82,14 +83,6 @@ EXPIRING_WITHIN = timedelta(days=30)
 UNUSED_FOR = timedelta(days=90)
 
 
-def _before(moment: datetime, span: timedelta) -> datetime:
-    """`moment - span`, or the earliest time there is when that is before the year 1."""
-    try:
-        return moment - span
-    except OverflowError:
-        return datetime.min.replace(tzinfo=UTC)
-
-
 DEFAULT_LIMIT = 100
 # How long a rep has to open a hit of a search before it counts as finding nothing useful.
 WEAK_SEARCH_GRACE = timedelta(minutes=30)
@@ -108,7 +101,7 @@ def content_gaps(
     until = until or now
     if since is not None and since >= until:
         raise Invalid("since must be before until", loc=["query", "since"])
-    unused_since = since or _before(until, UNUSED_FOR)
+    unused_since = since or time_before(until, UNUSED_FOR)
     terms = all_terms(session)
     stages, industries = terms[Facet.stages], terms[Facet.industries]
 
@@ -420,7 +413,7 @@ def _weak_searches(
     )
     conditions = [
         col(SearchLog.total) > 0,
-        col(SearchLog.created_at) <= _before(now, WEAK_SEARCH_GRACE),
+        col(SearchLog.created_at) <= time_before(now, WEAK_SEARCH_GRACE),
         sa.not_(opened),
         sa.or_(
             col(SearchLog.match).in_(WEAK_MATCHES),
