@@ -16,11 +16,13 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import make_url
 
 from api import migrations
+from api.accounts import service as accounts_service
 from api.main import create_app
 from api.settings import Settings
 
@@ -33,6 +35,13 @@ for _name in list(os.environ):
         and _name != "BATON_SEMANTIC"
     ):
         del os.environ[_name]
+
+# Passwords are argon2id hashes at argon2-cffi's lowest cost in the test process: the same
+# algorithm and code, without the default's 64 MiB and ~150 ms a hash, which is there to
+# slow down guessing, not the few hundred sign-ins of the suite. Hashes keep their
+# parameters, so a server the tests start as a process (default cost) still verifies them
+# (and rehashes at its own cost on sign-in).
+accounts_service._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 
 ADMIN_KEY = "test-master-key-0123456789"
 POSTGRES_ENV = "BATON_TEST_POSTGRES_URL"
