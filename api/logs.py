@@ -97,6 +97,9 @@ class JsonLineFormatter(JsonFormatter):
         super().add_fields(log_data, record, message_dict)
 
 
+_CHATTY_AT_INFO = ("alembic.runtime.plugins", "faiss.loader")
+
+
 def make_formatter(log_format: LogFormat) -> logging.Formatter:
     if log_format == "json":
         return JsonLineFormatter()
@@ -120,6 +123,11 @@ def configure_logging(level: str, log_format: LogFormat, *, stream: IO[str] | No
             root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper())
+    # Libraries' start-up chatter at INFO says nothing to an operator: alembic's set-up of
+    # each of its plugins, and faiss's probing of CPU features (which logs a build it does
+    # not ship for this CPU as a ModuleNotFoundError). Shown at debug level.
+    for name in _CHATTY_AT_INFO:
+        logging.getLogger(name).setLevel(logging.WARNING if root.level > logging.DEBUG else 0)
     for name in _UVICORN_LOGGERS:
         uvicorn_logger = logging.getLogger(name)
         uvicorn_logger.handlers.clear()

@@ -269,6 +269,9 @@ def test_serve_demo_migrates_prints_keys_and_serves(
     keys = dict(re.findall(r"^\s+(admin|marketer|rep)\s+\S+\s+(bk_\S+)$", output, re.MULTILINE))
     assert set(keys) == {"admin", "marketer", "rep"}
     assert f"curl -H 'Authorization: Bearer {keys['rep']}' {base}/v1/assets" in output
+    # Each migration step is said; the libraries' start-up chatter is not (debug level).
+    assert "Running upgrade  -> 20261124_initial" in output
+    assert "setup plugin" not in output and "Could not load library" not in output
 
     rep = {"Authorization": f"Bearer {keys['rep']}"}
     listed = httpx.get(f"{base}/v1/assets", headers=rep, timeout=30)  # a busy CI machine
