@@ -283,8 +283,12 @@ def send_emails(engine: Engine, settings: Settings, *, now: datetime) -> tuple[i
 
 class Notifier:
     """The serving process's loop: a round every `interval` seconds, and at once after a
-    commit that raised an event. Stops at the app's shutdown (the round in progress ends
-    first; whatever it did not finish is still in the database)."""
+    commit that raised an event, unless the loop's own round raised it (the round
+    dispatches its events itself). So a backlog of time-based events (a freshly loaded
+    library's due reviews: tens of thousands at 100k assets) is worked off `ROUND_LIMIT`
+    (`api.notifications.service`) per kind every `interval`, not in rounds back to back
+    holding the write lock and the CPU from every page. Stops at the app's shutdown (the
+    round in progress ends first; whatever it did not finish is still in the database)."""
 
     def __init__(
         self,
@@ -304,9 +308,14 @@ class Notifier:
     def start(self) -> None:
         if self.interval <= 0 or self._thread is not None:
             return
-        on_notify(self._wake.set)
         self._thread = threading.Thread(target=self._run, name="baton-notifications", daemon=True)
+        on_notify(self._woken)
         self._thread.start()
+
+    def _woken(self) -> None:
+        """A commit raised an event (called in the committing thread)."""
+        if threading.current_thread() is not self._thread:
+            self._wake.set()
 
     def _run(self) -> None:
         while not self._stopping.is_set():
@@ -319,7 +328,7 @@ class Notifier:
             self._wake.wait(self.interval)
 
     def stop(self) -> None:
-        off_notify(self._wake.set)
+        off_notify(self._woken)
         self._stopping.set()
         self._wake.set()
         if self._thread is not None:

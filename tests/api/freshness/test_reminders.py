@@ -4,6 +4,8 @@ server."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 
@@ -14,7 +16,7 @@ from sqlmodel import Session, col, select
 
 from api.notifications import service as notification_service
 from api.notifications.models import OutboxEvent
-from api.notifications.worker import run_once
+from api.notifications.worker import Notifier, run_once
 from api.settings import Settings
 from tests.api.notifications.receivers import smtp_server
 from tests.api.test_conventions import assert_problem
@@ -189,3 +191,42 @@ def test_many_due_at_once_are_raised_over_several_short_rounds(
         )
     assert counts == [(2, 2), (4, 4), (5, 5), (5, 5), (5, 5)]
     assert {e.subject_id for e in events(app, "rules.violated")} == {s["id"] for s in stories}
+
+
+def test_the_loop_works_off_a_backlog_a_round_per_interval_not_back_to_back(
+    app: FastAPI, settings: Settings, marketer: Actor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The serving process's loop runs a round at once when a commit raised an event, but
+    not for the events its own round raised (it dispatched them): a backlog of due reviews
+    is worked off a round per interval, so pages keep the write lock and the CPU between
+    rounds. A rep's or marketer's event still wakes it at once."""
+    monkeypatch.setattr(notification_service, "ROUND_LIMIT", 2)
+    at(app, NOW)
+    for i in range(5):
+        publish(marketer, title=f"Paperless crane retrofit {i}", kind="case_study")
+    marketer.put("/v1/freshness/policies", json={"policies": {"case_study": 30}})
+    loop = Notifier(
+        app.state.engine,
+        settings.model_copy(update={"notifications_interval_seconds": 3600}),
+        clock=lambda: NOW + timedelta(days=17),
+    )
+    loop.start()
+    try:
+        wait_for(lambda: len(events(app, "asset.due_for_review")) >= 2)
+        # Its own round's events did not start the next round: still two a moment later
+        # (back to back, the five are raised within milliseconds).
+        time.sleep(1.5)
+        assert len(events(app, "asset.due_for_review")) == 2, "rounds ran back to back"
+        # Someone's event wakes it at once: the next round raises the next two.
+        publish(marketer, title="A new one-pager", kind="one_pager")
+        wait_for(lambda: len(events(app, "asset.due_for_review")) == 4)
+    finally:
+        loop.stop()
+
+
+def wait_for(done: Callable[[], bool], seconds: float = 60) -> None:
+    """Poll until `done()` (a bound for a busy machine, not a figure under test)."""
+    deadline = time.monotonic() + seconds
+    while not done():
+        assert time.monotonic() < deadline, "not done in time"
+        time.sleep(0.05)
