@@ -65,13 +65,23 @@ def review_days(session: Session) -> dict[str, int | None]:
     return days
 
 
+# Verifications are looked up this many assets at a time (a bound on a query's parameters:
+# a round of reminders asks for every overdue asset of a big library).
+VERIFICATIONS_CHUNK = 500
+
+
 def verifications(session: Session, asset_ids: Collection[str]) -> dict[str, AssetVerification]:
-    if not asset_ids:
-        return {}
-    rows = session.exec(
-        select(AssetVerification).where(col(AssetVerification.asset_id).in_(list(asset_ids)))
-    ).all()
-    return {row.asset_id: row for row in rows}
+    """The last verification of each of these assets that has one."""
+    ids = list(asset_ids)
+    found: dict[str, AssetVerification] = {}
+    for at in range(0, len(ids), VERIFICATIONS_CHUNK):
+        rows = session.exec(
+            select(AssetVerification).where(
+                col(AssetVerification.asset_id).in_(ids[at : at + VERIFICATIONS_CHUNK])
+            )
+        ).all()
+        found.update((row.asset_id, row) for row in rows)
+    return found
 
 
 def review_due_at(

@@ -22,51 +22,49 @@ from api.notifications.events import NotificationType
 from api.notifications.models import NotificationClaim
 from api.notifications.service import asset_payload, notify_once
 
+# Claims are looked up this many assets at a time (a bound on a query's parameters).
+CLAIMS_CHUNK = 500
+
 
 def due_for_review(session: Session, now: datetime) -> int:
-    """`asset.due_for_review` for each live asset that became due; how many were raised."""
+    """`asset.due_for_review` for each live asset that became due; how many were raised.
+
+    Every round reads the assets in their review window, overdue ones included until they
+    are verified (tens of thousands in a big neglected library): only the four columns the
+    due date needs, and the whole asset only for the few raised."""
     days = review_days(session)
     if all(interval is None for interval in days.values()):
         return 0
-    candidates = session.exec(
-        select(Asset)
+    candidates = session.execute(
+        select(col(Asset.id), col(Asset.kind), col(Asset.status), col(Asset.approved_at))
         .where(live_clause(now), review_window_clause(days, now))
         .order_by(col(Asset.id))
     ).all()
     if not candidates:
         return 0
-    verified = verifications(session, [a.id for a in candidates])
+    verified = verifications(session, [row.id for row in candidates])
     due: dict[str, datetime] = {}
-    for asset in candidates:
-        check = verified.get(asset.id)
+    for row in candidates:
+        check = verified.get(row.id)
         at = due_at(
-            asset.kind,
-            asset.status,
-            asset.approved_at,
+            row.kind,
+            row.status,
+            row.approved_at,
             check.verified_at if check is not None else None,
             days,
         )
         if at is not None and now >= at - DUE_WINDOW:
-            due[asset.id] = at
-    if not due:
-        return 0
-    taken = set(
-        session.exec(
-            select(NotificationClaim.subject, NotificationClaim.period).where(
-                col(NotificationClaim.kind) == NotificationType.asset_due_for_review.value,
-                col(NotificationClaim.subject).in_(list(due)),
-            )
-        ).all()
-    )
+            due[row.id] = at
+    claimed = _claimed(session, due)
+    unclaimed = [asset_id for asset_id in due if asset_id not in claimed]
     raised = 0
-    for asset in candidates:
+    for asset_id in unclaimed:
         if raised >= notices.ROUND_LIMIT:
             break  # the rest in the next rounds (api.notifications.service.ROUND_LIMIT)
-        if asset.id not in due:
+        asset = session.get(Asset, asset_id)
+        if asset is None:
             continue
-        period = due[asset.id].isoformat()
-        if (asset.id, period) in taken:
-            continue
+        period = due[asset_id].isoformat()
         payload = asset_payload(session, asset)
         if payload is None:
             continue
@@ -75,9 +73,24 @@ def due_for_review(session: Session, now: datetime) -> int:
             session,
             NotificationType.asset_due_for_review,
             payload,
-            subject_id=asset.id,
+            subject_id=asset_id,
             period=period,
             now=now,
         ):
             raised += 1
     return raised
+
+
+def _claimed(session: Session, due: dict[str, datetime]) -> set[str]:
+    """The assets of `due` whose reminder for that due date was raised already."""
+    ids = list(due)
+    claimed: set[str] = set()
+    for at in range(0, len(ids), CLAIMS_CHUNK):
+        rows = session.exec(
+            select(NotificationClaim.subject, NotificationClaim.period).where(
+                col(NotificationClaim.kind) == NotificationType.asset_due_for_review.value,
+                col(NotificationClaim.subject).in_(ids[at : at + CLAIMS_CHUNK]),
+            )
+        ).all()
+        claimed.update(subject for subject, period in rows if period == due[subject].isoformat())
+    return claimed
