@@ -49,7 +49,8 @@ DELIVERIES_PAGE = 20
 REVEAL_COOKIE = "baton_reveal"
 # A new invite link, sealed, for the person's page to show once (`_show_invite_once`).
 INVITE_COOKIE = "baton_invite"
-INVITE_SHOWN_WITHIN = 120  # seconds
+# How long such a cookie lives: the redirect's page reads it at once (`_see_once`).
+SHOWN_ONCE_WITHIN = 120  # seconds
 ALL = PageRequest(limit=1000, offset=0)
 EVENTS = [e.value for e in NotificationType]
 # How long a rotated-out secret keeps signing beside the new one (the API's default: a day).
@@ -324,22 +325,12 @@ def _show_invite_once(
         sealed = seal(carried)
     except RuntimeError:
         return None
-    response = see_other(f"/admin/people/{user_id}")
-    response.set_cookie(
-        INVITE_COOKIE,
-        sealed,
-        max_age=INVITE_SHOWN_WITHIN,
-        path=f"/admin/people/{user_id}",
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https",
-    )
-    return response
+    return _see_once(request, f"/admin/people/{user_id}", INVITE_COOKIE, sealed)
 
 
 def _carried_invite(sealed: str, user_id: str) -> dict[str, Any] | None:
     """The invite link `_show_invite_once` sealed for this person, if recent and theirs."""
-    opened = unseal_recent(sealed, INVITE_SHOWN_WITHIN)
+    opened = unseal_recent(sealed, SHOWN_ONCE_WITHIN)
     try:
         carried = json.loads(opened) if opened else None
         if not isinstance(carried, dict) or carried.get("user") != user_id:
@@ -713,12 +704,21 @@ def _reveal_once(request: Request, webhook_id: str, what: str) -> Response:
     """Post/redirect/get to the webhook's page, which shows its new secret once: a reload
     neither repeats the action nor shows the secret again. The cookie says only which
     webhook to reveal (the page reads the secret); it lives 2 minutes, for that page."""
-    response = see_other(f"/admin/webhooks/{webhook_id}")
+    return _see_once(
+        request, f"/admin/webhooks/{webhook_id}", REVEAL_COOKIE, f"{webhook_id}:{what}"
+    )
+
+
+def _see_once(request: Request, path: str, cookie: str, value: str) -> Response:
+    """A 303 to `path` with a cookie for that page alone, for `SHOWN_ONCE_WITHIN` seconds
+    (the page reads it, then deletes it): what a post/redirect/get carries to the page
+    that shows a new secret once."""
+    response = see_other(path)
     response.set_cookie(
-        REVEAL_COOKIE,
-        f"{webhook_id}:{what}",
-        max_age=120,
-        path=f"/admin/webhooks/{webhook_id}",
+        cookie,
+        value,
+        max_age=SHOWN_ONCE_WITHIN,
+        path=path,
         httponly=True,
         samesite="strict",
         secure=request.url.scheme == "https",
