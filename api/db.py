@@ -9,7 +9,7 @@ import os
 import secrets
 import threading
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -49,6 +49,17 @@ def time_before(moment: datetime, span: timedelta) -> datetime:
         return moment - span
     except OverflowError:
         return datetime.min.replace(tzinfo=moment.tzinfo)
+
+
+# Ids bound in one `IN (…)` list at most: well within every database's limit of bound
+# parameters (SQLite's 32,766), whatever else the query binds.
+IN_LIST_SIZE = 500
+
+
+def in_lists(ids: Sequence[str]) -> Iterator[Sequence[str]]:
+    """`ids`, IN_LIST_SIZE at a time: for a query per bounded `IN (…)` list."""
+    for start in range(0, len(ids), IN_LIST_SIZE):
+        yield ids[start : start + IN_LIST_SIZE]
 
 
 def new_id() -> str:

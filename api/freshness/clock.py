@@ -26,6 +26,7 @@ from sqlmodel import Session, col, select
 
 from api.assets.kinds import Kind
 from api.assets.models import Asset, Status
+from api.db import in_lists
 from api.freshness.models import AssetVerification, FreshnessPolicy
 
 DUE_WINDOW = timedelta(days=14)
@@ -65,20 +66,13 @@ def review_days(session: Session) -> dict[str, int | None]:
     return days
 
 
-# Verifications are looked up this many assets at a time (a bound on a query's parameters:
-# a round of reminders asks for every overdue asset of a big library).
-VERIFICATIONS_CHUNK = 500
-
-
 def verifications(session: Session, asset_ids: Collection[str]) -> dict[str, AssetVerification]:
-    """The last verification of each of these assets that has one."""
-    ids = list(asset_ids)
+    """The last verification of each of these assets that has one (a round of reminders
+    asks for every overdue asset of a big library: a query per bounded IN list)."""
     found: dict[str, AssetVerification] = {}
-    for at in range(0, len(ids), VERIFICATIONS_CHUNK):
+    for ids in in_lists(list(asset_ids)):
         rows = session.exec(
-            select(AssetVerification).where(
-                col(AssetVerification.asset_id).in_(ids[at : at + VERIFICATIONS_CHUNK])
-            )
+            select(AssetVerification).where(col(AssetVerification.asset_id).in_(ids))
         ).all()
         found.update((row.asset_id, row) for row in rows)
     return found

@@ -15,15 +15,13 @@ from sqlmodel import Session, col, select
 
 from api.assets.models import Asset
 from api.assets.visibility import live_clause
+from api.db import in_lists
 from api.freshness.clock import DUE_WINDOW, due_at, review_days, verifications
 from api.freshness.service import review_window_clause
 from api.notifications import service as notices
 from api.notifications.events import NotificationType
 from api.notifications.models import NotificationClaim
 from api.notifications.service import asset_payload, notify_once
-
-# Claims are looked up this many assets at a time (a bound on a query's parameters).
-CLAIMS_CHUNK = 500
 
 
 def due_for_review(session: Session, now: datetime) -> int:
@@ -83,13 +81,12 @@ def due_for_review(session: Session, now: datetime) -> int:
 
 def _claimed(session: Session, due: dict[str, datetime]) -> set[str]:
     """The assets of `due` whose reminder for that due date was raised already."""
-    ids = list(due)
     claimed: set[str] = set()
-    for at in range(0, len(ids), CLAIMS_CHUNK):
+    for ids in in_lists(list(due)):
         rows = session.exec(
             select(NotificationClaim.subject, NotificationClaim.period).where(
                 col(NotificationClaim.kind) == NotificationType.asset_due_for_review.value,
-                col(NotificationClaim.subject).in_(ids[at : at + CLAIMS_CHUNK]),
+                col(NotificationClaim.subject).in_(ids),
             )
         ).all()
         claimed.update(subject for subject, period in rows if period == due[subject].isoformat())

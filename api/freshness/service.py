@@ -24,7 +24,7 @@ from api.assets.models import Asset, Status
 from api.assets.visibility import can_see, live_clause
 from api.audit import service as audit
 from api.changes.log import Subject, record_change
-from api.db import insert_for, take_turn, time_before
+from api.db import in_lists, insert_for, take_turn, time_before
 from api.errors import Conflict, Forbidden, NotFound, PreconditionFailed
 from api.freshness.clock import (
     DEFAULT_REVIEW_DAYS,
@@ -168,10 +168,6 @@ def _within(column: Any, bounds: tuple[datetime | None, datetime]) -> sa.ColumnE
     return column <= until if after is None else sa.and_(column > after, column <= until)
 
 
-# Ids per query (within every database's limit of bound parameters).
-_CHUNK = 500
-
-
 def assets_in_state(
     session: Session, now: datetime, state: FreshnessState, page: PageRequest
 ) -> tuple[list[DueAsset], int]:
@@ -215,12 +211,12 @@ def assets_in_state(
     # approved asset instead).
     restarted: list[Any] = []
     verified = session.execute(sa.select(col(AssetVerification.asset_id))).scalars().all()
-    for start in range(0, len(verified), _CHUNK):
+    for ids in in_lists(verified):
         restarted += session.execute(
             sa.select(*columns)
             .join(AssetVerification, verification)
             .where(
-                col(Asset.id).in_(verified[start : start + _CHUNK]),
+                col(Asset.id).in_(ids),
                 live_clause(now),
                 verified_at > approved_at,
             )

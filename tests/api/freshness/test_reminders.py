@@ -14,8 +14,7 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 from sqlmodel import Session, col, select
 
-from api.freshness import clock as freshness_clock
-from api.freshness import reminders as freshness_reminders
+from api import db as api_db
 from api.notifications import service as notification_service
 from api.notifications.models import OutboxEvent
 from api.notifications.worker import Notifier, run_once
@@ -179,8 +178,7 @@ def test_many_due_at_once_are_raised_over_several_short_rounds(
     change's violations likewise. Verifications and claims are read a few assets at a time
     (two here, so the five cross chunks)."""
     monkeypatch.setattr(notification_service, "ROUND_LIMIT", 2)
-    monkeypatch.setattr(freshness_reminders, "CLAIMS_CHUNK", 2)
-    monkeypatch.setattr(freshness_clock, "VERIFICATIONS_CHUNK", 2)
+    monkeypatch.setattr(api_db, "IN_LIST_SIZE", 2)
     at(app, NOW)
     stories = [
         publish(marketer, title=f"Paperless crane retrofit {i}", kind="case_study")
