@@ -62,6 +62,16 @@ def in_lists(ids: Sequence[str]) -> Iterator[Sequence[str]]:
         yield ids[start : start + IN_LIST_SIZE]
 
 
+def read(
+    session: Session, statement: sa.Executable, params: dict[str, Any] | None = None
+) -> sa.CursorResult[*tuple[Any, ...]]:
+    """Run a prebuilt Core statement (built once, at import) on the session's connection,
+    after writing what the unit of work holds (as an ORM query's autoflush would). For
+    the reads of every search and page: a third of the ORM's cost per statement."""
+    session.flush()
+    return session.connection().execute(statement, params or {})
+
+
 def new_id() -> str:
     """A fresh opaque identifier: 24 hex characters, time-ordered prefix then randomness."""
     millis = int(datetime.now(UTC).timestamp() * 1000)

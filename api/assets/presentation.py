@@ -8,13 +8,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, col, select
+import sqlalchemy as sa
+from sqlmodel import Session, col
 
 from api.assets.kinds import Kind
 from api.assets.models import Asset, AssetQuestion, AssetTag, AssetTerm, Status
 from api.assets.schemas import AssetBrief, AssetOut, FileInfo, PersonRef, QuestionRef
 from api.assets.visibility import is_live
 from api.audiences.service import slugs_of_assets
+from api.db import read
 from api.freshness.service import freshness_of
 from api.questions.models import Question
 from api.taxonomy.facets import FACETS
@@ -29,30 +31,36 @@ class _Links:
     questions: list[QuestionRef] = field(default_factory=list)
 
 
+# What every view shows of an asset's links, for a list of asset ids (`api.db.read`: the
+# ORM's per-statement work was most of the cost of presenting a page of search hits).
+_TERMS = (
+    sa.select(col(AssetTerm.asset_id), col(Term.facet), col(Term.slug))
+    .join(Term, col(Term.id) == col(AssetTerm.term_id))
+    .where(col(AssetTerm.asset_id).in_(sa.bindparam("ids", expanding=True)))
+    .order_by(col(Term.position), col(Term.slug))
+)
+_TAGS = (
+    sa.select(col(AssetTag.asset_id), col(AssetTag.tag))
+    .where(col(AssetTag.asset_id).in_(sa.bindparam("ids", expanding=True)))
+    .order_by(col(AssetTag.tag))
+)
+_QUESTIONS = (
+    sa.select(col(AssetQuestion.asset_id), col(Question.id), col(Question.text))
+    .join(Question, col(Question.id) == col(AssetQuestion.question_id))
+    .where(col(AssetQuestion.asset_id).in_(sa.bindparam("ids", expanding=True)))
+    .order_by(col(Question.text))
+)
+
+
 def _links(session: Session, asset_ids: list[str]) -> dict[str, _Links]:
     links: dict[str, _Links] = defaultdict(_Links)
     if not asset_ids:
         return links
-    term_rows = session.exec(
-        select(AssetTerm.asset_id, Term.facet, Term.slug)
-        .join(Term, col(Term.id) == col(AssetTerm.term_id))
-        .where(col(AssetTerm.asset_id).in_(asset_ids))
-        .order_by(col(Term.position), col(Term.slug))
-    ).all()
-    for asset_id, facet, slug in term_rows:
+    for asset_id, facet, slug in read(session, _TERMS, {"ids": asset_ids}):
         links[asset_id].terms[Facet(facet)].append(slug)
-    for asset_id, tag in session.exec(
-        select(AssetTag.asset_id, AssetTag.tag)
-        .where(col(AssetTag.asset_id).in_(asset_ids))
-        .order_by(col(AssetTag.tag))
-    ).all():
+    for asset_id, tag in read(session, _TAGS, {"ids": asset_ids}):
         links[asset_id].tags.append(tag)
-    for asset_id, question_id, text in session.exec(
-        select(AssetQuestion.asset_id, Question.id, Question.text)
-        .join(Question, col(Question.id) == col(AssetQuestion.question_id))
-        .where(col(AssetQuestion.asset_id).in_(asset_ids))
-        .order_by(col(Question.text))
-    ).all():
+    for asset_id, question_id, text in read(session, _QUESTIONS, {"ids": asset_ids}):
         links[asset_id].questions.append(QuestionRef(id=question_id, text=text))
     return links
 

@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 from api.assets.kinds import Kind
 from api.assets.models import Asset, AssetTag, AssetTerm, Status
 from api.audiences.models import AssetAudience, AudienceMember
+from api.db import read
 from api.errors import NotFound
 from api.links.models import AssetLink, LinkType
 from api.taxonomy.models import Facet, Term
@@ -70,29 +71,37 @@ def live_for(caller: Caller | None, now: datetime) -> ColumnElement[bool]:
     return sa.and_(live_clause(now), audience_clause(caller))
 
 
+# The audience reads of every search, built once (`api.db.read`).
+_RESTRICTED = (
+    sa.select(col(AssetAudience.asset_id))
+    .where(col(AssetAudience.asset_id).in_(sa.bindparam("ids", expanding=True)))
+    .distinct()
+)
+_MINE = (
+    sa.select(col(AssetAudience.asset_id))
+    .join(AudienceMember, col(AudienceMember.audience_id) == col(AssetAudience.audience_id))
+    .where(
+        col(AssetAudience.asset_id).in_(sa.bindparam("ids", expanding=True)),
+        col(AudienceMember.user_id) == sa.bindparam("user_id"),
+    )
+)
+_AUDIENCES_OF = (
+    sa.select(col(AudienceMember.audience_id))
+    .where(col(AudienceMember.user_id) == sa.bindparam("user_id"))
+    .order_by(col(AudienceMember.audience_id))
+)
+
+
 def hidden_ids(session: Session, caller: Caller, asset_ids: Iterable[str]) -> set[str]:
     """Of `asset_ids`, those restricted to audiences the caller is not in (none for
     marketers and admins). Status is the caller's other check (`is_live`)."""
     ids = list(dict.fromkeys(asset_ids))
     if not caller.is_rep or not ids:
         return set()
-    restricted = set(
-        session.exec(
-            select(AssetAudience.asset_id).where(col(AssetAudience.asset_id).in_(ids)).distinct()
-        ).all()
-    )
+    restricted = set(read(session, _RESTRICTED, {"ids": ids}).scalars())
     if not restricted:
         return set()
-    mine = set(
-        session.exec(
-            select(AssetAudience.asset_id)
-            .join(AudienceMember, col(AudienceMember.audience_id) == col(AssetAudience.audience_id))
-            .where(
-                col(AssetAudience.asset_id).in_(restricted),
-                col(AudienceMember.user_id) == caller.id,
-            )
-        ).all()
-    )
+    mine = set(read(session, _MINE, {"ids": list(restricted), "user_id": caller.id}).scalars())
     return restricted - mine
 
 
@@ -109,13 +118,7 @@ def search_audiences(session: Session, caller: Caller) -> tuple[str, ...] | None
     documents for everyone and for those)."""
     if not caller.is_rep:
         return None
-    return tuple(
-        session.exec(
-            select(AudienceMember.audience_id)
-            .where(col(AudienceMember.user_id) == caller.id)
-            .order_by(col(AudienceMember.audience_id))
-        ).all()
-    )
+    return tuple(read(session, _AUDIENCES_OF, {"user_id": caller.id}).scalars())
 
 
 def is_live(asset: Asset, now: datetime) -> bool:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
@@ -131,6 +132,14 @@ def match_of(result: SearchResult) -> SearchMatch:
     return "all" if match == "none" else match  # type: ignore[return-value]
 
 
+# The hits' rows, built once. Hits show no body: it stays in the database.
+_HITS = (
+    select(Asset)
+    .options(defer(Asset.body))  # type: ignore[arg-type]
+    .where(col(Asset.id).in_(sa.bindparam("ids", expanding=True)))
+)
+
+
 def search(
     session: Session,
     caller: Caller,
@@ -154,9 +163,7 @@ def search(
     if metrics is not None:
         metrics.search_latency.labels(backend.name).observe(searched - started)
     ids = [hit.id for hit in result.hits]
-    # Hits show no body: leave it in the database.
-    found = select(Asset).options(defer(Asset.body)).where(col(Asset.id).in_(ids))  # type: ignore[arg-type]
-    assets = {a.id: a for a in session.exec(found).all()} if ids else {}
+    assets = {a.id: a for a in session.exec(_HITS, params={"ids": ids}).all()} if ids else {}
     # The backend judged visibility already; checked again on the rows as read now.
     hidden = hidden_ids(session, caller, assets)
     shown = [

@@ -22,11 +22,12 @@ from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from api.assets.kinds import Kind
 from api.assets.models import Asset, Status
-from api.db import in_lists
+from api.db import in_lists, read
 from api.freshness.models import AssetVerification, FreshnessPolicy
 
 DUE_WINDOW = timedelta(days=14)
@@ -56,12 +57,14 @@ class FreshnessState(StrEnum):
     overdue = "overdue"
 
 
+_POLICIES = sa.select(col(FreshnessPolicy.kind), col(FreshnessPolicy.review_days))
+
+
 def review_days(session: Session) -> dict[str, int | None]:
-    """Each kind's review interval in days (None: never), defaults filled in."""
+    """Each kind's review interval in days (None: never), defaults filled in. Read by
+    every search and page of assets: a prebuilt statement (`api.db.read`)."""
     days: dict[str, int | None] = {k.value: v for k, v in DEFAULT_REVIEW_DAYS.items()}
-    for kind, value in session.exec(
-        select(FreshnessPolicy.kind, FreshnessPolicy.review_days)
-    ).all():
+    for kind, value in read(session, _POLICIES):
         days[kind] = value
     return days
 

@@ -46,7 +46,9 @@ def answer(cursor: Cursor, plan: Plan, meaning: Meaning | None = None) -> Search
     rest = np.zeros(0, np.int64)
     if found is not None:
         rest = found.hits[~np.isin(found.hits, hits)] if answers else found.hits
-        hits = np.union1d(found.hits, hits)
+        # Candidates' hits are ascending and unique already: merge only when questions
+        # answered (a common word's hits are tens of thousands; union1d sorts them again).
+        hits = np.union1d(found.hits, hits) if answers else found.hits
     match = "all" if answers or (found is not None and found.every_group) else "partial"
     if meaning is not None:
         keyword = _keyword(cursor, plan, found, rest, answers, hits, match)
