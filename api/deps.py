@@ -29,9 +29,12 @@ from ingest.workers import Extractor, ExtractorOnDemand
 
 
 def app_part(name: str) -> Any:
-    """A dependency on one part the running app holds in `app.state` (made in main.py)."""
+    """A dependency on one part the running app holds in `app.state` (made in main.py).
 
-    def part(request: Request) -> Any:
+    The dependencies here that neither block nor read the database are coroutines: a plain
+    function dependency costs a trip to the thread pool and back on every request."""
+
+    async def part(request: Request) -> Any:
         return getattr(request.app.state, name)
 
     return Depends(part)
@@ -98,7 +101,7 @@ def get_caller(request: Request, session: SessionDep, settings: SettingsDep) -> 
     person, checked as often; a state-changing one must carry the session's CSRF token
     (`X-CSRF-Token`) and come from this server's origin (`api.accounts.web`)."""
     master = settings.admin_key.get_secret_value() if settings.admin_key else None
-    now = get_now(request)
+    now = now_of(request)
     key = _bearer(request)
     cookie = request.cookies.get(SESSION_COOKIE)
     if key is None and cookie:
@@ -120,7 +123,7 @@ CallerDep = Annotated[Caller, Depends(get_caller)]
 def require(role: Role) -> object:
     """A dependency that lets through callers with at least `role` (else 403)."""
 
-    def check(caller: CallerDep) -> Caller:
+    async def check(caller: CallerDep) -> Caller:
         caller.require(role)
         return caller
 
@@ -131,7 +134,7 @@ MarketerDep = Annotated[Caller, require(Role.marketer)]
 AdminDep = Annotated[Caller, require(Role.admin)]
 
 
-def page_params(
+async def page_params(
     limit: Annotated[int, Query(ge=1, le=100, description="page size (1–100)")] = 20,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="items to skip")] = 0,
 ) -> PageRequest:
@@ -144,7 +147,7 @@ PageDep = Annotated[PageRequest, Depends(page_params)]
 _ENTITY_TAG = re.compile(r'^"(\d{1,18})"$')
 
 
-def if_match(
+async def if_match(
     header: Annotated[
         str | None,
         Header(
@@ -175,10 +178,14 @@ def set_etag(response: Response, revision: int) -> None:
     response.headers["ETag"] = f'"{revision}"'
 
 
-def get_now(request: Request) -> datetime:
+def now_of(request: Request) -> datetime:
     """The time a request is judged at. Tests may replace `app.state.clock`."""
     now: datetime = request.app.state.clock()
     return now
+
+
+async def get_now(request: Request) -> datetime:
+    return now_of(request)
 
 
 NowDep = Annotated[datetime, Depends(get_now)]
