@@ -3,21 +3,24 @@
 Each round, the live assets whose review window has opened (`review_due_at` at most
 `DUE_WINDOW` away, or past) are notified once per asset and due date with `notify_once`
 (the owner is emailed); verifying an asset moves its due date, so its next one is
-notified again in time. A prefilter in SQL keeps the round cheap
-(`api.freshness.service.review_window_clause`).
+notified again in time. Two prefilters in SQL keep the round cheap: the review window
+(a query per kind along `ix_assets_review`), and no reminder raised yet in the asset's
+current review cycle (`_reminded_this_cycle`): a big neglected library's overdue assets,
+reminded once, are not read again every round.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from api.assets.models import Asset
 from api.assets.visibility import live_clause
 from api.db import in_lists
-from api.freshness.clock import DUE_WINDOW, due_at, review_days, verifications
-from api.freshness.service import review_window_clause
+from api.freshness.clock import DUE_WINDOW, due_at, review_days
+from api.freshness.models import AssetVerification, FreshnessPolicy
 from api.notifications import service as notices
 from api.notifications.events import NotificationType
 from api.notifications.models import NotificationClaim
@@ -27,32 +30,38 @@ from api.notifications.service import asset_payload, notify_once
 def due_for_review(session: Session, now: datetime) -> int:
     """`asset.due_for_review` for each live asset that became due; how many were raised.
 
-    Every round reads the assets in their review window, overdue ones included until they
-    are verified (tens of thousands in a big neglected library): only the four columns the
-    due date needs, and the whole asset only for the few raised."""
+    Every round reads the assets in their review window that have no reminder yet in
+    their current review cycle: only the four columns the due date needs, and the whole
+    asset only for the few raised. Which due date was notified is then checked exactly,
+    on the claims."""
     days = review_days(session)
     if all(interval is None for interval in days.values()):
         return 0
-    candidates = session.execute(
-        select(col(Asset.id), col(Asset.kind), col(Asset.status), col(Asset.approved_at))
-        .where(live_clause(now), review_window_clause(days, now))
-        .order_by(col(Asset.id))
-    ).all()
-    if not candidates:
-        return 0
-    verified = verifications(session, [row.id for row in candidates])
+    changed = dict(session.exec(select(FreshnessPolicy.kind, FreshnessPolicy.updated_at)).all())
     due: dict[str, datetime] = {}
-    for row in candidates:
-        check = verified.get(row.id)
-        at = due_at(
-            row.kind,
-            row.status,
-            row.approved_at,
-            check.verified_at if check is not None else None,
-            days,
-        )
-        if at is not None and now >= at - DUE_WINDOW:
-            due[row.id] = at
+    # A query per kind: each reads a range of `ix_assets_review` (kind, status, approved_at).
+    for kind, interval in sorted(days.items()):
+        if interval is None:
+            continue
+        for row in session.execute(
+            select(
+                col(Asset.id),
+                col(Asset.status),
+                col(Asset.approved_at),
+                col(AssetVerification.verified_at),
+            )
+            .outerjoin(AssetVerification, col(AssetVerification.asset_id) == col(Asset.id))
+            .where(
+                col(Asset.kind) == kind,
+                live_clause(now),
+                col(Asset.approved_at) <= now - timedelta(days=interval) + DUE_WINDOW,
+                ~_reminded_this_cycle(changed.get(kind)),
+            )
+        ):
+            at = due_at(kind, row.status, row.approved_at, row.verified_at, days)
+            if at is not None and now >= at - DUE_WINDOW:
+                due[row.id] = at
+    due = dict(sorted(due.items()))
     claimed = _claimed(session, due)
     unclaimed = [asset_id for asset_id in due if asset_id not in claimed]
     raised = 0
@@ -77,6 +86,30 @@ def due_for_review(session: Session, now: datetime) -> int:
         ):
             raised += 1
     return raised
+
+
+def _reminded_this_cycle(interval_written: datetime | None) -> sa.ColumnElement[bool]:
+    """SQL, beside the asset and its verification (outer-joined): its due-for-review
+    reminder was claimed since its review clock last started (its approval, its last
+    verification) and since its kind's interval was last written (`interval_written`).
+    Such an asset's current due date was notified already, so the round need not read it;
+    any other (a new cycle, a new interval, a claim pruned) is read and checked exactly on
+    its claims."""
+    claim = NotificationClaim
+    since = [
+        col(claim.claimed_at) >= col(Asset.approved_at),
+        sa.or_(
+            col(AssetVerification.verified_at).is_(None),
+            col(claim.claimed_at) >= col(AssetVerification.verified_at),
+        ),
+    ]
+    if interval_written is not None:
+        since.append(col(claim.claimed_at) >= interval_written)
+    return sa.exists().where(
+        col(claim.kind) == NotificationType.asset_due_for_review.value,
+        col(claim.subject) == col(Asset.id),
+        *since,
+    )
 
 
 def _claimed(session: Session, due: dict[str, datetime]) -> set[str]:

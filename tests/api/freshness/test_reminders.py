@@ -85,6 +85,32 @@ def test_due_for_review_is_sent_once_per_due_date(
     assert later[1].payload["review_due_at"] == (NOW + timedelta(days=48)).isoformat()
 
 
+def test_a_new_interval_is_notified_again_but_a_reminded_asset_not_twice(
+    app: FastAPI, settings: Settings, marketer: Actor
+) -> None:
+    """Rounds skip the assets reminded in their current review cycle; a new interval for
+    their kind starts a new one (its due date moves), so the new date is notified."""
+    at(app, NOW)
+    story = publish(marketer, title="Crane retrofit at Rotterdam", kind="case_study")
+    marketer.put("/v1/freshness/policies", json={"policies": {"case_study": 30}})
+    for days in (17, 18):
+        run_once(app.state.engine, settings, now=NOW + timedelta(days=days))
+    assert [e.payload["review_due_at"] for e in events(app, "asset.due_for_review")] == [
+        (NOW + timedelta(days=30)).isoformat()
+    ]
+
+    at(app, NOW + timedelta(days=19))
+    marketer.put("/v1/freshness/policies", json={"policies": {"case_study": 20}})
+    for hours in (1, 2, 3):  # overdue since day 20 under the new interval: notified once
+        run_once(app.state.engine, settings, now=NOW + timedelta(days=21, hours=hours))
+    reminders = events(app, "asset.due_for_review")
+    assert [e.payload["review_due_at"] for e in reminders] == [
+        (NOW + timedelta(days=30)).isoformat(),
+        (NOW + timedelta(days=20)).isoformat(),
+    ]
+    assert {e.subject_id for e in reminders} == {story["id"]}
+
+
 PAPERLESS = {
     "type": "deprecated",
     "phrase": "paperless",
