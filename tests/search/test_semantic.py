@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
@@ -73,6 +74,18 @@ def test_the_model_is_the_committed_one() -> None:
         digest = hashlib.sha256((MODEL_DIR / name).read_bytes()).hexdigest()
         assert digest == info["files"][name]["sha256"], name
     assert availability() is None
+
+
+def test_a_texts_vector_does_not_depend_on_the_texts_embedded_with_it() -> None:
+    """The same text gets the same vector alone, as a query, or among others of any
+    length (the int8 model's activation scales span a whole batch)."""
+    embedder = Embedder()
+    text = BURNOUT["summary"]
+    others = [OTHER[0]["body"], "short", OTHER[1]["title"]]
+    alone = embedder.embed([text])[0]
+    assert np.array_equal(embedder.embed([*others, text])[-1], alone)
+    assert np.array_equal(embedder.embed([text, *others[:1]])[0], alone)
+    assert np.array_equal(embedder.query(text), alone)
 
 
 def test_a_paraphrase_is_found_by_meaning_and_not_without_it(tmp_path: Path) -> None:
