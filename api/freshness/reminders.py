@@ -94,17 +94,18 @@ def _reminded_this_cycle(interval_written: datetime | None) -> sa.ColumnElement[
     verification) and since its kind's interval was last written (`interval_written`).
     Such an asset's current due date was notified already, so the round need not read it;
     any other (a new cycle, a new interval, a claim pruned) is read and checked exactly on
-    its claims."""
+    its claims. Strictly after: a claim made the instant a clock restarted is read again
+    (reading one too many costs a lookup; skipping one would lose a reminder)."""
     claim = NotificationClaim
     since = [
-        col(claim.claimed_at) >= col(Asset.approved_at),
+        col(claim.claimed_at) > col(Asset.approved_at),
         sa.or_(
             col(AssetVerification.verified_at).is_(None),
-            col(claim.claimed_at) >= col(AssetVerification.verified_at),
+            col(claim.claimed_at) > col(AssetVerification.verified_at),
         ),
     ]
     if interval_written is not None:
-        since.append(col(claim.claimed_at) >= interval_written)
+        since.append(col(claim.claimed_at) > interval_written)
     return sa.exists().where(
         col(claim.kind) == NotificationType.asset_due_for_review.value,
         col(claim.subject) == col(Asset.id),
