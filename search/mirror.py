@@ -13,6 +13,12 @@ Searches read the copy without a lock while one refresh at a time extends it, so
 array a reader indexes together is replaced in one assignment, and readers take a local
 reference once: `present` is swapped last when the columns grow (a rowid it admits is in
 every column), and a facet's (rowids, codes) pair is one tuple.
+
+A multi-valued facet (stages, industries, personas, products) is kept as slots: a row of
+value codes per rowid for its first value, another for its second, and so on (-1: none),
+so counting the facets of a search's hits reads only the hits' columns (a gather along
+sorted rowids) rather than every (rowid, value) pair of the library: 5.3 ms a search for
+the four at 100,000 assets and 40,000 hits before.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import json
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -92,6 +99,8 @@ class Mirror:
         self.audiences = _new_facet()
         self.kinds = _new_facet()
         self.multi = {name: _new_facet() for name in MULTI_FACETS}
+        # Per multi facet, (values per document at most) x size value codes, -1 for none.
+        self.slots = {name: np.full((1, size), -1, np.int32) for name in MULTI_FACETS}
         self.asset_ids: dict[int, str] = {}
 
     def _grow(self, highest: int) -> None:
@@ -107,6 +116,9 @@ class Mirror:
         self.kind = np.concatenate([self.kind, np.zeros(extra, np.int32)])
         self.status = np.concatenate([self.status, np.zeros(extra, np.int8)])
         self.restricted = np.concatenate([self.restricted, np.zeros(extra, bool)])
+        for name, slots in self.slots.items():
+            more = np.full((len(slots), extra), -1, np.int32)
+            self.slots[name] = np.concatenate([slots, more], axis=1)
         # Last: a reader bounds its rowids by len(present), and every column is now as long.
         self.present = np.concatenate([self.present, np.zeros(extra, bool)])
 
@@ -115,7 +127,10 @@ class Mirror:
 
         The rows are written everywhere first and published last (`present`, then
         `upto`), so a search reading meanwhile sees each row whole or not at all."""
-        pairs: dict[str, tuple[list[int], list[int]]] = {n: ([], []) for n in MULTI_FACETS}
+        # Per multi facet: rowids, slots (the value's place in the document's list), codes.
+        pairs: dict[str, tuple[list[int], list[int], list[int]]] = {
+            n: ([], [], []) for n in MULTI_FACETS
+        }
         audience_pairs: tuple[list[int], list[int]] = ([], [])
         loaded: list[int] = []
         for rowid, asset_id, meta_json in rows:
@@ -139,19 +154,15 @@ class Mirror:
                 audience_pairs[1].append(self.audiences.code(audience))
             for name in MULTI_FACETS:
                 facet = self.multi[name]
-                ids, codes = pairs[name]
-                for value in meta.get(name, ()):
+                ids, places, codes = pairs[name]
+                for place, value in enumerate(dict.fromkeys(meta.get(name, ()))):
                     ids.append(rowid)
+                    places.append(place)
                     codes.append(facet.code(value))
             loaded.append(rowid)
-        for name, (ids, codes) in pairs.items():
+        for name, (ids, places, codes) in pairs.items():
             if ids:
-                facet = self.multi[name]
-                rowids, value_codes = facet.pairs
-                facet.pairs = (
-                    np.concatenate([rowids, np.asarray(ids, np.int64)]),
-                    np.concatenate([value_codes, np.asarray(codes, np.int32)]),
-                )
+                self._slot(name, np.asarray(ids), np.asarray(places), np.asarray(codes))
         if audience_pairs[0]:
             rowids, value_codes = self.audiences.pairs
             self.audiences.pairs = (
@@ -163,6 +174,19 @@ class Mirror:
             self.count += int(np.count_nonzero(~self.present[published]))
             self.present[published] = True
             self.upto = max(self.upto, int(published.max()))
+
+    def _slot(
+        self, name: str, rowids: NDArray[np.int64], places: NDArray[np.int64], codes: NDArray[Any]
+    ) -> None:
+        """Write value codes into a multi facet's slots (rows not yet present: no reader
+        counts them); more slots first when a document has more values than any before."""
+        slots = self.slots[name]
+        wanted = int(places.max()) + 1
+        if wanted > len(slots):
+            more = np.full((wanted - len(slots), slots.shape[1]), -1, np.int32)
+            slots = np.concatenate([slots, more])
+            self.slots[name] = slots
+        slots[places, rowids] = codes
 
     def forget(self, rowids: NDArray[np.int64]) -> None:
         """Rowids whose documents were replaced or removed: no longer present."""
@@ -223,18 +247,15 @@ class Mirror:
             return counts
         kinds = list(self.kinds.values)
         counts["kind"] = _named(kinds, np.bincount(self.kind[rowids], minlength=len(kinds)))
-        mask = np.zeros(len(self.present), bool)
-        mask[rowids] = True
         for name in MULTI_FACETS:
-            facet = self.multi[name]
-            facet_rowids, value_codes = facet.pairs
-            values = list(facet.values)
-            if len(facet_rowids) == 0:
-                continue
-            # Rows a concurrent refresh added past this search's mask are not its hits.
-            inside = facet_rowids < len(mask)
-            hit_codes = value_codes[inside][mask[facet_rowids[inside]]]
-            counts[name] = _named(values, np.bincount(hit_codes, minlength=len(values)))
+            values = list(self.multi[name].values)
+            # Per slot, the hits' codes shifted by one: -1 (no value) lands in bin 0.
+            tally = np.zeros(len(values) + 1, np.int64)
+            for slot in self.slots[name]:
+                tally += np.bincount(slot.take(rowids) + 1, minlength=len(values) + 1)[
+                    : len(values) + 1
+                ]
+            counts[name] = _named(values, tally[1:])
         return counts
 
     def newest_approved(self, rowids: NDArray[np.int64], count: int) -> NDArray[np.int64]:

@@ -88,3 +88,30 @@ def test_overdue_is_judged_per_kind_from_the_cutoffs_given() -> None:
     ]
     assert not mirror.overdue(rowids, {}).any()
     assert not mirror.overdue(rowids, {"unknown-kind": 1e12}).any()
+
+
+def test_facet_counts_count_every_value_of_a_hit_once() -> None:
+    """A document may carry several values of a facet, more than any before it; each
+    value of a hit counts once, a repeated one too, and documents not hit never count."""
+    mirror = Mirror()
+    docs = {
+        1: ["discovery"],
+        2: ["discovery", "decision"],
+        3: ["awareness", "discovery", "decision", "decision"],  # more, and a repeat
+        4: [],
+        5: ["awareness"],  # not hit
+    }
+    mirror.load(
+        (rowid, f"a{rowid}", json.dumps({"kind": "deck", "status": "approved", "stages": v}))
+        for rowid, v in docs.items()
+    )
+    counts = mirror.facet_counts(np.asarray([1, 2, 3, 4], np.int64))
+    assert counts["stages"] == {"discovery": 3, "decision": 2, "awareness": 1}
+    assert counts["kind"] == {"deck": 4}
+    assert counts["industries"] == {}
+    # Documents loaded later, with values new to the copy, count when hit.
+    mirror.load([(6, "a6", json.dumps({"kind": "deck", "status": "approved", "stages": ["x"]}))])
+    assert mirror.facet_counts(np.asarray([5, 6], np.int64))["stages"] == {
+        "awareness": 1,
+        "x": 1,
+    }
