@@ -314,7 +314,8 @@ def _group(lexicon: Lexicon, group_words: tuple[str, ...], *, last: bool) -> Gro
         alternatives.append(f"{base} *")
         # FTS5 matches a prefix against stems ("integrat" misses "integr"), so add
         # the words it would miss, one per stem.
-        candidates = vocabulary.completions(word) if len(word) >= 3 else []
+        following = vocabulary.completions(word)
+        candidates = following if len(word) >= 3 else []
         if candidates:
             frequency = max(frequency, vocabulary.docs(candidates[0]))
         completions = [w for w in candidates if not stem(w).startswith(word)]
@@ -322,7 +323,11 @@ def _group(lexicon: Lexicon, group_words: tuple[str, ...], *, last: bool) -> Gro
         alternatives.extend(quote(w) for w in completions)
         terms.extend(completions)
         prefix = word
-        known = known or bool(completions) or lexicon.probe(f"{TEXT_COLUMNS} : {base} *")
+        # An indexed word starting with it: the prefix matches, as itself (its stem starts
+        # with it) or through the completions above. Only when the vocabulary holds none
+        # is the index asked: FTS5 merges every term of a prefix first (3.5 ms for "vehi"
+        # at 100,000 documents, even for LIMIT 1).
+        known = known or bool(following) or lexicon.probe(f"{TEXT_COLUMNS} : {base} *")
     if not known:
         corrections = _by_stem(vocabulary.corrections(word), exclude=[word])
         alternatives.extend(quote(w) for w in corrections)
