@@ -6,12 +6,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, or_, select
 
 from api.assets.models import Asset, Status
 from api.assets.schemas import AssetOut
-from api.assets.visibility import AssetFilters, filter_clauses, get_visible, is_live, live_clause
+from api.assets.visibility import (
+    AssetFilters,
+    filter_clauses,
+    get_visible,
+    is_live,
+    live_state,
+)
 from api.audiences.service import ids_of_assets
 from api.audit import service as audit
 from api.changes.log import Subject, record_change
@@ -189,13 +196,21 @@ def live_linked_titles(
         (AssetLink.source_id, AssetLink.target_id),
         (AssetLink.target_id, AssetLink.source_id),
     ):
+        # Liveness judged on the rows, not in SQL: with `status = 'approved'` in the WHERE
+        # clause SQLite walks the status index (every approved asset: 2.8 s for a batch of
+        # 500 at 100,000 assets, most of a rebuild) instead of following these few links.
+        found = session.execute(
+            sa.select(
+                col(end), col(Asset.id), col(Asset.title), col(Asset.status), col(Asset.expires_at)
+            )
+            .join(Asset, col(Asset.id) == col(other))
+            .where(col(end).in_(asset_ids))
+            .order_by(col(AssetLink.created_at), col(AssetLink.id))
+        ).all()
         rows.extend(
-            session.exec(
-                select(end, Asset.id, Asset.title)
-                .join(Asset, col(Asset.id) == col(other))
-                .where(col(end).in_(asset_ids), live_clause(now))
-                .order_by(col(AssetLink.created_at), col(AssetLink.id))
-            ).all()
+            (asset_id, other_id, title)
+            for asset_id, other_id, title, status, expires_at in found
+            if live_state(status, expires_at, now)
         )
     audiences = ids_of_assets(session, {*asset_ids, *(other_id for _, other_id, _ in rows)})
     for asset_id, other_id, title in rows:
