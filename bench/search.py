@@ -191,6 +191,10 @@ def main(argv: list[str] | None = None) -> None:
         f"  {result['index']['documents']} documents in {result['index']['build_s']} s", flush=True
     )
 
+    started = time.perf_counter()
+    harness.reminders_raised(work)
+    result["index"]["reminders_raised_s"] = round(time.perf_counter() - started, 1)
+
     mix = query_mix(pieces, args.queries, args.seed)
     result["queries"] = {"per_category": args.queries, "examples": mix[:12]}
 

@@ -221,6 +221,7 @@ def main(args: argparse.Namespace) -> None:
     pieces = list(generate(args.n, seed=args.seed))
     load_catalogue(url, pieces)
     result["index"] = harness.build_index(catalogue)
+    harness.reminders_raised(work)
     mix = query_mix(pieces, args.queries, args.seed)
     del pieces
 

@@ -40,9 +40,6 @@ from urllib.parse import urlencode, urlsplit
 
 import httpx
 
-from api.db import make_engine
-from api.notifications import worker
-from api.settings import Settings
 from bench import harness
 from bench.catalogue import load_catalogue
 from bench.corpus import DOMAIN, generate
@@ -95,36 +92,8 @@ def catalogue(n: int, seed: int, *, fresh: bool) -> tuple[Path, list[str]]:
         done.write_text(time.strftime("%Y-%m-%dT%H:%M:%S"))
     else:
         print(f"reusing the catalogue in {work} (--fresh builds it again)", flush=True)
-    reminders_raised(work)
+    harness.reminders_raised(work)
     return work, json.loads((work / "queries.json").read_text())
-
-
-def reminders_raised(work: Path) -> None:
-    """Raise the reminders a server running all along would have raised already (once per
-    catalogue): the synthetic library is made in one go, with approval dates up to years
-    back, so tens of thousands of assets are overdue for review at once. A server's first
-    minutes work that backlog off (200 a round, api.notifications.service.ROUND_LIMIT),
-    which no measurement of a library in use should include."""
-    done = work / ".reminders-raised"
-    if done.exists():
-        return
-    print("raising the reminders a running server would have raised …", flush=True)
-    settings = Settings(
-        database_url=f"sqlite:///{work / 'baton.db'}",
-        data_dir=work,
-        admin_key=harness.ADMIN_KEY,
-        search_backend="sqlite",
-    )
-    engine = make_engine(settings.catalogue_url)
-    try:
-        while True:
-            scheduled = worker.run_once(engine, settings).scheduled
-            print(f"  {scheduled} raised", flush=True)
-            if not scheduled:
-                break
-    finally:
-        engine.dispose()
-    done.write_text(time.strftime("%Y-%m-%dT%H:%M:%S"))
 
 
 def asset_ids(work: Path, count: int, seed: int) -> list[str]:
