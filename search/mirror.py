@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -40,10 +40,10 @@ STATUSES = ("draft", "in_review", "approved", "archived")
 
 @dataclass
 class _Facet:
-    values: list[str]
-    codes: dict[str, int]
-    # (rowids, value codes), parallel arrays, always replaced together.
-    pairs: tuple[NDArray[np.int64], NDArray[np.int32]]
+    """A facet's values, each numbered once (its code) in the order first seen."""
+
+    values: list[str] = field(default_factory=list)
+    codes: dict[str, int] = field(default_factory=dict)
 
     def code(self, value: str) -> int:
         code = self.codes.get(value)
@@ -52,10 +52,6 @@ class _Facet:
             self.codes[value] = code
             self.values.append(value)
         return code
-
-
-def _new_facet() -> _Facet:
-    return _Facet([], {}, (np.zeros(0, np.int64), np.zeros(0, np.int32)))
 
 
 @dataclass(frozen=True)
@@ -94,11 +90,16 @@ class Mirror:
         self.reviewed = np.full(size, math.inf)
         self.kind = np.zeros(size, np.int32)
         self.status = np.zeros(size, np.int8)
-        # Whether the document is restricted to audiences, and (rowid, audience) pairs.
+        # Whether the document is restricted to audiences (which: audience_pairs).
         self.restricted = np.zeros(size, bool)
-        self.audiences = _new_facet()
-        self.kinds = _new_facet()
-        self.multi = {name: _new_facet() for name in MULTI_FACETS}
+        self.audiences = _Facet()
+        # (rowids, audience codes), parallel arrays, always replaced together.
+        self.audience_pairs: tuple[NDArray[np.int64], NDArray[np.int32]] = (
+            np.zeros(0, np.int64),
+            np.zeros(0, np.int32),
+        )
+        self.kinds = _Facet()
+        self.multi = {name: _Facet() for name in MULTI_FACETS}
         # Per multi facet, (values per document at most) x size value codes, -1 for none.
         self.slots = {name: np.full((1, size), -1, np.int32) for name in MULTI_FACETS}
         self.asset_ids: dict[int, str] = {}
@@ -164,8 +165,8 @@ class Mirror:
             if ids:
                 self._slot(name, np.asarray(ids), np.asarray(places), np.asarray(codes))
         if audience_pairs[0]:
-            rowids, value_codes = self.audiences.pairs
-            self.audiences.pairs = (
+            rowids, value_codes = self.audience_pairs
+            self.audience_pairs = (
                 np.concatenate([rowids, np.asarray(audience_pairs[0], np.int64)]),
                 np.concatenate([value_codes, np.asarray(audience_pairs[1], np.int32)]),
             )
@@ -215,7 +216,7 @@ class Mirror:
         if not restricted.any():
             return rowids
         codes = [self.audiences.codes[a] for a in audiences if a in self.audiences.codes]
-        pair_rowids, pair_codes = self.audiences.pairs
+        pair_rowids, pair_codes = self.audience_pairs
         allowed = pair_rowids[np.isin(pair_codes, np.asarray(codes, np.int32))]
         keep = ~restricted | np.isin(rowids, allowed)
         return rowids[keep]

@@ -118,21 +118,6 @@ def replace_policies(
     return policies(session)
 
 
-def review_window_clause(days: Mapping[str, int | None], now: datetime) -> sa.ColumnElement[bool]:
-    """SQL keeping the assets that may be due at `now` (a cheap pre-filter): an asset cannot
-    be due before approved_at + its kind's interval - the due window (a verification only
-    moves it later). False when no kind is ever due."""
-    windows = [
-        sa.and_(
-            col(Asset.kind) == kind,
-            col(Asset.approved_at) <= now - timedelta(days=interval) + DUE_WINDOW,
-        )
-        for kind, interval in days.items()
-        if interval is not None
-    ]
-    return sa.or_(*windows) if windows else sa.false()
-
-
 @dataclass(frozen=True)
 class DueAsset:
     """A live asset due for review or overdue, with its owner's name (or email)."""
