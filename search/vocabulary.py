@@ -45,6 +45,13 @@ class Vocabulary:
     def docs(self, word: str) -> int:
         return self._counts.get(word, 0)
 
+    def words_in_at_least(self, documents: float) -> list[str]:
+        """The words counted in at least `documents` documents, most common first."""
+        with self._lock:
+            found = [w for w, n in self._counts.items() if n >= documents]
+        found.sort(key=lambda w: (-self._counts.get(w, 0), w))
+        return found
+
     def add(self, words: Iterable[str]) -> None:
         """Count each word once more (a document containing them was indexed)."""
         with self._lock:

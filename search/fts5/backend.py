@@ -11,7 +11,7 @@ from pathlib import Path
 
 from search.base import MatchMode, SearchDocument, SearchQuery, SearchResult
 from search.fts5 import plan, schema, semantic, store
-from search.fts5.candidates import exists, general_factor
+from search.fts5.candidates import exists, general_factor, warm_common_words
 from search.fts5.connections import Connections
 from search.fts5.results import answer
 from search.fts5.state import Cursor, State
@@ -63,6 +63,7 @@ class Fts5Backend:
         self._embedding = threading.Lock()
         self._worker: threading.Thread | None = None
         self._worker_lock = threading.Lock()
+        self._warming: threading.Thread | None = None
 
     # --- lifecycle ---------------------------------------------------------------------
 
@@ -78,6 +79,24 @@ class Fts5Backend:
                 self._vectors.refresh(conn)
         # wordfreq reads its English table (about 1 s) at its first question: ask now.
         general_factor("customer")
+        # The common words' masks, fetched in the background: the first search meeting
+        # one need not read its long list (ready in seconds; searches meanwhile fetch
+        # what they need themselves).
+        self._warming = threading.Thread(
+            target=self._warm_common_words, name="baton-search-warm", daemon=True
+        )
+        self._warming.start()
+
+    def _warm_common_words(self) -> None:
+        try:
+            with self._connections.snapshot() as conn:
+                cursor = self._state.refresh(conn)
+                warmed = warm_common_words(cursor, stop=self._closing)
+        except sqlite3.Error as exc:
+            # The index is closing, or cannot be read: searches fetch what they need.
+            log.debug("search: the common words were not warmed: %s", exc)
+            return
+        log.debug("search: warmed the masks of %d common words", warmed)
 
     def install(self, conn: sqlite3.Connection) -> None:
         """Create the tables (on a connection inside a transaction); drop an older layout."""
@@ -88,9 +107,10 @@ class Fts5Backend:
         every connection."""
         self._closing.set()
         self._due.set()
-        worker = self._worker
-        if worker is not None:
-            worker.join(timeout=30)
+        for thread in (self._worker, self._warming):
+            if thread is not None:
+                thread.join(timeout=30)
+        self._warming = None
         self._vectors.close()
         self._connections.close()
         self._worker = None

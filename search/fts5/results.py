@@ -13,13 +13,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from search.base import BODY_SNIPPET_CHARS, SearchHit, SearchResult, empty_facets
-from search.fts5.candidates import Candidates, find, visible
-from search.fts5.plan import Group, Plan, where
+from search.fts5.candidates import Candidates, find, visible, visible_word
+from search.fts5.plan import Group, Plan
 from search.fts5.questions import near_duplicates
 from search.fts5.ranking import Keyword, Ranked, boosted, evidence, rank, stack
 from search.fts5.semantic import DEPTH, Meaning
 from search.fts5.state import Cursor
-from search.text import quote
 
 
 def answer(cursor: Cursor, plan: Plan, meaning: Meaning | None = None) -> SearchResult:
@@ -134,7 +133,7 @@ def _visible_correction(cursor: Cursor, plan: Plan) -> str | None:
 
     def shown(group: Group) -> str:
         correction = group.correction
-        if correction and len(visible(cursor, where(quote(correction), None), plan.scope)):
+        if correction and len(visible_word(cursor, correction, plan.scope)):
             return correction
         return " ".join(group.words)
 

@@ -144,6 +144,43 @@ def test_common_words_are_remembered_across_a_write(tmp_path: Path) -> None:
     assert schema.REMOVED_KEPT >= 10_000
 
 
+def test_the_common_words_are_ready_before_the_first_search(tmp_path: Path) -> None:
+    """What makes a first search after a restart fast: opening the index fetches the
+    mask of every word in a quarter of the documents or more, and only those."""
+    _backend(tmp_path / "search.db").rebuild([_doc(i) for i in range(40)], {})
+    backend = _backend(tmp_path / "search.db")  # a restarted server
+    assert backend._warming is not None
+    backend._warming.join(timeout=60)
+    masks = {k[1] for k in backend._state.memo._growing if k[0] == "mask"}
+    assert any('("fieldline")' in m for m in masks)
+    assert any('("fieldline" *)' in m for m in masks)
+    assert any('("crews")' in m for m in masks)
+    assert any('("topic")' in m for m in masks)
+    assert not any('("3")' in m for m in masks)  # in 9 documents of 40: not common
+    backend.close()
+    assert backend._warming is None
+
+
+def test_a_common_words_typo_synonym_or_prefix_finds_what_the_word_finds(
+    tmp_path: Path,
+) -> None:
+    """A common group's rows are the union of its alternatives' (each common word's
+    remembered mask, the rest fetched together): none is lost."""
+    backend = _backend(tmp_path / "search.db")
+    docs = [_doc(i) for i in range(40)]
+    # The only document without "fieldline": it has its synonym, a phrase.
+    docs[7] = _doc(7, title="Solar crews", summary="For crews.", body="Field service crews.")
+    backend.rebuild(docs, {"fieldline": ["field service"]})
+    with_word = {d.id for d in docs if d.id != "doc007"}
+    assert _ids(backend, "fieldline crews") == with_word | {"doc007"}  # the phrase too
+    assert _ids(backend, "feildline crews") == with_word  # a typo of the common word
+    assert _ids(backend, "crews fieldl") == with_word  # its prefix, last
+    # Partial matches: a word no document holds, with a filter; the common word's
+    # documents of that industry, and no other.
+    retail = {d.id for d in docs if d.industries == ("retail",)}
+    assert _ids(backend, "fieldline quasar", industries=("retail",)) == retail
+
+
 def test_remembered_masks_stay_within_their_memory_budget() -> None:
     memo = Memo(max_growing_bytes=30_000)
     packed = np.packbits(np.zeros(100_000, bool))  # 12.5 kB: a mask at 100,000 documents
