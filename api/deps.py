@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
+from anyio import CapacityLimiter
 from fastapi import Depends, Header, Query, Request, Response
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -46,6 +47,20 @@ BlobsDep = Annotated[BlobStore, app_part("blobs")]
 # The running app's search: its backend, the indexer and the search log.
 SearchDep = Annotated[SearchRuntime, app_part("search")]
 MetricsDep = Annotated[Metrics, app_part("metrics")]
+
+
+async def search_threads(request: Request) -> CapacityLimiter:
+    """How many searches and suggestions the process runs at once (BATON_SEARCH_THREADS),
+    made with the app's first one (a limiter belongs to the running event loop)."""
+    state = request.app.state
+    limiter: CapacityLimiter | None = getattr(state, "search_threads", None)
+    if limiter is None:
+        limiter = state.search_threads = CapacityLimiter(state.settings.search_threads)
+    return limiter
+
+
+# The limiter searches and suggestions run their work under (`to_thread.run_sync`).
+SearchThreadsDep = Annotated[CapacityLimiter, Depends(search_threads)]
 # What the app remembers between suggestions (question indexes, word shares).
 SuggestionsDep = Annotated[SuggestionMemory, app_part("suggestions")]
 # When API keys were last used, noted in memory and written in batches.

@@ -102,6 +102,10 @@ class Settings(BaseSettings):
     smtp_from: str = Field(default="Baton <baton@localhost>", max_length=320)
     webhook_allow_private: bool = False
     webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    # Searches and suggestions a server process runs at once (the others wait their
+    # turn): their work is Python's, one thread at a time, so more of them at once only
+    # slow each other (README, "Throughput"). Other requests have their own threads.
+    search_threads: int = Field(default=2, ge=1, le=64)
     # The serving process's notifications loop: seconds between rounds; 0 turns it off
     # (then run `baton notifications run-once` from cron).
     notifications_interval_seconds: float = Field(default=5.0, ge=0, le=3600)

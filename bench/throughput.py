@@ -3,7 +3,8 @@
 Uses the catalogue `make bench-web` builds (bench/.work/web-<n>/, built once and reused;
 --fresh builds it again): --n synthetic assets (default 100,000) with their FTS5 index.
 For each worker count (--workers, default 1 2 4) it starts `baton serve --workers N` on
-it (semantic search off unless BENCH_SEMANTIC=on, rate limits off, warning-level logs),
+it (semantic search off unless BENCH_SEMANTIC=on, rate limits off, warning-level logs,
+BATON_SEARCH_THREADS at its default unless BENCH_SEARCH_THREADS=N),
 warms every worker, then runs Debian's `wrk` (installed by `.ci/system-packages wrk`)
 for --seconds with --connections connections over 2 threads, twice: `GET /v1/search`
 rotating through the library's queries (plain words, typos, prefixes, filters) and

@@ -144,6 +144,8 @@ class Served:
             BATON_RATE_LIMITS="off",
             BATON_SEMANTIC=semantic,
         )
+        if "BENCH_SEARCH_THREADS" in os.environ:  # to compare; default: BATON_SEARCH_THREADS's
+            env["BATON_SEARCH_THREADS"] = os.environ["BENCH_SEARCH_THREADS"]
         self.log = self.log_path.open("w")
         command = [sys.executable, "-m", "api.cli", "serve", "--port", str(self.port)]
         self.process = subprocess.Popen(

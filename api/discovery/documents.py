@@ -52,7 +52,7 @@ def _documents(session: Session, assets: list[Asset], *, now: datetime) -> list[
             reviewed_at=reviewed_at(
                 asset.status,
                 asset.approved_at,
-                verified[asset.id].verified_at if asset.id in verified else None,
+                verified.get(asset.id),
             ),
             audiences=audiences.get(asset.id, ()),
         )

@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from api.assets.kinds import Kind
 from api.assets.models import Asset, Status
@@ -69,15 +69,18 @@ def review_days(session: Session) -> dict[str, int | None]:
     return days
 
 
-def verifications(session: Session, asset_ids: Collection[str]) -> dict[str, AssetVerification]:
-    """The last verification of each of these assets that has one (a round of reminders
-    asks for every overdue asset of a big library: a query per bounded IN list)."""
-    found: dict[str, AssetVerification] = {}
+_VERIFIED = sa.select(col(AssetVerification.asset_id), col(AssetVerification.verified_at)).where(
+    col(AssetVerification.asset_id).in_(sa.bindparam("ids", expanding=True))
+)
+
+
+def verifications(session: Session, asset_ids: Collection[str]) -> dict[str, datetime]:
+    """When each of these assets that was verified last was (a round of reminders asks
+    for every overdue asset of a big library: a query per bounded IN list). Read by every
+    search and page of assets: a prebuilt statement (`api.db.read`)."""
+    found: dict[str, datetime] = {}
     for ids in in_lists(list(asset_ids)):
-        rows = session.exec(
-            select(AssetVerification).where(col(AssetVerification.asset_id).in_(ids))
-        ).all()
-        found.update((row.asset_id, row) for row in rows)
+        found.update((asset_id, at) for asset_id, at in read(session, _VERIFIED, {"ids": ids}))
     return found
 
 

@@ -257,7 +257,7 @@ def freshness_of(
     verified = verifications(session, [a.id for a in approved])
     shown: dict[str, Freshness | None] = {a.id: None for a in assets}
     for asset in approved:
-        at = verified[asset.id].verified_at if asset.id in verified else None
+        at = verified.get(asset.id)
         due = review_due_at(asset, at, days)
         shown[asset.id] = Freshness(state=state_at(due, now), review_due_at=due, verified_at=at)
     return shown

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+from functools import partial
+
+from anyio import to_thread
 from fastapi import APIRouter, Response
 
-from api.deps import CallerDep, NowDep, SearchDep, SessionDep, SettingsDep, SuggestionsDep
+from api.deps import (
+    CallerDep,
+    NowDep,
+    SearchDep,
+    SearchThreadsDep,
+    SessionDep,
+    SettingsDep,
+    SuggestionsDep,
+)
 from api.suggestions import service
 from api.suggestions.schemas import SuggestionRequest, SuggestionsOut
 
@@ -17,7 +28,7 @@ router = APIRouter(prefix="/v1/suggestions", tags=["suggestions"])
     operation_id="createSuggestions",
     summary="Suggest assets for an open deal",
 )
-def suggest(
+async def suggest(
     body: SuggestionRequest,
     session: SessionDep,
     caller: CallerDep,
@@ -25,6 +36,7 @@ def suggest(
     runtime: SearchDep,
     memory: SuggestionsDep,
     settings: SettingsDep,
+    threads: SearchThreadsDep,
 ) -> Response:
     """The live assets that best fit an open deal, best first, each with its `score`
     (0..1) and the `reasons` it was chosen, and the known customer questions the deal's
@@ -34,7 +46,8 @@ def suggest(
     With `opportunity_id`, the assets sent or shared in that deal (`send` and `share`
     events naming it, by anyone) are left out, as `exclude` leaves out its ids, and listed
     in `already_sent` (those the caller may see)."""
-    found = service.suggest(
+    suggest = partial(
+        service.suggest,
         session,
         body,
         now=now,
@@ -43,5 +56,7 @@ def suggest(
         caller=caller,
         overdue_demotion=settings.overdue_demotion,
     )
+    # In a thread of the search limiter, as searches are (api/discovery/routes.py).
+    found = await to_thread.run_sync(suggest, limiter=threads)
     # Validated by the service already: serialise once (response_model documents it).
     return Response(found.model_dump_json(), media_type="application/json")

@@ -262,9 +262,8 @@ def _live_candidates(
     if live and overdue_demotion > 0.0:
         days, verified = review_days(session), verifications(session, live)
         for asset_id in live:
-            row, check = found[asset_id], verified.get(asset_id)
-            at = check.verified_at if check is not None else None
-            due = due_at(row.kind, row.status, row.approved_at, at, days)
+            row = found[asset_id]
+            due = due_at(row.kind, row.status, row.approved_at, verified.get(asset_id), days)
             if is_overdue(due, now):
                 overdue.add(asset_id)
     return [
