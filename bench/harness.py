@@ -343,6 +343,17 @@ class Server:
         fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
+    def settled(self, limit: float = 120.0) -> float:
+        """Wait until the server is idle (under 5% of a core over a second: the index's
+        background warm-up done), at most `limit` seconds; how long it took."""
+        started = time.monotonic()
+        while time.monotonic() - started < limit:
+            before = self.cpu_seconds()
+            time.sleep(1.0)
+            if self.cpu_seconds() - before < 0.05:
+                break
+        return round(time.monotonic() - started, 1)
+
     def rss_mb(self) -> float:
         """The server's resident memory now, in MB."""
         return round(_rss_kb(self.process.pid).get("VmRSS", 0) / 1024, 1)
