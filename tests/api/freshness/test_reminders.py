@@ -228,7 +228,9 @@ def test_the_loop_works_off_a_backlog_a_round_per_interval_not_back_to_back(
     """The serving process's loop runs a round at once when a commit raised an event, but
     not for the events its own round raised (it dispatched them): a backlog of due reviews
     is worked off a round per interval, so pages keep the write lock and the CPU between
-    rounds. A rep's or marketer's event still wakes it at once."""
+    rounds. A rep's or marketer's event still wakes it at once, to send that event: the
+    time-based events are looked for once per interval, not after every edit (the look
+    reads the whole library; reps search right after edits)."""
     monkeypatch.setattr(notification_service, "ROUND_LIMIT", 2)
     at(app, NOW)
     for i in range(5):
@@ -246,9 +248,39 @@ def test_the_loop_works_off_a_backlog_a_round_per_interval_not_back_to_back(
         # (back to back, the five are raised within milliseconds).
         time.sleep(1.5)
         assert len(events(app, "asset.due_for_review")) == 2, "rounds ran back to back"
-        # Someone's event wakes it at once: the next round raises the next two.
-        publish(marketer, title="A new one-pager", kind="one_pager")
-        wait_for(lambda: len(events(app, "asset.due_for_review")) == 4)
+        # Someone's event wakes it at once: that round sends it (dispatches it) and
+        # raises no more due reviews before the interval is up.
+        new = publish(marketer, title="A new one-pager", kind="one_pager")
+        approved = [e for e in events(app, "asset.approved") if e.subject_id == new["id"]]
+        assert len(approved) == 1
+        wait_for(
+            lambda: all(
+                e.dispatched_at is not None
+                for e in events(app, "asset.approved")
+                if e.subject_id == new["id"]
+            )
+        )
+        assert len(events(app, "asset.due_for_review")) == 2
+    finally:
+        loop.stop()
+
+
+def test_the_loop_looks_for_time_based_events_again_when_the_interval_is_up(
+    app: FastAPI, settings: Settings, marketer: Actor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(notification_service, "ROUND_LIMIT", 2)
+    at(app, NOW)
+    for i in range(3):
+        publish(marketer, title=f"Paperless crane retrofit {i}", kind="case_study")
+    marketer.put("/v1/freshness/policies", json={"policies": {"case_study": 30}})
+    loop = Notifier(
+        app.state.engine,
+        settings.model_copy(update={"notifications_interval_seconds": 0.5}),
+        clock=lambda: NOW + timedelta(days=17),
+    )
+    loop.start()
+    try:
+        wait_for(lambda: len(events(app, "asset.due_for_review")) == 3)
     finally:
         loop.stop()
 
