@@ -21,7 +21,7 @@ from api.freshness.service import freshness_of
 from api.questions.models import Question
 from api.taxonomy.facets import FACETS
 from api.taxonomy.models import Facet, Term
-from api.users.service import MASTER_ID, Caller, people
+from api.users.service import MASTER_ID, Caller, emails_of
 
 
 @dataclass
@@ -72,12 +72,19 @@ def person_ref(user_id: str | None, users: dict[str, Any]) -> PersonRef:
     return PersonRef(id=user_id, email=user.email if user is not None else None)
 
 
+def owner_ref(owner_id: str | None, emails: dict[str, str]) -> PersonRef:
+    """`person_ref` from emails by id (`emails_of`)."""
+    if owner_id is None:
+        return PersonRef(id=MASTER_ID, email=None)
+    return PersonRef(id=owner_id, email=emails.get(owner_id))
+
+
 def _shown(
     session: Session, assets: Sequence[Asset], *, now: datetime, caller: Caller | None = None
 ) -> list[dict[str, Any]]:
     """What every view of an asset shows but its body: terms, tags, questions, owner."""
     links = _links(session, [a.id for a in assets])
-    owners = people(session, {a.owner_id for a in assets if a.owner_id})
+    emails = emails_of(session, {a.owner_id for a in assets if a.owner_id})
     freshness = freshness_of(session, assets, now=now)
     # A rep is not told which audiences an asset is for (a partner would learn the others).
     audiences = (
@@ -108,7 +115,7 @@ def _shown(
                 "created_at": asset.created_at,
                 "updated_at": asset.updated_at,
                 "approved_at": asset.approved_at,
-                "owner": person_ref(asset.owner_id, owners),
+                "owner": owner_ref(asset.owner_id, emails),
                 "file": file_info(asset),
                 "review_comment": asset.review_comment,
                 "freshness": freshness[asset.id],
