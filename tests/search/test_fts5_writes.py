@@ -35,8 +35,12 @@ def _doc(i: int, body: str = "", **fields: object) -> SearchDocument:
 
 
 def _backend(path: Path) -> Fts5Backend:
+    """An open backend whose warm-up of the common words (a thread `open` starts) is
+    over: what the tests read of the memo is then theirs alone."""
     backend = Fts5Backend(path)
     backend.open()
+    if backend._warming is not None:
+        backend._warming.join(timeout=60)
     return backend
 
 
