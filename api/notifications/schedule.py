@@ -26,6 +26,7 @@ from sqlmodel import Session, col, select
 
 from api.assets.models import Asset, Status
 from api.changes.log import Subject, record_change
+from api.db import in_lists
 from api.freshness.reminders import due_for_review
 from api.messaging.violations import rules_violated
 from api.notifications.events import NotificationType
@@ -47,9 +48,14 @@ DIGEST_LISTED = 10  # entries of each list the digest names
 
 
 def expired_assets(session: Session, now: datetime) -> int:
-    """`asset.expired` for each approved asset whose expiry passed; how many were raised."""
-    candidates = session.exec(
-        select(Asset)
+    """`asset.expired` for each approved asset whose expiry passed; how many were raised.
+
+    Every round reads the ids and expiry times of the assets expired within the lookback
+    (along the `expires_at` index) and their claims; the whole asset only for the ones
+    not announced yet (at 100,000 assets, several hundred expired in a month: reading them
+    whole every round cost 0.2 s of CPU per interval)."""
+    expired = session.exec(
+        select(col(Asset.id), col(Asset.expires_at))
         .where(
             col(Asset.status) == Status.approved.value,
             col(Asset.expires_at) <= now,
@@ -57,22 +63,27 @@ def expired_assets(session: Session, now: datetime) -> int:
         )
         .order_by(col(Asset.expires_at), col(Asset.id))
     ).all()
-    if not candidates:
+    if not expired:
         return 0
-    taken = set(
-        session.exec(
-            select(NotificationClaim.subject, NotificationClaim.period).where(
-                col(NotificationClaim.kind) == NotificationType.asset_expired.value,
-                col(NotificationClaim.subject).in_([a.id for a in candidates]),
-            )
-        ).all()
-    )
+    taken: set[tuple[str, str]] = set()
+    for ids in in_lists([asset_id for asset_id, _ in expired]):
+        taken.update(
+            session.exec(
+                select(NotificationClaim.subject, NotificationClaim.period).where(
+                    col(NotificationClaim.kind) == NotificationType.asset_expired.value,
+                    col(NotificationClaim.subject).in_(ids),
+                )
+            ).all()
+        )
     raised = 0
-    for asset in candidates:
-        assert asset.expires_at is not None
-        period = asset.expires_at.isoformat()
-        if (asset.id, period) in taken:
+    for asset_id, expires_at in expired:
+        assert expires_at is not None
+        period = expires_at.isoformat()
+        if (asset_id, period) in taken:
             continue
+        asset = session.get(Asset, asset_id)
+        if asset is None or asset.status != Status.approved.value or asset.expires_at != expires_at:
+            continue  # changed since it was read: the next round judges it again
         payload = asset_payload(session, asset)
         if payload is not None and notify_once(
             session,
