@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -106,6 +107,26 @@ def exists(cursor: Cursor, expression: str) -> bool:
         "SELECT 1 FROM fts_assets WHERE fts_assets MATCH ? LIMIT 1", (expression,)
     ).fetchone()
     return row is not None
+
+
+def with_rowids(
+    hits: NDArray[np.int64], extra: Sequence[int] | NDArray[np.int64]
+) -> NDArray[np.int64]:
+    """`hits` (ascending, unique) with the `extra` rowids added, still ascending and unique.
+
+    The extras are few (documents close in meaning, answered questions) and the hits can
+    be tens of thousands (a common word): the extras are inserted where they belong rather
+    than everything sorted again (`np.union1d` was a quarter of a hybrid search's time)."""
+    add = np.unique(np.asarray(extra, np.int64))
+    if not len(add):
+        return hits
+    at = np.searchsorted(hits, add)
+    if len(hits):
+        new = (at == len(hits)) | (hits[np.minimum(at, len(hits) - 1)] != add)
+        add, at = add[new], at[new]
+    if not len(add):
+        return hits
+    return np.insert(hits.astype(np.int64, copy=False), at, add)
 
 
 def visible(cursor: Cursor, expression: str | None, scope: Scope) -> NDArray[np.int64]:

@@ -13,7 +13,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from search.base import BODY_SNIPPET_CHARS, SearchHit, SearchResult, empty_facets
-from search.fts5.candidates import Candidates, find, visible, visible_word
+from search.fts5.candidates import Candidates, find, visible, visible_word, with_rowids
 from search.fts5.plan import Group, Plan
 from search.fts5.questions import near_duplicates
 from search.fts5.ranking import Keyword, Ranked, boosted, evidence, rank, stack
@@ -45,9 +45,7 @@ def answer(cursor: Cursor, plan: Plan, meaning: Meaning | None = None) -> Search
     rest = np.zeros(0, np.int64)
     if found is not None:
         rest = found.hits[~np.isin(found.hits, hits)] if answers else found.hits
-        # Candidates' hits are ascending and unique already: merge only when questions
-        # answered (a common word's hits are tens of thousands; union1d sorts them again).
-        hits = np.union1d(found.hits, hits) if answers else found.hits
+        hits = with_rowids(found.hits, hits)
     match = "all" if answers or (found is not None and found.every_group) else "partial"
     if meaning is not None:
         keyword = _keyword(cursor, plan, found, rest, answers, hits, match)

@@ -50,7 +50,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from search.base import SearchDocument
-from search.fts5.candidates import visible
+from search.fts5.candidates import visible, with_rowids
 from search.fts5.neighbours import Graph
 from search.fts5.plan import Plan
 from search.fts5.ranking import Keyword, Ranked, demoted, of_kinds, stack
@@ -659,7 +659,7 @@ class Meaning:
         for tier in reversed(tiers):
             ranked = stack(tier, ranked)
         tail = [(r, 0.0) for r, _ in keyword.ranked[depth:] if r not in fused]
-        union = np.union1d(keyword.hits, np.asarray([r for r, _ in close], np.int64))
+        union = with_rowids(keyword.hits, [r for r, _ in close])
         match = "semantic" if not len(keyword.hits) and len(union) else keyword.match
         return union, ranked + tail, match
 
