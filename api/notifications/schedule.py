@@ -50,19 +50,20 @@ DIGEST_LISTED = 10  # entries of each list the digest names
 def expired_assets(session: Session, now: datetime) -> int:
     """`asset.expired` for each approved asset whose expiry passed; how many were raised.
 
-    Every round reads the ids and expiry times of the assets expired within the lookback
-    (along the `expires_at` index) and their claims; the whole asset only for the ones
-    not announced yet (at 100,000 assets, several hundred expired in a month: reading them
-    whole every round cost 0.2 s of CPU per interval)."""
-    expired = session.exec(
-        select(col(Asset.id), col(Asset.expires_at))
+    Every round reads the ids, statuses and expiry times of the assets expired within the
+    lookback, along the `expires_at` index (with the status in SQL, SQLite walked the
+    status index: every approved asset, 0.1 s at 100,000), and their claims; the whole
+    asset only for the ones not announced yet (reading several hundred whole every round
+    cost 0.2 s of CPU per interval)."""
+    rows = session.exec(
+        select(col(Asset.id), col(Asset.expires_at), col(Asset.status))
         .where(
-            col(Asset.status) == Status.approved.value,
             col(Asset.expires_at) <= now,
             col(Asset.expires_at) > now - EXPIRY_LOOKBACK,
         )
         .order_by(col(Asset.expires_at), col(Asset.id))
     ).all()
+    expired = [(i, at) for i, at, status in rows if status == Status.approved.value]
     if not expired:
         return 0
     taken: set[tuple[str, str]] = set()
@@ -82,7 +83,7 @@ def expired_assets(session: Session, now: datetime) -> int:
         if (asset_id, period) in taken:
             continue
         asset = session.get(Asset, asset_id)
-        if asset is None or asset.status != Status.approved.value or asset.expires_at != expires_at:
+        if asset is None or asset.expires_at != expires_at:
             continue  # changed since it was read: the next round judges it again
         payload = asset_payload(session, asset)
         if payload is not None and notify_once(

@@ -231,6 +231,13 @@ def test_two_replicas_never_send_a_time_based_event_twice(
         publish(marketer, title=f"Talking point {n}", kind="talking_point", expires_at=soon)
         for n in range(3)
     ]
+    # Only approved assets expire in a rep's eyes: a draft and an archived piece that pass
+    # the same expiry are never announced.
+    create(marketer, title="Draft talking point", kind="talking_point", expires_at=soon)
+    archived = publish(
+        marketer, title="Archived talking point", kind="talking_point", expires_at=soon
+    )
+    transition(marketer, archived["id"], "archive")
     later = utcnow() + timedelta(days=2)
     if digest_period(later) is None:  # early on a Monday: the week's digest is not due yet
         later += timedelta(hours=8)
