@@ -229,6 +229,29 @@ class Mirror:
             rowids = self.for_audiences(rowids, scope.audiences)
         return rowids
 
+    def shown(self, upto: int, scope: Scope) -> NDArray[np.bool_]:
+        """Which rowids up to `upto` the scope may show, as a mask (what `visible` says of
+        every document, computed over the columns whole: no list of 100,000 rowids to build
+        and index by)."""
+        present = self.present  # read first: the other columns are at least as long
+        mask = present[: min(upto + 1, len(present))].copy()
+        size = len(mask)
+        if scope.live_at is not None:
+            mask &= self.status[:size] == STATUSES.index("approved")
+            mask &= self.expires[:size] > scope.live_at
+        if scope.audiences is not None:
+            restricted = self.restricted[:size]
+            if restricted.any():
+                codes = [
+                    self.audiences.codes[a] for a in scope.audiences if a in self.audiences.codes
+                ]
+                pair_rowids, pair_codes = self.audience_pairs
+                open_to = pair_rowids[np.isin(pair_codes, np.asarray(codes, np.int32))]
+                member = np.zeros(size, bool)
+                member[open_to[open_to < size]] = True
+                mask &= ~restricted | member
+        return mask
+
     def overdue(self, rowids: NDArray[np.int64], cutoffs: Mapping[str, float]) -> NDArray[np.bool_]:
         """Which of `rowids` are overdue for review: reviewed at or before their kind's
         cutoff (`SearchQuery.overdue_cutoffs`; a kind without one never is)."""

@@ -590,11 +590,17 @@ class Meaning:
         loaded = self.loaded
         if not loaded.chunks:
             return []
-        shown = visible(cursor, plan.filters, plan.scope)
-        if not len(shown):
+        if plan.filters is None:
+            shown = cursor.mirror.shown(cursor.upto, plan.scope)
+        else:
+            rowids = visible(cursor, plan.filters, plan.scope)
+            shown = np.zeros(max(cursor.upto, int(rowids.max()) if len(rowids) else 0) + 1, bool)
+            shown[rowids] = True
+        if not shown.any():
             return []
-        allowed = np.zeros(max(loaded.top, int(shown.max())) + 1, bool)
-        allowed[shown] = True
+        allowed = shown
+        if len(allowed) <= loaded.top:
+            allowed = np.concatenate([allowed, np.zeros(loaded.top + 1 - len(allowed), bool)])
         depth = max(DEPTH, plan.need)
         # Enough chunks for `depth` documents even when each has several close chunks.
         owners, scores = loaded.nearest(self.query, allowed, depth * (1 + BODY_CHUNKS))

@@ -323,3 +323,26 @@ def test_a_write_never_runs_the_model_holding_the_write_lock(
     settled(marketer)
     assert probe.locked and not any(probe.locked)
     assert asset["id"] in ids(search(rep, "staff burnout"))
+
+
+@pytest.mark.usefixtures("through_graph")
+def test_a_piece_restricted_to_an_audience_is_found_by_meaning_only_by_its_members(
+    index: Fts5Backend,
+) -> None:
+    index.index(
+        [
+            _doc("burnout-partners", BURNOUT, audiences=("partners",)),
+            _doc("travel", TRAVEL),
+            *(_doc(f"other-{i}", fields) for i, fields in enumerate(OTHER)),
+        ]
+    )
+    index.settle()
+
+    def found(audiences: tuple[str, ...] | None) -> list[str]:
+        query = SearchQuery(text="staff burnout", live_at=datetime.now(UTC), audiences=audiences)
+        return [hit.id for hit in index.search(query).hits]
+
+    assert "burnout-partners" not in found(())
+    assert "burnout-partners" not in found(("resellers",))
+    assert found(("partners",))[:1] == ["burnout-partners"]
+    assert found(None)[:1] == ["burnout-partners"]
