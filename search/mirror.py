@@ -215,11 +215,14 @@ class Mirror:
         restricted = self.restricted[rowids]
         if not restricted.any():
             return rowids
+        keep = ~restricted | np.isin(rowids, self._members(audiences))
+        return rowids[keep]
+
+    def _members(self, audiences: tuple[str, ...]) -> NDArray[np.int64]:
+        """The rowids restricted to one of `audiences` (with repeats)."""
         codes = [self.audiences.codes[a] for a in audiences if a in self.audiences.codes]
         pair_rowids, pair_codes = self.audience_pairs
-        allowed = pair_rowids[np.isin(pair_codes, np.asarray(codes, np.int32))]
-        keep = ~restricted | np.isin(rowids, allowed)
-        return rowids[keep]
+        return pair_rowids[np.isin(pair_codes, np.asarray(codes, np.int32))]
 
     def visible(self, rowids: NDArray[np.int64], scope: Scope) -> NDArray[np.int64]:
         """The rowids the scope may show (status and expiry, audiences)."""
@@ -242,13 +245,9 @@ class Mirror:
         if scope.audiences is not None:
             restricted = self.restricted[:size]
             if restricted.any():
-                codes = [
-                    self.audiences.codes[a] for a in scope.audiences if a in self.audiences.codes
-                ]
-                pair_rowids, pair_codes = self.audience_pairs
-                open_to = pair_rowids[np.isin(pair_codes, np.asarray(codes, np.int32))]
+                members = self._members(scope.audiences)
                 member = np.zeros(size, bool)
-                member[open_to[open_to < size]] = True
+                member[members[members < size]] = True
                 mask &= ~restricted | member
         return mask
 
