@@ -204,9 +204,12 @@ class Mirror:
 
     def live(self, rowids: NDArray[np.int64], at: float) -> NDArray[np.int64]:
         """The rowids approved and not expired at `at` (seconds since 1970)."""
-        approved = STATUSES.index("approved")
-        keep = (self.status[rowids] == approved) & (self.expires[rowids] > at)
-        return rowids[keep]
+        return rowids[self._alive(rowids, at)]
+
+    def _alive(self, where: NDArray[np.int64] | slice, at: float) -> NDArray[np.bool_]:
+        """Which documents at `where` (rowids, or a slice of the columns) are approved and
+        not expired at `at`: the one liveness rule, for lists and masks alike."""
+        return (self.status[where] == STATUSES.index("approved")) & (self.expires[where] > at)
 
     def for_audiences(
         self, rowids: NDArray[np.int64], audiences: tuple[str, ...]
@@ -240,8 +243,7 @@ class Mirror:
         mask = present[: min(upto + 1, len(present))].copy()
         size = len(mask)
         if scope.live_at is not None:
-            mask &= self.status[:size] == STATUSES.index("approved")
-            mask &= self.expires[:size] > scope.live_at
+            mask &= self._alive(slice(0, size), scope.live_at)
         if scope.audiences is not None:
             restricted = self.restricted[:size]
             if restricted.any():
