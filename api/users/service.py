@@ -36,7 +36,7 @@ from api.changes.log import Subject, record_change
 from api.db import read, utcnow
 from api.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from api.paging import PageRequest, paginate
-from api.users.keycache import KEYS
+from api.users.keycache import KEYS, engine_of
 from api.users.models import ApiKey, Role, User
 from api.users.schemas import UserDetail
 
@@ -110,7 +110,8 @@ def authenticate(
     if master_key and hmac.compare_digest(presented, digest(master_key)):
         return MASTER
     now = now or utcnow()
-    remembered = KEYS.lookup(presented, now)
+    engine = engine_of(session)
+    remembered = KEYS.lookup(engine, presented, now)
     if remembered is not None:
         return remembered
     generation = KEYS.generation
@@ -134,7 +135,7 @@ def authenticate(
     if user.disabled_at is not None:
         raise Unauthorized("this API key's person is disabled; an admin can enable them again")
     caller = caller_for(user, key_id=api_key.id)
-    KEYS.remember(presented, caller, api_key.expires_at, generation)
+    KEYS.remember(engine, presented, caller, api_key.expires_at, generation)
     return caller
 
 

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from api.main import create_app
 from tests.conftest import Actor, new_actor
 
 
@@ -54,3 +55,24 @@ def test_a_revocation_by_another_process_holds_within_a_second(
         assert time.monotonic() < deadline, "the revoked key kept working"
         time.sleep(0.1)
     assert rep.get("/v1/me").status_code == 401
+
+
+def test_a_server_answers_only_from_what_it_read_itself(app: FastAPI, client: TestClient) -> None:
+    # Two servers in one process (tests, an embedding program): the memory is per
+    # database engine, so a server started after a revocation refuses the key at once,
+    # however recently the other one remembered it.
+    rep = new_actor(client, "rep")
+    assert rep.get("/v1/me").status_code == 200  # remembered by the first server
+    other = sa.create_engine(app.state.settings.catalogue_url)
+    try:
+        with other.begin() as connection:
+            connection.execute(
+                sa.text("UPDATE api_keys SET revoked_at = CURRENT_TIMESTAMP WHERE user_id = :u"),
+                {"u": rep.id},
+            )
+    finally:
+        other.dispose()
+    with TestClient(create_app(app.state.settings), raise_server_exceptions=False) as second:
+        answer = second.get("/v1/me", headers={"Authorization": f"Bearer {rep.key}"})
+    assert answer.status_code == 401
+    assert "revoked" in answer.json()["detail"]
