@@ -64,6 +64,34 @@ def migrate(settings: Settings, revision: str = "head") -> bool:
         raise fail(f"cannot migrate the catalogue in {settings.data_dir}: {exc}") from exc
 
 
+def require_schema(settings: Settings) -> None:
+    """Refuse, naming `baton db upgrade`, when the catalogue is not at this release's schema
+    (never migrated, or migrated by another release): for the commands that use the
+    catalogue without migrating it, so a first `baton users add` says what to do instead
+    of printing a database traceback."""
+    from sqlalchemy.exc import OperationalError
+
+    from api import migrations
+
+    where = database_name(settings.catalogue_url)
+    try:
+        current = migrations.current_revision(settings.catalogue_url)
+    except OperationalError as exc:
+        raise fail(f"cannot open the catalogue database {where}: {exc.orig}") from exc
+    if current is None:
+        raise fail(
+            f"the catalogue database {where} has no tables yet: run `baton db upgrade` "
+            "first (`baton serve` also migrates at start)"
+        )
+    head = migrations.head_revision()
+    if current != head:
+        raise fail(
+            f"the catalogue database {where} is at schema revision {current}, and this "
+            f"release of Baton needs {head}: run `baton db upgrade` first (a database a "
+            "newer release migrated needs that release)"
+        )
+
+
 def database_name(url: str) -> str:
     """The catalogue as messages name it: a SQLite file's absolute path, else its URL
     without the password."""
@@ -76,10 +104,14 @@ def database_name(url: str) -> str:
 
 
 @contextmanager
-def catalogue(settings: Settings) -> Iterator[Engine]:
-    """An engine on the catalogue, disposed of when the command is done with it."""
+def catalogue(settings: Settings, *, migrated: bool = False) -> Iterator[Engine]:
+    """An engine on the catalogue, disposed of when the command is done with it. With
+    `migrated`, for a command that does not migrate: the schema must be in place
+    (`require_schema`)."""
     from api.db import make_engine
 
+    if migrated:
+        require_schema(settings)
     engine = make_engine(settings.catalogue_url)
     try:
         yield engine

@@ -8,7 +8,16 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from api.commands import catalogue, database_name, err, fail, migrate, out, read_settings
+from api.commands import (
+    catalogue,
+    database_name,
+    err,
+    fail,
+    migrate,
+    out,
+    read_settings,
+    require_schema,
+)
 
 db_app = typer.Typer(help="The catalogue database's schema.", no_args_is_help=True)
 
@@ -67,6 +76,7 @@ def check(
     from api.consistency import check_installation
 
     settings = read_settings()
+    require_schema(settings)
     try:
         with catalogue(settings) as engine:
             report = check_installation(settings, engine, hash_blobs=hash_blobs)

@@ -62,6 +62,43 @@ def test_db_upgrade_on_an_empty_database(empty_database_url: str, env: dict[str,
     assert f"current: {head}" in current.stdout
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("users", "add", "boss@example.com", "--role", "admin"),
+        ("reindex",),
+        ("check",),
+        ("report", "gaps"),
+    ],
+    ids=["users-add", "reindex", "check", "report"],
+)
+def test_a_command_on_a_catalogue_never_migrated_says_to_migrate(
+    empty_database_url: str, env: dict[str, str], command: tuple[str, ...]
+) -> None:
+    env["BATON_DATABASE_URL"] = empty_database_url
+    result = baton(*command, env=env)
+    assert result.returncode == 1
+    assert "has no tables yet: run `baton db upgrade` first" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    # Nothing was made on the way: the database is still empty.
+    assert migrations.current_revision(empty_database_url) is None
+
+
+def test_a_command_on_an_older_schema_names_both_revisions(
+    empty_database_url: str, env: dict[str, str]
+) -> None:
+    env["BATON_DATABASE_URL"] = empty_database_url
+    assert baton("db", "upgrade", env=env).returncode == 0
+    assert baton("db", "downgrade", "--", "-1", env=env).returncode == 0
+    older = migrations.current_revision(empty_database_url)
+    result = baton("users", "list", env=env)
+    assert result.returncode == 1
+    assert f"at schema revision {older}" in result.stderr
+    assert f"needs {migrations.head_revision()}: run `baton db upgrade` first" in result.stderr
+    assert baton("db", "upgrade", env=env).returncode == 0
+    assert baton("users", "list", env=env).returncode == 0
+
+
 def test_users_add_prints_a_working_key(database_url: str, env: dict[str, str]) -> None:
     env["BATON_DATABASE_URL"] = database_url
     result = baton(

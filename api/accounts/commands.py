@@ -64,7 +64,7 @@ def invite_command(
 
     settings = read_settings()
     try:
-        with catalogue(settings) as engine, session_scope(engine) as session:
+        with catalogue(settings, migrated=True) as engine, session_scope(engine) as session:
             audit.act_as(session, audit.cli_actor())
             person = users.find_active_by_email(session, email)
             if person is None:
@@ -96,7 +96,7 @@ def reset_link_command(
 
     settings = read_settings()
     try:
-        with catalogue(settings) as engine, session_scope(engine) as session:
+        with catalogue(settings, migrated=True) as engine, session_scope(engine) as session:
             audit.act_as(session, audit.cli_actor())
             person = users.person_by_email(session, email)
             token, expires = accounts.issue_link(session, person, TokenPurpose.reset, now=utcnow())

@@ -36,7 +36,7 @@ ALL = PageRequest(limit=1_000_000, offset=0)
 def _unit_of_work() -> Iterator[Session]:
     """One transaction on the catalogue, as the CLI's user; a refusal ends the command (1)."""
     try:
-        with catalogue(read_settings()) as engine, session_scope(engine) as session:
+        with catalogue(read_settings(), migrated=True) as engine, session_scope(engine) as session:
             audit.act_as(session, audit.cli_actor())
             yield session
     except BatonError as exc:

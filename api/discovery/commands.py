@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from api.commands import catalogue, fail, out, progress_bar, read_settings
+from api.commands import catalogue, fail, out, progress_bar, read_settings, require_schema
 
 
 def reindex() -> None:
@@ -14,6 +14,7 @@ def reindex() -> None:
     from api.discovery.runtime import index_consumer, make_backend, rebuild
 
     settings = read_settings()
+    require_schema(settings)
     backend, transactional = make_backend(settings)
     # On a replica, its own place in the change log moves to what the rebuild read.
     consumer = index_consumer(settings, transactional=transactional)[0]

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from api import migrations
+from api.commands import require_schema
 from api.db import make_engine, session_scope, utcnow
 from api.errors import BatonError
 from api.reports import formats, service
@@ -74,9 +74,7 @@ def gaps(
     """
     window = (_moment(since, "--since"), _moment(until, "--until"))
     settings = get_settings()
-    if migrations.current_revision(settings.catalogue_url) is None:
-        err.print("[red]error:[/red] the database has no schema yet: run `baton db upgrade`")
-        raise typer.Exit(1)
+    require_schema(settings)
     engine = make_engine(settings.catalogue_url)
     try:
         with session_scope(engine) as session:

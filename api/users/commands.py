@@ -45,7 +45,7 @@ ALL = PageRequest(limit=1_000_000, offset=0)
 def _unit_of_work(settings: Settings) -> Iterator[Session]:
     """One transaction on the catalogue, as the CLI's user; a refusal ends the command (1)."""
     try:
-        with catalogue(settings) as engine, session_scope(engine) as session:
+        with catalogue(settings, migrated=True) as engine, session_scope(engine) as session:
             audit.act_as(session, audit.cli_actor())
             yield session
     except BatonError as exc:
