@@ -7,8 +7,6 @@ gets its own database, copied from a template migrated once per run, and dropped
 
 from __future__ import annotations
 
-import functools
-import inspect
 import os
 import shutil
 import uuid
@@ -20,7 +18,6 @@ import pytest
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from fastapi import FastAPI
-from fastapi.dependencies import utils as fastapi_dependencies
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import make_url
 
@@ -28,6 +25,7 @@ from api import migrations
 from api.accounts import service as accounts_service
 from api.main import create_app
 from api.settings import Settings
+from tests import routes_once
 
 # Nothing from a developer's environment may leak into the app under test, but
 # BATON_SEMANTIC: the suite runs with semantic search on (the default) and off.
@@ -46,25 +44,8 @@ for _name in list(os.environ):
 # (and rehashes at its own cost on sign-in).
 accounts_service._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 
-# Every test builds its own app, and FastAPI works out each route's parameters again for
-# each app: a third of the suite's CPU went there, most of it evaluating the same string
-# annotations (`from __future__ import annotations`) of the same endpoint functions. A
-# function's typed signature depends on the function alone, so the test process works it
-# out once. Only the speed changes; after a FastAPI upgrade without this internal, the
-# suite simply runs slower.
-if hasattr(fastapi_dependencies, "get_typed_signature"):
-    _typed_signature = fastapi_dependencies.get_typed_signature
-
-    @functools.cache
-    def _signature_of_function(call: Any) -> inspect.Signature:
-        return _typed_signature(call)
-
-    def _typed_signature_once(call: Any) -> inspect.Signature:
-        if inspect.isfunction(call):
-            return _signature_of_function(call)
-        return _typed_signature(call)
-
-    fastapi_dependencies.get_typed_signature = _typed_signature_once
+# FastAPI's per-app route work, once per test process (a third of the suite's CPU).
+routes_once.install()
 
 ADMIN_KEY = "test-master-key-0123456789"
 POSTGRES_ENV = "BATON_TEST_POSTGRES_URL"
