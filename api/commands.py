@@ -104,14 +104,10 @@ def database_name(url: str) -> str:
 
 
 @contextmanager
-def catalogue(settings: Settings, *, migrated: bool = False) -> Iterator[Engine]:
-    """An engine on the catalogue, disposed of when the command is done with it. With
-    `migrated`, for a command that does not migrate: the schema must be in place
-    (`require_schema`)."""
+def catalogue(settings: Settings) -> Iterator[Engine]:
+    """An engine on the catalogue, disposed of when the command is done with it."""
     from api.db import make_engine
 
-    if migrated:
-        require_schema(settings)
     engine = make_engine(settings.catalogue_url)
     try:
         yield engine

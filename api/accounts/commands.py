@@ -11,7 +11,7 @@ import typer
 from pydantic import ValidationError
 
 from api.audit import service as audit
-from api.commands import catalogue, fail, out, read_settings
+from api.commands import catalogue, fail, out, read_settings, require_schema
 from api.db import session_scope, utcnow
 from api.errors import BatonError
 from api.settings import Settings
@@ -63,8 +63,9 @@ def invite_command(
     from api.users import service as users
 
     settings = read_settings()
+    require_schema(settings)
     try:
-        with catalogue(settings, migrated=True) as engine, session_scope(engine) as session:
+        with catalogue(settings) as engine, session_scope(engine) as session:
             audit.act_as(session, audit.cli_actor())
             person = users.find_active_by_email(session, email)
             if person is None:
@@ -95,8 +96,9 @@ def reset_link_command(
     from api.users import service as users
 
     settings = read_settings()
+    require_schema(settings)
     try:
-        with catalogue(settings, migrated=True) as engine, session_scope(engine) as session:
+        with catalogue(settings) as engine, session_scope(engine) as session:
             audit.act_as(session, audit.cli_actor())
             person = users.person_by_email(session, email)
             token, expires = accounts.issue_link(session, person, TokenPurpose.reset, now=utcnow())

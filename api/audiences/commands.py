@@ -21,7 +21,7 @@ from api.audiences import service
 from api.audiences.models import AudienceKind
 from api.audiences.schemas import AudienceCreate
 from api.audit import service as audit
-from api.commands import catalogue, fail, out, read_settings
+from api.commands import catalogue, fail, out, read_settings, require_schema
 from api.db import session_scope, utcnow
 from api.errors import BatonError
 from api.paging import PageRequest
@@ -35,8 +35,10 @@ ALL = PageRequest(limit=1_000_000, offset=0)
 @contextmanager
 def _unit_of_work() -> Iterator[Session]:
     """One transaction on the catalogue, as the CLI's user; a refusal ends the command (1)."""
+    settings = read_settings()
+    require_schema(settings)
     try:
-        with catalogue(read_settings(), migrated=True) as engine, session_scope(engine) as session:
+        with catalogue(settings) as engine, session_scope(engine) as session:
             audit.act_as(session, audit.cli_actor())
             yield session
     except BatonError as exc:
