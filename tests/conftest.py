@@ -44,7 +44,7 @@ for _name in list(os.environ):
 # (and rehashes at its own cost on sign-in).
 accounts_service._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 
-# FastAPI's per-app route work, once per test process (a third of the suite's CPU).
+# FastAPI's per-app route work, once per test process (29 % of a sample's CPU).
 routes_once.install()
 
 ADMIN_KEY = "test-master-key-0123456789"

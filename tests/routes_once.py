@@ -1,14 +1,16 @@
 """FastAPI's per-app route work, done once per test process.
 
 Every test builds its own app, and FastAPI works out each route's parameters again for
-each app it routes: on a sample of API and report tests that was a third of the test
-process's CPU. Most of it is pure work on the same objects every time: evaluating the
-string annotations of the same endpoint functions (`from __future__ import annotations`),
-and building the same parameter fields (a pydantic TypeAdapter each) from the same
-annotations and defaults. Both are remembered here for the life of the test process.
+each app it routes: on 126 API, report and web tests that was 29 % of the test process's
+CPU (11.6 of 40.3 s; with this module, the process took 31.6 s). Most of it is pure work
+on the same objects every time: evaluating the string annotations of the same endpoint
+functions (`from __future__ import annotations`), and building the same parameter fields
+(a pydantic TypeAdapter each) from the same annotations and defaults. Both are remembered
+here for the life of the test process.
 
-Only the speed changes. The parameters FastAPI builds are copies it never changes once a
-route is set up (it copies shared metadata before changing it), so apps may share them.
+Only the speed changes. FastAPI copies shared metadata before changing it and does not
+change a parameter's field once built, so apps (and routes that declare a parameter with
+the same annotation object, such as `api.discovery.routes.SearchIdParam`) may share one.
 After a FastAPI upgrade without these internals, `install` changes nothing and the suite
 simply runs slower."""
 
