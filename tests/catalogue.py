@@ -42,3 +42,13 @@ def revise(marketer: Actor, asset_id: str, **changes: Any) -> dict[str, Any]:
     response = marketer.get(f"/v1/assets/{asset_id}")
     assert response.status_code == 200, response.text
     return dict(response.json())
+
+
+def settled(actor: Actor) -> None:
+    """Wait for the vectors of everything written so far through `actor`'s app: the
+    embedded index embeds after the commit, so a ranking that fuses meaning is only stable
+    once they are in (Meilisearch's vectors are sent with the documents)."""
+    backend = actor.client.app.state.search.backend  # type: ignore[attr-defined]
+    settle = getattr(backend, "settle", None)
+    if settle is not None:
+        settle()

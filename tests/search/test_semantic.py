@@ -27,7 +27,7 @@ from api.settings import Settings, get_settings
 from search.base import SearchDocument, SearchQuery
 from search.fts5 import Fts5Backend
 from search.semantic import MODEL_DIR, Embedder, availability
-from tests.catalogue import create, publish
+from tests.catalogue import create, publish, settled
 from tests.conftest import Actor
 from tests.search.conftest import ids, search
 
@@ -45,15 +45,6 @@ OTHER = [
 @pytest.fixture
 def settings_overrides(search_backend: str) -> dict[str, Any]:
     return {"semantic": "on"}
-
-
-def settled(actor: Actor) -> None:
-    """Wait for the vectors of everything written so far (the embedded index embeds after
-    the commit; Meilisearch's vectors are sent with the documents)."""
-    backend = actor.client.app.state.search.backend  # type: ignore[attr-defined]
-    settle = getattr(backend, "settle", None)
-    if settle is not None:
-        settle()
 
 
 def _doc(key: str, fields: dict[str, str], status: str = "approved") -> SearchDocument:

@@ -23,9 +23,10 @@ from search.base import SearchDocument, SearchFilters, SearchQuery
 from search.fts5 import Fts5Backend, neighbours
 from search.fts5.neighbours import Graph
 from search.semantic import Embedder
+from tests.catalogue import settled
 from tests.conftest import Actor
 from tests.search.conftest import ids, search
-from tests.search.test_semantic import BURNOUT, OTHER, settled
+from tests.search.test_semantic import BURNOUT, OTHER
 
 TRAVEL = {
     "title": "Routing that cuts windshield time",
