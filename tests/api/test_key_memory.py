@@ -15,6 +15,20 @@ from api.main import create_app
 from tests.conftest import Actor, new_actor
 
 
+def revoke_elsewhere(app: FastAPI, user_id: str) -> None:
+    """Revoke the person's keys as another process or replica would: a write this app's
+    sessions never see."""
+    other = sa.create_engine(app.state.settings.catalogue_url)
+    try:
+        with other.begin() as connection:
+            connection.execute(
+                sa.text("UPDATE api_keys SET revoked_at = CURRENT_TIMESTAMP WHERE user_id = :u"),
+                {"u": user_id},
+            )
+    finally:
+        other.dispose()
+
+
 def test_a_revoked_key_stops_on_the_next_request(rep: Actor) -> None:
     assert rep.get("/v1/me").status_code == 200  # remembered now
     key_id = rep.get("/v1/me/keys").json()["items"][0]["id"]
@@ -41,15 +55,7 @@ def test_a_revocation_by_another_process_holds_within_a_second(
     rep = new_actor(client, "rep")
     assert rep.get("/v1/me").status_code == 200  # remembered now
     # Another replica revokes it: a write this process's sessions never saw.
-    other = sa.create_engine(app.state.settings.catalogue_url)
-    try:
-        with other.begin() as connection:
-            connection.execute(
-                sa.text("UPDATE api_keys SET revoked_at = CURRENT_TIMESTAMP WHERE user_id = :u"),
-                {"u": rep.id},
-            )
-    finally:
-        other.dispose()
+    revoke_elsewhere(app, rep.id)
     deadline = time.monotonic() + 10  # a bound for a busy machine, not a figure under test
     while rep.get("/v1/me").status_code == 200:
         assert time.monotonic() < deadline, "the revoked key kept working"
@@ -63,15 +69,7 @@ def test_a_server_answers_only_from_what_it_read_itself(app: FastAPI, client: Te
     # however recently the other one remembered it.
     rep = new_actor(client, "rep")
     assert rep.get("/v1/me").status_code == 200  # remembered by the first server
-    other = sa.create_engine(app.state.settings.catalogue_url)
-    try:
-        with other.begin() as connection:
-            connection.execute(
-                sa.text("UPDATE api_keys SET revoked_at = CURRENT_TIMESTAMP WHERE user_id = :u"),
-                {"u": rep.id},
-            )
-    finally:
-        other.dispose()
+    revoke_elsewhere(app, rep.id)
     with TestClient(create_app(app.state.settings), raise_server_exceptions=False) as second:
         answer = second.get("/v1/me", headers={"Authorization": f"Bearer {rep.key}"})
     assert answer.status_code == 401
