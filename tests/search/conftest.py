@@ -12,7 +12,7 @@ import meilisearch
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.catalogue import create, publish, transition
+from tests.catalogue import create, publish, settled, transition
 from tests.conftest import Actor
 from tests.prebuilt import Prebuilt, built, copy_built, person, prebuilt  # noqa: F401
 from tests.search.corpus import HIDDEN, LIVE, QUESTIONS
@@ -120,7 +120,11 @@ def library(marketer: Actor, request: pytest.FixtureRequest) -> Library:
 
 
 def search(actor: Actor, q: str = "", **params: Any) -> dict[str, Any]:
-    """GET /v1/search; asserts a 200 and returns the body."""
+    """GET /v1/search once the vectors of everything written so far are in (`settled`: a
+    ranking that fuses meaning is otherwise a race with the background embedder); asserts a
+    200 and returns the body. Searching while vectors are pending is tested on its own
+    (test_semantic_neighbours.py)."""
+    settled(actor)
     response = actor.get("/v1/search", params={"q": q, **params})
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()

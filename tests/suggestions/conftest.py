@@ -11,7 +11,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from tests.catalogue import create, publish, transition
+from tests.catalogue import create, publish, settled, transition
 from tests.conftest import Actor
 from tests.prebuilt import Prebuilt, built, copy_built, person, prebuilt  # noqa: F401
 
@@ -156,7 +156,9 @@ HIDDEN_KEYS = [piece["key"] for piece in HIDDEN]
 
 
 def suggest(actor: Actor, **body: Any) -> dict[str, Any]:
-    """POST /v1/suggestions; asserts a 200 and returns the body."""
+    """POST /v1/suggestions once the vectors of everything written so far are in
+    (`settled`, as the search helper does); asserts a 200 and returns the body."""
+    settled(actor)
     response = actor.post("/v1/suggestions", json=body)
     assert response.status_code == 200, response.text
     result: dict[str, Any] = response.json()
