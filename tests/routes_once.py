@@ -53,46 +53,58 @@ def _signature_once(typed_signature: Any) -> Any:
     return once
 
 
+class _ByIdentity:
+    """Answers remembered by plain keys (names) and the identity of the objects they were
+    worked out from, those objects kept alive beside the answer so an id is never reused
+    for another object."""
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[Any, ...], tuple[tuple[Any, ...], Any]] = {}
+
+    def answer(self, plain: tuple[Any, ...], objects: tuple[Any, ...], work: Any) -> Any:
+        key = (*plain, *map(id, objects))
+        found = self._known.get(key)
+        if found is not None:
+            kept, result = found
+            if all(old is new for old, new in zip(kept, objects, strict=True)):
+                return result
+        answer = work()
+        if len(self._known) >= MAX_PARAMS:  # objects made afresh each time: never found
+            self._known.clear()
+        self._known[key] = (objects, answer)
+        return answer
+
+
 def _params_once(analyze_param: Any) -> Any:
-    # By the identity of the annotation and default (the same objects in every app, now
-    # that signatures are shared), kept alive beside the answer so an id is never reused.
-    known: dict[tuple[str, int, int, frozenset[str]], tuple[Any, Any, Any]] = {}
+    # By the identity of the annotation and default: the same objects in every app, now
+    # that signatures are shared.
+    known = _ByIdentity()
 
     def once(*, param_name: str, annotation: Any, value: Any, path_param_names: set[str]) -> Any:
-        key = (param_name, id(annotation), id(value), frozenset(path_param_names))
-        found = known.get(key)
-        if found is not None and found[0] is annotation and found[1] is value:
-            return found[2]
-        details = analyze_param(
-            param_name=param_name,
-            annotation=annotation,
-            value=value,
-            path_param_names=path_param_names,
+        return known.answer(
+            (param_name, frozenset(path_param_names)),
+            (annotation, value),
+            lambda: analyze_param(
+                param_name=param_name,
+                annotation=annotation,
+                value=value,
+                path_param_names=path_param_names,
+            ),
         )
-        if len(known) >= MAX_PARAMS:  # annotations made afresh each time: never found
-            known.clear()
-        known[key] = (annotation, value, details)
-        return details
 
     return once
 
 
 def _response_fields_once(create_model_field: Any) -> Any:
     # A route's response field: its name (from the route's operation id) and the response
-    # model, by the model's identity (kept alive beside the field).
-    known: dict[tuple[str, int, str], tuple[Any, Any]] = {}
+    # model, by the model's identity.
+    known = _ByIdentity()
 
     def once(*, name: str, type_: Any, mode: str = "validation", **more: Any) -> Any:
         if more:  # a default, field info or alias: not a response field
             return create_model_field(name=name, type_=type_, mode=mode, **more)
-        key = (name, id(type_), mode)
-        found = known.get(key)
-        if found is not None and found[0] is type_:
-            return found[1]
-        field = create_model_field(name=name, type_=type_, mode=mode)
-        if len(known) >= MAX_PARAMS:
-            known.clear()
-        known[key] = (type_, field)
-        return field
+        return known.answer(
+            (name, mode), (type_,), lambda: create_model_field(name=name, type_=type_, mode=mode)
+        )
 
     return once
