@@ -287,7 +287,9 @@ class LockProbe(Embedder):
         self.locked: list[bool] = []
 
     def embed(self, texts: Any) -> Any:
-        conn = sqlite3.connect(self.path, timeout=0, isolation_level=None)
+        # Waits a moment for the lock: another of the app's writers (its workers) may hold
+        # it briefly, while a lock held by the thread running the model is never let go.
+        conn = sqlite3.connect(self.path, timeout=2, isolation_level=None)
         try:
             conn.execute("BEGIN IMMEDIATE")
             conn.execute("ROLLBACK")
