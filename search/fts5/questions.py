@@ -26,7 +26,8 @@ SCAN = 200
 WORDINGS = 5
 QUESTIONS = "{questions}"
 LINKED = (
-    "SELECT rowid, questions FROM fts_assets WHERE fts_assets MATCH ? ORDER BY rowid DESC LIMIT ?"
+    "SELECT rowid, questions FROM fts_docs WHERE rowid IN (SELECT rowid FROM fts_assets"
+    " WHERE fts_assets MATCH ? ORDER BY rowid DESC LIMIT ?) ORDER BY rowid DESC"
 )
 
 

@@ -33,7 +33,7 @@ from search.mirror import Mirror
 # Column weights: title 10, questions 8, tags 5, summary 3, body 1; facets and the
 # unindexed columns 0.
 RANK_ALL = (
-    "SELECT rowid, bm25(fts_assets, 10.0, 8.0, 5.0, 3.0, 1.0, 0.0, 0.0, 0.0)"
+    "SELECT rowid, bm25(fts_assets, 10.0, 8.0, 5.0, 3.0, 1.0, 0.0)"
     " FROM fts_assets WHERE fts_assets MATCH ?"
 )
 RANK_NEWEST = RANK_ALL + " ORDER BY rowid DESC LIMIT ?"

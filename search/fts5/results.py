@@ -19,6 +19,7 @@ from search.fts5.questions import near_duplicates
 from search.fts5.ranking import Keyword, Ranked, boosted, evidence, rank, stack
 from search.fts5.semantic import DEPTH, Meaning
 from search.fts5.state import Cursor
+from search.fts5.stored import unpack
 
 
 def answer(cursor: Cursor, plan: Plan, meaning: Meaning | None = None) -> SearchResult:
@@ -158,13 +159,13 @@ def _highlights(cursor: Cursor, plan: Plan, rowids: Sequence[int]) -> dict[int, 
         return {}
     marks = plan.highlighter()
     placeholders = ",".join("?" * len(rowids))
-    sql = f"SELECT rowid, title, summary, body FROM fts_assets WHERE rowid IN ({placeholders})"  # noqa: S608
-    rows = cursor.conn.execute(sql, list(rowids)).fetchall()
-    return {
-        rowid: {
-            "title": marks.mark(title or ""),
-            "summary": marks.mark(summary or ""),
-            "body": marks.snippet(body or "", BODY_SNIPPET_CHARS),
+    sql = f"SELECT rowid, text FROM fts_docs WHERE rowid IN ({placeholders})"  # noqa: S608
+    highlights: dict[int, dict[str, str]] = {}
+    for rowid, blob in cursor.conn.execute(sql, list(rowids)):
+        text = unpack("", blob)
+        highlights[rowid] = {
+            "title": marks.mark(text.title),
+            "summary": marks.mark(text.summary),
+            "body": marks.snippet(text.body, BODY_SNIPPET_CHARS),
         }
-        for rowid, title, summary, body in rows
-    }
+    return highlights

@@ -2,12 +2,14 @@
 
 Tables (all named `fts_*`, which the catalogue's migrations ignore):
 
-- `fts_assets`: the FTS5 table. Columns title, questions, tags, summary, body (searched,
-  BM25 weights 10, 8, 5, 3, 1), `facets` (one opaque token per facet value, for filters),
-  and unindexed `asset_id` and `meta` (JSON: kind, status, facet lists, dates).
-  Porter stemming on unicode61 without diacritics; prefix indexes for 2 and 3 letters.
-- `fts_docs`: asset id -> rowid. AUTOINCREMENT: a changed document gets a new rowid, so
-  rowids are never reused and a larger rowid means more recently indexed.
+- `fts_assets`: the FTS5 table, contentless (`search/fts5/stored.py` keeps the text).
+  Columns title, questions, tags, summary, body (searched, BM25 weights 10, 8, 5, 3, 1) and
+  `facets` (one opaque token per facet value, for filters). Porter stemming on unicode61
+  without diacritics; prefix indexes for 2 and 3 letters.
+- `fts_docs`: one row per document, by the rowid it has in `fts_assets`: its asset id,
+  `meta` (JSON: kind, status, facet lists, dates), its linked questions and the rest of
+  its indexed text compressed (`text`). AUTOINCREMENT: a changed document gets a new rowid,
+  so rowids are never reused and a larger rowid means more recently indexed.
 - `fts_words`: every indexed word and in how many documents (typo correction, prefixes).
 - `fts_removed`: the rowids a write replaced or removed, in order (`seq`), so that each
   process's in-memory copy forgets them without loading everything again; the newest
@@ -29,8 +31,9 @@ from search.text import words
 
 # Bumped when what the index stores changes: an index of another version is dropped when
 # opened, and the app rebuilds it from the catalogue at start (its document count no
-# longer matches). 3: documents carry `reviewed_at` instead of `review_due_at`.
-SCHEMA_VERSION = "3"
+# longer matches). 3: documents carry `reviewed_at` instead of `review_due_at`. 4: the
+# FTS5 table is contentless, the text kept once in `fts_docs`.
+SCHEMA_VERSION = "4"
 TEXT_COLUMNS = "{title questions tags summary body}"
 HEAVY_COLUMNS = "{title questions tags}"
 WORD_MIN, WORD_MAX = 2, 40
@@ -39,10 +42,14 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS fts_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS fts_docs (
     rowid INTEGER PRIMARY KEY AUTOINCREMENT,
-    asset_id TEXT NOT NULL UNIQUE
+    asset_id TEXT NOT NULL UNIQUE,
+    meta TEXT NOT NULL,
+    questions TEXT NOT NULL,
+    text BLOB NOT NULL
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS fts_assets USING fts5(
-    title, questions, tags, summary, body, facets, asset_id UNINDEXED, meta UNINDEXED,
+    title, questions, tags, summary, body, facets,
+    content = '',
     tokenize = 'porter unicode61 remove_diacritics 2',
     prefix = '2 3'
 );

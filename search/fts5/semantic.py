@@ -55,6 +55,7 @@ from search.fts5.neighbours import Graph
 from search.fts5.plan import Plan
 from search.fts5.ranking import Keyword, Ranked, demoted, of_kinds, stack
 from search.fts5.state import Cursor
+from search.fts5.stored import unpack
 from search.semantic import BODY_CHUNKS, DIMENSIONS, FLOOR, chunks, fingerprint
 
 log = logging.getLogger("baton.search")
@@ -105,10 +106,7 @@ def carry(conn: sqlite3.Connection, docs: Sequence[SearchDocument]) -> int:
     return lacking
 
 
-READ_BACK = (
-    "SELECT d.rowid, d.asset_id, a.title, a.questions, a.tags, a.summary, a.body"
-    " FROM fts_docs d JOIN fts_assets a ON a.rowid = d.rowid WHERE "
-)
+READ_BACK = "SELECT d.rowid, d.asset_id, d.questions, d.text FROM fts_docs d WHERE "
 
 
 def _documents(
@@ -116,23 +114,21 @@ def _documents(
 ) -> list[tuple[int, SearchDocument]]:
     """Indexed documents (with their rowids) read back from the index's own rows: what
     their chunks are made of."""
-    rows = conn.execute(READ_BACK + where, args).fetchall()
-    return [
-        (
-            rowid,
-            SearchDocument(
-                id=asset_id,
-                title=title or "",
-                kind="",
-                status="",
-                summary=summary or "",
-                body=body or "",
-                tags=tuple(t for t in (tags or "").split(" ; ") if t),
-                questions=tuple(q for q in (questions or "").split("\n") if q),
-            ),
+    documents = []
+    for rowid, asset_id, questions, blob in conn.execute(READ_BACK + where, args):
+        text = unpack(questions, blob)
+        document = SearchDocument(
+            id=asset_id,
+            title=text.title,
+            kind="",
+            status="",
+            summary=text.summary,
+            body=text.body,
+            tags=tuple(t for t in text.tags.split(" ; ") if t),
+            questions=tuple(q for q in text.questions.split("\n") if q),
         )
-        for rowid, asset_id, title, questions, tags, summary, body in rows
-    ]
+        documents.append((rowid, document))
+    return documents
 
 
 def missing(

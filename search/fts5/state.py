@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from search.fts5.schema import indexed_words
+from search.fts5.stored import unpack
 from search.mirror import Mirror
 from search.text import words
 from search.vocabulary import Vocabulary
@@ -211,13 +212,12 @@ class State:
             self._load_all(conn, removed)
             return
         rows = conn.execute(
-            "SELECT rowid, asset_id, meta, title, questions, tags, summary, body"
-            " FROM fts_assets WHERE rowid > ?",
+            "SELECT rowid, asset_id, meta, questions, text FROM fts_docs WHERE rowid > ?",
             (self.mirror.upto,),
         ).fetchall()
         self.mirror.load((r[0], r[1], r[2]) for r in rows)
         for r in rows:
-            self.vocabulary.add(indexed_words(" ".join(r[3:])))
+            self.vocabulary.add(indexed_words(unpack(r[3], r[4]).words()))
         self.mirror.upto = max(self.mirror.upto, highest)
 
     def _current(self, epoch: str | None, highest: int, removed: int) -> bool:
@@ -246,7 +246,7 @@ class State:
         """Load the mirror and vocabulary afresh from the whole index (as of `removed`,
         the last removal `conn`'s snapshot holds)."""
         mirror = Mirror()
-        mirror.load(conn.execute("SELECT rowid, asset_id, meta FROM fts_assets"))
+        mirror.load(conn.execute("SELECT rowid, asset_id, meta FROM fts_docs"))
         highest = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'fts_docs'").fetchone()
         mirror.upto = max(mirror.upto, highest[0] if highest else 0)
         vocabulary = Vocabulary(dict(conn.execute("SELECT word, docs FROM fts_words")))

@@ -14,12 +14,20 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from search.base import SearchDocument
 from search.fts5.schema import REMOVED_KEPT, facet_token, indexed_words
+from search.fts5.stored import StoredText, pack, unpack
 from search.text import strip_markers
 
-INSERT_ASSET = (
-    "INSERT INTO fts_assets(rowid, title, questions, tags, summary, body, facets,"
-    " asset_id, meta) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+INSERT_DOC = "INSERT INTO fts_docs(asset_id, meta, questions, text) VALUES (?, ?, ?, ?)"
+INSERT_WORDS = (
+    "INSERT INTO fts_assets(rowid, title, questions, tags, summary, body, facets)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
+# A contentless table forgets a row's words when given the values it indexed.
+DELETE_WORDS = (
+    "INSERT INTO fts_assets(fts_assets, rowid, title, questions, tags, summary, body, facets)"
+    " VALUES ('delete', ?, ?, ?, ?, ?, ?, ?)"
+)
+DELETE_ALL = "INSERT INTO fts_assets(fts_assets) VALUES ('delete-all')"
 
 
 def _doc_words(doc: SearchDocument) -> set[str]:
@@ -27,21 +35,26 @@ def _doc_words(doc: SearchDocument) -> set[str]:
     return indexed_words(text)
 
 
-def _row(doc: SearchDocument) -> tuple[str, ...]:
+def _text(doc: SearchDocument) -> StoredText:
     tokens = [facet_token("kind", doc.kind), facet_token("status", doc.status)]
     for name in ("stages", "industries", "personas", "products", "tags"):
         tokens.extend(facet_token(name, value) for value in getattr(doc, name))
-    meta = doc.attributes()
-    return (
-        strip_markers(doc.title),
-        strip_markers("\n".join(doc.questions)),
-        strip_markers(" ; ".join(doc.tags)),
-        strip_markers(doc.summary),
-        strip_markers(doc.body),
-        " ".join(tokens),
-        doc.id,
-        json.dumps(meta, separators=(",", ":")),
+    return StoredText(
+        title=strip_markers(doc.title),
+        questions=strip_markers("\n".join(doc.questions)),
+        tags=strip_markers(" ; ".join(doc.tags)),
+        summary=strip_markers(doc.summary),
+        body=strip_markers(doc.body),
+        facets=" ".join(tokens),
     )
+
+
+def _insert(conn: sqlite3.Connection, doc: SearchDocument) -> None:
+    """Index one document under a new rowid."""
+    text = _text(doc)
+    meta = json.dumps(doc.attributes(), separators=(",", ":"))
+    rowid = conn.execute(INSERT_DOC, (doc.id, meta, text.questions, pack(text))).lastrowid
+    conn.execute(INSERT_WORDS, (rowid, *text.columns()))
 
 
 def _changed(conn: sqlite3.Connection) -> None:
@@ -74,8 +87,7 @@ def write(conn: sqlite3.Connection, docs: Sequence[SearchDocument]) -> None:
     _changed(conn)
     for doc in docs:
         _remove(conn, doc.id)
-        rowid = conn.execute("INSERT INTO fts_docs(asset_id) VALUES (?)", (doc.id,)).lastrowid
-        conn.execute(INSERT_ASSET, (rowid, *_row(doc)))
+        _insert(conn, doc)
         conn.executemany(
             "INSERT INTO fts_words(word, docs) VALUES (?, 1)"
             " ON CONFLICT(word) DO UPDATE SET docs = docs + 1",
@@ -94,24 +106,22 @@ def remove(conn: sqlite3.Connection, ids: Sequence[str]) -> None:
 
 def _remove(conn: sqlite3.Connection, asset_id: str) -> None:
     """Remove one document and uncount its words (unknown ids are ignored)."""
-    row = conn.execute("SELECT rowid FROM fts_docs WHERE asset_id = ?", (asset_id,)).fetchone()
+    row = conn.execute(
+        "SELECT rowid, questions, text FROM fts_docs WHERE asset_id = ?", (asset_id,)
+    ).fetchone()
     if row is None:
         return
-    old = conn.execute(
-        "SELECT title, questions, tags, summary, body FROM fts_assets WHERE rowid = ?",
-        (row[0],),
-    ).fetchone()
-    if old is not None:
-        old_words = indexed_words(" ".join(old))
-        conn.executemany(
-            "UPDATE fts_words SET docs = docs - 1 WHERE word = ?", [(w,) for w in old_words]
-        )
-        conn.executemany(
-            "DELETE FROM fts_words WHERE word = ? AND docs <= 0", [(w,) for w in old_words]
-        )
-    conn.execute("DELETE FROM fts_assets WHERE rowid = ?", (row[0],))
-    conn.execute("DELETE FROM fts_docs WHERE rowid = ?", (row[0],))
-    conn.execute("INSERT INTO fts_removed(docid) VALUES (?)", (row[0],))
+    rowid, old = row[0], unpack(row[1], row[2])
+    old_words = indexed_words(old.words())
+    conn.executemany(
+        "UPDATE fts_words SET docs = docs - 1 WHERE word = ?", [(w,) for w in old_words]
+    )
+    conn.executemany(
+        "DELETE FROM fts_words WHERE word = ? AND docs <= 0", [(w,) for w in old_words]
+    )
+    conn.execute(DELETE_WORDS, (rowid, *old.columns()))
+    conn.execute("DELETE FROM fts_docs WHERE rowid = ?", (rowid,))
+    conn.execute("INSERT INTO fts_removed(docid) VALUES (?)", (rowid,))
 
 
 def write_synonyms(conn: sqlite3.Connection, synonyms: Mapping[str, Sequence[str]]) -> None:
@@ -131,7 +141,7 @@ def write_synonyms(conn: sqlite3.Connection, synonyms: Mapping[str, Sequence[str
 def clear(conn: sqlite3.Connection) -> None:
     """Remove every document within the transaction open on `conn`."""
     _new_epoch(conn)
-    conn.execute("DELETE FROM fts_assets")
+    conn.execute(DELETE_ALL)
     conn.execute("DELETE FROM fts_docs")
     conn.execute("DELETE FROM fts_words")
 
@@ -146,12 +156,11 @@ def rebuild(
     counts: Counter[str] = Counter()
     indexed = 0
     _new_epoch(conn)
-    conn.execute("DELETE FROM fts_assets")
+    conn.execute(DELETE_ALL)
     conn.execute("DELETE FROM fts_docs")
     conn.execute("DELETE FROM fts_words")
     for doc in docs:
-        rowid = conn.execute("INSERT INTO fts_docs(asset_id) VALUES (?)", (doc.id,)).lastrowid
-        conn.execute(INSERT_ASSET, (rowid, *_row(doc)))
+        _insert(conn, doc)
         counts.update(_doc_words(doc))
         indexed += 1
     conn.executemany("INSERT INTO fts_words(word, docs) VALUES (?, ?)", counts.items())

@@ -6,6 +6,7 @@ gone, and another process sharing the file agrees."""
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -115,6 +116,51 @@ def test_another_process_sees_edits_and_removals(tmp_path: Path) -> None:
     # A rebuild starts the reader afresh.
     writer.rebuild([_doc(i) for i in range(10)], {})
     assert len(_ids(reader, "fieldline crews")) == 10
+
+
+def test_the_text_is_kept_once_and_a_replaced_documents_words_leave_the_index(
+    tmp_path: Path,
+) -> None:
+    """The FTS5 table is contentless: it is told a replaced or removed document's old text
+    to forget its words. Checked on the table itself, below the mirror that hides rowids
+    no longer in use, so words left behind would show."""
+    path = tmp_path / "search.db"
+    backend = _backend(path)
+    backend.rebuild([_doc(i) for i in range(20)], {})
+    for i in range(5):
+        backend.index([_doc(i, body="Solar installers cut truck rolls.", tags=("solar",))])
+    backend.index([_doc(2, title="Renamed handbook", body="Only invoices here.")])
+    backend.delete(["doc003", "doc010"])
+    backend.index([_doc(11, status="archived")])
+
+    conn = sqlite3.connect(path)
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+    assert "fts_assets_content" not in tables  # no second copy of the text
+
+    def matched(expression: str) -> set[str]:
+        return {
+            row[0]
+            for row in conn.execute(
+                "SELECT d.asset_id FROM fts_assets a JOIN fts_docs d ON d.rowid = a.rowid"
+                " WHERE fts_assets MATCH ?",
+                (expression,),
+            )
+        }
+
+    def rows(expression: str) -> int:
+        query = "SELECT count(*) FROM fts_assets WHERE fts_assets MATCH ?"
+        return int(conn.execute(query, (expression,)).fetchone()[0])
+
+    # Every row the table matches is a document the index holds: none was left behind.
+    assert rows("fieldline") == 18 == conn.execute("SELECT count(*) FROM fts_docs").fetchone()[0]
+    assert matched("crews") == {f"doc{i:03d}" for i in range(5, 20)} - {"doc010"}
+    assert rows("crews") == 14
+    assert matched("solar") == {"doc000", "doc001", "doc004"}
+    assert matched("renamed") == {"doc002"} and rows("guide") == 17
+    # The kept text gives the highlights.
+    hit = backend.search(SearchQuery(text="invoices", live_at=NOW, limit=5)).hits[0]
+    assert hit.id == "doc002" and "<mark>invoices</mark>" in hit.highlights["body"]
+    conn.close()
 
 
 def test_a_reader_far_behind_the_kept_removals_loads_again(

@@ -174,7 +174,7 @@ def test_an_index_made_before_reviewed_at_is_rebuilt_at_start(settings: Settings
     with sqlite3.connect(path) as conn:
         conn.execute("UPDATE fts_meta SET value = '2' WHERE key = 'schema'")
         conn.execute(
-            "UPDATE fts_assets SET meta = json_remove(json_set(meta, '$.review_due_at', 0),"
+            "UPDATE fts_docs SET meta = json_remove(json_set(meta, '$.review_due_at', 0),"
             " '$.reviewed_at')"
         )
 
@@ -189,6 +189,6 @@ def test_an_index_made_before_reviewed_at_is_rebuilt_at_start(settings: Settings
         assert searched(rep, "crane retrofit")[:2] == [second["id"], first["id"]]
     with sqlite3.connect(path) as conn:
         (schema,) = conn.execute("SELECT value FROM fts_meta WHERE key = 'schema'").fetchone()
-        metas = [json.loads(m) for (m,) in conn.execute("SELECT meta FROM fts_assets")]
+        metas = [json.loads(m) for (m,) in conn.execute("SELECT meta FROM fts_docs")]
     assert schema == SCHEMA_VERSION
     assert all("reviewed_at" in m and "review_due_at" not in m for m in metas)
