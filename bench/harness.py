@@ -73,6 +73,59 @@ def corpus_figures(pieces: list[Piece]) -> dict[str, Any]:
     }
 
 
+# Where an SQLite catalogue's bytes go, by the table each b-tree belongs to (`disk_use`).
+DISK_PARTS = (
+    ("catalogue: assets and their tags, terms, questions", ("assets", "asset_")),
+    ("index: words and positions (FTS5)", ("fts_assets",)),
+    ("index: each document's text, compressed, and facets", ("fts_docs",)),
+    ("index: vocabulary, synonyms, bookkeeping", ("fts_",)),
+)
+VECTOR_TABLES = ("fts_vectors",)
+
+
+def disk_use(catalogue: Path, documents: int, text_bytes: int) -> dict[str, Any]:
+    """Bytes per asset of an SQLite catalogue (with the index in its file), by part, from
+    SQLite's `dbstat` (pages, so slack included): what the 100k and 1M runs explain. The
+    embedding vectors and everything else (history, users, events) are given apart, and
+    `beyond_text` is the catalogue and index less the text the assets hold."""
+    conn = sqlite3.connect(f"file:{catalogue}?mode=ro", uri=True)
+    try:
+        owner = dict(conn.execute("SELECT name, tbl_name FROM sqlite_master"))
+        pages = conn.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name").fetchall()
+        page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+        free = conn.execute("PRAGMA freelist_count").fetchone()[0] * page_size
+    finally:
+        conn.close()
+    parts = dict.fromkeys([label for label, _ in DISK_PARTS] + ["vectors", "other"], 0)
+    for name, size in pages:
+        table = owner.get(name, name)
+        if table.startswith(VECTOR_TABLES):
+            parts["vectors"] += size
+            continue
+        part = next(
+            (label for label, prefixes in DISK_PARTS if table.startswith(prefixes)), "other"
+        )
+        parts[part] += size
+    per = max(documents, 1)
+    main = sum(parts[label] for label, _ in DISK_PARTS)
+    return {
+        "file_bytes_per_asset": round(catalogue.stat().st_size / per),
+        "text_bytes_per_asset": round(text_bytes / per),
+        "parts_bytes_per_asset": {k: round(v / per) for k, v in parts.items()},
+        "free_pages_bytes_per_asset": round(free / per),
+        "beyond_text_bytes_per_asset": round((main - text_bytes) / per),
+    }
+
+
+def print_disk_use(disk: dict[str, Any]) -> None:
+    print("disk per asset, bytes (SQLite pages; the index lives in the catalogue's file)")
+    for part, size in disk["parts_bytes_per_asset"].items():
+        print(f"  {part:55s} {size:7d}")
+    print(f"  {'free pages':55s} {disk['free_pages_bytes_per_asset']:7d}")
+    print(f"  {'the text itself (title, summary, body)':55s} {disk['text_bytes_per_asset']:7d}")
+    print(f"  {'catalogue and index beyond the text':55s} {disk['beyond_text_bytes_per_asset']:7d}")
+
+
 def build_index(catalogue: Path, embedder: Embedder | None = None) -> dict[str, Any]:
     """Build the FTS5 index of a loaded SQLite catalogue as `baton reindex` does (with
     `embedder`, its vectors too: embedded after the rows' commit)."""

@@ -9,7 +9,9 @@ new to the server), a second pass, and right after writes; throughput with --cli
 concurrent clients, index build time and the server's peak RSS. The same queries then
 run against the engine alone (the floor) and the peers a team would pick instead, on the
 same library (bench/peers.py: PostgreSQL full-text search with pg_trgm for typos, and
-tantivy), with their hit counts. Prints the figures and ratios; writes bench/results/search.json.
+tantivy), with their hit counts, and where the catalogue's bytes go per asset (SQLite's
+dbstat, by part). Prints the figures and ratios; writes bench/results/search.json
+(search-<n>.json for another --n, e.g. search-1000000.json).
 
 With BENCH_SEMANTIC=on (or --semantic) it measures what semantic search costs on the same
 library instead, semantic off against on over HTTP (bench/search_semantic.py), and writes
@@ -192,6 +194,9 @@ def main(argv: list[str] | None = None) -> None:
     print(
         f"  {result['index']['documents']} documents in {result['index']['build_s']} s", flush=True
     )
+    text_bytes = sum(len(f"{p.title}{p.summary}{p.body}".encode()) for p in pieces)
+    result["disk"] = harness.disk_use(catalogue, args.n, text_bytes)
+    harness.print_disk_use(result["disk"])
 
     started = time.perf_counter()
     harness.reminders_raised(work)
@@ -281,7 +286,9 @@ def main(argv: list[str] | None = None) -> None:
         pass_name: {c: result[pass_name][c]["p95"] <= GOALS_MS[c] for c in CATEGORIES}
         for pass_name in ("http_first_pass", "http", "http_after_writes")
     }
-    harness.write_result("search", result)
+    # 100,000 assets (the default) write search.json; another size search-<n>.json, so the
+    # 1M run sits beside it.
+    harness.write_result("search" if args.n == 100_000 else f"search-{args.n}", result)
     shutil.rmtree(work, ignore_errors=True)
 
 
