@@ -163,6 +163,34 @@ def test_the_text_is_kept_once_and_a_replaced_documents_words_leave_the_index(
     conn.close()
 
 
+def test_an_index_of_the_layout_before_opens_empty_in_todays(tmp_path: Path) -> None:
+    """Schema 3 kept the text in FTS5's own table and none in `fts_docs`: opened by today's
+    code it is dropped and made again empty (the app then rebuilds it from the catalogue,
+    its count no longer matching), never read in the wrong layout."""
+    path = tmp_path / "search.db"
+    with sqlite3.connect(path) as conn:
+        conn.executescript(
+            """
+            CREATE TABLE fts_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+            INSERT INTO fts_meta VALUES ('schema', '3'), ('generation', '0');
+            CREATE TABLE fts_docs (
+                rowid INTEGER PRIMARY KEY AUTOINCREMENT, asset_id TEXT NOT NULL UNIQUE
+            );
+            CREATE VIRTUAL TABLE fts_assets USING fts5(
+                title, questions, tags, summary, body, facets, asset_id UNINDEXED,
+                meta UNINDEXED
+            );
+            INSERT INTO fts_docs(asset_id) VALUES ('doc001');
+            INSERT INTO fts_assets(rowid, title, questions, tags, summary, body, facets,
+                asset_id, meta) VALUES (1, 'Old', '', '', '', 'Old text', '', 'doc001', '{}');
+            """
+        )
+    backend = _backend(path)
+    assert backend.count() == 0
+    backend.index([_doc(1)])
+    assert _ids(backend, "fieldline") == {"doc001"}
+
+
 def test_a_reader_far_behind_the_kept_removals_loads_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
