@@ -15,6 +15,7 @@ from pydantic import SecretStr
 from sqlmodel import Session, col, select
 
 from api import db as api_db
+from api.freshness import reminders
 from api.notifications import service as notification_service
 from api.notifications.models import OutboxEvent
 from api.notifications.worker import Notifier, run_once
@@ -220,6 +221,31 @@ def test_many_due_at_once_are_raised_over_several_short_rounds(
         )
     assert counts == [(2, 2), (4, 4), (5, 5), (5, 5), (5, 5)]
     assert {e.subject_id for e in events(app, "rules.violated")} == {s["id"] for s in stories}
+
+
+def test_a_backlog_is_reminded_longest_approved_first_each_round_reading_a_few_pages(
+    app: FastAPI, settings: Settings, marketer: Actor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A round reads its candidates a page at a time along the review index and stops once
+    it raised ROUND_LIMIT: the assets approved longest ago are reminded first, each once,
+    across pages and rounds."""
+    monkeypatch.setattr(notification_service, "ROUND_LIMIT", 3)
+    monkeypatch.setattr(reminders, "PAGE", 2)
+    published = []
+    for i in range(7):  # each approved an hour before the one published before it
+        at(app, NOW - timedelta(hours=i))
+        published.append(publish(marketer, title=f"Crane retrofit {i}", kind="case_study"))
+    marketer.put("/v1/freshness/policies", json={"policies": {"case_study": 30}})
+    oldest_first = [a["id"] for a in reversed(published)]
+    rounds = []
+    for hours in range(4):
+        run_once(app.state.engine, settings, now=NOW + timedelta(days=17, hours=hours))
+        raised = [e.subject_id for e in events(app, "asset.due_for_review")]
+        rounds.append(raised)
+    assert [len(r) for r in rounds] == [3, 6, 7, 7]
+    assert set(rounds[0]) == set(oldest_first[:3])
+    assert set(rounds[1]) == set(oldest_first[:6])
+    assert sorted(rounds[3]) == sorted(oldest_first)
 
 
 def test_the_loop_works_off_a_backlog_a_round_per_interval_not_back_to_back(
