@@ -162,7 +162,7 @@ def _highlights(cursor: Cursor, plan: Plan, rowids: Sequence[int]) -> dict[int, 
     sql = f"SELECT rowid, text FROM fts_docs WHERE rowid IN ({placeholders})"  # noqa: S608
     highlights: dict[int, dict[str, str]] = {}
     for rowid, blob in cursor.conn.execute(sql, list(rowids)):
-        text = unpack("", blob)
+        text = unpack(blob)
         highlights[rowid] = {
             "title": marks.mark(text.title),
             "summary": marks.mark(text.summary),

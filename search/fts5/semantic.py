@@ -116,7 +116,7 @@ def _documents(
     their chunks are made of."""
     documents = []
     for rowid, asset_id, questions, blob in conn.execute(READ_BACK + where, args):
-        text = unpack(questions, blob)
+        text = unpack(blob, questions)
         document = SearchDocument(
             id=asset_id,
             title=text.title,

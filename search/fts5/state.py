@@ -217,7 +217,7 @@ class State:
         ).fetchall()
         self.mirror.load((r[0], r[1], r[2]) for r in rows)
         for r in rows:
-            self.vocabulary.add(indexed_words(unpack(r[3], r[4]).words()))
+            self.vocabulary.add(indexed_words(unpack(r[4], r[3]).words()))
         self.mirror.upto = max(self.mirror.upto, highest)
 
     def _current(self, epoch: str | None, highest: int, removed: int) -> bool:

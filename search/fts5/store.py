@@ -30,11 +30,6 @@ DELETE_WORDS = (
 DELETE_ALL = "INSERT INTO fts_assets(fts_assets) VALUES ('delete-all')"
 
 
-def _doc_words(doc: SearchDocument) -> set[str]:
-    text = " ".join([doc.title, *doc.questions, *doc.tags, doc.summary, doc.body])
-    return indexed_words(text)
-
-
 def _text(doc: SearchDocument) -> StoredText:
     tokens = [facet_token("kind", doc.kind), facet_token("status", doc.status)]
     for name in ("stages", "industries", "personas", "products", "tags"):
@@ -49,12 +44,14 @@ def _text(doc: SearchDocument) -> StoredText:
     )
 
 
-def _insert(conn: sqlite3.Connection, doc: SearchDocument) -> None:
-    """Index one document under a new rowid."""
+def _insert(conn: sqlite3.Connection, doc: SearchDocument) -> set[str]:
+    """Index one document under a new rowid; its words, as `fts_words` counts them (from
+    the kept text, as `_remove` uncounts them)."""
     text = _text(doc)
     meta = json.dumps(doc.attributes(), separators=(",", ":"))
     rowid = conn.execute(INSERT_DOC, (doc.id, meta, text.questions, pack(text))).lastrowid
     conn.execute(INSERT_WORDS, (rowid, *text.columns()))
+    return indexed_words(text.words())
 
 
 def _changed(conn: sqlite3.Connection) -> None:
@@ -87,11 +84,10 @@ def write(conn: sqlite3.Connection, docs: Sequence[SearchDocument]) -> None:
     _changed(conn)
     for doc in docs:
         _remove(conn, doc.id)
-        _insert(conn, doc)
         conn.executemany(
             "INSERT INTO fts_words(word, docs) VALUES (?, 1)"
             " ON CONFLICT(word) DO UPDATE SET docs = docs + 1",
-            [(w,) for w in _doc_words(doc)],
+            [(w,) for w in _insert(conn, doc)],
         )
     _trim_removed(conn)
 
@@ -111,7 +107,7 @@ def _remove(conn: sqlite3.Connection, asset_id: str) -> None:
     ).fetchone()
     if row is None:
         return
-    rowid, old = row[0], unpack(row[1], row[2])
+    rowid, old = row[0], unpack(row[2], row[1])
     old_words = indexed_words(old.words())
     conn.executemany(
         "UPDATE fts_words SET docs = docs - 1 WHERE word = ?", [(w,) for w in old_words]
@@ -160,8 +156,7 @@ def rebuild(
     conn.execute("DELETE FROM fts_docs")
     conn.execute("DELETE FROM fts_words")
     for doc in docs:
-        _insert(conn, doc)
-        counts.update(_doc_words(doc))
+        counts.update(_insert(conn, doc))
         indexed += 1
     conn.executemany("INSERT INTO fts_words(word, docs) VALUES (?, ?)", counts.items())
     write_synonyms(conn, synonyms)

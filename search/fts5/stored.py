@@ -73,8 +73,9 @@ def pack(text: StoredText) -> bytes:
     return _compressor().compress(b"".join((header, title, tags, summary, body, facets)))
 
 
-def unpack(questions: str, blob: bytes) -> StoredText:
-    """The values `pack` kept, with the document's questions."""
+def unpack(blob: bytes, questions: str = "") -> StoredText:
+    """The values `pack` kept, with the document's questions (kept in their own column;
+    empty where the reader needs none of them)."""
     data = _decompressor().decompress(blob)
     values = []
     start = LENGTHS.size

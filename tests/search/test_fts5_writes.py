@@ -160,6 +160,17 @@ def test_the_text_is_kept_once_and_a_replaced_documents_words_leave_the_index(
     # The kept text gives the highlights.
     hit = backend.search(SearchQuery(text="invoices", live_at=NOW, limit=5)).hits[0]
     assert hit.id == "doc002" and "<mark>invoices</mark>" in hit.highlights["body"]
+    # Each word's document count (what typo correction and rarity read) equals that of a
+    # fresh index of the same documents: every replaced or removed word was uncounted.
+    final = [_doc(i, body="Solar installers cut truck rolls.", tags=("solar",)) for i in (0, 1, 4)]
+    final += [_doc(2, title="Renamed handbook", body="Only invoices here.")]
+    final += [_doc(i) for i in range(5, 20) if i not in (10, 11)] + [_doc(11, status="archived")]
+    fresh = _backend(tmp_path / "fresh.db")
+    fresh.rebuild(final, {})
+    counts = "SELECT word, docs FROM fts_words ORDER BY word"
+    expected = sqlite3.connect(tmp_path / "fresh.db").execute(counts).fetchall()
+    assert conn.execute(counts).fetchall() == expected
+    assert ("crews", 14) in expected and ("solar", 3) in expected
     conn.close()
 
 
