@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
-from anyio import CapacityLimiter
+from anyio import CapacityLimiter, to_thread
 from fastapi import Depends, Header, Query, Request, Response
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -24,9 +24,11 @@ from api.paging import MAX_OFFSET, PageRequest
 from api.settings import Settings
 from api.suggestions.memory import SuggestionMemory
 from api.users.models import Role
-from api.users.service import Caller, authenticate
+from api.users.service import Caller, authenticate, remembered_caller
 from api.users.usage import KeyUsage
 from ingest.workers import Extractor, ExtractorOnDemand
+
+T = TypeVar("T")
 
 
 def app_part(name: str) -> Any:
@@ -78,7 +80,12 @@ def usage_written(request: Request) -> None:
 UsageWrittenDep = Annotated[None, Depends(usage_written)]
 
 
-def get_session(engine: Annotated[Engine, app_part("engine")]) -> Iterator[Session]:
+# The database engine: for the routes that open their unit of work themselves
+# (`in_one_thread`); every other route takes a `SessionDep`.
+EngineDep = Annotated[Engine, app_part("engine")]
+
+
+def get_session(engine: EngineDep) -> Iterator[Session]:
     """One unit of work per request: committed when the endpoint returns, else rolled back."""
     with session_scope(engine) as session:
         yield session
@@ -125,14 +132,59 @@ def get_caller(request: Request, session: SessionDep, settings: SettingsDep) -> 
         check_cookie_write(request, settings, cookie)
     else:
         caller = authenticate(session, key, master_key=master, now=now)
-    request.state.caller = caller
     act_as(session, caller)  # the audit log's actor for what this request changes
-    if caller.key_id is not None:
-        request.app.state.key_usage.seen(caller.key_id, now)
+    _noted(request, caller, now)
     return caller
 
 
+def _noted(request: Request, caller: Caller, now: datetime) -> None:
+    request.state.caller = caller  # for the access log
+    if caller.key_id is not None:
+        request.app.state.key_usage.seen(caller.key_id, now)
+
+
 CallerDep = Annotated[Caller, Depends(get_caller)]
+
+
+async def get_reader(request: Request, engine: EngineDep, settings: SettingsDep) -> Caller:
+    """The caller, as `get_caller` checks it, for the routes that run their whole unit of
+    work in one thread (`in_one_thread`: searches and suggestions, where each trip to the
+    thread pool and back costs a few tenths of a millisecond). A key this process read
+    within the last second, the usual case for a rep typing, is answered here without
+    leaving the event loop (`remembered_caller`); any other key, or a session cookie, is
+    checked by `get_caller` in a thread, with a session of its own."""
+    key = _bearer(request)
+    now = now_of(request)
+    master = settings.admin_key.get_secret_value() if settings.admin_key else None
+    caller = remembered_caller(engine, key, master_key=master, now=now) if key else None
+    if caller is not None:
+        _noted(request, caller, now)
+        return caller
+
+    def check() -> Caller:
+        with session_scope(engine) as session:
+            return get_caller(request, session, settings)
+
+    return await to_thread.run_sync(check)
+
+
+# The caller of a route that opens its own unit of work with `in_one_thread`.
+ReaderDep = Annotated[Caller, Depends(get_reader)]
+
+
+async def in_one_thread(
+    engine: Engine, caller: Caller, work: Callable[[Session], T], *, limiter: CapacityLimiter
+) -> T:
+    """`work(session)` in one unit of work acting for `caller` (committed when it returns,
+    else rolled back), all of it in one thread of `limiter`: a `SessionDep` would cost
+    two more trips to the thread pool (opening and closing the session)."""
+
+    def run() -> T:
+        with session_scope(engine) as session:
+            act_as(session, caller)
+            return work(session)
+
+    return await to_thread.run_sync(run, limiter=limiter)
 
 
 def require(role: Role) -> object:

@@ -346,9 +346,11 @@ def _dependency(annotated: Any) -> Callable[..., Any]:
 
 
 PROBLEM_REFS = frozenset(REF + model.__name__ for model in _problem_models(Problem))
-AUTHENTICATES = _dependency(deps.CallerDep)
+# A route's caller is checked by one of these; its unit of work is a session or is opened
+# by the route itself once its caller is known (`deps.in_one_thread`).
+AUTHENTICATES = frozenset(_dependency(alias) for alias in (deps.CallerDep, deps.ReaderDep))
 ROLE_CHECKS = frozenset(_dependency(alias) for alias in (deps.MarketerDep, deps.AdminDep))
-STORES = _dependency(deps.SessionDep)
+STORES = frozenset(_dependency(alias) for alias in (deps.SessionDep, deps.ReaderDep))
 CONDITIONAL = _dependency(deps.IfMatchDep)
 
 
@@ -359,11 +361,11 @@ def implied_errors(
     the app's rate limits count its requests)."""
     calls = set(_calls(route.dependant))
     implied = {500, 429} if rate_limited else {500}
-    if AUTHENTICATES in calls:
+    if calls & AUTHENTICATES:
         implied.add(401)
     if calls & ROLE_CHECKS:
         implied.add(403)
-    if STORES in calls:
+    if calls & STORES:
         implied.add(503)
     if CONDITIONAL in calls:
         implied.add(412)
@@ -411,7 +413,7 @@ def _refine(operation: dict[str, Any], route: APIRoute, *, rate_limited: bool) -
     if default_422.get("schema", {}).get("$ref") == REF + "HTTPValidationError":
         del responses["422"]
     calls = set(_calls(route.dependant))
-    if AUTHENTICATES in calls:
+    if calls & AUTHENTICATES:
         operation["security"] = [{BEARER: []}]
     for status in implied_errors(route, operation, rate_limited=rate_limited):
         model = IMPLIED_MODELS.get(status, Problem)

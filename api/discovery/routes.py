@@ -5,22 +5,24 @@ from __future__ import annotations
 from functools import partial
 from typing import Annotated
 
-from anyio import to_thread
 from fastapi import APIRouter, Body, Query, Response
 
 from api.assets.kinds import Kind
 from api.assets.models import Status
 from api.deps import (
     CallerDep,
+    EngineDep,
     IfMatchDep,
     MarketerDep,
     MetricsDep,
     NowDep,
     PageDep,
+    ReaderDep,
     SearchDep,
     SearchThreadsDep,
     SessionDep,
     SettingsDep,
+    in_one_thread,
     set_etag,
 )
 from api.discovery import service, synonyms
@@ -47,8 +49,8 @@ SearchIdParam = Annotated[
 @router.get("", response_model=SearchOut, operation_id="searchAssets", summary="Search assets")
 @facet_parameters(lambda spec: Annotated[list[str] | None, Repeatable])
 async def search(
-    session: SessionDep,
-    caller: CallerDep,
+    engine: EngineDep,
+    caller: ReaderDep,
     now: NowDep,
     page: PageDep,
     runtime: SearchDep,
@@ -79,9 +81,8 @@ async def search(
     client opens; `match` says how the hits were found."""
     search = partial(
         service.search,
-        session,
-        caller,
-        service.SearchRequest(
+        caller=caller,
+        request=service.SearchRequest(
             q=q,
             kind=tuple(kind or ()),
             terms=terms_by_facet(terms),
@@ -98,8 +99,9 @@ async def search(
         metrics=metrics,
     )
     # In a thread of the search limiter: a few searches at once per process run faster
-    # than many (they take turns holding Python's lock and the index's caches).
-    found = await to_thread.run_sync(search, limiter=threads)
+    # than many (they take turns holding Python's lock and the index's caches). The unit
+    # of work opens and closes in that thread too: one trip to the thread pool per search.
+    found = await in_one_thread(engine, caller, search, limiter=threads)
     # Built and validated by the service already: serialise once, skip FastAPI's second
     # validation of every hit (response_model still documents the shape).
     return Response(found.model_dump_json(), media_type="application/json")

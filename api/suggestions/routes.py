@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from functools import partial
 
-from anyio import to_thread
 from fastapi import APIRouter, Response
 
 from api.deps import (
-    CallerDep,
+    EngineDep,
     NowDep,
+    ReaderDep,
     SearchDep,
     SearchThreadsDep,
-    SessionDep,
     SettingsDep,
     SuggestionsDep,
+    in_one_thread,
 )
 from api.suggestions import service
 from api.suggestions.schemas import SuggestionRequest, SuggestionsOut
@@ -30,8 +30,8 @@ router = APIRouter(prefix="/v1/suggestions", tags=["suggestions"])
 )
 async def suggest(
     body: SuggestionRequest,
-    session: SessionDep,
-    caller: CallerDep,
+    engine: EngineDep,
+    caller: ReaderDep,
     now: NowDep,
     runtime: SearchDep,
     memory: SuggestionsDep,
@@ -48,8 +48,7 @@ async def suggest(
     in `already_sent` (those the caller may see)."""
     suggest = partial(
         service.suggest,
-        session,
-        body,
+        request=body,
         now=now,
         backend=runtime.backend,
         memory=memory,
@@ -57,6 +56,6 @@ async def suggest(
         overdue_demotion=settings.overdue_demotion,
     )
     # In a thread of the search limiter, as searches are (api/discovery/routes.py).
-    found = await to_thread.run_sync(suggest, limiter=threads)
+    found = await in_one_thread(engine, caller, suggest, limiter=threads)
     # Validated by the service already: serialise once (response_model documents it).
     return Response(found.model_dump_json(), media_type="application/json")

@@ -65,6 +65,8 @@ def test_invite_then_password_then_the_session_works_on_the_api(
     assert me.status_code == 200, me.text
     assert me.json()["email"] == email
     assert browser.get("/v1/assets").status_code == 200
+    # Searches check their caller in a dependency of their own (`get_reader`).
+    assert browser.get("/v1/search", params={"q": "renewal"}).json()["match"] == "none"
     assert email in browser.get("/account").text
 
     # The link worked once.
@@ -108,6 +110,14 @@ def test_cookie_writes_need_the_csrf_token_and_the_same_origin(
         headers={"X-CSRF-Token": token, "Origin": "http://testserver"},
     )
     assert made.status_code == 201, made.text
+
+    # So are suggestions, a POST that reads: its caller is checked by `get_reader`.
+    deal = {"text": "renewal pricing"}
+    assert browser.post("/v1/suggestions", json=deal).status_code == 403
+    asked = browser.post(
+        "/v1/suggestions", json=deal, headers={"X-CSRF-Token": token, "Origin": "http://testserver"}
+    )
+    assert asked.status_code == 200, asked.text
 
     # An API key needs no CSRF token (the cookie jar is not used by the key's client).
     assert rep.post("/v1/me/keys", json={"name": "ci"}).status_code == 201
