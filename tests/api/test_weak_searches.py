@@ -12,10 +12,12 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from fastapi import FastAPI
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from api.db import utcnow
+from api.db import make_engine, utcnow
+from api.discovery import log as log_module
 from api.discovery.log import SearchLogWriter
 from api.discovery.models import SearchLog, SearchOpen
 from api.discovery.service import match_of
@@ -301,6 +303,33 @@ def test_log_writers_upsert_a_session_atomically(app: FastAPI) -> None:
         row = session.exec(select(SearchLog).where(SearchLog.search_id == "t-session")).one()
         assert (row.query, row.created_at) == (rows[0].query, newest)
     assert newest <= utcnow()
+
+
+def test_searches_close_together_are_written_in_one_transaction_and_flush_waits_for_none(
+    app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writer waits a moment for more searches before it writes (one transaction per
+    search took a search's share of Python's lock right after each answer); `flush`
+    writes what is queued at once, however long the writer would have waited."""
+    monkeypatch.setattr(log_module, "LINGER", 60.0)
+    engine = make_engine(app.state.settings.catalogue_url)  # its commits are the writer's
+    commits: list[object] = []
+    sa.event.listen(engine, "commit", commits.append)
+    writer = SearchLogWriter(engine)
+    try:
+        for i in range(5):
+            writer.record(query=f"linger {i}", filters={}, total=i, role="rep", user_id=None)
+        flushed = threading.Thread(target=writer.flush)
+        flushed.start()
+        flushed.join(timeout=30)  # a bound for a busy machine: the writer would wait 60 s
+        assert not flushed.is_alive(), "flush waited for the writer's linger"
+    finally:
+        writer.close()
+        engine.dispose()
+    assert len(commits) == 1
+    with Session(app.state.engine) as session:
+        logged = session.exec(select(SearchLog.query).where(col(SearchLog.total) >= 0)).all()
+    assert sorted(q for q in logged if q.startswith("linger ")) == [f"linger {i}" for i in range(5)]
 
 
 @pytest.fixture
