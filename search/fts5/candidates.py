@@ -27,9 +27,10 @@ from numpy.typing import NDArray
 from wordfreq import zipf_frequency
 
 from search.base import COMMON_SHARE, MatchMode
-from search.fts5.plan import Group, Plan, all_of, where
+from search.fts5.plan import Group, Plan, all_of, matched_docs, where
 from search.fts5.schema import TEXT_COLUMNS, facet_token
 from search.fts5.state import Cursor
+from search.highlight import stem
 from search.mirror import Scope
 from search.text import STOP_WORDS, quote
 
@@ -143,7 +144,7 @@ def visible(cursor: Cursor, expression: str | None, scope: Scope) -> NDArray[np.
 def visible_word(cursor: Cursor, word: str, scope: Scope) -> NDArray[np.int64]:
     """Every rowid `scope` shows holding `word` (by stem), ascending; a common word is read
     from its mask (`word_mask`), not its long list."""
-    if cursor.vocabulary.docs(word) < COMMON_SHARE * max(cursor.mirror.count, 1):
+    if matched_docs(cursor.vocabulary, word) < COMMON_SHARE * max(cursor.mirror.count, 1):
         return visible(cursor, where(quote(word), None), scope)
     rowids = np.flatnonzero(word_mask(cursor, word, prefix=False)).astype(np.int64)
     return cursor.mirror.visible(cursor.mirror.known(rowids), scope)
@@ -313,9 +314,13 @@ def _group_mask(cursor: Cursor, group: Group) -> NDArray[np.bool_]:
     common = COMMON_SHARE * max(cursor.mirror.count, 1)
     heavy: list[NDArray[np.bool_]] = []
     light: list[str] = []
-    for alternative in group.alternatives:
-        word, prefix = _single_word(alternative)
-        if word is not None and cursor.vocabulary.docs(word) >= common:
+    singles = [_single_word(alternative) for alternative in group.alternatives]
+    # A word's prefix matches all the word matches: its own mask would add nothing.
+    prefixed = {word for word, prefix in singles if prefix}
+    for alternative, (word, prefix) in zip(group.alternatives, singles, strict=True):
+        if word is not None and not prefix and word in prefixed:
+            continue
+        if word is not None and matched_docs(cursor.vocabulary, word, prefix=prefix) >= common:
             heavy.append(word_mask(cursor, word, prefix=prefix))
         else:
             light.append(alternative)
@@ -345,20 +350,32 @@ def _single_word(alternative: str) -> tuple[str | None, bool]:
 
 
 def warm_common_words(cursor: Cursor, *, stop: threading.Event | None = None) -> int:
-    """Fetch the mask of every word in COMMON_SHARE of the documents or more, as itself
-    and as a prefix, so that a search meeting one for the first time finds it ready (a
-    common word's list is the longest FTS5 reads: 8-20 ms at 100,000 documents); the
-    masks then grow with each write. How many words were warmed (fewer once `stop` is
-    set)."""
+    """Fetch the masks a search meets first among the long lists, so that it finds them
+    ready (a common word's list is the longest FTS5 reads: 8-20 ms at 100,000 documents):
+    every word in COMMON_SHARE of the documents or more, as itself and as a prefix; the
+    words FTS5 matches as the same stem ("custom" for "customer"); and the two- and
+    three-letter prefixes of those words, where search as you type begins. The masks then
+    grow with each write. How many masks were fetched (fewer once `stop` is set)."""
     if not cursor.mirror.count:
         return 0
-    words = cursor.vocabulary.words_in_at_least(COMMON_SHARE * cursor.mirror.count)
-    for done, word in enumerate(words):
+    vocabulary = cursor.vocabulary
+    common = COMMON_SHARE * cursor.mirror.count
+    masks: dict[tuple[str, bool], None] = {}
+    for word in vocabulary.words_in_at_least(common):
+        masks[(word, False)] = masks[(word, True)] = None
+        root = stem(word)
+        for mate in [root, *vocabulary.completions(root)]:
+            if mate in vocabulary and stem(mate) == root:
+                masks[(mate, False)] = None
+    for word in list(vocabulary.words_in_at_least(common)):
+        for length in (2, 3):
+            if len(word) > length:
+                masks[(word[:length], True)] = None
+    for done, (word, prefix) in enumerate(masks):
         if stop is not None and stop.is_set():
             return done
-        word_mask(cursor, word, prefix=False)
-        word_mask(cursor, word, prefix=True)
-    return len(words)
+        word_mask(cursor, word, prefix=prefix)
+    return len(masks)
 
 
 def _every_document(cursor: Cursor) -> NDArray[np.int64]:

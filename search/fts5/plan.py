@@ -289,6 +289,22 @@ def _token(alternative: Sequence[str]) -> str:
     return quote(alternative[0]) if len(alternative) == 1 else phrase(alternative)
 
 
+def matched_docs(vocabulary: Vocabulary, word: str, *, prefix: bool = False) -> int:
+    """At least how many documents FTS5 matches for `word`: it matches by stem, so every
+    indexed word sharing the word's stem counts ("custom" matches what "customer" does),
+    and as a prefix every word beginning with its stem. The vocabulary counts each
+    spelling on its own; the most common of those it holds is the bound. Planning uses it
+    to tell common words (read as remembered masks) from rare ones (sent to FTS5)."""
+    root = stem(word)
+    found = vocabulary.docs(word)
+    if len(root) < 2:
+        return found
+    for other in [root, *vocabulary.completions(root)]:
+        if prefix or stem(other) == root:
+            found = max(found, vocabulary.docs(other))
+    return found
+
+
 def _group(lexicon: Lexicon, group_words: tuple[str, ...], *, last: bool) -> Group:
     """One group: the words, their synonyms, and for a single word its completions (when
     last) and typo corrections (when the index does not know it)."""
@@ -307,7 +323,7 @@ def _group(lexicon: Lexicon, group_words: tuple[str, ...], *, last: bool) -> Gro
         return Group(group_words, tuple(alternatives), terms=tuple(terms), phrases=tuple(phrases))
     vocabulary = lexicon.vocabulary
     word = group_words[0]
-    frequency = vocabulary.docs(word)
+    frequency = matched_docs(vocabulary, word)
     prefix = correction = None
     known = word in vocabulary or lexicon.probe(f"{TEXT_COLUMNS} : {base}")
     if last and len(word) >= 2:
@@ -316,8 +332,7 @@ def _group(lexicon: Lexicon, group_words: tuple[str, ...], *, last: bool) -> Gro
         # the words it would miss, one per stem.
         following = vocabulary.completions(word)
         candidates = following if len(word) >= 3 else []
-        if candidates:
-            frequency = max(frequency, vocabulary.docs(candidates[0]))
+        frequency = max(frequency, matched_docs(vocabulary, word, prefix=True))
         completions = [w for w in candidates if not stem(w).startswith(word)]
         completions = _by_stem(completions, exclude=[word])
         alternatives.extend(quote(w) for w in completions)
@@ -332,7 +347,7 @@ def _group(lexicon: Lexicon, group_words: tuple[str, ...], *, last: bool) -> Gro
         corrections = _by_stem(vocabulary.corrections(word), exclude=[word])
         alternatives.extend(quote(w) for w in corrections)
         terms.extend(corrections)
-        frequency = max([frequency, *map(vocabulary.docs, corrections)])
+        frequency = max([frequency, *(matched_docs(vocabulary, w) for w in corrections)])
         if corrections:
             correction = corrections[0]
     return Group(

@@ -250,6 +250,29 @@ def test_the_common_words_are_ready_before_the_first_search(tmp_path: Path) -> N
     assert backend._warming is None
 
 
+def test_a_rare_spelling_of_a_common_stem_and_short_prefixes_are_ready_as_masks(
+    tmp_path: Path,
+) -> None:
+    """FTS5 matches by stem: "team" matches every document "teams" is in, however rare
+    the spelling "team" is. Such a word, and the two- and three-letter prefixes where
+    typing begins, are read as masks ready from the index's opening on, not as long lists
+    each new query fetches again."""
+    docs = [_doc(i) for i in range(40)]
+    docs[3] = _doc(3, summary="Fieldline for the service team.")  # "team": 1 document
+    _backend(tmp_path / "search.db").rebuild(docs, {})
+    backend = _backend(tmp_path / "search.db")  # a restarted server, warmed up
+    memo = backend._state.memo
+    masks = {k[1] for k in memo._growing if k[0] == "mask"}
+    assert any('("team")' in m for m in masks)
+    assert any('("fi" *)' in m for m in masks) and any('("fie" *)' in m for m in masks)
+    remembered = set(memo._growing)
+    every = {d.id for d in docs}
+    assert _ids(backend, "team crews") == every  # "teams" is in every document
+    assert _ids(backend, "crews fie") == every  # "fie…": fieldline
+    assert set(memo._growing) == remembered  # no list fetched for either query
+    backend.close()
+
+
 def test_a_common_words_typo_synonym_or_prefix_finds_what_the_word_finds(
     tmp_path: Path,
 ) -> None:
