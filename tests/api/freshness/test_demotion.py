@@ -29,12 +29,16 @@ def at(app: FastAPI, moment: datetime) -> None:
 
 
 def searched(rep: Actor, q: str) -> list[str]:
+    """The ids found, once every vector is in: a ranking that fuses meaning is stable only
+    then (the embedded index embeds after the commit)."""
+    settled(rep)
     response = rep.get("/v1/search", params={"q": q})
     assert response.status_code == 200, response.text
     return [hit["asset"]["id"] for hit in response.json()["hits"]]
 
 
 def suggested(rep: Actor, text: str) -> list[dict[str, Any]]:
+    settled(rep)  # as `searched`
     response = rep.post("/v1/suggestions", json={"text": text, "limit": 5})
     assert response.status_code == 200, response.text
     return list(response.json()["suggestions"])
