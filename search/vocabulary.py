@@ -14,7 +14,7 @@ after it). Readers take the same lock as writers while they walk it.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from itertools import islice
 
 from sortedcontainers import SortedList
@@ -22,6 +22,8 @@ from sortedcontainers import SortedList
 from search.text import typo_budget, typo_candidates
 
 MAX_COMPLETIONS = 12
+# How many `matched` answers are kept between additions.
+MATCHED_KEPT = 50_000
 COMPLETION_SCAN = 5000
 
 
@@ -33,6 +35,8 @@ class Vocabulary:
         self._counts: dict[str, int] = dict(counts or {})
         self._sorted = SortedList(self._counts)
         self._by_length: dict[int, list[str]] = {}
+        # `matched` answers, until the next document is added.
+        self._matched: dict[tuple[str, bool], int] = {}
         for word in self._sorted:
             self._by_length.setdefault(len(word), []).append(word)
 
@@ -45,6 +49,27 @@ class Vocabulary:
     def docs(self, word: str) -> int:
         return self._counts.get(word, 0)
 
+    def matched(self, word: str, stem: Callable[[str], str], *, prefix: bool = False) -> int:
+        """At least how many documents an index matching by `stem` matches for `word`:
+        every indexed word sharing its stem counts ("custom" matches what "customer"
+        does), and as a prefix every word beginning with its stem. Each spelling is
+        counted on its own here; the most common of those held is the bound. Remembered
+        until the next document is added."""
+        key = (word, prefix)
+        found = self._matched.get(key)
+        if found is not None:
+            return found
+        root = stem(word)
+        found = self.docs(word)
+        if len(root) >= 2:
+            for other in [root, *self.completions(root)]:
+                if prefix or stem(other) == root:
+                    found = max(found, self.docs(other))
+        if len(self._matched) >= MATCHED_KEPT:
+            self._matched.clear()
+        self._matched[key] = found
+        return found
+
     def words_in_at_least(self, documents: float) -> list[str]:
         """The words counted in at least `documents` documents, most common first."""
         with self._lock:
@@ -54,6 +79,7 @@ class Vocabulary:
 
     def add(self, words: Iterable[str]) -> None:
         """Count each word once more (a document containing them was indexed)."""
+        self._matched = {}
         with self._lock:
             new: list[str] = []
             for word in words:

@@ -290,19 +290,10 @@ def _token(alternative: Sequence[str]) -> str:
 
 
 def matched_docs(vocabulary: Vocabulary, word: str, *, prefix: bool = False) -> int:
-    """At least how many documents FTS5 matches for `word`: it matches by stem, so every
-    indexed word sharing the word's stem counts ("custom" matches what "customer" does),
-    and as a prefix every word beginning with its stem. The vocabulary counts each
-    spelling on its own; the most common of those it holds is the bound. Planning uses it
-    to tell common words (read as remembered masks) from rare ones (sent to FTS5)."""
-    root = stem(word)
-    found = vocabulary.docs(word)
-    if len(root) < 2:
-        return found
-    for other in [root, *vocabulary.completions(root)]:
-        if prefix or stem(other) == root:
-            found = max(found, vocabulary.docs(other))
-    return found
+    """At least how many documents FTS5 matches for `word` (`Vocabulary.matched`, with
+    the Porter stem FTS5 matches by). Planning uses it to tell common words (read as
+    remembered masks) from rare ones (sent to FTS5)."""
+    return vocabulary.matched(word, stem, prefix=prefix)
 
 
 def _group(lexicon: Lexicon, group_words: tuple[str, ...], *, last: bool) -> Group:
