@@ -232,8 +232,13 @@ class Fts5Backend:
         return self.embed_missing(threading.Event())
 
     def settle(self) -> None:
-        """Wait for the vectors: embed what has none, and finish adding the new chunks to
-        the neighbour graph. Tests call it instead of waiting for the worker."""
+        """Wait for what the index does in the background: the masks it fetches when it
+        opens (`warm_common_words`), and the vectors (embed what has none, and finish
+        adding the new chunks to the neighbour graph). Tests and benchmarks call it
+        instead of waiting for the threads."""
+        warming = self._warming
+        if warming is not None:
+            warming.join()
         self.embed_pending()
         with self._connections.snapshot() as conn:
             self._vectors.refresh(conn)
