@@ -60,11 +60,8 @@ class Vocabulary:
         if found is not None:
             return found
         root = stem(word)
-        found = self.docs(word)
-        if len(root) >= 2:
-            for other in [root, *self.completions(root)]:
-                if prefix or stem(other) == root:
-                    found = max(found, self.docs(other))
+        others = self.beginning_with_stem(root) if prefix else self.sharing_stem(root, stem)
+        found = max([self.docs(word), *map(self.docs, others)])
         if len(self._matched) >= MATCHED_KEPT:
             self._matched.clear()
         self._matched[key] = found
@@ -76,6 +73,15 @@ class Vocabulary:
             found = [w for w, n in self._counts.items() if n >= documents]
         found.sort(key=lambda w: (-self._counts.get(w, 0), w))
         return found
+
+    def beginning_with_stem(self, root: str) -> list[str]:
+        """The stem itself and the most common indexed words beginning with it (none for
+        a stem under two letters)."""
+        return [root, *self.completions(root)] if len(root) >= 2 else []
+
+    def sharing_stem(self, root: str, stem: Callable[[str], str]) -> list[str]:
+        """The indexed words among `beginning_with_stem(root)` whose stem is `root`."""
+        return [w for w in self.beginning_with_stem(root) if w in self and stem(w) == root]
 
     def add(self, words: Iterable[str]) -> None:
         """Count each word once more (a document containing them was indexed)."""

@@ -363,11 +363,8 @@ def warm_common_words(cursor: Cursor, *, stop: threading.Event | None = None) ->
     masks: dict[tuple[str, bool], None] = {}
     for word in vocabulary.words_in_at_least(common):
         masks[(word, False)] = masks[(word, True)] = None
-        root = stem(word)
-        for mate in [root, *vocabulary.completions(root)]:
-            if mate in vocabulary and stem(mate) == root:
-                masks[(mate, False)] = None
-    for word in list(vocabulary.words_in_at_least(common)):
+        for mate in vocabulary.sharing_stem(stem(word), stem):
+            masks[(mate, False)] = None
         for length in (2, 3):
             if len(word) > length:
                 masks[(word[:length], True)] = None
