@@ -22,9 +22,9 @@ from sortedcontainers import SortedList
 from search.text import typo_budget, typo_candidates
 
 MAX_COMPLETIONS = 12
+COMPLETION_SCAN = 5000
 # How many `matched` answers are kept between additions.
 MATCHED_KEPT = 50_000
-COMPLETION_SCAN = 5000
 
 
 class Vocabulary:
@@ -54,7 +54,8 @@ class Vocabulary:
         every indexed word sharing its stem counts ("custom" matches what "customer"
         does), and as a prefix every word beginning with its stem. Each spelling is
         counted on its own here; the most common of those held is the bound. Remembered
-        until the next document is added."""
+        until the next document is added (an answer computed while one is added may keep
+        the count before it until the next: it only steers planning, never what matches)."""
         key = (word, prefix)
         found = self._matched.get(key)
         if found is not None:
