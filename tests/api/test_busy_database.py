@@ -21,7 +21,9 @@ def test_a_write_kept_waiting_past_the_busy_timeout_is_a_503(
         pytest.skip("SQLite's one writer at a time")
     path = make_url(settings.catalogue_url).database
     assert path
-    holder = sqlite3.connect(path, timeout=0, isolation_level=None)
+    # The app writes in the background too (the index worker's first pass prunes the
+    # change log): the holder waits its turn for the lock, then keeps it.
+    holder = sqlite3.connect(path, timeout=30, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")  # another writer holds the database (10 s and more)
     try:
         refused = marketer.post("/v1/assets", json={"title": "Dock safety", "kind": "one_pager"})
