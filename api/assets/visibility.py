@@ -19,7 +19,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from api.assets.kinds import Kind
-from api.assets.models import Asset, AssetTag, AssetTerm, Status
+from api.assets.models import Asset, AssetShown, AssetTag, AssetTerm, Status
 from api.audiences.models import AssetAudience, AudienceMember
 from api.db import read
 from api.errors import NotFound
@@ -121,7 +121,7 @@ def search_audiences(session: Session, caller: Caller) -> tuple[str, ...] | None
     return tuple(read(session, _AUDIENCES_OF, {"user_id": caller.id}).scalars())
 
 
-def is_live(asset: Asset, now: datetime) -> bool:
+def is_live(asset: AssetShown, now: datetime) -> bool:
     return live_state(asset.status, asset.expires_at, now)
 
 

@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col
 
 from api.assets.kinds import Kind
-from api.assets.models import Asset, Status
+from api.assets.models import AssetShown, Status
 from api.db import in_lists, read
 from api.freshness.models import AssetVerification, FreshnessPolicy
 
@@ -80,12 +80,12 @@ def verifications(session: Session, asset_ids: Collection[str]) -> dict[str, dat
     search and page of assets: a prebuilt statement (`api.db.read`)."""
     found: dict[str, datetime] = {}
     for ids in in_lists(list(asset_ids)):
-        found.update((asset_id, at) for asset_id, at in read(session, _VERIFIED, {"ids": ids}))
+        found.update(read(session, _VERIFIED, {"ids": ids}).tuples().all())
     return found
 
 
 def review_due_at(
-    asset: Asset, verified_at: datetime | None, days: Mapping[str, int | None]
+    asset: AssetShown, verified_at: datetime | None, days: Mapping[str, int | None]
 ) -> datetime | None:
     """When the asset is due for review; None when not approved or its kind never is."""
     return due_at(asset.kind, asset.status, asset.approved_at, verified_at, days)

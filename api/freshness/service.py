@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col
 
 from api.assets.kinds import Kind
-from api.assets.models import Asset, Status
+from api.assets.models import Asset, AssetShown, Status
 from api.assets.visibility import can_see, live_clause
 from api.audit import service as audit
 from api.changes.log import Subject, record_change
@@ -249,10 +249,15 @@ def assets_in_state(
 
 
 def freshness_of(
-    session: Session, assets: Sequence[Asset], *, now: datetime
+    session: Session,
+    assets: Sequence[AssetShown],
+    *,
+    now: datetime,
+    days: Mapping[str, int | None] | None = None,
 ) -> dict[str, Freshness | None]:
-    """Each asset's freshness at `now` (None for assets that are not approved)."""
-    days = review_days(session)
+    """Each asset's freshness at `now` (None for assets that are not approved), with the
+    review intervals `days` when the caller has read them already (`review_days`)."""
+    days = review_days(session) if days is None else days
     approved = [a for a in assets if a.status == Status.approved.value]
     verified = verifications(session, [a.id for a in approved])
     shown: dict[str, Freshness | None] = {a.id: None for a in assets}
