@@ -19,6 +19,14 @@ value codes per rowid for its first value, another for its second, and so on (-1
 so counting the facets of a search's hits reads only the hits' columns (a gather along
 sorted rowids) rather than every (rowid, value) pair of the library: 5.3 ms a search for
 the four at 100,000 assets and 40,000 hits before.
+
+That gather costs in proportion to the hits, 2.5 ms for the facets of 80,000 of 100,000
+assets (a common word, a short prefix). So each facet value (kinds too) also has a bitset
+of the rowids carrying it (`bits`), and when more than one document in 64 is a hit the
+counts are the population counts of (the hits' bitset AND each value's): 0.2-0.3 ms at
+100,000 assets whatever the hits, about 800 KB for 50 values. A bit, once set, is never
+cleared (what a rowid stores never changes); readers AND it with their hits, which hold
+only rowids present when they searched.
 """
 
 from __future__ import annotations
@@ -35,6 +43,8 @@ from numpy.typing import NDArray
 from search.base import FACETS
 
 MULTI_FACETS = ("stages", "industries", "personas", "products")
+# The facets counted from bitsets when the hits are many (`Mirror.bits`).
+BIT_FACETS = ("kind", *MULTI_FACETS)
 STATUSES = ("draft", "in_review", "approved", "archived")
 
 
@@ -102,6 +112,9 @@ class Mirror:
         self.multi = {name: _Facet() for name in MULTI_FACETS}
         # Per multi facet, (values per document at most) x size value codes, -1 for none.
         self.slots = {name: np.full((1, size), -1, np.int32) for name in MULTI_FACETS}
+        # Per facet, a bitset of rowids per value code: (value codes x size / 64) words,
+        # little-endian, bit `rowid % 64` of word `rowid // 64`.
+        self.bits = {name: np.zeros((8, size // 64), _WORD) for name in BIT_FACETS}
         self.asset_ids: dict[int, str] = {}
 
     def _grow(self, highest: int) -> None:
@@ -120,6 +133,9 @@ class Mirror:
         for name, slots in self.slots.items():
             more = np.full((len(slots), extra), -1, np.int32)
             self.slots[name] = np.concatenate([slots, more], axis=1)
+        for name, bits in self.bits.items():
+            words = np.zeros((len(bits), extra // 64), _WORD)
+            self.bits[name] = np.concatenate([bits, words], axis=1)
         # Last: a reader bounds its rowids by len(present), and every column is now as long.
         self.present = np.concatenate([self.present, np.zeros(extra, bool)])
 
@@ -134,6 +150,7 @@ class Mirror:
         }
         audience_pairs: tuple[list[int], list[int]] = ([], [])
         loaded: list[int] = []
+        kind_codes: list[int] = []
         for rowid, asset_id, meta_json in rows:
             meta = json.loads(meta_json)
             self._grow(rowid)
@@ -144,6 +161,7 @@ class Mirror:
             reviewed = epoch(meta.get("reviewed_at"))
             self.reviewed[rowid] = math.inf if reviewed is None else reviewed
             self.kind[rowid] = self.kinds.code(meta["kind"])
+            kind_codes.append(int(self.kind[rowid]))
             status = meta["status"]
             self.status[rowid] = STATUSES.index(status) if status in STATUSES else -1
             self.asset_ids[rowid] = asset_id
@@ -172,6 +190,7 @@ class Mirror:
             )
         if loaded:
             published = np.asarray(loaded, np.int64)
+            self._mark("kind", published, np.asarray(kind_codes, np.int64))
             self.count += int(np.count_nonzero(~self.present[published]))
             self.present[published] = True
             self.upto = max(self.upto, int(published.max()))
@@ -188,6 +207,20 @@ class Mirror:
             slots = np.concatenate([slots, more])
             self.slots[name] = slots
         slots[places, rowids] = codes
+        self._mark(name, rowids, codes)
+
+    def _mark(self, name: str, rowids: NDArray[np.int64], codes: NDArray[Any]) -> None:
+        """Set the rowids' bits in their values' bitsets (rows not yet present: no reader
+        counts them); rows for more values first when a code is new."""
+        bits = self.bits[name]
+        wanted = int(codes.max()) + 1
+        if wanted > len(bits):
+            rows = max(wanted, 2 * len(bits))
+            bits = np.concatenate([bits, np.zeros((rows - len(bits), bits.shape[1]), _WORD)])
+            self.bits[name] = bits
+        rowids = np.asarray(rowids, np.int64)
+        masks = np.left_shift(np.uint64(1), (rowids & 63).astype(np.uint64))
+        np.bitwise_or.at(bits, (np.asarray(codes, np.int64), rowids >> 6), masks)
 
     def forget(self, rowids: NDArray[np.int64]) -> None:
         """Rowids whose documents were replaced or removed: no longer present."""
@@ -266,10 +299,15 @@ class Mirror:
         return self.reviewed[rowids] <= by_code[codes]
 
     def facet_counts(self, rowids: NDArray[np.int64]) -> dict[str, dict[str, int]]:
-        """How many of `rowids` carry each facet value (zero counts left out)."""
+        """How many of `rowids` carry each facet value (zero counts left out): from the
+        hits' columns when they are few, from the values' bitsets when they are many."""
         counts: dict[str, dict[str, int]] = {name: {} for name in FACETS}
         if len(rowids) == 0:
             return counts
+        bits = {name: self.bits[name] for name in BIT_FACETS}  # one reference each
+        words = min(b.shape[1] for b in bits.values())
+        if len(rowids) > words:  # more than one document in 64
+            return self._counted_by_bits(rowids, bits, words, counts)
         kinds = list(self.kinds.values)
         counts["kind"] = _named(kinds, np.bincount(self.kind[rowids], minlength=len(kinds)))
         for name in MULTI_FACETS:
@@ -281,6 +319,25 @@ class Mirror:
                     : len(values) + 1
                 ]
             counts[name] = _named(values, tally[1:])
+        return counts
+
+    def _counted_by_bits(
+        self,
+        rowids: NDArray[np.int64],
+        bits: Mapping[str, NDArray[np.uint64]],
+        words: int,
+        counts: dict[str, dict[str, int]],
+    ) -> dict[str, dict[str, int]]:
+        # Every hit is below 64 x words: the bitsets grew before `present` admitted it.
+        hit = np.zeros(words * 64, bool)
+        hit[rowids] = True
+        hits = np.packbits(hit, bitorder="little").view(_WORD)
+        facets = {"kind": self.kinds, **self.multi}
+        for name, value_bits in bits.items():
+            values = list(facets[name].values)
+            shown = value_bits[: len(values), :words]  # a value newer than the rows: none hit
+            tally = np.bitwise_count(shown & hits).sum(axis=1, dtype=np.int64)
+            counts[name] = _named(values[: len(tally)], tally)
         return counts
 
     def newest_approved(self, rowids: NDArray[np.int64], count: int) -> NDArray[np.int64]:
@@ -296,6 +353,10 @@ class Mirror:
         order = np.lexsort((-rowids, -keys))
         result: NDArray[np.int64] = rowids[order][:count]
         return result
+
+
+# The bitsets' words: little-endian whatever the machine, as `np.packbits` lays them out.
+_WORD = np.dtype("<u8")
 
 
 def _named(values: list[str], counts: NDArray[np.int64]) -> dict[str, int]:

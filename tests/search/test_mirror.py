@@ -115,3 +115,44 @@ def test_facet_counts_count_every_value_of_a_hit_once() -> None:
         "awareness": 1,
         "x": 1,
     }
+
+
+def test_counts_are_the_same_for_few_hits_and_for_many() -> None:
+    """Few hits are counted from their columns, many from the values' bitsets (more than
+    one document in 64): both give what counting the documents one by one gives, for
+    documents with several values, repeats, none, and values first seen late."""
+    rng = np.random.default_rng(7)
+    mirror = Mirror()
+    metas: dict[int, dict[str, object]] = {}
+    for rowid in range(1, 5001):
+        metas[rowid] = {
+            "kind": f"kind-{rng.integers(12)}",
+            "status": "approved",
+            # Values first seen as the library grows; up to 4 per document, repeats too.
+            "industries": [f"ind-{rng.integers(1 + rowid // 50)}" for _ in range(rng.integers(5))],
+            "stages": [f"stage-{rng.integers(4)}" for _ in range(rng.integers(3))],
+        }
+    rows = [(r, f"a{r}", json.dumps(m)) for r, m in metas.items()]
+    for start in range(0, len(rows), 700):  # loaded in batches, as the index refreshes
+        mirror.load(rows[start : start + 700])
+    mirror.forget(np.asarray([10, 20, 30], np.int64))  # replaced: never hit again
+
+    def by_hand(hits: np.ndarray) -> dict[str, dict[str, int]]:
+        counts: dict[str, dict[str, int]] = {"kind": {}, "industries": {}, "stages": {}}
+        for rowid in hits.tolist():
+            meta = metas[rowid]
+            kind = str(meta["kind"])
+            counts["kind"][kind] = counts["kind"].get(kind, 0) + 1
+            for name in ("industries", "stages"):
+                for value in dict.fromkeys(meta[name]):  # type: ignore[attr-defined]
+                    counts[name][value] = counts[name].get(value, 0) + 1
+        return counts
+
+    present = mirror.known(np.arange(1, 5001, dtype=np.int64))
+    for size in (1, 40, 100, 129, 1000, len(present)):
+        hits = np.sort(rng.choice(present, size, replace=False))
+        counts = mirror.facet_counts(hits)
+        expected = by_hand(hits)
+        for name in ("kind", "industries", "stages"):
+            assert counts[name] == expected[name], (size, name)
+        assert counts["personas"] == {} and counts["products"] == {}
