@@ -25,3 +25,17 @@ def test_a_document_with_a_huge_vocabulary_is_absorbed_whole() -> None:
     assert len(vocabulary) == 200_001
     assert vocabulary.completions("zz00000") == [f"zz00000{d}" for d in range(1, 10)]
     assert vocabulary.completions("renew") == ["renewal"]
+
+
+def test_a_remembered_correction_gives_way_to_a_nearer_word_added_since() -> None:
+    """Corrections are remembered between additions, never past one: a word a new
+    document brings is a correction at once, and the order follows the counts."""
+    vocabulary = Vocabulary({"schedule": 4})
+    assert vocabulary.corrections("schedulle") == ["schedule"]
+    assert vocabulary.corrections("schedulle") == ["schedule"]  # remembered
+
+    vocabulary.add(["schedulled"])  # one edit away, as "schedule" is
+    assert vocabulary.corrections("schedulle") == ["schedule", "schedulled"]
+    for _ in range(4):  # four more documents: now the more common of the two
+        vocabulary.add(["schedulled"])
+    assert vocabulary.corrections("schedulle") == ["schedulled", "schedule"]
