@@ -77,8 +77,9 @@ class Highlighter:
         """Where a word that may match begins in `text[:end]`, in order (the locator
         exists)."""
         if self._literals is not None:
-            lowered = text[:end].lower()
-            if len(lowered) == len(text[:end]):  # each character lower-cased to one
+            head = text[:end]
+            lowered = head.lower()
+            if len(lowered) == len(head):  # each character lower-cased to one
                 found = set()
                 for literal in self._literals:
                     at = lowered.find(literal)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 from itertools import islice
+from typing import TypeVar, cast
 
 from sortedcontainers import SortedList
 
@@ -23,11 +24,12 @@ from search.text import typo_budget, typo_candidates
 
 MAX_COMPLETIONS = 12
 COMPLETION_SCAN = 5000
-# How many `matched` answers are kept between additions.
-MATCHED_KEPT = 50_000
-# How many `corrections` answers are kept between additions (a typo's 0.3-0.7 ms at
-# 100,000 documents: the words of its length, each compared with it).
-CORRECTIONS_KEPT = 10_000
+# How many answers of `matched` and `corrections` are kept between additions (a typo's
+# corrections cost 0.3-0.7 ms at 100,000 documents: the words of its length, each
+# compared with it).
+ANSWERS_KEPT = 50_000
+
+_Answer = TypeVar("_Answer")
 
 
 class Vocabulary:
@@ -38,13 +40,10 @@ class Vocabulary:
         self._counts: dict[str, int] = dict(counts or {})
         self._sorted = SortedList(self._counts)
         self._by_length: dict[int, list[str]] = {}
-        # `matched` answers, until the next document is added.
-        self._matched: dict[tuple[str, bool], int] = {}
-        # `corrections` answers, each with the number of additions it was computed after:
-        # one computed while a document was being added is never used (a word that
-        # document brings may be the nearest).
+        # Answers of `matched` and `corrections`, each with the number of additions it
+        # was computed after (`_remembered`).
         self._additions = 0
-        self._corrected: dict[str, tuple[int, list[str]]] = {}
+        self._answers: dict[tuple[object, ...], tuple[int, object]] = {}
         for word in self._sorted:
             self._by_length.setdefault(len(word), []).append(word)
 
@@ -62,19 +61,28 @@ class Vocabulary:
         every indexed word sharing its stem counts ("custom" matches what "customer"
         does), and as a prefix every word beginning with its stem. Each spelling is
         counted on its own here; the most common of those held is the bound. Remembered
-        until the next document is added (an answer computed while one is added may keep
-        the count before it until the next: it only steers planning, never what matches)."""
-        key = (word, prefix)
-        found = self._matched.get(key)
-        if found is not None:
-            return found
-        root = stem(word)
-        others = self.beginning_with_stem(root) if prefix else self.sharing_stem(root, stem)
-        found = max([self.docs(word), *map(self.docs, others)])
-        if len(self._matched) >= MATCHED_KEPT:
-            self._matched.clear()
-        self._matched[key] = found
-        return found
+        until the next document is added."""
+
+        def count() -> int:
+            root = stem(word)
+            others = self.beginning_with_stem(root) if prefix else self.sharing_stem(root, stem)
+            return max([self.docs(word), *map(self.docs, others)])
+
+        return self._remembered(("matched", word, prefix), count)
+
+    def _remembered(self, key: tuple[object, ...], compute: Callable[[], _Answer]) -> _Answer:
+        """`compute()`, remembered until the next document is added. Each answer carries
+        the number of additions it was computed after, so one computed while a document
+        was being added is never used (a word that document brings may change it)."""
+        additions = self._additions
+        known = self._answers.get(key)
+        if known is not None and known[0] == additions:
+            return cast(_Answer, known[1])
+        answer = compute()
+        if len(self._answers) >= ANSWERS_KEPT:
+            self._answers = {}
+        self._answers[key] = (additions, answer)
+        return answer
 
     def words_in_at_least(self, documents: float) -> list[str]:
         """The words counted in at least `documents` documents, most common first."""
@@ -94,7 +102,6 @@ class Vocabulary:
 
     def add(self, words: Iterable[str]) -> None:
         """Count each word once more (a document containing them was indexed)."""
-        self._matched = {}
         with self._lock:
             new: list[str] = []
             for word in words:
@@ -113,20 +120,16 @@ class Vocabulary:
         budget = typo_budget(word)
         if budget == 0:
             return []
-        additions = self._additions
-        known = self._corrected.get(word)
-        if known is not None and known[0] == additions:
-            return list(known[1])
-        choices: list[str] = []
-        for length in range(len(word) - budget, len(word) + budget + 1):
-            choices.extend(self._by_length.get(length, ()))
-        found = typo_candidates(word, choices, budget=budget, limit=50)
-        found.sort(key=lambda pair: (pair[1], -self._counts.get(pair[0], 0), pair[0]))
-        corrections = [candidate for candidate, _ in found[:8]]
-        if len(self._corrected) >= CORRECTIONS_KEPT:
-            self._corrected = {}
-        self._corrected[word] = (additions, corrections)
-        return list(corrections)
+
+        def nearest() -> tuple[str, ...]:
+            choices: list[str] = []
+            for length in range(len(word) - budget, len(word) + budget + 1):
+                choices.extend(self._by_length.get(length, ()))
+            found = typo_candidates(word, choices, budget=budget, limit=50)
+            found.sort(key=lambda pair: (pair[1], -self._counts.get(pair[0], 0), pair[0]))
+            return tuple(candidate for candidate, _ in found[:8])
+
+        return list(self._remembered(("corrections", word), nearest))
 
     def completions(self, prefix: str) -> list[str]:
         """The most common indexed words that start with `prefix` (not `prefix` itself)."""
