@@ -5,11 +5,16 @@ Every transaction that records a change sends `NOTIFY baton_changes` at its comm
 thread, and calls `wake` for each notification; when the connection drops it calls `wake`
 too (something may have been missed) and connects again after a pause. Consumers poll as
 well, so a listener that cannot connect only makes them slower.
+
+The thread sleeps in `select` on the connection's socket and on one end of a socket pair;
+`stop` writes to the other end, so a stopping server does not wait out a poll interval.
 """
 
 from __future__ import annotations
 
 import logging
+import select
+import socket
 import threading
 from collections.abc import Callable
 
@@ -35,19 +40,30 @@ class Listener:
         self.connected = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        # `stop` writes to the first socket; the thread's `select` watches the second.
+        self._interrupt: tuple[socket.socket, socket.socket] | None = None
 
     def start(self) -> None:
         self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="baton-listen", daemon=True)
+        self._interrupt = socket.socketpair()
+        self._thread = threading.Thread(
+            target=self._run, args=(self._interrupt[1],), name="baton-listen", daemon=True
+        )
         self._thread.start()
 
     def stop(self) -> None:
         self._stop.set()
+        if self._interrupt is not None:
+            self._interrupt[0].send(b"x")
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
+        if self._interrupt is not None:
+            for end in self._interrupt:
+                end.close()
+            self._interrupt = None
 
-    def _run(self) -> None:
+    def _run(self, interrupted: socket.socket) -> None:
         import psycopg  # noqa: PLC0415 (PostgreSQL only)
 
         while not self._stop.is_set():
@@ -56,8 +72,14 @@ class Listener:
                     conn.execute(f"LISTEN {CHANNEL}")
                     self.connected.set()
                     self.wake()  # whatever was committed before we listened
+                    pgconn = conn.pgconn
+                    watched = [pgconn.socket, interrupted.fileno()]
                     while not self._stop.is_set():
-                        for _ in conn.notifies(timeout=0.5):
+                        readable, _, _ = select.select(watched, [], [])
+                        if watched[1] in readable:
+                            break
+                        pgconn.consume_input()  # raises when the connection is gone
+                        while pgconn.notifies() is not None:
                             self.wake()
             except Exception as exc:
                 log.warning("listening for changes failed (polling meanwhile): %s", exc)

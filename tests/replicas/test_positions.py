@@ -5,6 +5,8 @@ same catalogue, a replica not heard of expires and stops holding the log back.""
 from __future__ import annotations
 
 import re
+import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,6 +18,7 @@ from fastapi.testclient import TestClient
 from api.assets.schemas import AssetCreate
 from api.assets.service import create_asset
 from api.changes import feed
+from api.changes.listen import Listener
 from api.changes.log import CHANNEL, Subject, record_change
 from api.changes.models import Change
 from api.db import make_engine, session_scope
@@ -243,4 +246,60 @@ def test_a_commit_that_recorded_changes_wakes_the_listeners_once(database_url: s
             assert [n.channel for n in woken] == [CHANNEL]
             assert list(listener.notifies(timeout=0.3)) == [], "once per transaction"
     finally:
+        engine.dispose()
+
+
+def test_the_listener_wakes_its_consumer_and_listens_again_after_losing_its_connection(
+    database_url: str,
+) -> None:
+    if database_url.startswith("sqlite"):
+        pytest.skip("LISTEN/NOTIFY is PostgreSQL's; SQLite replicas' workers poll")
+    engine = make_engine(database_url)
+    woken = threading.Semaphore(0)
+    listener = Listener(engine.url, woken.release)
+
+    def listening_backends() -> list[int]:
+        with engine.connect() as conn:
+            return list(
+                conn.execute(
+                    sa.text(
+                        "SELECT pid FROM pg_stat_activity"
+                        " WHERE datname = current_database() AND query LIKE 'LISTEN%'"
+                    )
+                ).scalars()
+            )
+
+    def drain_wakes() -> None:
+        while woken.acquire(timeout=0.3):
+            pass
+
+    def wakes_on_a_commit(within: float = 10) -> bool:
+        drain_wakes()
+        with session_scope(engine) as session:
+            record_change(session, Subject.rules)
+        return woken.acquire(timeout=within)
+
+    try:
+        listener.start()
+        assert listener.connected.wait(10)
+        assert wakes_on_a_commit()
+
+        # The server drops the connection: the consumer is woken (something may have been
+        # missed) and the listener connects again.
+        (backend,) = listening_backends()
+        drain_wakes()
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+        assert woken.acquire(timeout=10)
+        deadline = time.monotonic() + 20
+        while listening_backends() in ([], [backend]) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert listening_backends() not in ([], [backend])
+        assert wakes_on_a_commit()
+
+        listener.stop()
+        assert listening_backends() == [], "a stopped listener leaves no connection behind"
+        assert not wakes_on_a_commit(within=1)
+    finally:
+        listener.stop()
         engine.dispose()
