@@ -55,9 +55,11 @@ class Listener:
         self._stop.set()
         if self._interrupt is not None:
             self._interrupt[0].send(b"x")
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.join(timeout=5)
+            if thread.is_alive():  # still connecting: it stops when it next looks
+                return
         if self._interrupt is not None:
             for end in self._interrupt:
                 end.close()
