@@ -80,7 +80,8 @@ def verifications(session: Session, asset_ids: Collection[str]) -> dict[str, dat
     search and page of assets: a prebuilt statement (`api.db.read`)."""
     found: dict[str, datetime] = {}
     for ids in in_lists(list(asset_ids)):
-        found.update(read(session, _VERIFIED, {"ids": ids}).tuples().all())
+        for asset_id, verified_at in read(session, _VERIFIED, {"ids": ids}).all():
+            found[asset_id] = verified_at
     return found
 
 
