@@ -2,7 +2,7 @@
 
 The SQLite leg always runs. The PostgreSQL leg runs when BATON_TEST_POSTGRES_URL names a
 server database (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test); each test then
-gets its own database, copied from a template migrated once per run, and dropped after.
+gets its own database in the state of a template migrated once per run (tests/databases.py).
 """
 
 from __future__ import annotations
@@ -15,17 +15,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy.engine import make_url
 
 from api import migrations
 from api.accounts import service as accounts_service
 from api.main import create_app
 from api.settings import Settings
 from tests import routes_once
+from tests.databases import POSTGRES_ENV, PostgresDatabases
 
 # Nothing from a developer's environment may leak into the app under test, but
 # BATON_SEMANTIC: the suite runs with semantic search on (the default) and off.
@@ -48,7 +47,6 @@ accounts_service._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelis
 routes_once.install()
 
 ADMIN_KEY = "test-master-key-0123456789"
-POSTGRES_ENV = "BATON_TEST_POSTGRES_URL"
 
 
 def database_kinds() -> list[str]:
@@ -68,69 +66,6 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     for name in ("database_url", "empty_database_url"):
         if name in metafunc.fixturenames:
             metafunc.parametrize(name, kinds or database_kinds(), indirect=True)
-
-
-class PostgresDatabases:
-    """Creates a database per test from a template migrated once for the whole run."""
-
-    def __init__(self, url: str) -> None:
-        self.url = make_url(url)
-        self.prefix = f"baton_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-        self.template = f"{self.prefix}_template"
-        self.admin = sa.create_engine(self.url, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
-        self.counter = 0
-        try:
-            with self.admin.connect() as conn:
-                conn.execute(sa.text("SELECT 1"))
-        except Exception as exc:
-            raise RuntimeError(
-                f"{POSTGRES_ENV} is set but PostgreSQL at {self.url.render_as_string()} "
-                f"cannot be reached: {exc}"
-            ) from exc
-        self._drop_leftovers()
-        self.execute(f'CREATE DATABASE "{self.template}"')
-        migrations.upgrade(self.url_for(self.template))
-
-    def url_for(self, name: str) -> str:
-        return self.url.set(database=name).render_as_string(hide_password=False)
-
-    def execute(self, statement: str) -> None:
-        with self.admin.connect() as conn:
-            conn.execute(sa.text(statement))
-
-    def _drop_leftovers(self) -> None:
-        """Drop databases left by earlier runs whose process is gone."""
-        with self.admin.connect() as conn:
-            names = conn.execute(
-                sa.text("SELECT datname FROM pg_database WHERE datname LIKE 'baton_test_%'")
-            ).scalars()
-            for name in list(names):
-                pid = name.split("_")[2]
-                if pid.isdigit() and not Path(f"/proc/{pid}").exists():
-                    conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-    def create(self, *, empty: bool = False) -> str:
-        """A new database: migrated to head (a copy of the template), or empty."""
-        self.counter += 1
-        name = f"{self.prefix}_{self.counter}"
-        template = "template0" if empty else self.template
-        self.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-        return self.url_for(name)
-
-    def drop(self, url: str) -> None:
-        name = make_url(url).database
-        self.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-    def close(self) -> None:
-        """Drop every database this run made (the template, and any a test left)."""
-        with self.admin.connect() as conn:
-            names = conn.execute(
-                sa.text("SELECT datname FROM pg_database WHERE datname LIKE :prefix"),
-                {"prefix": f"{self.prefix}%"},
-            ).scalars()
-            for name in list(names):
-                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        self.admin.dispose()
 
 
 @pytest.fixture(scope="session")

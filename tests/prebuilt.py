@@ -28,7 +28,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import make_url
 
 from api.main import create_app
-from tests.conftest import Actor, PostgresDatabases, new_actor, settings_for
+from tests.conftest import Actor, new_actor, settings_for
+from tests.databases import PostgresDatabases
 
 # What a build makes: the fixture's value (e.g. the library's assets by key), given the
 # build's app and the people who act in it.

@@ -28,7 +28,8 @@ from api.db import make_engine
 from api.files.blobs import BlobStore
 from api.main import create_app
 from api.settings import Settings
-from tests.conftest import ADMIN_KEY, Actor, PostgresDatabases
+from tests.conftest import ADMIN_KEY, Actor
+from tests.databases import PostgresDatabases
 from tests.reliability.documents import document
 
 OLDER_REVISION = "20261129_change_log"

@@ -24,7 +24,8 @@ import httpx
 import pytest
 from sqlalchemy.engine import make_url
 
-from tests.conftest import ADMIN_KEY, PostgresDatabases
+from tests.conftest import ADMIN_KEY
+from tests.databases import PostgresDatabases
 from tests.reliability.documents import document, token
 from tests.reliability.harness import BatonServer, baton_env
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import PostgresDatabases
+from tests.databases import PostgresDatabases
 from tests.replicas.harness import (
     Cluster,
     Replica,
