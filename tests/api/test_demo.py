@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
@@ -18,17 +20,38 @@ from api.demo.load import load_if_empty
 from api.files.blobs import BlobStore, sha256_of
 from api.settings import Settings, get_settings
 from tests.conftest import Actor
+from tests.prebuilt import copy_built, prebuilt  # noqa: F401 (`prebuilt`: a fixture)
+
+
+def _load_demo(app: FastAPI, people: dict[str, Actor]) -> None:
+    engine = make_engine(app.state.settings.catalogue_url)
+    blobs = BlobStore(app.state.settings.blob_dir)
+    summary = load_if_empty(engine, blobs)
+    assert summary is not None
+    assert summary.assets == len(corpus.ASSETS)
+    # A second load finds the catalogue full and adds nothing.
+    assert load_if_empty(engine, blobs) is None
+    engine.dispose()
+
+
+# The demo is loaded once per test process and database kind (a few seconds of real
+# ingest), and each test that asks for `loaded` gets a copy of it (tests/prebuilt.py).
+@pytest.fixture
+def database_url(
+    database_url: str,
+    request: pytest.FixtureRequest,
+    settings_overrides: dict[str, Any],
+) -> str:
+    if "loaded" in request.fixturenames:
+        copy_built(
+            request, database_url, settings_overrides, name="demo", build=_load_demo, roles={}
+        )
+    return database_url
 
 
 @pytest.fixture
 def loaded(settings: Settings) -> Settings:
-    engine = make_engine(settings.catalogue_url)
-    summary = load_if_empty(engine, BlobStore(settings.blob_dir))
-    assert summary is not None
-    assert summary.assets == len(corpus.ASSETS)
-    # A second load finds the catalogue full and adds nothing.
-    assert load_if_empty(engine, BlobStore(settings.blob_dir)) is None
-    engine.dispose()
+    """The settings of a catalogue holding the demo library."""
     return settings
 
 
