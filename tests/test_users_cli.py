@@ -1,4 +1,7 @@
-"""`baton users` and the keys `baton serve` prints, run as a user runs them."""
+"""`baton users` and the keys `baton serve` prints, run as a user runs them.
+
+The commands run as processes on SQLite only (`one_database`): the accounts service under
+them is tested on both databases, and so is the demo's key store here."""
 
 from __future__ import annotations
 
@@ -47,6 +50,7 @@ def _ok(*args: str, env: dict[str, str]) -> str:
     return result.stdout
 
 
+@pytest.mark.one_database
 def test_people_and_keys_from_the_command_line(env: dict[str, str]) -> None:
     _ok("users", "add", "boss@example.com", "--role", "admin", env=env)
     added = _ok("users", "add", "rae@example.com", "--role", "rep", "--name", "Rae", env=env)
@@ -88,6 +92,7 @@ def test_people_and_keys_from_the_command_line(env: dict[str, str]) -> None:
     assert _me(env, first).status_code == 200
 
 
+@pytest.mark.one_database
 def test_users_commands_refuse_with_reasons(env: dict[str, str]) -> None:
     _ok("users", "add", "boss@example.com", "--role", "admin", env=env)
     last = baton("users", "disable", "boss@example.com", env=env)
@@ -109,6 +114,7 @@ def test_users_commands_refuse_with_reasons(env: dict[str, str]) -> None:
     assert "1" in re.search(r"boss@example\.com.*", _ok("users", "list", env=env)).group(0)  # type: ignore[union-attr]
 
 
+@pytest.mark.one_database
 class TestLimit:
     @pytest.fixture
     def env(self, env: dict[str, str]) -> dict[str, str]:
@@ -187,6 +193,7 @@ def _demo_keys(output: str) -> dict[str, str]:
     return dict(re.findall(r"^\s+(admin|marketer|rep)\s+\S+\s+(bk_\S+)$", output, re.MULTILINE))
 
 
+@pytest.mark.one_database
 def test_the_demo_prints_the_same_keys_after_a_restart(env: dict[str, str], tmp_path: Path) -> None:
     first, _ = _start(env, "--demo", log=tmp_path / "first.log")
     keys = _demo_keys(first)
@@ -200,6 +207,7 @@ def test_the_demo_prints_the_same_keys_after_a_restart(env: dict[str, str], tmp_
     assert "No admin yet" not in second
 
 
+@pytest.mark.one_database
 def test_a_first_start_without_an_admin_says_how_to_make_one(
     env: dict[str, str], tmp_path: Path
 ) -> None:

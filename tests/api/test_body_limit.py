@@ -12,6 +12,9 @@ from fastapi.testclient import TestClient
 from tests.api.test_conventions import assert_problem
 from tests.conftest import Actor
 
+# SQLite only (`one_database`): bodies are refused while read, before any service runs.
+pytestmark = pytest.mark.one_database
+
 MB = 1024 * 1024
 
 

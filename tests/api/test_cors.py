@@ -14,6 +14,9 @@ from api.main import create_app
 from api.settings import Settings
 from tests.conftest import ADMIN_KEY, Actor
 
+# SQLite only (`one_database`): CORS is decided by middleware before any service runs.
+pytestmark = pytest.mark.one_database
+
 EXTENSION = "chrome-extension://abcdefghijklmnopabcdefghijklmnop"
 CRM = "https://crm.example.com"
 FIREFOX_EXTENSION = "moz-extension://1b2c3d4e-aaaa-bbbb-cccc-0123456789ab"

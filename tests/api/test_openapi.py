@@ -17,6 +17,9 @@ from api import openapi
 from ingest.formats import MEDIA_TYPES
 from tests.conftest import Actor
 
+# SQLite only (`one_database`): the description is built from the routes; no database is read.
+pytestmark = pytest.mark.one_database
+
 CAMEL_CASE = re.compile(r"^[a-z]+(?:[A-Z][a-z0-9]*)*$")
 METHODS = {"get", "put", "post", "patch", "delete"}
 

@@ -18,6 +18,9 @@ from api.main import create_app
 from api.settings import Settings
 from tests.conftest import ADMIN_KEY, Actor
 
+# SQLite only (`one_database`): budgets are counted in memory or Redis, not in the catalogue.
+pytestmark = pytest.mark.one_database
+
 REDIS_URL = "redis://127.0.0.1:6379/0"
 SUGGEST = {"stage": "decision", "text": "Does the field app work offline?"}
 

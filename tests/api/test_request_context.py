@@ -15,6 +15,9 @@ from fastapi import FastAPI
 from api.logs import configure_logging
 from tests.conftest import Actor
 
+# SQLite only (`one_database`): request ids and the access log are middleware's.
+pytestmark = pytest.mark.one_database
+
 
 @pytest.fixture
 def json_log() -> Iterator[io.StringIO]:

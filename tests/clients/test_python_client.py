@@ -17,7 +17,9 @@ import pytest
 from tests.catalogue import create, transition
 from tests.conftest import Actor
 
-pytestmark = pytest.mark.slow
+# SQLite only (`one_database`): the client is checked against the HTTP contract; the
+# services behind it are tested on both databases.
+pytestmark = [pytest.mark.slow, pytest.mark.one_database]
 
 NOTE = b"# Working offline\n\nCrews keep working offline on remote sites; it syncs later.\n"
 
