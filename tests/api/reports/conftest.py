@@ -15,12 +15,14 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from api.discovery.models import SearchLog
 from api.events.models import Event
 from tests.catalogue import create, transition
 from tests.conftest import Actor
+from tests.prebuilt import Prebuilt, built, copy_built, person, prebuilt  # noqa: F401
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
@@ -106,14 +108,63 @@ def _ask(rep: Actor, text: str, times: int, **extra: Any) -> str:
     return str(response.json()["id"])
 
 
+def _build_gaps(app: FastAPI, people: dict[str, Actor]) -> Corpus:
+    clock = Clock()
+    app.state.clock = clock
+    return play_gaps(clock, people["marketer"], people["rep"], ActivityHistoryRows(app))
+
+
+# The gaps corpus is built once per test process and database kind, and copied into each
+# test that asks for it (tests/prebuilt.py); its marketer and rep are the test's.
+@pytest.fixture
+def database_url(
+    database_url: str,
+    request: pytest.FixtureRequest,
+    settings_overrides: dict[str, Any],
+) -> str:
+    if "gaps_corpus" in request.fixturenames:
+        copy_built(
+            request,
+            database_url,
+            settings_overrides,
+            name="gaps",
+            build=_build_gaps,
+            roles={"marketer": "marketer", "rep": "rep"},
+        )
+    return database_url
+
+
+@pytest.fixture
+def marketer(client: TestClient, request: pytest.FixtureRequest) -> Actor:
+    return person(request, client, "marketer")
+
+
+@pytest.fixture
+def rep(client: TestClient, request: pytest.FixtureRequest) -> Actor:
+    return person(request, client, "rep")
+
+
 @pytest.fixture
 def gaps_corpus(
     clock: Clock,
     marketer: Actor,
     rep: Actor,
     activity_history_rows: ActivityHistoryRows,
+    request: pytest.FixtureRequest,
 ) -> Corpus:
     """Eight assets in every state, four questions, searches and events over 200 days."""
+    found = built(request)
+    if found is not None:
+        corpus: Corpus = Prebuilt.value(found)
+        return corpus
+    return play_gaps(clock, marketer, rep, activity_history_rows)
+
+
+def play_gaps(
+    clock: Clock, marketer: Actor, rep: Actor, activity_history_rows: ActivityHistoryRows
+) -> Corpus:
+    """Builds the gaps corpus through the API (the activity history straight into its
+    tables), with the clock moved to when each thing happened and back to NOW."""
     corpus = Corpus()
     q = corpus.questions
     clock.now = days(-150)
