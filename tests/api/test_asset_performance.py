@@ -7,9 +7,11 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 
 from tests.catalogue import create, publish
 from tests.conftest import Actor, new_actor
+from tests.prebuilt import Prebuilt, built, copy_built, person, prebuilt  # noqa: F401
 
 REPORT = "/v1/reports/asset-performance"
 JANUARY = datetime(2026, 1, 15, 10, 0, tzinfo=UTC)
@@ -120,9 +122,63 @@ class History:
         self.outcome("opp-5", "won")  # amount unknown
         self.outcome("opp-9", "won", 99999)  # no asset was used in it
 
+    SHARED = ("case_study", "one_pager", "email", "draft")
+
+    def kept(self) -> dict[str, Any]:
+        """What a copy of this history's catalogue needs to tell it again."""
+        kept: dict[str, Any] = {name: getattr(self, name) for name in self.SHARED}
+        kept["reps"] = {
+            name: (getattr(self, name).key, getattr(self, name).id) for name in ("ana", "ben")
+        }
+        return kept
+
+    @classmethod
+    def copied(cls, app: FastAPI, marketer: Actor, kept: dict[str, Any]) -> History:
+        """The history of a catalogue copied from one where it was played, as played."""
+        story = cls.__new__(cls)
+        story.app, story.marketer = app, marketer
+        for name in cls.SHARED:
+            setattr(story, name, kept[name])
+        for name, (key, user_id) in kept["reps"].items():
+            setattr(story, name, Actor(marketer.client, key, role="rep", user_id=user_id))
+        story.set_clock(MARCH)  # where `play` leaves it
+        return story
+
+
+def _play(app: FastAPI, people: dict[str, Actor]) -> dict[str, Any]:
+    story = History(app, people["marketer"])
+    story.play()
+    return story.kept()
+
+
+# The history is played once per test process and database kind, and copied into each test
+# that asks for it (tests/prebuilt.py); its marketer is the test's.
+@pytest.fixture
+def database_url(
+    database_url: str, request: pytest.FixtureRequest, settings_overrides: dict[str, Any]
+) -> str:
+    if "history" in request.fixturenames:
+        copy_built(
+            request,
+            database_url,
+            settings_overrides,
+            name="asset-performance",
+            build=_play,
+            roles={"marketer": "marketer"},
+        )
+    return database_url
+
 
 @pytest.fixture
-def history(app: FastAPI, marketer: Actor) -> History:
+def marketer(client: TestClient, request: pytest.FixtureRequest) -> Actor:
+    return person(request, client, "marketer")
+
+
+@pytest.fixture
+def history(app: FastAPI, marketer: Actor, request: pytest.FixtureRequest) -> History:
+    found = built(request)
+    if found is not None:
+        return History.copied(app, marketer, Prebuilt.value(found))
     story = History(app, marketer)
     story.play()
     return story
