@@ -99,6 +99,7 @@ def test_a_command_on_an_older_schema_names_both_revisions(
     assert baton("users", "list", env=env).returncode == 0
 
 
+@pytest.mark.one_database  # a process; the users service is tested on both
 def test_users_add_prints_a_working_key(database_url: str, env: dict[str, str]) -> None:
     env["BATON_DATABASE_URL"] = database_url
     result = baton(
@@ -116,6 +117,7 @@ def test_users_add_prints_a_working_key(database_url: str, env: dict[str, str]) 
     assert me.json()["role"] == "marketer"
 
 
+@pytest.mark.one_database  # a process; the users service is tested on both
 def test_users_add_refuses_bad_input(database_url: str, env: dict[str, str]) -> None:
     env["BATON_DATABASE_URL"] = database_url
     assert baton("users", "add", "a@example.com", "--role", "rep", env=env).returncode == 0

@@ -19,6 +19,10 @@ from tests.conftest import Actor
 from tests.ingest import files
 from tests.live import serving
 
+# SQLite only (`one_database`): reading a file is the ingest lanes' work, the same whatever
+# the catalogue; storing an upload is tested on both databases (tests/api/test_files.py).
+pytestmark = pytest.mark.one_database
+
 
 @pytest.mark.slow
 @pytest.mark.parametrize(

@@ -37,6 +37,7 @@ def _client(env: dict[str, str]) -> TestClient:
     return TestClient(create_app(settings), raise_server_exceptions=False)
 
 
+@pytest.mark.one_database  # processes; the audiences service is tested on both
 def test_audiences_and_members_from_the_command_line(env: dict[str, str]) -> None:
     rep_key = KEY.findall(_ok("users", "add", "rae@example.com", "--role", "rep", env=env))[0]
     boss_key = KEY.findall(_ok("users", "add", "boss@example.com", "--role", "admin", env=env))[0]
