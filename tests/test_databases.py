@@ -85,5 +85,5 @@ def test_a_used_database_comes_back_as_a_fresh_copy_under_a_new_name(
     databases.drop(again)
     assert not databases.spare
     assert not exists(databases, again)
-    databases.drop(reference)
+    databases.execute(f'DROP DATABASE "{make_url(reference).database}"')
     engine.dispose()

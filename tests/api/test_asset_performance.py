@@ -35,6 +35,8 @@ ZERO = {
 class History:
     """A quarter of a sales team's use of the library, told through the API."""
 
+    SHARED = ("case_study", "one_pager", "email", "draft")  # the assets it published
+
     def __init__(self, app: FastAPI, marketer: Actor) -> None:
         self.app = app
         self.marketer = marketer
@@ -121,8 +123,6 @@ class History:
         self.outcome("opp-3", "lost", 30000)
         self.outcome("opp-5", "won")  # amount unknown
         self.outcome("opp-9", "won", 99999)  # no asset was used in it
-
-    SHARED = ("case_study", "one_pager", "email", "draft")
 
     def kept(self) -> dict[str, Any]:
         """What a copy of this history's catalogue needs to tell it again."""
