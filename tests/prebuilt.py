@@ -177,3 +177,32 @@ def person(request: pytest.FixtureRequest, client: TestClient, who: str) -> Acto
     if found is None:
         return new_actor(client, who)
     return Prebuilt.actor(found, who, client)
+
+
+def catalogue_copied_for(wanted: str, *, name: str, build: Build, roles: dict[str, str]) -> Any:
+    """A `database_url` fixture for a conftest or module: a test that asks for the fixture
+    `wanted` gets a copy of the catalogue `build` makes (`copy_built`), others a new one.
+    Assign it to `database_url` there, beside `prebuilt` and the `builder`s."""
+
+    @pytest.fixture
+    def database_url(
+        database_url: str, request: pytest.FixtureRequest, settings_overrides: dict[str, Any]
+    ) -> str:
+        if wanted in request.fixturenames:
+            copy_built(
+                request, database_url, settings_overrides, name=name, build=build, roles=roles
+            )
+        return database_url
+
+    return database_url
+
+
+def builder(who: str) -> Any:
+    """A fixture named `who` (`marketer`, `rep`): the person of the catalogue the test's
+    was copied from, or a new person in that role (`person`)."""
+
+    @pytest.fixture(name=who)
+    def actor(client: TestClient, request: pytest.FixtureRequest) -> Actor:
+        return person(request, client, who)
+
+    return actor

@@ -7,11 +7,16 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from fastapi.testclient import TestClient
 
 from tests.catalogue import create, publish
 from tests.conftest import Actor, new_actor
-from tests.prebuilt import Prebuilt, built, copy_built, person, prebuilt  # noqa: F401
+from tests.prebuilt import (
+    Prebuilt,
+    builder,
+    built,
+    catalogue_copied_for,
+    prebuilt,  # noqa: F401 (a fixture)
+)
 
 REPORT = "/v1/reports/asset-performance"
 JANUARY = datetime(2026, 1, 15, 10, 0, tzinfo=UTC)
@@ -153,25 +158,10 @@ def _play(app: FastAPI, people: dict[str, Actor]) -> dict[str, Any]:
 
 # The history is played once per test process and database kind, and copied into each test
 # that asks for it (tests/prebuilt.py); its marketer is the test's.
-@pytest.fixture
-def database_url(
-    database_url: str, request: pytest.FixtureRequest, settings_overrides: dict[str, Any]
-) -> str:
-    if "history" in request.fixturenames:
-        copy_built(
-            request,
-            database_url,
-            settings_overrides,
-            name="asset-performance",
-            build=_play,
-            roles={"marketer": "marketer"},
-        )
-    return database_url
-
-
-@pytest.fixture
-def marketer(client: TestClient, request: pytest.FixtureRequest) -> Actor:
-    return person(request, client, "marketer")
+database_url = catalogue_copied_for(
+    "history", name="asset-performance", build=_play, roles={"marketer": "marketer"}
+)
+marketer = builder("marketer")
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -20,7 +19,10 @@ from api.demo.load import load_if_empty
 from api.files.blobs import BlobStore, sha256_of
 from api.settings import Settings, get_settings
 from tests.conftest import Actor
-from tests.prebuilt import copy_built, prebuilt  # noqa: F401 (`prebuilt`: a fixture)
+from tests.prebuilt import (
+    catalogue_copied_for,
+    prebuilt,  # noqa: F401 (a fixture)
+)
 
 
 def _load_demo(app: FastAPI, people: dict[str, Actor]) -> None:
@@ -36,17 +38,7 @@ def _load_demo(app: FastAPI, people: dict[str, Actor]) -> None:
 
 # The demo is loaded once per test process and database kind (a few seconds of real
 # ingest), and each test that asks for `loaded` gets a copy of it (tests/prebuilt.py).
-@pytest.fixture
-def database_url(
-    database_url: str,
-    request: pytest.FixtureRequest,
-    settings_overrides: dict[str, Any],
-) -> str:
-    if "loaded" in request.fixturenames:
-        copy_built(
-            request, database_url, settings_overrides, name="demo", build=_load_demo, roles={}
-        )
-    return database_url
+database_url = catalogue_copied_for("loaded", name="demo", build=_load_demo, roles={})
 
 
 @pytest.fixture

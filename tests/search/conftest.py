@@ -10,11 +10,16 @@ from typing import Any
 
 import meilisearch
 import pytest
-from fastapi.testclient import TestClient
 
 from tests.catalogue import create, publish, settled, transition
 from tests.conftest import Actor
-from tests.prebuilt import Prebuilt, built, copy_built, person, prebuilt  # noqa: F401
+from tests.prebuilt import (
+    Prebuilt,
+    builder,
+    built,
+    catalogue_copied_for,
+    prebuilt,  # noqa: F401 (a fixture)
+)
 from tests.search.corpus import HIDDEN, LIVE, QUESTIONS
 
 MEILI_ENV = "BATON_TEST_MEILI_URL"
@@ -87,25 +92,13 @@ def build_corpus(marketer: Actor) -> Library:
 
 # The corpus is built once per test process, database kind and settings, and copied into
 # each test that asks for `library` (tests/prebuilt.py): its marketer is the test's.
-@pytest.fixture
-def database_url(
-    database_url: str, request: pytest.FixtureRequest, settings_overrides: dict[str, Any]
-) -> str:
-    if "library" in request.fixturenames:
-        copy_built(
-            request,
-            database_url,
-            settings_overrides,
-            name="search-corpus",
-            build=lambda app, people: build_corpus(people["marketer"]),
-            roles={"marketer": "marketer"},
-        )
-    return database_url
-
-
-@pytest.fixture
-def marketer(client: TestClient, request: pytest.FixtureRequest) -> Actor:
-    return person(request, client, "marketer")
+database_url = catalogue_copied_for(
+    "library",
+    name="search-corpus",
+    build=lambda app, people: build_corpus(people["marketer"]),
+    roles={"marketer": "marketer"},
+)
+marketer = builder("marketer")
 
 
 @pytest.fixture

@@ -9,11 +9,16 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from fastapi.testclient import TestClient
 
 from tests.catalogue import create, publish, settled, transition
 from tests.conftest import Actor
-from tests.prebuilt import Prebuilt, built, copy_built, person, prebuilt  # noqa: F401
+from tests.prebuilt import (
+    Prebuilt,
+    builder,
+    built,
+    catalogue_copied_for,
+    prebuilt,  # noqa: F401 (a fixture)
+)
 
 # Every API test runs on each search backend: sqlite always, meilisearch when a server is
 # given (BATON_TEST_MEILI_URL), as the search contract tests do.
@@ -94,32 +99,14 @@ def _build_fieldline(app: FastAPI, people: dict[str, Actor]) -> dict[str, Any]:
 # The Fieldline library is built once per test process, database kind and settings, and
 # copied into each test that asks for `library` (tests/prebuilt.py): its marketer and rep
 # are the test's `marketer` and `rep`.
-@pytest.fixture
-def database_url(
-    database_url: str,
-    request: pytest.FixtureRequest,
-    settings_overrides: dict[str, Any],  # noqa: F811 (the fixture imported above)
-) -> str:
-    if "library" in request.fixturenames:
-        copy_built(
-            request,
-            database_url,
-            settings_overrides,
-            name="fieldline",
-            build=_build_fieldline,
-            roles={"marketer": "marketer", "rep": "rep"},
-        )
-    return database_url
-
-
-@pytest.fixture
-def marketer(client: TestClient, request: pytest.FixtureRequest) -> Actor:
-    return person(request, client, "marketer")
-
-
-@pytest.fixture
-def rep(client: TestClient, request: pytest.FixtureRequest) -> Actor:
-    return person(request, client, "rep")
+database_url = catalogue_copied_for(
+    "library",
+    name="fieldline",
+    build=_build_fieldline,
+    roles={"marketer": "marketer", "rep": "rep"},
+)
+marketer = builder("marketer")
+rep = builder("rep")
 
 
 @pytest.fixture

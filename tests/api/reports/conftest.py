@@ -15,14 +15,19 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from api.discovery.models import SearchLog
 from api.events.models import Event
 from tests.catalogue import create, transition
 from tests.conftest import Actor
-from tests.prebuilt import Prebuilt, built, copy_built, person, prebuilt  # noqa: F401
+from tests.prebuilt import (
+    Prebuilt,
+    builder,
+    built,
+    catalogue_copied_for,
+    prebuilt,  # noqa: F401 (a fixture)
+)
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
@@ -116,32 +121,11 @@ def _build_gaps(app: FastAPI, people: dict[str, Actor]) -> Corpus:
 
 # The gaps corpus is built once per test process and database kind, and copied into each
 # test that asks for it (tests/prebuilt.py); its marketer and rep are the test's.
-@pytest.fixture
-def database_url(
-    database_url: str,
-    request: pytest.FixtureRequest,
-    settings_overrides: dict[str, Any],
-) -> str:
-    if "gaps_corpus" in request.fixturenames:
-        copy_built(
-            request,
-            database_url,
-            settings_overrides,
-            name="gaps",
-            build=_build_gaps,
-            roles={"marketer": "marketer", "rep": "rep"},
-        )
-    return database_url
-
-
-@pytest.fixture
-def marketer(client: TestClient, request: pytest.FixtureRequest) -> Actor:
-    return person(request, client, "marketer")
-
-
-@pytest.fixture
-def rep(client: TestClient, request: pytest.FixtureRequest) -> Actor:
-    return person(request, client, "rep")
+database_url = catalogue_copied_for(
+    "gaps_corpus", name="gaps", build=_build_gaps, roles={"marketer": "marketer", "rep": "rep"}
+)
+marketer = builder("marketer")
+rep = builder("rep")
 
 
 @pytest.fixture
