@@ -99,9 +99,9 @@ SELECT format('%I.%I', schemaname, sequencename), last_value FROM pg_sequences
 """
 
 
-def _contents(table: str) -> str:
-    """A query for a table's rows as one text value (equal rows, equal text)."""
-    return f"SELECT md5(coalesce(string_agg(r::text, E'\\n' ORDER BY r::text), '')) FROM {table} r"
+def _rows(table: str) -> str:
+    """A query for a table's rows as text, in one order (equal rows, equal lists)."""
+    return f"SELECT coalesce(array_agg(r::text ORDER BY r::text), '{{}}') FROM {table} r"
 
 
 @dataclass(frozen=True)
@@ -110,7 +110,7 @@ class Template:
 
     schema: str
     empty: tuple[str, ...]
-    seeded: dict[str, tuple[str, list[str]]]  # table -> (contents' md5, rows as text)
+    seeded: dict[str, list[str]]  # table -> its rows as text
     sequences: dict[str, int | None]
 
     @classmethod
@@ -118,11 +118,11 @@ class Template:
         schema = conn.execute(sa.text(SCHEMA)).scalar_one()
         tables = list(conn.execute(sa.text(TABLES)).scalars())
         empty: list[str] = []
-        seeded: dict[str, tuple[str, list[str]]] = {}
+        seeded: dict[str, list[str]] = {}
         for table in tables:
-            rows = list(conn.execute(sa.text(f"SELECT r::text FROM {table} r")).scalars())
+            rows = conn.execute(sa.text(_rows(table))).scalar_one()
             if rows:
-                seeded[table] = (conn.execute(sa.text(_contents(table))).scalar_one(), rows)
+                seeded[table] = rows
             else:
                 empty.append(table)
         sequences = {name: value for name, value in conn.execute(sa.text(SEQUENCES)).all()}
@@ -138,15 +138,15 @@ class Template:
         conn.execute(sa.text("SET session_replication_role = replica"))
         if self.empty:
             used = " UNION ALL ".join(
-                f"SELECT {_literal(table)} WHERE EXISTS (SELECT FROM {table})"
-                for table in self.empty
+                f"SELECT {i} WHERE EXISTS (SELECT FROM {table})"
+                for i, table in enumerate(self.empty)
             )
-            for table in conn.execute(sa.text(used)).scalars().all():
+            for i in conn.execute(sa.text(used)).scalars().all():
                 # DELETE, not TRUNCATE: a test leaves a few rows, and TRUNCATE's new files
                 # cost more than the copy of a database this replaces.
-                conn.execute(sa.text(f"DELETE FROM {table}"))
-        for table, (contents, rows) in self.seeded.items():
-            if conn.execute(sa.text(_contents(table))).scalar_one() == contents:
+                conn.execute(sa.text(f"DELETE FROM {self.empty[i]}"))
+        for table, rows in self.seeded.items():
+            if conn.execute(sa.text(_rows(table))).scalar_one() == rows:
                 continue
             conn.execute(sa.text(f"DELETE FROM {table}"))
             conn.execute(
@@ -164,10 +164,6 @@ class Template:
                     {"name": name, "value": wanted or 1, "called": wanted is not None},
                 )
         return True
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 class PostgresDatabases:
